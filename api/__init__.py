@@ -1,0 +1,1 @@
+"""The nimgraph HTTP API."""

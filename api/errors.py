@@ -1,0 +1,44 @@
+"""Errors as application/problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from nimgraph.ontology import UnknownTypeError
+from nimgraph.products.common import ProductError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, request: Request, **extra: object) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": str(request.url.path),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return problem(exc.status_code, "Request failed", str(exc.detail), request)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+        return problem(422, "Invalid request", "; ".join(e["msg"] for e in errors), request, errors=errors)
+
+    @app.exception_handler(ProductError)
+    async def not_buildable(request: Request, exc: ProductError) -> JSONResponse:
+        return problem(404, "Product cannot be built", str(exc), request)
+
+    @app.exception_handler(UnknownTypeError)
+    async def unknown_type(request: Request, exc: UnknownTypeError) -> JSONResponse:
+        return problem(400, "Unknown type", str(exc), request)

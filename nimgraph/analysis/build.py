@@ -1,0 +1,52 @@
+"""Turn a store's Subgraph into the NetworkX graph the analysis works on."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from nimgraph.grading import GradeError, parse_grade
+from nimgraph.records import Assertion, Subgraph
+
+__all__ = ["reliability", "to_networkx"]
+
+
+def to_networkx(subgraph: Subgraph) -> nx.MultiDiGraph:
+    """One node per entity and one keyed edge per link, with provenance as plain dicts."""
+    graph = nx.MultiDiGraph()
+    for entity in subgraph.entities.values():
+        graph.add_node(
+            entity.id,
+            type=entity.type,
+            label=entity.caption,
+            properties=dict(entity.properties),
+            provenance=[a.as_dict() for a in entity.provenance],
+        )
+    for link in subgraph.links.values():
+        if link.source in graph and link.target in graph:
+            graph.add_edge(
+                link.source,
+                link.target,
+                key=link.id,
+                type=link.type,
+                properties=dict(link.properties),
+                provenance=[a.as_dict() for a in link.provenance],
+            )
+    return graph
+
+
+def reliability(provenance: list[dict] | list[Assertion]) -> float:
+    """The best 3x5x2 reliability among the records behind an item; 0 when none can be read.
+
+    >>> reliability([{"grade": "2BC"}, {"grade": "1AP"}])
+    1.0
+    >>> reliability([])
+    0.0
+    """
+    best = 0.0
+    for record in provenance:
+        grade = record["grade"] if isinstance(record, dict) else record.grade
+        try:
+            best = max(best, parse_grade(grade).reliability)
+        except GradeError:
+            continue
+    return best

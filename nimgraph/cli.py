@@ -1,0 +1,184 @@
+"""The ``nimgraph`` command: flags become arguments to the library, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from tqdm import tqdm
+
+from nimgraph.config import Settings, get_settings
+from nimgraph.ingest.engine import ingest_file
+from nimgraph.ingest.readers import FileError
+from nimgraph.ingest.spec import SpecError, load_spec
+from nimgraph.ontology import default_model
+from nimgraph.products.common import ProductError
+from nimgraph.store import StoreConfigError, open_store
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "store", None):
+        overrides["store"] = args.store
+    if getattr(args, "work_dir", None):
+        overrides["work_dir"] = Path(args.work_dir)
+    return get_settings().model_copy(update=overrides)
+
+
+def _progress_bar(label: str, total: int) -> Callable[[int], None]:
+    bar = tqdm(total=total, desc=label, unit="row", leave=False, file=sys.stderr, dynamic_ncols=True)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= bar.total:
+            bar.close()
+
+    return advance
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from nimgraph.demo import run_demo
+
+    settings = _settings(args)
+    model = default_model()
+    store = open_store(settings.store, model)
+    try:
+        result = run_demo(
+            store,
+            model,
+            settings.work_dir,
+            seed=args.seed,
+            incidents=args.incidents,
+            batch_size=settings.batch_size,
+            progress_factory=_progress_bar,
+        )
+    finally:
+        store.close()
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"\nStore: {settings.store}")
+    for kind, path in result.reports.items():
+        print(f"{kind.title()} profile: {path}  ->  {base}/reports/{path.name}")
+    if args.no_serve:
+        return 0
+    print(f"\nServing the API and reports at {base}/ (API docs at {base}/docs). Ctrl-C stops it.")
+    return _serve(settings)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    model = default_model()
+    spec = load_spec(args.spec, model)
+    store = open_store(settings.store, model)
+    rejected = 0
+    try:
+        for name in args.files:
+            path = Path(name)
+            with path.open("rb") as handle:
+                total = max(sum(1 for _ in handle) - 1, 0)
+            report = ingest_file(
+                store,
+                model,
+                spec,
+                path,
+                rejects_dir=Path(args.rejects_dir or settings.work_dir / "rejects"),
+                batch_size=args.batch_size or settings.batch_size,
+                progress=_progress_bar(path.name, total),
+            )
+            rejected += report.rows_rejected
+            print(report.summary())
+    finally:
+        store.close()
+    return 1 if rejected and args.strict else 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from nimgraph.products import render
+    from nimgraph.products.problem import build_problem_profile
+    from nimgraph.products.subject import build_subject_profile
+
+    settings = _settings(args)
+    model = default_model()
+    store = open_store(settings.store, model)
+    try:
+        build = build_subject_profile if args.kind == "subject" else build_problem_profile
+        product = build(store, model, args.id)
+    finally:
+        store.close()
+    if args.html:
+        render.write(product, html_path=args.html)
+        print(f"Wrote {args.html}", file=sys.stderr)
+    if args.json:
+        render.write(product, json_path=args.json)
+        print(f"Wrote {args.json}", file=sys.stderr)
+    if not args.html and not args.json:
+        print(render.to_json(product))
+    return 0
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from api.main import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.host:
+        settings = settings.model_copy(update={"host": args.host})
+    if args.port:
+        settings = settings.model_copy(update={"port": args.port})
+    return _serve(settings)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="nimgraph", description="Knowledge graph and link analysis for CSPs.")
+    root.add_argument("--store", help="embedded store file (default: NIMGRAPH_STORE or var/nimgraph.db)")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="generate, ingest and profile the demo partnership, then serve it")
+    demo.add_argument("--work-dir", help="where data, rejects and reports go (default: NIMGRAPH_WORK_DIR or var)")
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--incidents", type=int, default=5000)
+    demo.add_argument("--no-serve", action="store_true", help="stop after writing the reports")
+    demo.set_defaults(run=cmd_demo)
+
+    ingest = commands.add_parser("ingest", help="load partner files through a mapping spec")
+    ingest.add_argument("spec", help="the mapping spec (YAML)")
+    ingest.add_argument("files", nargs="+", help="the files to load")
+    ingest.add_argument("--rejects-dir", help="where rejects files go (default: <work dir>/rejects)")
+    ingest.add_argument("--batch-size", type=int)
+    ingest.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
+    ingest.set_defaults(run=cmd_ingest)
+
+    profile = commands.add_parser("profile", help="build a subject or problem profile")
+    profile.add_argument("kind", choices=["subject", "problem"])
+    profile.add_argument("id", help="the entity id of the person or problem")
+    profile.add_argument("--html", help="write the HTML report here")
+    profile.add_argument("--json", help="write the JSON here (default: print it)")
+    profile.set_defaults(run=cmd_profile)
+
+    serve = commands.add_parser("serve", help="serve the API and reports")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(run=cmd_serve)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (SpecError, FileError, StoreConfigError, ProductError, FileNotFoundError) as err:
+        print(f"nimgraph: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The demo partnership: generate partner files, ingest them with the ready mappings, profile."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nimgraph.analysis.build import to_networkx
+from nimgraph.analysis.risk import drawn_towards_crime
+from nimgraph.demo.generate import write_dataset
+from nimgraph.ingest.engine import IngestReport, ingest_file
+from nimgraph.ingest.spec import load_spec
+from nimgraph.mappings import mapping_path
+from nimgraph.ontology import Core, Model
+from nimgraph.products import render
+from nimgraph.products.problem import build_problem_profile
+from nimgraph.products.subject import build_subject_profile
+from nimgraph.store.base import GraphStore
+
+# Which ready mapping reads which partner file, in load order: people and places before intelligence.
+PLAN = [
+    ("police_uk_street", "police_street_crime.csv"),
+    ("police_nominals", "police_nominals_restricted.csv"),
+    ("council_asb", "council_asb.csv"),
+    ("fire_deliberate", "fire_deliberate.csv"),
+    ("intel_reports", "intel_reports.csv"),
+    ("csp_problems", "csp_problems.csv"),
+]
+DEMO_PROBLEM = "PRB-0014"
+
+
+@dataclass
+class DemoResult:
+    data_dir: Path
+    reports: dict[str, Path] = field(default_factory=dict)
+    ingests: list[IngestReport] = field(default_factory=list)
+    subject_id: str | None = None
+    problem_id: str | None = None
+
+
+def screen_for_vulnerable(store: GraphStore, model: Model) -> list[str]:
+    """People party to no crime who know three or more who are, most at risk first."""
+    involvement = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+    association = set(model.descendants(Core.ASSOCIATED_WITH))
+    graph = to_networkx(store.subgraph(involvement | association))
+    hits = drawn_towards_crime(
+        graph,
+        association=association,
+        involvement=involvement,
+        person_types=set(model.descendants(Core.PERSON)),
+    )
+    return [h.person for h in hits]
+
+
+def find_problem(store: GraphStore, reference: str) -> str | None:
+    found = [e for e in store.find(Core.PROBLEM, reference) if e.properties.get("reference") == reference]
+    return found[0].id if found else None
+
+
+def run_demo(
+    store: GraphStore,
+    model: Model,
+    work_dir: Path,
+    *,
+    seed: int = 2026,
+    incidents: int = 5000,
+    batch_size: int = 5000,
+    progress_factory: Callable[[str, int], Callable[[int], None]] | None = None,
+    say: Callable[[str], None] = print,
+) -> DemoResult:
+    data_dir = work_dir / "data"
+    result = DemoResult(data_dir=data_dir)
+    write_dataset(data_dir, seed=seed, incidents=incidents)
+    say(f"Generated partner files in {data_dir}")
+    for mapping, filename in PLAN:
+        spec = load_spec(mapping_path(mapping), model)
+        path = data_dir / filename
+        progress = progress_factory(filename, _rows(path)) if progress_factory else None
+        report = ingest_file(
+            store, model, spec, path, rejects_dir=work_dir / "rejects", batch_size=batch_size, progress=progress
+        )
+        result.ingests.append(report)
+        say(report.summary())
+    reports_dir = work_dir / "reports"
+    candidates = screen_for_vulnerable(store, model)
+    if candidates:
+        result.subject_id = candidates[0]
+        profile = build_subject_profile(store, model, result.subject_id)
+        result.reports["subject"] = reports_dir / "subject-profile.html"
+        render.write(profile, result.reports["subject"], reports_dir / "subject-profile.json")
+    result.problem_id = find_problem(store, DEMO_PROBLEM)
+    if result.problem_id:
+        profile = build_problem_profile(store, model, result.problem_id)
+        result.reports["problem"] = reports_dir / "problem-profile.html"
+        render.write(profile, result.reports["problem"], reports_dir / "problem-profile.json")
+    return result
+
+
+def _rows(path: Path) -> int:
+    with path.open("rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)

@@ -1,0 +1,99 @@
+"""3x5x2 grading: parse a grade such as ``1AP``, and rank handling codes.
+
+Source evaluation 1 reliable, 2 untested, 3 not reliable. Intelligence assessment A known directly,
+B known indirectly but corroborated, C known indirectly, D not known, E suspected false.
+Handling P lawful sharing permitted, C permitted with conditions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+SOURCE_EVALUATION = {"1": "reliable", "2": "untested", "3": "not reliable"}
+INTELLIGENCE_ASSESSMENT = {
+    "A": "known directly to the source",
+    "B": "known indirectly but corroborated",
+    "C": "known indirectly",
+    "D": "not known",
+    "E": "suspected to be false",
+}
+HANDLING = {"P": "lawful sharing permitted", "C": "lawful sharing permitted with conditions"}
+
+# Least to most restrictive; a product carries the most restrictive code of the records it uses.
+HANDLING_ORDER = ("P", "C")
+
+_SOURCE_FACTOR = {"1": 1.0, "2": 0.7, "3": 0.4}
+_ASSESSMENT_FACTOR = {"A": 1.0, "B": 0.85, "C": 0.6, "D": 0.4, "E": 0.1}
+_PATTERN = re.compile(r"^\s*([123])\s*([A-Ea-e])\s*([PCpc])\s*$")
+
+
+class GradeError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Grade:
+    source: str
+    assessment: str
+    handling: str
+
+    def __str__(self) -> str:
+        return f"{self.source}{self.assessment}{self.handling}"
+
+    @property
+    def reliability(self) -> float:
+        """How far to trust what the record says, 0..1, from source evaluation and assessment."""
+        return _SOURCE_FACTOR[self.source] * _ASSESSMENT_FACTOR[self.assessment]
+
+    @property
+    def untested_or_unreliable(self) -> bool:
+        return self.source != "1" or self.assessment in "DE"
+
+
+def parse_grade(text: str) -> Grade:
+    """Parse a 3x5x2 grade.
+
+    >>> parse_grade("2bc")
+    Grade(source='2', assessment='B', handling='C')
+    >>> parse_grade("4AP")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nimgraph.grading.GradeError: '4AP' is not a 3x5x2 grade: ...
+    """
+    match = _PATTERN.match(text or "")
+    if not match:
+        raise GradeError(
+            f"{text!r} is not a 3x5x2 grade: expected source 1-3, assessment A-E, handling P or C, e.g. '1AP'"
+        )
+    source, assessment, handling = match.groups()
+    return Grade(source, assessment.upper(), handling.upper())
+
+
+def most_restrictive(codes: list[str] | set[str]) -> str:
+    """The most restrictive handling code among ``codes``.
+
+    >>> most_restrictive({"P", "C"})
+    'C'
+    >>> most_restrictive([])
+    'P'
+    """
+    ranked = [HANDLING_ORDER.index(c) for c in codes if c in HANDLING_ORDER]
+    return HANDLING_ORDER[max(ranked, default=0)]
+
+
+def weakly_sourced(records: list[dict] | tuple[dict, ...]) -> bool:
+    """True when every graded record is untested or unreliable: a fact that needs corroboration.
+
+    >>> weakly_sourced([{"grade": "2BC"}, {"grade": "3AP"}])
+    True
+    >>> weakly_sourced([{"grade": "2BC"}, {"grade": "1BP"}])
+    False
+    """
+    grades = []
+    for record in records:
+        try:
+            grades.append(parse_grade(record["grade"]))
+        except GradeError:
+            continue
+    return bool(grades) and all(g.untested_or_unreliable for g in grades)

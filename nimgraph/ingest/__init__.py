@@ -1,0 +1,1 @@
+"""Ingestion: mapping specs turn partner files into entities and links with provenance."""

@@ -1,0 +1,145 @@
+"""Run a mapping spec over a file: map rows, quarantine the bad ones, write the good in batches."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nimgraph.ingest.mapper import Row, RowError, RowMapper
+from nimgraph.ingest.readers import CsvSource
+from nimgraph.ingest.spec import MappingSpec, SpecError
+from nimgraph.ontology import Model
+from nimgraph.records import Batch, Entity, Link
+from nimgraph.store.base import GraphStore
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class IngestReport:
+    file: str
+    source: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    entities_written: int = 0
+    links_written: int = 0
+    rejects_file: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.file}: {self.rows_loaded} of {self.rows_read} rows loaded "
+            f"({self.entities_written} entity and {self.links_written} link writes)"
+        )
+        if self.rows_rejected:
+            text += f"; {self.rows_rejected} rejected, see {self.rejects_file}"
+        return text
+
+
+class _BatchWriter:
+    """Collects records, merging repeats of the same id, and writes them when the batch is full."""
+
+    def __init__(self, store: GraphStore, size: int, report: IngestReport) -> None:
+        self.store, self.size, self.report = store, size, report
+        self.entities: dict[str, Entity] = {}
+        self.links: dict[str, Link] = {}
+
+    def add(self, entities: list[Entity], links: list[Link]) -> None:
+        for item, pending in [*((e, self.entities) for e in entities), *((k, self.links) for k in links)]:
+            known = pending.get(item.id)
+            if known is None:
+                pending[item.id] = item
+            else:
+                known.properties.update(item.properties)
+                known.provenance.extend(a for a in item.provenance if a not in known.provenance)
+        if len(self.entities) + len(self.links) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.entities or self.links:
+            self.store.upsert(Batch(entities=list(self.entities.values()), links=list(self.links.values())))
+            self.report.entities_written += len(self.entities)
+            self.report.links_written += len(self.links)
+            self.entities, self.links = {}, {}
+
+
+class _Rejects:
+    """The rejects file: each bad row as it was, with its line number and the reason."""
+
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        self.path, self.columns = path, columns
+        self._handle = None
+        self._writer = None
+        path.unlink(missing_ok=True)  # a stale file from an earlier run would mislead
+
+    def write(self, line: int, reason: str, fields: list[str]) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(["row", "reason", *self.columns])
+        self._writer.writerow([line, reason, *fields])
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def check_columns(spec: MappingSpec, columns: list[str], path: Path) -> None:
+    missing = {c: line for c, line in spec.columns_used().items() if c not in columns}
+    if missing:
+        column, line = next(iter(missing.items()))
+        raise SpecError(
+            f"{spec.path}:{line or '?'}: unknown column {column!r} in {path.name}; the file has: {', '.join(columns)}"
+        )
+
+
+def ingest_file(
+    store: GraphStore,
+    model: Model,
+    spec: MappingSpec,
+    path: Path | str,
+    *,
+    rejects_dir: Path | str,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Load one file through one spec. Idempotent: a second run writes the same records again.
+
+    Every batch is its own transaction, so a run that fails midway keeps what it wrote, and running
+    it again completes it without duplicates.
+    """
+    path = Path(path)
+    source = CsvSource(path, spec.read)
+    columns = source.columns()
+    check_columns(spec, columns, path)
+    report = IngestReport(file=path.name, source=spec.source)
+    mapper = RowMapper(spec, model)
+    writer = _BatchWriter(store, batch_size, report)
+    rejects = _Rejects(Path(rejects_dir) / f"{path.stem}.rejects.csv", columns)
+    try:
+        for line, values, fields in source.rows():
+            report.rows_read += 1
+            try:
+                if "\0width" in values:
+                    raise RowError(values["\0width"])
+                entities, links = mapper.map(Row(values, line, path.name))
+            except RowError as err:
+                report.rows_rejected += 1
+                reason = str(err)
+                report.reasons[reason.split(":")[0]] = report.reasons.get(reason.split(":")[0], 0) + 1
+                rejects.write(line, reason, fields)
+            else:
+                report.rows_loaded += 1
+                writer.add(entities, links)
+            if progress:
+                progress(1)
+        writer.flush()
+    finally:
+        rejects.close()
+    if report.rows_rejected:
+        report.rejects_file = str(rejects.path)
+    return report

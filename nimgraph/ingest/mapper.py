@@ -1,0 +1,154 @@
+"""Turn one row into entities and links, checked against the Model, or reject it with a reason."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from nimgraph.grading import GradeError, parse_grade
+from nimgraph.ingest.spec import EntitySpec, LinkSpec, MappingSpec
+from nimgraph.ingest.values import ConversionError, ValueSpec, convert
+from nimgraph.ontology import Model
+from nimgraph.records import Assertion, Entity, Link
+
+
+class RowError(ValueError):
+    """Why a row was rejected, in words an analyst understands."""
+
+
+@dataclass(frozen=True)
+class Row:
+    values: dict[str, str]
+    number: int  # the line in the file where the record starts, as a spreadsheet would show it
+    file: str
+
+
+def stable_id(type_name: str, namespace: str, parts: list[str]) -> str:
+    """An id that is the same whenever the same keys are seen, whatever the source.
+
+    >>> stable_id("Person", "police-nominal", ["N1001"]) == stable_id("Person", "police-nominal", [" n1001 "])
+    True
+    """
+    normalised = "\x1f".join([namespace.casefold(), *(" ".join(p.split()).casefold() for p in parts)])
+    return f"{type_name}-{hashlib.sha256(normalised.encode()).hexdigest()[:20]}"
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
+class RowMapper:
+    """Applies one MappingSpec to rows."""
+
+    def __init__(self, spec: MappingSpec, model: Model) -> None:
+        self.spec = spec
+        self.model = model
+
+    def map(self, row: Row) -> tuple[list[Entity], list[Link]]:
+        assertion = self._assertion(row)
+        entities: dict[str, Entity] = {}
+        for alias, entity_spec in self.spec.entities.items():
+            entity = self._entity(entity_spec, row, assertion)
+            if entity is not None:
+                entities[alias] = entity
+        links = [
+            link
+            for link_spec in self.spec.links
+            if (link := self._link(link_spec, row, entities, assertion)) is not None
+        ]
+        return list(entities.values()), links
+
+    def _assertion(self, row: Row) -> Assertion:
+        grade = self.spec.default_grade
+        if self.spec.grade_column and (text := row.values.get(self.spec.grade_column, "").strip()):
+            try:
+                grade = parse_grade(text)
+            except GradeError as err:
+                raise RowError(f"{self.spec.grade_column}: {err}") from None
+        record_id = f"{row.file}#{row.number}"
+        if self.spec.record_id is not None:
+            record_id = self.spec.record_id.raw(row.values)
+            if not record_id:
+                raise RowError(f"the record id {self.spec.record_id.describe()} is empty")
+        record_date = None
+        if self.spec.record_date is not None and (text := self.spec.record_date.raw(row.values)):
+            record_date = self._convert(self.spec.record_date, text, "date", "record date")
+        return Assertion(
+            source=self.spec.source,
+            record_id=record_id,
+            file=row.file,
+            row=row.number,
+            date=record_date,
+            grade=str(grade),
+            handling=grade.handling,
+        )
+
+    def _entity(self, spec: EntitySpec, row: Row, assertion: Assertion) -> Entity | None:
+        keys = [key.raw(row.values) for key in spec.keys]
+        if not all(keys):
+            if spec.optional:
+                return None
+            missing = [k.describe() for k, v in zip(spec.keys, keys, strict=True) if not v]
+            label = self.model.entity_type(spec.type).label
+            raise RowError(f"{_article(label)} needs its key {', '.join(missing)}; got ''")
+        properties = {}
+        definitions = self.model.properties_for(spec.type)
+        for name, value_spec in spec.properties.items():
+            text = value_spec.raw(row.values)
+            if text:
+                properties[name] = self._convert(value_spec, text, definitions[name].datatype, name)
+        if not spec.reference_only:
+            self._check_constraints(spec, properties, row)
+        return Entity(
+            id=stable_id(spec.type, spec.namespace, keys),
+            type=spec.type,
+            properties=properties,
+            provenance=[assertion],
+        )
+
+    def _convert(self, spec: ValueSpec, text: str, datatype: str, what: str) -> object:
+        try:
+            return convert(text, datatype, spec.formats)
+        except ConversionError as err:
+            raise RowError(f"{what} ({spec.describe()}): {err}") from None
+
+    def _check_constraints(self, spec: EntitySpec, properties: dict, row: Row) -> None:
+        label = self.model.entity_type(spec.type).label
+        for constraint in self.model.constraints_for(spec.type):
+            value = properties.get(constraint.path)
+            prop = self.model.property_def(constraint.path)
+            if value is None:
+                if constraint.min_count >= 1:
+                    source = spec.properties.get(constraint.path)
+                    got = source.raw(row.values) if source else ""
+                    raise RowError(f"{_article(label)} needs {_article(prop.label)}; got {got!r}")
+                continue
+            low, high = constraint.min_inclusive, constraint.max_inclusive
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise RowError(f"{prop.label} {value!r} is outside {low} to {high}")
+
+    def _link(self, spec: LinkSpec, row: Row, entities: dict[str, Entity], assertion: Assertion) -> Link | None:
+        source, target = entities.get(spec.source), entities.get(spec.target)
+        if source is None or target is None:
+            return None
+        type_name = spec.type
+        if spec.type_column is not None:
+            chosen = row.values.get(spec.type_column, "").strip()
+            type_name = spec.type_map.get(chosen)
+            if type_name is None:
+                allowed = ", ".join(repr(k) for k in spec.type_map)
+                raise RowError(f"{spec.type_column} {chosen!r} is not one of {allowed}")
+        assert type_name is not None
+        properties = {
+            name: self._convert(value, text, self.model.property_def(name).datatype, name)
+            for name, value in spec.properties.items()
+            if (text := value.raw(row.values))
+        }
+        return Link(
+            id=stable_id(type_name, "link", [source.id, target.id]),
+            type=type_name,
+            source=source.id,
+            target=target.id,
+            properties=properties,
+            provenance=[assertion],
+        )

@@ -1,0 +1,268 @@
+"""Mapping specs: YAML that says how a partner file's columns become entities and links.
+
+A spec is checked against the ontology Model when it is loaded, so that a mistake stops the run
+before anything is written, with the spec line that caused it. See docs/mapping.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nimgraph.grading import Grade, GradeError, parse_grade
+from nimgraph.ingest.values import ValueSpec
+from nimgraph.ontology import Model, UnknownTypeError
+
+
+class SpecError(ValueError):
+    """A mistake in a mapping spec, located by file and line."""
+
+
+class _Located(dict):
+    """A YAML mapping that remembers the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    pass
+
+
+def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> _Located:
+    mapping = _Located(loader.construct_mapping(node, deep=True))
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_located)
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    alias: str
+    type: str
+    keys: tuple[ValueSpec, ...]
+    properties: dict[str, ValueSpec]
+    namespace: str
+    optional: bool
+    reference_only: bool  # the row names the entity; another file describes it and meets its constraints
+    line: int
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    source: str
+    target: str
+    type: str | None
+    type_column: str | None
+    type_map: dict[str, str]
+    properties: dict[str, ValueSpec]
+    line: int
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    format: str = "csv"
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+    header: bool = True
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    path: Path
+    source: str
+    agency: str
+    default_grade: Grade
+    grade_column: str | None
+    record_id: ValueSpec | None
+    record_date: ValueSpec | None
+    read: ReadSpec
+    entities: dict[str, EntitySpec]
+    links: tuple[LinkSpec, ...] = field(default=())
+
+    def columns_used(self) -> dict[str, int]:
+        """Every column the spec reads, with the spec line that reads it first."""
+        used: dict[str, int] = {}
+        values = [v for v in (self.record_id, self.record_date) if v]
+        for entity in self.entities.values():
+            values += [*entity.keys, *entity.properties.values()]
+        for link in self.links:
+            values += list(link.properties.values())
+            if link.type_column:
+                used.setdefault(link.type_column, link.line)
+        for value in values:
+            for column in value.columns:
+                used.setdefault(column, value.line or 0)
+        if self.grade_column:
+            used.setdefault(self.grade_column, 0)
+        return used
+
+
+class _Reader:
+    """Builds spec objects from located YAML, raising SpecError with the line."""
+
+    def __init__(self, path: Path, model: Model) -> None:
+        self.path = path
+        self.model = model
+
+    def fail(self, line: int | None, message: str) -> SpecError:
+        return SpecError(f"{self.path}:{line or '?'}: {message}")
+
+    def section(self, parent: _Located, key: str, required: bool = True) -> Any:
+        if key not in parent:
+            if required:
+                raise self.fail(parent.line, f"missing '{key}'")
+            return None
+        return parent[key]
+
+    def value(self, raw: Any, line: int, formats_needed: bool = False) -> ValueSpec:
+        if isinstance(raw, str):
+            raw = {"column": raw}
+        if not isinstance(raw, dict):
+            raise self.fail(line, f"a value must be a column name or a mapping, got {raw!r}")
+        line = getattr(raw, "line", 0) or line
+        sources = [k for k in ("column", "literal", "template") if k in raw]
+        if len(sources) != 1:
+            raise self.fail(line, "a value needs exactly one of 'column', 'literal' or 'template'")
+        unknown = set(raw) - {"column", "literal", "template", "format", "strip_prefix", "map"}
+        if unknown:
+            raise self.fail(line, f"unknown value option(s): {', '.join(sorted(unknown))}")
+        formats = raw.get("format") or ()
+        formats = (formats,) if isinstance(formats, str) else tuple(formats)
+        if formats_needed and not formats:
+            raise self.fail(line, "a date needs 'format', e.g. format: '%d/%m/%Y' (a list is allowed)")
+        return ValueSpec(
+            column=_str_or_none(raw.get("column")),
+            literal=_str_or_none(raw.get("literal")),
+            template=_str_or_none(raw.get("template")),
+            formats=formats,
+            strip_prefix=raw.get("strip_prefix"),
+            mapping={str(k): str(v) for k, v in (raw.get("map") or {}).items()},
+            line=line,
+        )
+
+    def properties(self, raw: _Located | None, type_name: str, allowed: dict) -> dict[str, ValueSpec]:
+        specs = {}
+        for name, value in (raw or {}).items():
+            line = raw.key_lines.get(name, raw.line)  # type: ignore[union-attr]
+            if name not in allowed:
+                raise self.fail(line, f"{type_name} has no property {name!r}; it has: {', '.join(sorted(allowed))}")
+            specs[name] = self.value(value, line, formats_needed=allowed[name].datatype in ("date", "datetime"))
+        return specs
+
+    def entity(self, alias: str, raw: _Located) -> EntitySpec:
+        type_name = str(self.section(raw, "type"))
+        try:
+            self.model.entity_type(type_name)
+        except UnknownTypeError as err:
+            raise self.fail(raw.key_lines.get("type"), str(err)) from None
+        keys = self.section(raw, "keys")
+        if not isinstance(keys, list) or not keys:
+            raise self.fail(raw.key_lines.get("keys"), f"entity '{alias}' needs a non-empty list of keys")
+        return EntitySpec(
+            alias=alias,
+            type=type_name,
+            keys=tuple(self.value(k, raw.key_lines["keys"]) for k in keys),
+            properties=self.properties(raw.get("properties"), type_name, self.model.properties_for(type_name)),
+            namespace=str(raw.get("namespace") or type_name),
+            optional=bool(raw.get("optional", False)),
+            reference_only=bool(raw.get("reference_only", False)),
+            line=raw.line,
+        )
+
+    def link(self, raw: _Located, entities: dict[str, EntitySpec]) -> LinkSpec:
+        ends = {}
+        for end in ("from", "to"):
+            alias = self.section(raw, end)
+            if alias not in entities:
+                raise self.fail(
+                    raw.key_lines.get(end),
+                    f"link {end} '{alias}' is not an entity of this spec; defined: {', '.join(entities)}",
+                )
+            ends[end] = entities[alias]
+        type_name, type_column, type_map = raw.get("type"), None, {}
+        if "type_from" in raw:
+            chooser = raw["type_from"]
+            type_column, type_map = chooser.get("column"), {str(k): str(v) for k, v in chooser["map"].items()}
+            names = sorted(set(type_map.values()))
+        elif type_name:
+            names = [str(type_name)]
+        else:
+            raise self.fail(raw.line, "a link needs 'type' or 'type_from: {column: ..., map: {...}}'")
+        for name in names:
+            self.check_link_type(name, ends["from"], ends["to"], raw.line)
+        return LinkSpec(
+            source=ends["from"].alias,
+            target=ends["to"].alias,
+            type=str(type_name) if type_name else None,
+            type_column=type_column,
+            type_map=type_map,
+            properties=self.properties(raw.get("properties"), "a link", self.model.properties),
+            line=raw.line,
+        )
+
+    def check_link_type(self, name: str, source: EntitySpec, target: EntitySpec, line: int) -> None:
+        try:
+            link = self.model.link_type(name)
+        except UnknownTypeError as err:
+            raise self.fail(line, str(err)) from None
+        for end, spec, wanted in (("from", source, link.domain), ("to", target, link.range)):
+            if wanted and not self.model.is_a(spec.type, wanted):
+                raise self.fail(line, f"link {name!r} goes {end} a {wanted}, but '{spec.alias}' is a {spec.type}")
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def load_spec(path: str | Path, model: Model) -> MappingSpec:
+    """Read and check a mapping spec; raises SpecError naming the line of the first mistake."""
+    path = Path(path)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except yaml.YAMLError as err:
+        raise SpecError(f"{path}: not valid YAML: {err}") from None
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read the spec: {err.strerror}") from None
+    reader = _Reader(path, model)
+    if not isinstance(raw, dict):
+        raise reader.fail(1, "a mapping spec is a YAML mapping with 'source', 'entities' and 'links'")
+    source = reader.section(raw, "source")
+    grading = raw.get("grading") or _Located()
+    try:
+        default_grade = parse_grade(str(grading.get("default", "")))
+    except GradeError as err:
+        raise reader.fail(getattr(grading, "line", raw.line), f"grading.default: {err}") from None
+    read = raw.get("read") or {}
+    entities_raw = reader.section(raw, "entities")
+    entities = {alias: reader.entity(alias, spec) for alias, spec in entities_raw.items()}
+    links = tuple(reader.link(link, entities) for link in raw.get("links") or [])
+    return MappingSpec(
+        path=path,
+        source=str(reader.section(source, "name")),
+        agency=str(source.get("agency", "")),
+        default_grade=default_grade,
+        grade_column=grading.get("column"),
+        record_id=reader.value(raw["record_id"], raw.key_lines["record_id"]) if "record_id" in raw else None,
+        record_date=(
+            reader.value(raw["record_date"], raw.key_lines["record_date"], formats_needed=True)
+            if "record_date" in raw
+            else None
+        ),
+        read=ReadSpec(
+            format=str(read.get("format", "csv")),
+            delimiter=str(read.get("delimiter", ",")),
+            encoding=str(read.get("encoding", "utf-8-sig")),
+            header=bool(read.get("header", True)),
+            columns=tuple(read.get("columns") or ()),
+        ),
+        entities=entities,
+        links=links,
+    )

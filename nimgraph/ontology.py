@@ -1,0 +1,337 @@
+"""Load ``ontology/*.ttl`` into an immutable :class:`Model`.
+
+The ontology is the single source of truth for types. Everything that needs an entity type, a link
+type, a property or a constraint asks the Model; the only type names written in Python are the
+few core terms in :class:`Core`, which the loader checks exist in the ontology.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
+
+NIM = Namespace("https://w3id.org/nimgraph/ontology#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+
+_DATATYPES = {
+    XSD.string: "string",
+    XSD.date: "date",
+    XSD.dateTime: "datetime",
+    XSD.double: "number",
+    XSD.decimal: "number",
+    XSD.integer: "integer",
+    XSD.boolean: "boolean",
+}
+
+
+class Core:
+    """Ontology terms the code relies on by name; :func:`load_model` fails if one is missing."""
+
+    PERSON = "Person"
+    OBJECT = "Object"
+    EVENT = "Event"
+    LOCATION = "Location"
+    AREA = "Area"
+    PROBLEM = "Problem"
+    INTELLIGENCE_REPORT = "IntelligenceReport"
+    INVOLVED_IN = "involvedIn"
+    VICTIM_IN = "victimIn"
+    OFFENDER_IN = "offenderIn"
+    SUSPECT_IN = "suspectIn"
+    OCCURRED_AT = "occurredAt"
+    WITHIN = "within"
+    CONCERNS = "concerns"
+    ASSOCIATED_WITH = "associatedWith"
+    MENTIONS = "mentions"
+
+    @classmethod
+    def entity_terms(cls) -> tuple[str, ...]:
+        """Also the categories networks are drawn by: the first in a type's lineage wins."""
+        return (cls.PERSON, cls.OBJECT, cls.EVENT, cls.AREA, cls.LOCATION, cls.PROBLEM, cls.INTELLIGENCE_REPORT)
+
+    @classmethod
+    def link_terms(cls) -> tuple[str, ...]:
+        return (
+            cls.INVOLVED_IN,
+            cls.VICTIM_IN,
+            cls.OFFENDER_IN,
+            cls.SUSPECT_IN,
+            cls.OCCURRED_AT,
+            cls.WITHIN,
+            cls.CONCERNS,
+            cls.ASSOCIATED_WITH,
+            cls.MENTIONS,
+        )
+
+
+class UnknownTypeError(KeyError):
+    """A name that the ontology does not define; the message suggests the nearest names."""
+
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        super().__init__(f"unknown {kind} {name!r}.{hint} Defined in ontology/nim.ttl.")
+        self.name = name
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class PropertyDef:
+    name: str
+    label: str
+    datatype: str
+    domain: str | None
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One SHACL property constraint from ontology/shapes.ttl."""
+
+    path: str
+    min_count: int = 0
+    max_count: int | None = None
+    datatype: str | None = None
+    min_inclusive: float | None = None
+    max_inclusive: float | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class EntityType:
+    name: str
+    label: str
+    definition: str
+    parents: tuple[str, ...]
+    association_weight: float | None = None
+
+
+@dataclass(frozen=True)
+class LinkType:
+    name: str
+    label: str
+    definition: str
+    parents: tuple[str, ...]
+    domain: str | None
+    range: str | None
+    association_weight: float | None = None
+
+    @property
+    def relationship(self) -> str:
+        """The Neo4j relationship type: camelCase local name to UPPER_SNAKE (victimIn -> VICTIM_IN)."""
+        return relationship_name(self.name)
+
+
+def relationship_name(link_name: str) -> str:
+    """Derive a Neo4j relationship type from a link's local name.
+
+    >>> relationship_name("victimIn")
+    'VICTIM_IN'
+    >>> relationship_name("usesPhone")
+    'USES_PHONE'
+    """
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", link_name).upper()
+
+
+@dataclass(frozen=True)
+class Model:
+    """The loaded ontology: entity types, link types, properties and constraints. Immutable."""
+
+    entities: Mapping[str, EntityType]
+    links: Mapping[str, LinkType]
+    properties: Mapping[str, PropertyDef]
+    constraints: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
+
+    def entity_type(self, name: str) -> EntityType:
+        try:
+            return self.entities[name]
+        except KeyError:
+            raise UnknownTypeError("entity type", name, list(self.entities)) from None
+
+    def link_type(self, name: str) -> LinkType:
+        try:
+            return self.links[name]
+        except KeyError:
+            raise UnknownTypeError("link type", name, list(self.links)) from None
+
+    def property_def(self, name: str) -> PropertyDef:
+        try:
+            return self.properties[name]
+        except KeyError:
+            raise UnknownTypeError("property", name, list(self.properties)) from None
+
+    def ancestors(self, name: str) -> tuple[str, ...]:
+        """The type itself, then its ancestors nearest first (entity or link types)."""
+        table: Mapping[str, EntityType | LinkType] = self.entities if name in self.entities else self.links
+        if name not in table:
+            raise UnknownTypeError("type", name, [*self.entities, *self.links])
+        order, queue = [], [name]
+        while queue:
+            current = queue.pop(0)
+            if current not in order:
+                order.append(current)
+                queue.extend(p for p in table[current].parents if p in table)
+        return tuple(order)
+
+    def is_a(self, name: str, ancestor: str) -> bool:
+        return ancestor in self.ancestors(name)
+
+    def descendants(self, name: str) -> frozenset[str]:
+        """The type and every type below it."""
+        table: Mapping[str, EntityType | LinkType] = self.entities if name in self.entities else self.links
+        if name not in table:
+            raise UnknownTypeError("type", name, [*self.entities, *self.links])
+        return frozenset(t for t in table if name in self.ancestors(t))
+
+    def properties_for(self, type_name: str) -> dict[str, PropertyDef]:
+        lineage = set(self.ancestors(type_name))
+        return {n: p for n, p in self.properties.items() if p.domain is None or p.domain in lineage}
+
+    def constraints_for(self, type_name: str) -> tuple[Constraint, ...]:
+        return tuple(c for t in self.ancestors(type_name) for c in self.constraints.get(t, ()))
+
+    def association_weight(self, type_name: str, default: float = 0.0) -> float:
+        """The nearest ``nim:associationWeight`` up the type's lineage."""
+        table: Mapping[str, EntityType | LinkType] = self.entities if type_name in self.entities else self.links
+        for t in self.ancestors(type_name):
+            if table[t].association_weight is not None:
+                return float(table[t].association_weight)  # type: ignore[arg-type]
+        return default
+
+
+def _local(uri: URIRef) -> str:
+    return str(uri).rsplit("#", 1)[-1]
+
+
+def _text(graph: Graph, subject: URIRef, predicate: URIRef) -> str:
+    value = graph.value(subject, predicate)
+    return str(value) if value is not None else ""
+
+
+def _weight(graph: Graph, subject: URIRef) -> float | None:
+    value = graph.value(subject, NIM.associationWeight)
+    return float(value.toPython()) if isinstance(value, Literal) else None
+
+
+def _in_nim(uri: object) -> bool:
+    return isinstance(uri, URIRef) and str(uri).startswith(str(NIM))
+
+
+def _entity_types(graph: Graph) -> dict[str, EntityType]:
+    return {
+        _local(c): EntityType(
+            name=_local(c),
+            label=_text(graph, c, RDFS.label),
+            definition=_text(graph, c, SKOS.definition),
+            parents=tuple(sorted(_local(p) for p in graph.objects(c, RDFS.subClassOf) if _in_nim(p))),
+            association_weight=_weight(graph, c),
+        )
+        for c in graph.subjects(RDF.type, OWL.Class)
+        if _in_nim(c)
+    }
+
+
+def _link_types(graph: Graph) -> dict[str, LinkType]:
+    def optional_local(value: object) -> str | None:
+        return _local(value) if _in_nim(value) else None  # type: ignore[arg-type]
+
+    return {
+        _local(p): LinkType(
+            name=_local(p),
+            label=_text(graph, p, RDFS.label),
+            definition=_text(graph, p, SKOS.definition),
+            parents=tuple(sorted(_local(q) for q in graph.objects(p, RDFS.subPropertyOf) if _in_nim(q))),
+            domain=optional_local(graph.value(p, RDFS.domain)),
+            range=optional_local(graph.value(p, RDFS.range)),
+            association_weight=_weight(graph, p),
+        )
+        for p in graph.subjects(RDF.type, OWL.ObjectProperty)
+        if _in_nim(p)
+    }
+
+
+def _properties(graph: Graph) -> dict[str, PropertyDef]:
+    return {
+        _local(p): PropertyDef(
+            name=_local(p),
+            label=_text(graph, p, RDFS.label),
+            datatype=_DATATYPES.get(graph.value(p, RDFS.range), "string"),  # type: ignore[arg-type]
+            domain=_local(d) if _in_nim(d := graph.value(p, RDFS.domain)) else None,  # type: ignore[arg-type]
+            definition=_text(graph, p, SKOS.definition),
+        )
+        for p in graph.subjects(RDF.type, OWL.DatatypeProperty)
+        if _in_nim(p)
+    }
+
+
+def _number(graph: Graph, node: object, predicate: URIRef) -> float | None:
+    value = graph.value(node, predicate)  # type: ignore[arg-type]
+    return float(value.toPython()) if isinstance(value, Literal) else None
+
+
+def _constraints(graph: Graph) -> dict[str, tuple[Constraint, ...]]:
+    found: dict[str, list[Constraint]] = {}
+    for shape in graph.subjects(RDF.type, SH.NodeShape):
+        target = graph.value(shape, SH.targetClass)
+        for node in graph.objects(shape, SH.property):
+            min_count, max_count = _number(graph, node, SH.minCount), _number(graph, node, SH.maxCount)
+            datatype = graph.value(node, SH.datatype)
+            message = graph.value(node, SH.message)
+            found.setdefault(_local(target), []).append(  # type: ignore[arg-type]
+                Constraint(
+                    path=_local(graph.value(node, SH.path)),  # type: ignore[arg-type]
+                    min_count=int(min_count or 0),
+                    max_count=int(max_count) if max_count is not None else None,
+                    datatype=_DATATYPES.get(datatype) if datatype is not None else None,  # type: ignore[arg-type]
+                    min_inclusive=_number(graph, node, SH.minInclusive),
+                    max_inclusive=_number(graph, node, SH.maxInclusive),
+                    message=str(message) if message is not None else None,
+                )
+            )
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _check(model: Model) -> None:
+    for name in Core.entity_terms():
+        model.entity_type(name)
+    for name in Core.link_terms():
+        model.link_type(name)
+    for target, constraints in model.constraints.items():
+        model.entity_type(target)
+        for constraint in constraints:
+            model.property_def(constraint.path)
+
+
+def load_model(directory: Path | str | None = None) -> Model:
+    """Parse every ``*.ttl`` in ``directory`` (default: the packaged ontology) into a Model."""
+    directory = Path(directory) if directory else ONTOLOGY_DIR
+    graph = Graph()
+    files = sorted(directory.glob("*.ttl"))
+    if not files:
+        raise FileNotFoundError(f"no ontology files (*.ttl) in {directory}")
+    for path in files:
+        graph.parse(path, format="turtle")
+    model = Model(
+        entities=MappingProxyType(_entity_types(graph)),
+        links=MappingProxyType(_link_types(graph)),
+        properties=MappingProxyType(_properties(graph)),
+        constraints=MappingProxyType(_constraints(graph)),
+    )
+    _check(model)
+    return model
+
+
+@cache
+def default_model() -> Model:
+    """The packaged ontology, loaded once per process."""
+    return load_model()

@@ -1,0 +1,73 @@
+"""What every product shares: footnoted provenance, the handling banner, the source summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from nimgraph.grading import most_restrictive
+from nimgraph.ontology import Core, Model
+
+
+class ProductError(LookupError):
+    """The product cannot be built for what was asked; the message says why."""
+
+
+class Footnotes:
+    """Numbers each source record the first time a product cites it."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[tuple[str, str], int] = {}
+        self.records: list[dict] = []
+
+    def cite(self, records: list[dict] | tuple[dict, ...]) -> list[int]:
+        numbers = []
+        for record in records:
+            key = (record["source"], record["record_id"])
+            if key not in self._numbers:
+                self._numbers[key] = len(self.records) + 1
+                self.records.append({"n": self._numbers[key], **record})
+            numbers.append(self._numbers[key])
+        return sorted(set(numbers))
+
+    @property
+    def handling(self) -> str:
+        """The most restrictive handling code of the records cited."""
+        return most_restrictive({r["handling"] for r in self.records})
+
+    def sources(self) -> list[dict]:
+        """Records used per source, with how they were graded."""
+        by_source: dict[str, Counter] = {}
+        for record in self.records:
+            by_source.setdefault(record["source"], Counter())[record["grade"]] += 1
+        return [
+            {"source": s, "records": sum(c.values()), "grades": dict(sorted(c.items()))}
+            for s, c in sorted(by_source.items())
+        ]
+
+
+def generated_at() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def category_of(model: Model):
+    """Map an entity type to the POLE category (or top-level type) it is drawn as."""
+    roots = Core.entity_terms()
+
+    def category(type_name: str) -> str:
+        if type_name not in model.entities:
+            return "Other"
+        lineage = model.ancestors(type_name)
+        return next((r for r in roots if r in lineage), "Other")
+
+    return category
+
+
+def association_weights(model: Model) -> tuple[set[str], dict[str, float], dict[str, float]]:
+    """Person types, direct-link weights and shared-connector weights, all from the ontology."""
+    people = set(model.descendants(Core.PERSON))
+    links = {name: model.association_weight(name) for name in model.descendants(Core.ASSOCIATED_WITH)}
+    connectors = {
+        name: weight for name in model.entities if name not in people and (weight := model.association_weight(name)) > 0
+    }
+    return people, links, connectors

@@ -1,0 +1,78 @@
+"""What the graph holds: entities, links, and the source records that assert them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One source record saying that an entity or link exists: the unit of provenance."""
+
+    source: str
+    record_id: str
+    file: str
+    row: int
+    date: str | None
+    grade: str
+    handling: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "record_id": self.record_id,
+            "file": self.file,
+            "row": self.row,
+            "date": self.date,
+            "grade": self.grade,
+            "handling": self.handling,
+        }
+
+
+@dataclass
+class Entity:
+    id: str
+    type: str
+    properties: dict[str, Any] = field(default_factory=dict)
+    provenance: list[Assertion] = field(default_factory=list)
+
+    @property
+    def caption(self) -> str:
+        """A short human label: a name or title, else what happened and when, else a reference."""
+        props = self.properties
+        if props.get("name") or props.get("title"):
+            return str(props.get("name") or props.get("title"))
+        if props.get("category") and props.get("date"):
+            return f"{props['category']}, {props['date']}"
+        return str(props.get("reference") or self.id)
+
+
+@dataclass
+class Link:
+    id: str
+    type: str
+    source: str
+    target: str
+    properties: dict[str, Any] = field(default_factory=dict)
+    provenance: list[Assertion] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """Entities and links to write in one transaction, each with the assertions behind it."""
+
+    entities: list[Entity] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.entities) + len(self.links)
+
+
+@dataclass
+class Subgraph:
+    """A bounded part of the graph handed to the analysis."""
+
+    entities: dict[str, Entity] = field(default_factory=dict)
+    links: dict[str, Link] = field(default_factory=dict)
+    truncated: bool = False  # True when a size cap left part of the asked-for graph out

@@ -1,0 +1,40 @@
+"""The GraphStore protocol: the primitives the analysis needs, whatever the backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+from nimgraph.records import Batch, Entity, Subgraph
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    def upsert(self, batch: Batch) -> None:
+        """Write entities, then links, with their assertions, in one transaction. Idempotent."""
+
+    def get(self, entity_id: str) -> Entity | None:
+        """One entity with its provenance, or None."""
+
+    def find(
+        self, type_name: str | None = None, text: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Entity]:
+        """Entities of a type (and its subtypes) with ``text`` in any property value, or that id."""
+
+    def neighbourhood(
+        self,
+        seeds: Iterable[str],
+        hops: int,
+        link_types: Iterable[str] | None = None,
+        max_entities: int = 5000,
+    ) -> Subgraph:
+        """Everything within ``hops`` links of the seeds, following only ``link_types`` if given."""
+
+    def subgraph(self, link_types: Iterable[str]) -> Subgraph:
+        """Every link of the given types with its two ends: the base of a projection."""
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Entity and link counts by type: ``{"entities": {...}, "links": {...}}``."""
+
+    def close(self) -> None:
+        """Release the store's resources."""

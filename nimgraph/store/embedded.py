@@ -1,0 +1,241 @@
+"""The embedded store: one local SQLite file, transactional, no server.
+
+Entities and links are rows with their properties as JSON; every source record that asserts an
+entity or link is a row in ``assertion``, keyed by (item, source, record id), so re-ingesting the
+same record changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nimgraph.ontology import Model
+from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entity (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    props TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS entity_type ON entity(type);
+CREATE TABLE IF NOT EXISTS link (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    props TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS link_source ON link(source, type);
+CREATE INDEX IF NOT EXISTS link_target ON link(target, type);
+CREATE INDEX IF NOT EXISTS link_type ON link(type);
+CREATE TABLE IF NOT EXISTS assertion (
+    item_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    file TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    date TEXT,
+    grade TEXT NOT NULL,
+    handling TEXT NOT NULL,
+    PRIMARY KEY (item_id, source, record_id)
+);
+"""
+
+UPSERT_ENTITY = """
+INSERT INTO entity (id, type, props) VALUES (?, ?, ?)
+ON CONFLICT(id) DO UPDATE SET props = json_patch(entity.props, excluded.props)
+"""
+UPSERT_LINK = """
+INSERT INTO link (id, type, source, target, props) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT(id) DO UPDATE SET props = json_patch(link.props, excluded.props)
+"""
+UPSERT_ASSERTION = """
+INSERT INTO assertion (item_id, source, record_id, file, row, date, grade, handling)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT(item_id, source, record_id) DO UPDATE SET
+    file = excluded.file, row = excluded.row, date = excluded.date,
+    grade = excluded.grade, handling = excluded.handling
+"""
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class EmbeddedStore:
+    """A GraphStore in a single SQLite file."""
+
+    def __init__(self, path: str | Path, model: Model) -> None:
+        self.path = Path(path)
+        self.model = model
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.executescript(SCHEMA)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._db
+
+    # ------------------------------------------------------------------ writes
+    def upsert(self, batch: Batch) -> None:
+        assertions = [
+            (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling)
+            for item in [*batch.entities, *batch.links]
+            for a in item.provenance
+        ]
+        with self._transaction() as db:
+            db.executemany(
+                UPSERT_ENTITY,
+                [(e.id, e.type, json.dumps(e.properties, default=str)) for e in batch.entities],
+            )
+            db.executemany(
+                UPSERT_LINK,
+                [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links],
+            )
+            db.executemany(UPSERT_ASSERTION, assertions)
+
+    # ------------------------------------------------------------------ reads
+    def get(self, entity_id: str) -> Entity | None:
+        with self._reading() as db:
+            entities = self._entities(db, [entity_id])
+        return entities.get(entity_id)
+
+    def find(
+        self, type_name: str | None = None, text: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Entity]:
+        clauses, params = [], []
+        if type_name:
+            types = sorted(self.model.descendants(type_name))
+            clauses.append(f"type IN ({','.join('?' * len(types))})")
+            params.extend(types)
+        if text:
+            clauses.append(
+                "(id = ? OR EXISTS (SELECT 1 FROM json_each(entity.props) "
+                "WHERE lower(json_each.value) LIKE ? ESCAPE '\\'))"
+            )
+            params.extend([text, _like(text)])
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._reading() as db:
+            ids = [
+                r[0]
+                for r in db.execute(
+                    f"SELECT id FROM entity {where} ORDER BY id LIMIT ? OFFSET ?", [*params, limit, offset]
+                )
+            ]
+            found = self._entities(db, ids)
+        return [found[i] for i in ids]
+
+    def neighbourhood(
+        self,
+        seeds: Iterable[str],
+        hops: int,
+        link_types: Iterable[str] | None = None,
+        max_entities: int = 5000,
+    ) -> Subgraph:
+        types = sorted(set(link_types)) if link_types is not None else None
+        type_filter = f" AND type IN ({','.join('?' * len(types))})" if types else ""
+        seen = set(seeds)
+        frontier, links = set(seen), {}
+        truncated = False
+        with self._reading() as db:
+            for _ in range(hops):
+                if not frontier:
+                    break
+                rows = self._links_touching(db, frontier, type_filter, types or [])
+                frontier = set()
+                for row in rows:
+                    link = self._link_from_row(row)
+                    new_ends = {link.source, link.target} - seen
+                    if len(seen) + len(new_ends) > max_entities:
+                        truncated = True
+                        continue
+                    links[link.id] = link
+                    frontier |= new_ends
+                    seen |= new_ends
+            entities = self._entities(db, seen)
+            self._attach_provenance(db, links)
+        return Subgraph(entities=entities, links=links, truncated=truncated)
+
+    def subgraph(self, link_types: Iterable[str]) -> Subgraph:
+        types = sorted(set(link_types))
+        with self._reading() as db:
+            rows = db.execute(
+                f"SELECT id, type, source, target, props FROM link WHERE type IN ({','.join('?' * len(types))})",
+                types,
+            ).fetchall()
+            links = {r[0]: self._link_from_row(r) for r in rows}
+            ends = {end for k in links.values() for end in (k.source, k.target)}
+            entities = self._entities(db, ends)
+            self._attach_provenance(db, links)
+        return Subgraph(entities=entities, links=links)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        with self._reading() as db:
+            entities = dict(db.execute("SELECT type, count(*) FROM entity GROUP BY type ORDER BY type"))
+            links = dict(db.execute("SELECT type, count(*) FROM link GROUP BY type ORDER BY type"))
+        return {"entities": entities, "links": links}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _load_ids(db: sqlite3.Connection, table: str, ids: Iterable[str]) -> None:
+        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY)")
+        db.execute(f"DELETE FROM {table}")
+        db.executemany(f"INSERT OR IGNORE INTO {table} (id) VALUES (?)", ((i,) for i in ids))
+
+    def _links_touching(self, db: sqlite3.Connection, ids: set[str], type_filter: str, types: list[str]) -> list[tuple]:
+        self._load_ids(db, "wanted_ends", ids)
+        sql = (
+            "SELECT id, type, source, target, props FROM link "
+            f"WHERE source IN (SELECT id FROM wanted_ends){type_filter} "
+            "UNION SELECT id, type, source, target, props FROM link "
+            f"WHERE target IN (SELECT id FROM wanted_ends){type_filter} ORDER BY 1"
+        )
+        return db.execute(sql, [*types, *types]).fetchall()
+
+    @staticmethod
+    def _link_from_row(row: tuple) -> Link:
+        return Link(id=row[0], type=row[1], source=row[2], target=row[3], properties=json.loads(row[4]))
+
+    def _entities(self, db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, Entity]:
+        self._load_ids(db, "wanted_entities", ids)
+        rows = db.execute("SELECT id, type, props FROM entity WHERE id IN (SELECT id FROM wanted_entities)").fetchall()
+        entities = {r[0]: Entity(id=r[0], type=r[1], properties=json.loads(r[2])) for r in rows}
+        self._attach_provenance(db, entities)
+        return entities
+
+    def _attach_provenance(self, db: sqlite3.Connection, items: dict[str, Entity] | dict[str, Link]) -> None:
+        self._load_ids(db, "wanted_items", items)
+        rows = db.execute(
+            "SELECT item_id, source, record_id, file, row, date, grade, handling FROM assertion "
+            "WHERE item_id IN (SELECT id FROM wanted_items) ORDER BY source, record_id"
+        )
+        for item_id, *fields in rows:
+            items[item_id].provenance.append(Assertion(*fields))
