@@ -1,0 +1,93 @@
+"""The real app over the real demo store, called over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import person_id
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from nimgraph.config import Settings
+from nimgraph.demo import find_problem
+
+
+@pytest.fixture(scope="module")
+def client(demo):
+    settings = Settings(store=str(demo.work_dir / "graph.db"), work_dir=demo.work_dir)
+    with TestClient(create_app(settings, store=demo.store, model=demo.model)) as test_client:
+        yield test_client
+
+
+def test_health_reports_the_graph_size(client, demo):
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["entities"] == sum(demo.store.counts()["entities"].values())
+
+
+def test_search_by_type_and_text(client):
+    body = client.get("/entities", params={"type": "Street", "q": "marlowe"}).json()
+    assert [e["label"] for e in body["items"]] == ["Marlowe Parade"]
+    events = client.get("/entities", params={"type": "Event", "limit": 5}).json()["items"]
+    assert len(events) == 5 and all(e["type"] in {"CrimeIncident", "ASBIncident", "DeliberateFire"} for e in events)
+
+
+def test_unknown_type_is_a_problem_json_400(client):
+    response = client.get("/entities", params={"type": "Persn"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "Did you mean 'Person'" in response.json()["detail"]
+
+
+def test_entity_comes_with_its_provenance(client, demo):
+    vulnerable = person_id(demo, demo.planted["vulnerable"])
+    body = client.get(f"/entities/{vulnerable}").json()
+    assert body["properties"]["nominalId"] == demo.planted["vulnerable"]
+    assert {p["source"] for p in body["provenance"]} == {"intelligence-log"}
+    assert all(p["grade"] and p["handling"] in "PC" for p in body["provenance"])
+    missing = client.get("/entities/Person-nope")
+    assert missing.status_code == 404 and missing.json()["title"] == "Request failed"
+
+
+def test_associations_list_evidence_records(client, demo):
+    vulnerable = person_id(demo, demo.planted["vulnerable"])
+    body = client.get(f"/entities/{vulnerable}/associations").json()
+    found = {a["person"]: a for a in body["items"]}
+    for nominal, urn in demo.planted["vulnerable_associates"].items():
+        evidence = found[person_id(demo, nominal)]["evidence"]
+        assert urn in {r["record_id"] for e in evidence for r in e["records"]}
+    strengths = [a["strength"] for a in body["items"]]
+    assert strengths == sorted(strengths, reverse=True)
+
+
+def test_profiles_as_json_and_html(client, demo):
+    vulnerable = person_id(demo, demo.planted["vulnerable"])
+    subject = client.get(f"/profiles/subject/{vulnerable}").json()
+    assert subject["product"] == "subject_profile" and subject["subject"]["id"] == vulnerable
+    problem = find_problem(demo.store, demo.planted["problem"])
+    html = client.get(f"/profiles/problem/{problem}", params={"format": "html"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert demo.planted["hotspot"]["street"] in html.text and "vis.Network" in html.text
+    wrong = client.get(f"/profiles/subject/{problem}")
+    assert wrong.status_code == 404 and "not a person" in wrong.json()["detail"]
+
+
+def test_landing_page_links_the_reports(client):
+    page = client.get("/")
+    assert 'href="/reports/subject-profile.html"' in page.text
+    assert 'href="/reports/problem-profile.html"' in page.text
+    assert client.get("/reports/subject-profile.html").status_code == 200
+    assert client.get("/reports/..%2Fgraph.db").status_code == 404
+
+
+def test_openapi_describes_every_route(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/health",
+        "/entities",
+        "/entities/{entity_id}",
+        "/entities/{entity_id}/associations",
+        "/profiles/subject/{entity_id}",
+        "/profiles/problem/{entity_id}",
+    ):
+        assert path in paths
+    assert client.get("/docs").status_code == 200

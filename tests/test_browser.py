@@ -1,0 +1,116 @@
+"""Command 1's core end to end: `nimgraph demo` serves a landing page; Chromium opens the reports.
+
+The browser must draw the network with its nodes, and the page must make no request that leaves
+127.0.0.1: the reports work with the network cable out.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_demo(tmp_path_factory: pytest.TempPathFactory):
+    """`nimgraph demo` in a subprocess, as a user runs it, on a free port."""
+    work = tmp_path_factory.mktemp("served")
+    port = free_port()
+    env = {
+        **os.environ,
+        "NIMGRAPH_PORT": str(port),
+        "NIMGRAPH_STORE": str(work / "graph.db"),
+        "NIMGRAPH_WORK_DIR": str(work),
+    }
+    log = (work / "demo.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nimgraph.cli", "demo"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"nimgraph demo exited with {process.returncode}:\n{Path(log.name).read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("nimgraph demo did not serve within 180 s")
+    yield base, Path(log.name)
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def test_demo_prints_the_urls(served_demo):
+    base, log = served_demo
+    text = log.read_text()
+    assert f"{base}/reports/subject-profile.html" in text
+    assert f"{base}/reports/problem-profile.html" in text
+
+
+@pytest.mark.parametrize("report", ["subject-profile.html", "problem-profile.html"])
+def test_report_draws_its_network_offline(served_demo, browser, report):
+    base, _ = served_demo
+    page = browser.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{base}/")
+    page.click(f'a[href="/reports/{report}"]')
+    page.wait_for_selector('#network[data-stabilised="true"]', state="attached", timeout=90_000)
+
+    expected = int(page.get_attribute("#network", "data-nodes"))
+    drawn = page.evaluate("Object.keys(window.nimgraphNetwork.getPositions()).length")
+    assert expected > 5 and drawn == expected
+    painted = page.evaluate(
+        """() => {
+            const canvas = document.querySelector('#network canvas');
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+            let inked = 0;
+            for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
+            return inked;
+        }"""
+    )
+    assert painted > 1000, "the canvas is blank"
+    hosts = {urlparse(url).hostname for url in requested if urlparse(url).scheme in ("http", "https", "ws", "wss")}
+    assert hosts == {"127.0.0.1"}, f"requests left the machine: {sorted(u for u in requested)}"
+    page.close()

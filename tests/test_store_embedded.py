@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from nimgraph.records import Assertion, Batch, Entity, Link
+
+
+def record(record_id: str, grade: str = "1AP") -> Assertion:
+    return Assertion("test", record_id, "t.csv", 2, None, grade, grade[-1])
+
+
+def chain_batch() -> Batch:
+    """ann -victimIn-> e1 <-offenderIn- bob -livesAt-> flat <-livesAt- cat -offenderIn-> e2 -occurredAt-> street"""
+    people = [Entity(p, "Person", {"name": p.title()}, [record(p)]) for p in ("ann", "bob", "cat")]
+    things = [
+        Entity("e1", "CrimeIncident", {"date": "2026-01-01", "category": "Robbery"}, [record("e1")]),
+        Entity("e2", "ASBIncident", {"date": "2026-02-01"}, [record("e2")]),
+        Entity("flat", "Address", {"name": "1 Flat"}, [record("flat")]),
+        Entity("street", "Street", {"name": "Elm Street"}, [record("street")]),
+    ]
+    links = [
+        Link("l1", "victimIn", "ann", "e1", {}, [record("l1")]),
+        Link("l2", "offenderIn", "bob", "e1", {}, [record("l2")]),
+        Link("l3", "livesAt", "bob", "flat", {}, [record("l3")]),
+        Link("l4", "livesAt", "cat", "flat", {}, [record("l4", "2CC")]),
+        Link("l5", "offenderIn", "cat", "e2", {}, [record("l5")]),
+        Link("l6", "occurredAt", "e2", "street", {}, [record("l6")]),
+    ]
+    return Batch(entities=people + things, links=links)
+
+
+def test_upsert_is_idempotent_and_merges_properties(store):
+    store.upsert(chain_batch())
+    store.upsert(chain_batch())
+    assert store.counts()["entities"] == {
+        "ASBIncident": 1,
+        "Address": 1,
+        "CrimeIncident": 1,
+        "Person": 3,
+        "Street": 1,
+    }
+    store.upsert(Batch(entities=[Entity("ann", "Person", {"dateOfBirth": "2001-02-03"}, [record("ann-2")])]))
+    ann = store.get("ann")
+    assert ann.properties == {"name": "Ann", "dateOfBirth": "2001-02-03"}
+    assert sorted(a.record_id for a in ann.provenance) == ["ann", "ann-2"]
+
+
+def test_neighbourhood_follows_hops_and_link_types(store):
+    store.upsert(chain_batch())
+    assert set(store.neighbourhood(["ann"], hops=1).entities) == {"ann", "e1"}
+    assert set(store.neighbourhood(["ann"], hops=2).entities) == {"ann", "e1", "bob"}
+    assert set(store.neighbourhood(["ann"], hops=4).entities) == {"ann", "e1", "bob", "flat", "cat"}
+    only_roles = store.neighbourhood(["bob"], hops=3, link_types=["offenderIn", "victimIn"])
+    assert set(only_roles.entities) == {"bob", "e1", "ann"}
+    sub = store.neighbourhood(["cat"], hops=1)
+    assert {k.id for k in sub.links.values()} == {"l4", "l5"}
+    assert sub.links["l4"].provenance[0].grade == "2CC"
+
+
+def test_neighbourhood_cap_is_reported(store):
+    store.upsert(chain_batch())
+    capped = store.neighbourhood(["bob"], hops=3, max_entities=3)
+    assert len(capped.entities) <= 3 and capped.truncated
+    assert not store.neighbourhood(["bob"], hops=3).truncated
+
+
+def test_find_includes_subtypes_and_searches_values(store):
+    store.upsert(chain_batch())
+    assert {e.id for e in store.find("Event")} == {"e1", "e2"}
+    assert {e.id for e in store.find("Location")} == {"flat", "street"}
+    assert [e.id for e in store.find(text="elm")] == ["street"]
+    assert [e.id for e in store.find("Person", "ann")] == ["ann"]
+    assert store.find(text="%") == []  # LIKE wildcards are matched literally
+    assert [e.id for e in store.find(limit=2, offset=1)] == ["bob", "cat"]
+
+
+def test_subgraph_returns_links_of_the_types_with_their_ends(store):
+    store.upsert(chain_batch())
+    sub = store.subgraph(["livesAt"])
+    assert set(sub.links) == {"l3", "l4"}
+    assert set(sub.entities) == {"bob", "cat", "flat"}
+
+
+def test_a_failed_batch_writes_nothing(store):
+    bad = Batch(
+        entities=[Entity("dan", "Person", {"name": "Dan"}, [record("dan")])],
+        links=[Link("l9", "knows", "dan", None, {}, [record("l9")])],  # type: ignore[arg-type]
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        store.upsert(bad)
+    assert store.get("dan") is None
+    assert store.counts() == {"entities": {}, "links": {}}
+
+
+def test_the_store_is_a_durable_file(tmp_path, model):
+    from nimgraph.store.embedded import EmbeddedStore
+
+    first = EmbeddedStore(tmp_path / "g.db", model)
+    first.upsert(chain_batch())
+    first.close()
+    again = EmbeddedStore(tmp_path / "g.db", model)
+    assert again.get("cat").properties == {"name": "Cat"}
+    again.close()
