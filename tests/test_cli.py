@@ -1,0 +1,48 @@
+"""The CLI as a user runs it: a subprocess, its output and its exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from test_ingest import GOOD_AND_BAD, SPEC, write_csv
+
+
+def nimgraph(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nimgraph.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_ingest_reports_loads_and_rejects_and_is_repeatable(tmp_path):
+    (tmp_path / "asb.yaml").write_text(SPEC)
+    write_csv(tmp_path / "asb.csv", GOOD_AND_BAD)
+    first = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", "--rejects-dir", "rejects", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "asb.csv: 3 of 8 rows loaded" in first.stdout and "5 rejected, see rejects/asb.rejects.csv" in first.stdout
+    assert "asb.csv" in first.stderr  # the progress bar
+    second = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", "--rejects-dir", "rejects", cwd=tmp_path)
+    assert second.stdout == first.stdout
+    strict = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", "--strict", cwd=tmp_path)
+    assert strict.returncode == 1
+
+
+def test_spec_error_exits_2_with_the_line(tmp_path):
+    (tmp_path / "asb.yaml").write_text(SPEC.replace("type: Street", "type: Stret"))
+    write_csv(tmp_path / "asb.csv", GOOD_AND_BAD)
+    result = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "asb.yaml:17: unknown entity type 'Stret'. Did you mean 'Street'?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_store_uri_not_yet_supported_is_a_clear_error(tmp_path):
+    result = nimgraph("--store", "neo4j://127.0.0.1:7687", "profile", "subject", "Person-x", cwd=tmp_path)
+    assert result.returncode == 2 and "neo4j://127.0.0.1:7687" in result.stderr
+
+
+def test_profile_of_a_missing_entity_says_how_to_find_one(tmp_path):
+    result = nimgraph("--store", "g.db", "profile", "subject", "Person-nobody", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no entity with id 'Person-nobody'" in result.stderr
