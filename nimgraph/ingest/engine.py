@@ -129,9 +129,9 @@ def ingest_file(
                 entities, links = mapper.map(Row(values, line, path.name))
             except RowError as err:
                 report.rows_rejected += 1
-                reason = str(err)
-                report.reasons[reason.split(":")[0]] = report.reasons.get(reason.split(":")[0], 0) + 1
-                rejects.write(line, reason, fields)
+                kind = str(err).split(":")[0]  # group "date ('Date'): '31/02' is not..." by its field
+                report.reasons[kind] = report.reasons.get(kind, 0) + 1
+                rejects.write(line, str(err), fields)
             else:
                 report.rows_loaded += 1
                 writer.add(entities, links)

@@ -51,6 +51,7 @@ def _window(dates: list[str], months: int) -> tuple[str, str]:
     year, month = int(last[:4]), int(last[5:7]) - (months - 1)
     while month < 1:
         year, month = year - 1, month + 12
+    # ISO dates compare as text, so day 31 bounds every month without calendar arithmetic.
     return f"{year:04d}-{month:02d}-01", f"{last}-31"
 
 
