@@ -26,7 +26,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
-        app.state.store = store or open_store(settings.store, model)
+        app.state.store = store or open_store(settings.store, model, settings)
         try:
             yield
         finally:

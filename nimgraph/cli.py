@@ -15,7 +15,7 @@ from nimgraph.ingest.readers import FileError
 from nimgraph.ingest.spec import SpecError, load_spec
 from nimgraph.ontology import default_model
 from nimgraph.products.common import ProductError
-from nimgraph.store import StoreConfigError, open_store
+from nimgraph.store import StoreConfigError, StoreError, is_neo4j, open_store
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -43,7 +43,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     model = default_model()
-    store = open_store(settings.store, model)
+    store = open_store(settings.store, model, settings)
     try:
         result = run_demo(
             store,
@@ -70,9 +70,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     model = default_model()
     spec = load_spec(args.spec, model)
-    store = open_store(settings.store, model)
+    store = open_store(settings.store, model, settings)
     rejected = 0
     try:
+        store.prepare()
         for name in args.files:
             path = Path(name)
             with path.open("rb") as handle:
@@ -100,7 +101,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     model = default_model()
-    store = open_store(settings.store, model)
+    store = open_store(settings.store, model, settings)
     try:
         build = build_subject_profile if args.kind == "subject" else build_problem_profile
         product = build(store, model, args.id)
@@ -114,6 +115,27 @@ def cmd_profile(args: argparse.Namespace) -> int:
         print(f"Wrote {args.json}", file=sys.stderr)
     if not args.html and not args.json:
         print(render.to_json(product))
+    return 0
+
+
+def cmd_neo4j_init(args: argparse.Namespace) -> int:
+    from nimgraph.store.schema import schema_items
+
+    settings = _settings(args)
+    if not is_neo4j(settings.store):
+        raise StoreConfigError(
+            f"nimgraph neo4j init needs a Neo4j store; {settings.store!r} is a file. "
+            "Pass --store neo4j://host:7687 or set NIMGRAPH_STORE"
+        )
+    model = default_model()
+    store = open_store(settings.store, model, settings)
+    try:
+        created = store.prepare()
+    finally:
+        store.close()
+    for item in created:
+        print(f"created {item}")
+    print(f"{len(created)} created; {len(schema_items(model)) - len(created)} already present")
     return 0
 
 
@@ -162,6 +184,11 @@ def parser() -> argparse.ArgumentParser:
     profile.add_argument("--json", help="write the JSON here (default: print it)")
     profile.set_defaults(run=cmd_profile)
 
+    neo4j = commands.add_parser("neo4j", help="Neo4j administration")
+    neo4j_commands = neo4j.add_subparsers(dest="neo4j_command", required=True)
+    init = neo4j_commands.add_parser("init", help="create the constraints and indexes the ontology needs")
+    init.set_defaults(run=cmd_neo4j_init)
+
     serve = commands.add_parser("serve", help="serve the API and reports")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -173,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SpecError, FileError, StoreConfigError, ProductError, FileNotFoundError) as err:
+    except (SpecError, FileError, StoreError, ProductError, FileNotFoundError) as err:
         print(f"nimgraph: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

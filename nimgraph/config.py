@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,7 +14,16 @@ class Settings(BaseSettings):
 
     store: str = Field(
         default="var/nimgraph.db",
-        description="Where the graph lives: a file path for the embedded store.",
+        description="Where the graph lives: a file path (embedded store) or a neo4j://, neo4j+s:// or bolt:// URI.",
+    )
+    neo4j_user: str = Field(default="neo4j", description="Neo4j user name.")
+    neo4j_password: SecretStr = Field(default=SecretStr(""), description="Neo4j password; never logged.")
+    neo4j_database: str = Field(default="neo4j", description="Neo4j database name.")
+    neo4j_max_connection_lifetime: int = Field(
+        default=300, ge=1, description="Seconds before a pooled Neo4j connection is replaced."
+    )
+    neo4j_retry_seconds: float = Field(
+        default=30.0, gt=0, description="How long a Neo4j transaction is retried after transient errors."
     )
     work_dir: Path = Field(
         default=Path("var"),

@@ -133,14 +133,23 @@ class LinkType:
 
 
 def relationship_name(link_name: str) -> str:
-    """Derive a Neo4j relationship type from a link's local name.
+    """Derive a Neo4j relationship type from a link's local name: camelCase to UPPER_SNAKE.
 
     >>> relationship_name("victimIn")
     'VICTIM_IN'
     >>> relationship_name("usesPhone")
     'USES_PHONE'
     """
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", link_name).upper()
+    return snake_case(link_name).upper()
+
+
+def snake_case(name: str) -> str:
+    """Split a camelCase or PascalCase name into lower snake case, keeping acronyms whole.
+
+    >>> snake_case("ASBIncident"), snake_case("LSOA"), snake_case("livesAt")
+    ('asb_incident', 'lsoa', 'lives_at')
+    """
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 @dataclass(frozen=True)

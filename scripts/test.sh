@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Command 2: install with the test extras, make sure there is a browser, lint, run every test.
+# Command 2: install with the test extras, make sure there is a browser, lint, start a throwaway
+# Neo4j, run every test, stop Neo4j.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_python.sh
@@ -17,6 +18,19 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+
+# A throwaway Neo4j for the store tests, stopped however the tests end.
+if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+  export NIMGRAPH_NEO4J_STATE=var/neo4j-test
+  trap 'scripts/neo4j.sh stop' EXIT
+  scripts/neo4j.sh start >/dev/null
+  eval "$(scripts/neo4j.sh env)"
+elif [ "${NIMGRAPH_REQUIRE_NEO4J:-}" = 1 ]; then
+  echo "NIMGRAPH_REQUIRE_NEO4J=1 but Java or Maven is missing: install Java 17+ and Maven" >&2
+  exit 1
+else
+  echo "note: no Java or Maven; the Neo4j tests will be skipped (install Java 17+ and Maven)" >&2
+fi
 
 status=0
 .venv/bin/python -m pytest "$@" || status=$?

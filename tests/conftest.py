@@ -30,10 +30,55 @@ def model() -> Model:
 
 
 @pytest.fixture
-def store(tmp_path: Path, model: Model):
+def embedded_store(tmp_path: Path, model: Model):
     opened = EmbeddedStore(tmp_path / "graph.db", model)
     yield opened
     opened.close()
+
+
+def neo4j_settings() -> dict[str, str]:
+    """The throwaway server scripts/test.sh started, or a skip (a failure when Neo4j is required)."""
+    uri = os.environ.get("NIMGRAPH_TEST_NEO4J_URI")
+    if not uri:
+        message = "no Neo4j for tests: run scripts/test.sh, or scripts/neo4j.sh start and eval its env"
+        if os.environ.get("NIMGRAPH_REQUIRE_NEO4J") == "1":
+            pytest.fail(message + "; NIMGRAPH_REQUIRE_NEO4J=1 makes this a failure")
+        pytest.skip(message)
+    return {
+        "uri": uri,
+        "user": os.environ.get("NIMGRAPH_TEST_NEO4J_USER", "neo4j"),
+        "password": os.environ.get("NIMGRAPH_TEST_NEO4J_PASSWORD", ""),
+    }
+
+
+@pytest.fixture(scope="session")
+def neo4j_session_store(model: Model):
+    from nimgraph.store.neo4j import Neo4jStore
+    from nimgraph.store.schema import apply_schema
+
+    settings = neo4j_settings()
+    opened = Neo4jStore(settings["uri"], model, user=settings["user"], password=settings["password"])
+    apply_schema(opened.driver, model)
+    yield opened
+    opened.close()
+
+
+def clear_neo4j(store) -> None:
+    with store.driver.session(database=store.database) as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
+@pytest.fixture
+def neo4j_store(neo4j_session_store):
+    """The test server's store, emptied before the test."""
+    clear_neo4j(neo4j_session_store)
+    return neo4j_session_store
+
+
+@pytest.fixture(params=["embedded", "neo4j"])
+def store(request: pytest.FixtureRequest):
+    """Each test that takes ``store`` runs once on each store: the parity suite."""
+    return request.getfixturevalue(f"{request.param}_store")
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,13 @@ __all__ = ["reliability", "to_networkx"]
 
 
 def to_networkx(subgraph: Subgraph) -> nx.MultiDiGraph:
-    """One node per entity and one keyed edge per link, with provenance as plain dicts."""
+    """One node per entity and one keyed edge per link, with provenance as plain dicts.
+
+    Nodes and edges are added in id order, so every analysis gives the same answer whatever order
+    the store returned them in.
+    """
     graph = nx.MultiDiGraph()
-    for entity in subgraph.entities.values():
+    for entity in sorted(subgraph.entities.values(), key=lambda e: e.id):
         graph.add_node(
             entity.id,
             type=entity.type,
@@ -21,7 +25,7 @@ def to_networkx(subgraph: Subgraph) -> nx.MultiDiGraph:
             properties=dict(entity.properties),
             provenance=[a.as_dict() for a in entity.provenance],
         )
-    for link in subgraph.links.values():
+    for link in sorted(subgraph.links.values(), key=lambda k: k.id):
         if link.source in graph and link.target in graph:
             graph.add_edge(
                 link.source,

@@ -72,6 +72,7 @@ def run_demo(
     data_dir = work_dir / "data"
     result = DemoResult(data_dir=data_dir)
     write_dataset(data_dir, seed=seed, incidents=incidents)
+    store.prepare()
     say(f"Generated partner files in {data_dir}")
     for mapping, filename in PLAN:
         spec = load_spec(mapping_path(mapping), model)

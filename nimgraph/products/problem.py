@@ -129,7 +129,9 @@ def build_problem_profile(
     offender_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
     victims = repeat_people(scoped, victim_links, window=window, months=month_list)
     offenders = repeat_people(scoped, offender_links, window=window, months=month_list)
-    windowed = [e for e in in_scope if window[0] <= (graph.nodes[e]["properties"].get("date") or "") <= window[1]]
+    windowed = [
+        e for e in sorted(in_scope) if window[0] <= (graph.nodes[e]["properties"].get("date") or "") <= window[1]
+    ]
     for event in windowed:
         notes.cite(graph.nodes[event]["provenance"])
     by_type = Counter(graph.nodes[e]["type"] for e in windowed)

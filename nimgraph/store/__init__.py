@@ -1,23 +1,36 @@
-"""Stores: the GraphStore protocol and its implementations."""
+"""Stores: the GraphStore protocol and its implementations, chosen by the store setting."""
 
 from __future__ import annotations
 
+from nimgraph.config import Settings
 from nimgraph.ontology import Model
 from nimgraph.store.base import GraphStore
+from nimgraph.store.errors import StoreConfigError, StoreError, StoreUnavailableError
 
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
 
-class StoreConfigError(ValueError):
-    pass
+def is_neo4j(location: str) -> bool:
+    return location.startswith(NEO4J_SCHEMES)
 
 
-def open_store(location: str, model: Model) -> GraphStore:
-    """Open the store named by ``location``: a file path (embedded) or a Neo4j URI."""
-    if location.startswith(NEO4J_SCHEMES):
-        raise StoreConfigError(
-            f"the Neo4j store ({location}) is not available in this version; "
-            "use a file path for the embedded store, e.g. NIMGRAPH_STORE=var/nimgraph.db"
+def open_store(location: str, model: Model, settings: Settings | None = None) -> GraphStore:
+    """Open the store named by ``location``: a file path (embedded) or a Neo4j URI.
+
+    Neo4j credentials, database and driver options come from ``settings``.
+    """
+    if is_neo4j(location):
+        from nimgraph.store.neo4j import Neo4jStore
+
+        settings = settings or Settings()
+        return Neo4jStore(
+            location,
+            model,
+            user=settings.neo4j_user,
+            password=settings.neo4j_password.get_secret_value(),
+            database=settings.neo4j_database,
+            max_connection_lifetime=settings.neo4j_max_connection_lifetime,
+            retry_seconds=settings.neo4j_retry_seconds,
         )
     if "://" in location:
         raise StoreConfigError(
@@ -29,4 +42,4 @@ def open_store(location: str, model: Model) -> GraphStore:
     return EmbeddedStore(location, model)
 
 
-__all__ = ["GraphStore", "StoreConfigError", "open_store"]
+__all__ = ["GraphStore", "StoreConfigError", "StoreError", "StoreUnavailableError", "is_neo4j", "open_store"]

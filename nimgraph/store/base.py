@@ -10,6 +10,9 @@ from nimgraph.records import Batch, Entity, Subgraph
 
 @runtime_checkable
 class GraphStore(Protocol):
+    def prepare(self) -> list[str]:
+        """Make the store ready to write (schema, constraints); idempotent. Returns what it created."""
+
     def upsert(self, batch: Batch) -> None:
         """Write entities, then links, with their assertions, in one transaction. Idempotent."""
 

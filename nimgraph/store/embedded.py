@@ -101,7 +101,14 @@ class EmbeddedStore:
             yield self._db
 
     # ------------------------------------------------------------------ writes
+    def prepare(self) -> list[str]:
+        return []  # the tables and indexes are created when the file is opened
+
     def upsert(self, batch: Batch) -> None:
+        for entity in batch.entities:
+            self.model.entity_type(entity.type)  # only ontology types reach the store
+        for link in batch.links:
+            self.model.link_type(link.type)
         assertions = [
             (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling)
             for item in [*batch.entities, *batch.links]

@@ -83,7 +83,8 @@ def test_subgraph_returns_links_of_the_types_with_their_ends(store):
     assert set(sub.entities) == {"bob", "cat", "flat"}
 
 
-def test_a_failed_batch_writes_nothing(store):
+def test_a_failed_batch_writes_nothing_embedded(embedded_store):
+    store = embedded_store
     bad = Batch(
         entities=[Entity("dan", "Person", {"name": "Dan"}, [record("dan")])],
         links=[Link("l9", "knows", "dan", None, {}, [record("l9")])],  # type: ignore[arg-type]
@@ -91,6 +92,31 @@ def test_a_failed_batch_writes_nothing(store):
     with pytest.raises(sqlite3.IntegrityError):
         store.upsert(bad)
     assert store.get("dan") is None
+    assert store.counts() == {"entities": {}, "links": {}}
+
+
+def test_a_failed_batch_writes_nothing_neo4j(neo4j_store):
+    from neo4j.exceptions import CypherTypeError
+
+    bad = Batch(
+        entities=[
+            Entity("dan", "Person", {"name": "Dan"}, [record("dan")]),
+            Entity("eve", "Person", {"name": {"nested": "maps are not property values"}}, [record("eve")]),
+        ]
+    )
+    with pytest.raises(CypherTypeError):
+        neo4j_store.upsert(bad)
+    assert neo4j_store.get("dan") is None
+    assert neo4j_store.counts() == {"entities": {}, "links": {}}
+
+
+def test_unknown_types_are_refused_before_writing(store):
+    from nimgraph.ontology import UnknownTypeError
+
+    with pytest.raises(UnknownTypeError):
+        store.upsert(Batch(entities=[Entity("x", "Dragon", {}, [record("x")])]))
+    with pytest.raises(UnknownTypeError):
+        store.upsert(Batch(links=[Link("y", "befriends", "a", "b", {}, [record("y")])]))
     assert store.counts() == {"entities": {}, "links": {}}
 
 

@@ -1,0 +1,238 @@
+"""The Neo4j store: the GraphStore protocol over the official driver.
+
+Every node carries the label ``Entity`` (merged on its stable ``id``) and its ontology type's
+label; every link is a relationship whose type the Model derives from the link's name. Source
+records are ``Record`` nodes keyed by (item, source, record id) and found by ``item_id``, so
+entities and links share one provenance mechanism, as in the embedded store.
+
+Labels and relationship types are passed as parameters to ``$(...)`` and taken only from the
+Model; query text comes only from ``queries/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import neo4j
+from neo4j import GraphDatabase, RoutingControl
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from nimgraph.ontology import Model
+from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
+from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
+from nimgraph.store.queries import query
+
+ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
+RECORD_LABEL = "Record"  # provenance: one node per (item, source, record id)
+_RESERVED = ("id", "type")
+
+
+def _record_key(item_id: str, assertion: Assertion) -> str:
+    return "\x1f".join((item_id, assertion.source, assertion.record_id))
+
+
+class Neo4jStore:
+    """A GraphStore in Neo4j 5.26+; the driver is created once and closed with the store."""
+
+    def __init__(
+        self,
+        uri: str,
+        model: Model,
+        *,
+        user: str = "neo4j",
+        password: str = "",
+        database: str = "neo4j",
+        max_connection_lifetime: int = 300,
+        retry_seconds: float = 30.0,
+    ) -> None:
+        self.uri, self.model, self.database = uri, model, database
+        self.driver: neo4j.Driver
+        self._by_relationship = {link.relationship: name for name, link in model.links.items()}
+        try:
+            self.driver = GraphDatabase.driver(
+                uri,
+                auth=(user, password),
+                max_connection_lifetime=max_connection_lifetime,
+                max_transaction_retry_time=retry_seconds,
+            )
+            self.driver.verify_connectivity()
+        except AuthError:
+            self._close_quietly()
+            raise StoreConfigError(
+                f"Neo4j at {uri} refused the credentials for user {user!r}; "
+                "check NIMGRAPH_NEO4J_USER and NIMGRAPH_NEO4J_PASSWORD"
+            ) from None
+        except (ServiceUnavailable, DriverError, OSError, ValueError) as err:
+            self._close_quietly()
+            raise StoreUnavailableError(
+                f"cannot reach Neo4j at {uri}: {type(err).__name__}; is the server running and the URI right?"
+            ) from None
+
+    def _close_quietly(self) -> None:
+        driver = getattr(self, "_driver", None)
+        if driver is not None:
+            driver.close()
+
+    # ------------------------------------------------------------------ writes
+    def prepare(self) -> list[str]:
+        from nimgraph.store.schema import apply_schema
+
+        return [f"{item.kind} {item.name}" for item in apply_schema(self.driver, self.model, self.database)]
+
+    def upsert(self, batch: Batch) -> None:
+        entities = [
+            {
+                "id": e.id,
+                "type": e.type,
+                "labels": [self.model.entity_type(e.type).name],
+                "properties": _clean(e.properties),
+            }
+            for e in batch.entities
+        ]
+        links = [
+            {
+                "id": k.id,
+                "relationship": self.model.link_type(k.type).relationship,
+                "source": k.source,
+                "target": k.target,
+                "properties": _clean(k.properties),
+            }
+            for k in batch.links
+        ]
+        records = [
+            {"key": _record_key(item.id, a), "fields": {"item_id": item.id, **a.as_dict()}}
+            for item in [*batch.entities, *batch.links]
+            for a in item.provenance
+        ]
+
+        def write(tx: neo4j.ManagedTransaction) -> None:
+            # Nodes first, so that every link finds both of its ends in the same transaction.
+            for name, rows in (("upsert_entities", entities), ("upsert_records", records), ("upsert_links", links)):
+                if rows:
+                    tx.run(query(name).text, rows=rows).consume()
+
+        try:
+            with self.driver.session(database=self.database) as session:
+                session.execute_write(write)
+        except (ServiceUnavailable, SessionExpired) as err:
+            raise StoreUnavailableError(
+                f"Neo4j at {self.uri} stopped answering during a write and retries ran out "
+                f"({type(err).__name__}); the batch was not written. Run the same ingest again to complete it."
+            ) from None
+
+    # ------------------------------------------------------------------ reads
+    def _read(self, name: str, **parameters: object) -> list[neo4j.Record]:
+        try:
+            records, _, _ = self.driver.execute_query(
+                query(name).text, parameters, database_=self.database, routing_=RoutingControl.READ
+            )
+        except (ServiceUnavailable, SessionExpired) as err:
+            raise StoreUnavailableError(f"Neo4j at {self.uri} is not answering ({type(err).__name__})") from None
+        return records
+
+    def get(self, entity_id: str) -> Entity | None:
+        return self._entities([entity_id]).get(entity_id)
+
+    def find(
+        self, type_name: str | None = None, text: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Entity]:
+        types = sorted(self.model.descendants(type_name)) if type_name else None
+        rows = self._read("find_entities", types=types, text=text or None, skip=offset, limit=limit)
+        ids = [r["id"] for r in rows]
+        found = self._entities(ids)
+        return [found[i] for i in ids]
+
+    def neighbourhood(
+        self,
+        seeds: Iterable[str],
+        hops: int,
+        link_types: Iterable[str] | None = None,
+        max_entities: int = 5000,
+    ) -> Subgraph:
+        relationships = self._relationships(link_types) if link_types is not None else None
+        seen = set(seeds)
+        frontier, links = set(seen), {}
+        truncated = False
+        for _ in range(hops):
+            if not frontier:
+                break
+            rows = self._read("links_touching", ids=sorted(frontier), relationships=relationships)
+            frontier = set()
+            for row in rows:
+                link = self._link(row)
+                new_ends = {link.source, link.target} - seen
+                if len(seen) + len(new_ends) > max_entities:
+                    truncated = True
+                    continue
+                links[link.id] = link
+                frontier |= new_ends
+                seen |= new_ends
+        entities = self._entities(seen)
+        self._attach_provenance(links)
+        return Subgraph(entities=entities, links=links, truncated=truncated)
+
+    def subgraph(self, link_types: Iterable[str]) -> Subgraph:
+        rows = self._read("links_of_types", relationships=self._relationships(link_types))
+        links = {r["id"]: self._link(r) for r in rows}
+        entities = self._entities({end for k in links.values() for end in (k.source, k.target)})
+        self._attach_provenance(links)
+        return Subgraph(entities=entities, links=links)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        entities = {r["type"]: r["count"] for r in self._read("count_entities")}
+        links = {self._by_relationship[r["relationship"]]: r["count"] for r in self._read("count_links")}
+        return {"entities": dict(sorted(entities.items())), "links": dict(sorted(links.items()))}
+
+    def close(self) -> None:
+        self.driver.close()
+
+    # ------------------------------------------------------------------ helpers
+    def _relationships(self, link_types: Iterable[str]) -> list[str]:
+        return sorted({self.model.link_type(name).relationship for name in link_types})
+
+    def _link(self, row: neo4j.Record) -> Link:
+        properties = {k: v for k, v in row["properties"].items() if k != "id"}
+        return Link(
+            id=row["id"],
+            type=self._by_relationship[row["relationship"]],
+            source=row["source"],
+            target=row["target"],
+            properties=properties,
+        )
+
+    def _entities(self, ids: Iterable[str]) -> dict[str, Entity]:
+        rows = self._read("get_entities", ids=sorted(ids))
+        entities = {
+            r["id"]: Entity(
+                id=r["id"],
+                type=r["type"],
+                properties={k: v for k, v in r["properties"].items() if k not in _RESERVED},
+            )
+            for r in rows
+        }
+        self._attach_provenance(entities)
+        return entities
+
+    def _attach_provenance(self, items: dict[str, Entity] | dict[str, Link]) -> None:
+        if not items:
+            return
+        for row in self._read("records_for", ids=sorted(items)):
+            items[row["item_id"]].provenance.append(
+                Assertion(
+                    source=row["source"],
+                    record_id=row["record_id"],
+                    file=row["file"],
+                    row=row["row"],
+                    date=row["date"],
+                    grade=row["grade"],
+                    handling=row["handling"],
+                )
+            )
+
+
+def _clean(properties: dict) -> dict:
+    """Neo4j stores no nulls, and ``id``/``type`` belong to the store."""
+    return {k: v for k, v in properties.items() if v is not None and k not in _RESERVED}
+
+
+__all__ = ["ENTITY_LABEL", "RECORD_LABEL", "Neo4jError", "Neo4jStore"]

@@ -1,0 +1,11 @@
+// name: find_entities
+// description: Entity ids of the given types (all types when null) with text in any property value, or that id.
+// parameters: types, text, skip, limit
+MATCH (n:Entity)
+WHERE ($types IS NULL OR n.type IN $types)
+  AND ($text IS NULL OR n.id = $text
+       OR any(k IN keys(n) WHERE k <> 'id' AND k <> 'type' AND toLower(toString(n[k])) CONTAINS toLower($text)))
+RETURN n.id AS id
+ORDER BY id
+SKIP $skip
+LIMIT $limit
