@@ -29,9 +29,9 @@ def test_there_are_queries_and_the_store_uses_each_one():
 
 def _cypher_calls(tree: ast.AST):
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in {"run", "execute_query"} and node.args:
-                yield node
+        is_method = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if is_method and node.func.attr in {"run", "execute_query"} and node.args:
+            yield node
 
 
 def test_no_query_text_is_assembled_in_the_store():
