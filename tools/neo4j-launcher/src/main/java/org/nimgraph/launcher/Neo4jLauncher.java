@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
 import org.neo4j.configuration.GraphDatabaseSettings;
 import org.neo4j.configuration.connectors.BoltConnector;
 import org.neo4j.configuration.helpers.SocketAddress;
@@ -40,6 +41,9 @@ public final class Neo4jLauncher {
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(512))
                 .setConfig(GraphDatabaseSettings.transaction_timeout, Duration.ofMinutes(10))
+                // No usage pings: the tests run with no network but loopback.
+                .setConfig(GraphDatabaseSettings.udc_enabled, false)
+                .setConfig(GraphDatabaseInternalSettings.udc_network_enabled, false)
                 .build();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -47,9 +51,17 @@ public final class Neo4jLauncher {
             stopped.countDown();
         }, "neo4j-shutdown"));
 
-        // Embedded calls bypass auth, so the test password can be set before any client connects.
-        service.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
-                "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", Map.of("password", password));
+        try {
+            // Embedded calls bypass auth, so the test password can be set before any client connects.
+            service.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", Map.of("password", password));
+        } catch (RuntimeException e) {
+            // A restart on the same data with the same password is fine; anything else is not.
+            if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
+                System.err.println("FAILED to set the password: " + e.getMessage());
+                System.exit(1); // the shutdown hook stops the database
+            }
+        }
 
         System.out.println("READY bolt://127.0.0.1:" + port);
         System.out.flush();
