@@ -51,7 +51,7 @@ def launch(data: Path, port: int, log: Path) -> subprocess.Popen:
 
 
 def count_records(store: Neo4jStore) -> int:
-    records, _, _ = store.driver.execute_query("MATCH (r:Record) RETURN count(r) AS n")
+    records, _, _ = store.driver.execute_query("MATCH (:Record)-[a:ASSERTS]->() RETURN count(a) AS n")
     return records[0]["n"]
 
 

@@ -46,15 +46,22 @@ class _BatchWriter:
         self.store, self.size, self.report = store, size, report
         self.entities: dict[str, Entity] = {}
         self.links: dict[str, Link] = {}
+        self._records: dict[str, set[tuple[str, str]]] = {}  # per item, the records already pending
 
     def add(self, entities: list[Entity], links: list[Link]) -> None:
-        for item, pending in [*((e, self.entities) for e in entities), *((k, self.links) for k in links)]:
-            known = pending.get(item.id)
-            if known is None:
-                pending[item.id] = item
-            else:
+        for items, pending in ((entities, self.entities), (links, self.links)):
+            for item in items:
+                known = pending.get(item.id)
+                if known is None:
+                    pending[item.id] = item
+                    self._records[item.id] = {(a.source, a.record_id) for a in item.provenance}
+                    continue
                 known.properties.update(item.properties)
-                known.provenance.extend(a for a in item.provenance if a not in known.provenance)
+                records = self._records[item.id]
+                for assertion in item.provenance:
+                    if (assertion.source, assertion.record_id) not in records:
+                        records.add((assertion.source, assertion.record_id))
+                        known.provenance.append(assertion)
         if len(self.entities) + len(self.links) >= self.size:
             self.flush()
 
@@ -63,7 +70,7 @@ class _BatchWriter:
             self.store.upsert(Batch(entities=list(self.entities.values()), links=list(self.links.values())))
             self.report.entities_written += len(self.entities)
             self.report.links_written += len(self.links)
-            self.entities, self.links = {}, {}
+            self.entities, self.links, self._records = {}, {}, {}
 
 
 class _Rejects:

@@ -43,6 +43,13 @@ class RowMapper:
     def __init__(self, spec: MappingSpec, model: Model) -> None:
         self.spec = spec
         self.model = model
+        # The Model is immutable, so what each entity needs from it is looked up once, not per row.
+        self._datatypes = {
+            alias: {name: p.datatype for name, p in model.properties_for(e.type).items()}
+            for alias, e in spec.entities.items()
+        }
+        self._constraints = {alias: model.constraints_for(e.type) for alias, e in spec.entities.items()}
+        self._labels = {alias: model.entity_type(e.type).label for alias, e in spec.entities.items()}
 
     def map(self, row: Row) -> tuple[list[Entity], list[Link]]:
         assertion = self._assertion(row)
@@ -89,14 +96,13 @@ class RowMapper:
             if spec.optional:
                 return None
             missing = [k.describe() for k, v in zip(spec.keys, keys, strict=True) if not v]
-            label = self.model.entity_type(spec.type).label
-            raise RowError(f"{_article(label)} needs its key {', '.join(missing)}; got ''")
+            raise RowError(f"{_article(self._labels[spec.alias])} needs its key {', '.join(missing)}; got ''")
         properties = {}
-        definitions = self.model.properties_for(spec.type)
+        datatypes = self._datatypes[spec.alias]
         for name, value_spec in spec.properties.items():
             text = value_spec.raw(row.values)
             if text:
-                properties[name] = self._convert(value_spec, text, definitions[name].datatype, name)
+                properties[name] = self._convert(value_spec, text, datatypes[name], name)
         if not spec.reference_only:
             self._check_constraints(spec, properties, row)
         return Entity(
@@ -113,8 +119,8 @@ class RowMapper:
             raise RowError(f"{what} ({spec.describe()}): {err}") from None
 
     def _check_constraints(self, spec: EntitySpec, properties: dict, row: Row) -> None:
-        label = self.model.entity_type(spec.type).label
-        for constraint in self.model.constraints_for(spec.type):
+        label = self._labels[spec.alias]
+        for constraint in self._constraints[spec.alias]:
             value = properties.get(constraint.path)
             prop = self.model.property_def(constraint.path)
             if value is None:

@@ -6,13 +6,11 @@ A value is read from a column, a literal or a template, optionally transformed (
 
 from __future__ import annotations
 
-import re
 import string
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 class ConversionError(ValueError):
@@ -47,7 +45,7 @@ class ValueSpec:
         else:
             parts = {c: (row.get(c) or "").strip() for c in self.columns}
             text = self.template.format(**parts) if any(parts.values()) else ""  # type: ignore[union-attr]
-        text = _WHITESPACE.sub(" ", text).strip()
+        text = " ".join(text.split())
         if self.strip_prefix and text.lower().startswith(self.strip_prefix.lower()):
             text = text[len(self.strip_prefix) :].strip()
         if self.mapping and text:
@@ -101,6 +99,7 @@ def convert(text: str, datatype: str, formats: tuple[str, ...] = ()) -> Any:
     return text
 
 
+@lru_cache(maxsize=65536)  # partner files repeat the same dates many times over
 def _convert_date(text: str, datatype: str, formats: tuple[str, ...]) -> str:
     for fmt in formats:
         try:

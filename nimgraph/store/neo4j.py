@@ -1,9 +1,10 @@
 """The Neo4j store: the GraphStore protocol over the official driver.
 
 Every node carries the label ``Entity`` (merged on its stable ``id``) and its ontology type's
-label; every link is a relationship whose type the Model derives from the link's name. Source
-records are ``Record`` nodes keyed by (item, source, record id) and found by ``item_id``, so
-entities and links share one provenance mechanism, as in the embedded store.
+label; every link is a relationship whose type the Model derives from the link's name. Each source
+record is one ``Record`` node (keyed by source and record id) with an ``ASSERTS`` relationship to
+each thing it asserts: to an entity, or, for a link, to the link's source entity with the link's
+id as ``item``. An assertion is thus keyed by (item, source, record id), as in the embedded store.
 
 Labels and relationship types are passed as parameters to ``$(...)`` and taken only from the
 Model; query text comes only from ``queries/``.
@@ -23,12 +24,13 @@ from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
-RECORD_LABEL = "Record"  # provenance: one node per (item, source, record id)
+RECORD_LABEL = "Record"  # provenance: one node per source record
+ASSERTS = "ASSERTS"  # from a Record to what it asserts
 _RESERVED = ("id", "type")
 
 
-def _record_key(item_id: str, assertion: Assertion) -> str:
-    return "\x1f".join((item_id, assertion.source, assertion.record_id))
+def _record_key(assertion: Assertion) -> str:
+    return f"{assertion.source}\x1f{assertion.record_id}"
 
 
 class Neo4jStore:
@@ -99,21 +101,34 @@ class Neo4jStore:
             }
             for k in batch.links
         ]
-        records = [
-            {"key": _record_key(item.id, a), "fields": {"item_id": item.id, **a.as_dict()}}
+        records = {
+            _record_key(a): {"key": _record_key(a), **a.as_dict()}
+            for item in [*batch.entities, *batch.links]
+            for a in item.provenance
+        }
+        assertions = [  # a link's assertions hang on its source entity: relationships cannot have their own
+            {"key": _record_key(a), "item": item.id, "anchor": item.source if isinstance(item, Link) else item.id}
             for item in [*batch.entities, *batch.links]
             for a in item.provenance
         ]
+        self._write(
+            [  # nodes first, so that links and assertions find their ends in the same transaction
+                ("upsert_entities", entities),
+                ("upsert_records", list(records.values())),
+                ("upsert_links", links),
+                ("upsert_assertions", assertions),
+            ]
+        )
 
-        def write(tx: neo4j.ManagedTransaction) -> None:
-            # Nodes first, so that every link finds both of its ends in the same transaction.
-            for name, rows in (("upsert_entities", entities), ("upsert_records", records), ("upsert_links", links)):
+    def _write(self, steps: list[tuple[str, list[dict]]]) -> None:
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            for name, rows in steps:
                 if rows:
                     tx.run(query(name).text, rows=rows).consume()
 
         try:
             with self.driver.session(database=self.database) as session:
-                session.execute_write(write)
+                session.execute_write(work)
         except (ServiceUnavailable, SessionExpired) as err:
             raise StoreUnavailableError(
                 f"Neo4j at {self.uri} stopped answering during a write and retries ran out "
@@ -216,7 +231,12 @@ class Neo4jStore:
     def _attach_provenance(self, items: dict[str, Entity] | dict[str, Link]) -> None:
         if not items:
             return
-        for row in self._read("records_for", ids=sorted(items)):
+        if isinstance(next(iter(items.values())), Link):
+            links = [{"id": k.id, "source": k.source} for k in sorted(items.values(), key=lambda k: k.id)]
+            rows = self._read("records_for_links", links=links)
+        else:
+            rows = self._read("records_for", ids=sorted(items))
+        for row in rows:
             items[row["item_id"]].provenance.append(
                 Assertion(
                     source=row["source"],
@@ -235,4 +255,4 @@ def _clean(properties: dict) -> dict:
     return {k: v for k, v in properties.items() if v is not None and k not in _RESERVED}
 
 
-__all__ = ["ENTITY_LABEL", "RECORD_LABEL", "Neo4jError", "Neo4jStore"]
+__all__ = ["ASSERTS", "ENTITY_LABEL", "RECORD_LABEL", "Neo4jError", "Neo4jStore"]

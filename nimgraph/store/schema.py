@@ -58,9 +58,6 @@ def schema_items(model: Model) -> list[SchemaItem]:
         SchemaItem(
             "index", "entity_type", f"CREATE INDEX entity_type IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.type)"
         ),
-        SchemaItem(
-            "index", "record_item", f"CREATE INDEX record_item IF NOT EXISTS FOR (r:{RECORD_LABEL}) ON (r.item_id)"
-        ),
     ]
     return items
 

@@ -1,0 +1,8 @@
+// name: records_for_links
+// description: The source records that assert the given links, found through each link's source entity.
+// parameters: links
+UNWIND $links AS link
+MATCH (:Entity {id: link.source})<-[a:ASSERTS {item: link.id}]-(r:Record)
+RETURN link.id AS item_id, r.source AS source, r.record_id AS record_id, r.file AS file,
+       r.row AS row, r.date AS date, r.grade AS grade, r.handling AS handling
+ORDER BY source, record_id
