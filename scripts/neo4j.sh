@@ -6,7 +6,8 @@
 #   scripts/neo4j.sh stop    stop it and delete its data
 #   scripts/neo4j.sh env     print the NIMGRAPH_TEST_NEO4J_* variables of the running server
 #
-# NIMGRAPH_NEO4J_STATE names the state folder (default var/neo4j-test), so that several can run.
+# NIMGRAPH_NEO4J_STATE names the state folder (default var/neo4j-test), so that several can run;
+# NIMGRAPH_NEO4J_HEAP sets the heap (default 1g); NIMGRAPH_NEO4J_IMPORT lets LOAD CSV read a folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${NIMGRAPH_NEO4J_STATE:-var/neo4j-test}
@@ -23,6 +24,7 @@ build() {
      [ -n "$(find "$LAUNCHER/src" -newer "$classpath" -print -quit)" ]; then
     echo "Building the Neo4j launcher (first run downloads Neo4j Community into ~/.m2)" >&2
     mvn -q -B -Dstyle.color=never -f "$LAUNCHER/pom.xml" package -DskipTests >&2
+    touch "$classpath"  # Maven leaves an unchanged classpath file as it was
   fi
 }
 
@@ -46,7 +48,8 @@ start() {
   data=$(mktemp -d "${TMPDIR:-/tmp}/nimgraph-neo4j.XXXXXX")
   nohup java "-Xms256m" "-Xmx$HEAP" -XX:+UseParallelGC \
     -cp "$LAUNCHER/target/classes:$(cat "$LAUNCHER/target/classpath.txt")" \
-    org.nimgraph.launcher.Neo4jLauncher "$data" "$port" "$password" >"$STATE/neo4j.log" 2>&1 &
+    org.nimgraph.launcher.Neo4jLauncher "$data" "$port" "$password" ${NIMGRAPH_NEO4J_IMPORT:+"$NIMGRAPH_NEO4J_IMPORT"} \
+    >"$STATE/neo4j.log" 2>&1 &
   echo $! >"$STATE/pid"
   echo "$data" >"$STATE/data"
   echo "bolt://127.0.0.1:$port" >"$STATE/uri"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,13 +41,19 @@ class IngestReport:
 
 
 class _BatchWriter:
-    """Collects records, merging repeats of the same id, and writes them when the batch is full."""
+    """Collects records, merging repeats of the same id, and writes them when the batch is full.
+
+    A full batch is written on a background thread while the next one is mapped; at most one write
+    is in flight, so batches still commit in file order and a failure stops the run at that batch.
+    """
 
     def __init__(self, store: GraphStore, size: int, report: IngestReport) -> None:
         self.store, self.size, self.report = store, size, report
         self.entities: dict[str, Entity] = {}
         self.links: dict[str, Link] = {}
         self._records: dict[str, set[tuple[str, str]]] = {}  # per item, the records already pending
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nimgraph-write")
+        self._in_flight: Future | None = None
 
     def add(self, entities: list[Entity], links: list[Link]) -> None:
         for items, pending in ((entities, self.entities), (links, self.links)):
@@ -66,11 +73,34 @@ class _BatchWriter:
             self.flush()
 
     def flush(self) -> None:
+        """Hand the pending batch to the writer thread, once the previous write has committed."""
+        self._wait()
         if self.entities or self.links:
-            self.store.upsert(Batch(entities=list(self.entities.values()), links=list(self.links.values())))
-            self.report.entities_written += len(self.entities)
-            self.report.links_written += len(self.links)
+            batch = Batch(entities=list(self.entities.values()), links=list(self.links.values()))
+            self._in_flight = self._writer.submit(self._write, batch)
             self.entities, self.links, self._records = {}, {}, {}
+
+    def _write(self, batch: Batch) -> None:
+        self.store.upsert(batch)
+        self.report.entities_written += len(batch.entities)
+        self.report.links_written += len(batch.links)
+
+    def _wait(self) -> None:
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            in_flight.result()  # re-raises the write's error here, in the caller's thread
+
+    def abandon(self) -> None:
+        """After an error elsewhere: let the write in flight finish, keep nothing else."""
+        self._writer.shutdown(wait=True)
+
+    def close(self) -> None:
+        """Write what is pending and wait for it; raises the first write error."""
+        try:
+            self.flush()
+            self._wait()
+        finally:
+            self._writer.shutdown(wait=True)
 
 
 class _Rejects:
@@ -144,8 +174,9 @@ def ingest_file(
                 writer.add(entities, links)
             if progress:
                 progress(1)
-        writer.flush()
+        writer.close()
     finally:
+        writer.abandon()
         rejects.close()
     if report.rows_rejected:
         report.rejects_file = str(rejects.path)

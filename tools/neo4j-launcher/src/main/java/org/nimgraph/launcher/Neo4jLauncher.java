@@ -17,16 +17,17 @@ import org.neo4j.io.ByteUnit;
 /**
  * Runs Neo4j Community embedded, with Bolt on 127.0.0.1 only, until the process is stopped.
  *
- * <p>Usage: {@code Neo4jLauncher DATA_DIR PORT PASSWORD}. Prints {@code READY bolt://127.0.0.1:PORT}
- * once Bolt accepts connections and the password is set; shuts the database down cleanly on SIGTERM.
+ * <p>Usage: {@code Neo4jLauncher DATA_DIR PORT PASSWORD [IMPORT_DIR]}. Prints
+ * {@code READY bolt://127.0.0.1:PORT} once Bolt accepts connections and the password is set; shuts
+ * the database down cleanly on SIGTERM. With IMPORT_DIR, LOAD CSV may read files from it (benchmarks).
  */
 public final class Neo4jLauncher {
 
     private Neo4jLauncher() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            System.err.println("usage: Neo4jLauncher DATA_DIR PORT PASSWORD");
+        if (args.length < 3 || args.length > 4) {
+            System.err.println("usage: Neo4jLauncher DATA_DIR PORT PASSWORD [IMPORT_DIR]");
             System.exit(2);
         }
         Path home = Path.of(args[0]).toAbsolutePath();
@@ -34,7 +35,12 @@ public final class Neo4jLauncher {
         String password = args[2];
         Files.createDirectories(home);
 
-        DatabaseManagementService service = new DatabaseManagementServiceBuilder(home)
+        DatabaseManagementServiceBuilder builder = new DatabaseManagementServiceBuilder(home);
+        if (args.length == 4) {
+            builder.setConfig(GraphDatabaseSettings.allow_file_urls, true)
+                    .setConfig(GraphDatabaseSettings.load_csv_file_url_root, Path.of(args[3]).toAbsolutePath());
+        }
+        DatabaseManagementService service = builder
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
