@@ -88,6 +88,7 @@ CALL (row) {
   MERGE (r)-[:ASSERTS {item: p.id}]->(p)
   MERGE (r)-[:ASSERTS {item: c.id}]->(c)
   MERGE (r)-[:ASSERTS {item: v.id}]->(p)
+  WITH row, p, r
   CALL (row, p, r) {
     WITH * WHERE row.`Home Address` <> ''
     MERGE (h:Entity {id: 'address:' + toLower(row.`Home Address`) + '|' + toLower(row.`Home Postcode`)})
