@@ -225,7 +225,7 @@ def load_csv(server: Server) -> float:
     return elapsed
 
 
-def run(incidents: int) -> dict:
+def run(incidents: int, comparisons: bool = True) -> dict:
     data = ROOT / "var" / "bench" / str(incidents)
     if not (data / "planted.json").exists():
         print(f"generating {incidents} incidents into {data}", flush=True)
@@ -238,6 +238,9 @@ def run(incidents: int) -> dict:
         result["rows"], result["seconds"] = nimgraph_ingest(server, data, PLAN)
     finally:
         stop_server(server)
+
+    if not comparisons:
+        return result
 
     server = start_server("police")
     try:
@@ -265,6 +268,11 @@ def run(incidents: int) -> dict:
 
 def report(result: dict) -> str:
     rate = result["rows"] / result["seconds"]
+    if "baseline_rows" not in result:
+        return (
+            f"| {result['incidents']:,} | {result['rows']:,} | {result['seconds']:.0f} | {rate:,.0f} "
+            "| not run | | | | |"
+        )
     baseline = result["baseline_rows"] / result["baseline_seconds"]
     police_rate = result["police_rows"] / result["police_seconds"]
     vs_load_csv = result["police_seconds"] / result["load_csv_seconds"]
@@ -279,8 +287,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, action="append", help="sizes to run (repeatable)")
     parser.add_argument("--write", action="store_true", help="append the figures to bench/RESULTS.md")
+    parser.add_argument("--no-comparisons", action="store_true", help="measure nimgraph only")
     args = parser.parse_args()
-    lines = [report(run(n)) for n in (args.incidents or [100_000])]
+    lines = [report(run(n, comparisons=not args.no_comparisons)) for n in (args.incidents or [100_000])]
     header = (
         f"\n### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, Neo4j Community 5.26.30 embedded (heap 2g)\n\n"

@@ -52,6 +52,7 @@ def test_neighbourhood_follows_hops_and_link_types(store):
     assert set(store.neighbourhood(["ann"], hops=1).entities) == {"ann", "e1"}
     assert set(store.neighbourhood(["ann"], hops=2).entities) == {"ann", "e1", "bob"}
     assert set(store.neighbourhood(["ann"], hops=4).entities) == {"ann", "e1", "bob", "flat", "cat"}
+    assert set(store.neighbourhood(["ann"], hops=2, link_types=[]).entities) == {"ann"}
     only_roles = store.neighbourhood(["bob"], hops=3, link_types=["offenderIn", "victimIn"])
     assert set(only_roles.entities) == {"bob", "e1", "ann"}
     sub = store.neighbourhood(["cat"], hops=1)

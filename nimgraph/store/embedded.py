@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
+from nimgraph.store.expand import expand
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entity (
@@ -164,25 +165,16 @@ class EmbeddedStore:
         max_entities: int = 5000,
     ) -> Subgraph:
         types = sorted(set(link_types)) if link_types is not None else None
-        type_filter = f" AND type IN ({','.join('?' * len(types))})" if types else ""
-        seen = set(seeds)
-        frontier, links = set(seen), {}
-        truncated = False
+        type_filter = f" AND type IN ({','.join('?' * len(types))})" if types is not None else ""
         with self._reading() as db:
-            for _ in range(hops):
-                if not frontier:
-                    break
-                rows = self._links_touching(db, frontier, type_filter, types or [])
-                frontier = set()
-                for row in rows:
-                    link = self._link_from_row(row)
-                    new_ends = {link.source, link.target} - seen
-                    if len(seen) + len(new_ends) > max_entities:
-                        truncated = True
-                        continue
-                    links[link.id] = link
-                    frontier |= new_ends
-                    seen |= new_ends
+            seen, links, truncated = expand(
+                seeds,
+                hops,
+                max_entities,
+                lambda ids: [
+                    self._link_from_row(row) for row in self._links_touching(db, ids, type_filter, types or [])
+                ],
+            )
             entities = self._entities(db, seen)
             self._attach_provenance(db, links)
         return Subgraph(entities=entities, links=links, truncated=truncated)

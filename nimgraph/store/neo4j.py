@@ -21,6 +21,7 @@ from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavaila
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
+from nimgraph.store.expand import expand
 from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
@@ -165,23 +166,14 @@ class Neo4jStore:
         max_entities: int = 5000,
     ) -> Subgraph:
         relationships = self._relationships(link_types) if link_types is not None else None
-        seen = set(seeds)
-        frontier, links = set(seen), {}
-        truncated = False
-        for _ in range(hops):
-            if not frontier:
-                break
-            rows = self._read("links_touching", ids=sorted(frontier), relationships=relationships)
-            frontier = set()
-            for row in rows:
-                link = self._link(row)
-                new_ends = {link.source, link.target} - seen
-                if len(seen) + len(new_ends) > max_entities:
-                    truncated = True
-                    continue
-                links[link.id] = link
-                frontier |= new_ends
-                seen |= new_ends
+        seen, links, truncated = expand(
+            seeds,
+            hops,
+            max_entities,
+            lambda ids: [
+                self._link(row) for row in self._read("links_touching", ids=sorted(ids), relationships=relationships)
+            ],
+        )
         entities = self._entities(seen)
         self._attach_provenance(links)
         return Subgraph(entities=entities, links=links, truncated=truncated)
