@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
-from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, DriverError, ServiceUnavailable, SessionExpired
 
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
@@ -26,7 +26,6 @@ from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
 RECORD_LABEL = "Record"  # provenance: one node per source record
-ASSERTS = "ASSERTS"  # from a Record to what it asserts
 _RESERVED = ("id", "type")
 
 
@@ -247,4 +246,4 @@ def _clean(properties: dict) -> dict:
     return {k: v for k, v in properties.items() if v is not None and k not in _RESERVED}
 
 
-__all__ = ["ASSERTS", "ENTITY_LABEL", "RECORD_LABEL", "Neo4jError", "Neo4jStore"]
+__all__ = ["ENTITY_LABEL", "RECORD_LABEL", "Neo4jStore"]
