@@ -147,6 +147,12 @@ def stop_server(server: Server) -> None:
     )
 
 
+def prepare_schema(server: Server, model) -> None:
+    store = Neo4jStore(server.uri, model, password=server.password)
+    store.prepare()
+    store.close()
+
+
 def nimgraph_ingest(server: Server, data: Path, files: list[tuple[str, str]]) -> tuple[int, float]:
     model = default_model()
     store = Neo4jStore(server.uri, model, password=server.password)
@@ -166,7 +172,7 @@ def nimgraph_ingest(server: Server, data: Path, files: list[tuple[str, str]]) ->
 def per_row_baseline(server: Server, data: Path) -> tuple[int, float]:
     """One auto-commit MERGE per entity, record, link and assertion: what a naive loader does."""
     model = default_model()
-    Neo4jStore(server.uri, model, password=server.password).prepare()
+    prepare_schema(server, model)
     spec = load_spec(mapping_path("police_uk_street"), model)
     mapper = RowMapper(spec, model)
     driver = server.driver()
@@ -214,7 +220,7 @@ def per_row_baseline(server: Server, data: Path) -> tuple[int, float]:
 
 def load_csv(server: Server) -> float:
     model = default_model()
-    Neo4jStore(server.uri, model, password=server.password).prepare()
+    prepare_schema(server, model)
     driver = server.driver()
     started = time.perf_counter()
     with driver.session() as session:

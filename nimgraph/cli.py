@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from nimgraph.config import Settings, get_settings
 from nimgraph.ingest.engine import ingest_file
-from nimgraph.ingest.readers import FileError
+from nimgraph.ingest.readers import FileError, count_rows
 from nimgraph.ingest.spec import SpecError, load_spec
 from nimgraph.ontology import default_model
 from nimgraph.products.common import ProductError
@@ -76,8 +76,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         store.prepare()
         for name in args.files:
             path = Path(name)
-            with path.open("rb") as handle:
-                total = max(sum(1 for _ in handle) - 1, 0)
             report = ingest_file(
                 store,
                 model,
@@ -85,7 +83,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 path,
                 rejects_dir=Path(args.rejects_dir or settings.work_dir / "rejects"),
                 batch_size=args.batch_size or settings.batch_size,
-                progress=_progress_bar(path.name, total),
+                progress=_progress_bar(path.name, count_rows(path)),
             )
             rejected += report.rows_rejected
             print(report.summary())

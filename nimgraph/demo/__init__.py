@@ -10,6 +10,7 @@ from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.risk import drawn_towards_crime
 from nimgraph.demo.generate import write_dataset
 from nimgraph.ingest.engine import IngestReport, ingest_file
+from nimgraph.ingest.readers import count_rows
 from nimgraph.ingest.spec import load_spec
 from nimgraph.mappings import mapping_path
 from nimgraph.ontology import Core, Model
@@ -77,7 +78,7 @@ def run_demo(
     for mapping, filename in PLAN:
         spec = load_spec(mapping_path(mapping), model)
         path = data_dir / filename
-        progress = progress_factory(filename, _rows(path)) if progress_factory else None
+        progress = progress_factory(filename, count_rows(path)) if progress_factory else None
         report = ingest_file(
             store, model, spec, path, rejects_dir=work_dir / "rejects", batch_size=batch_size, progress=progress
         )
@@ -96,8 +97,3 @@ def run_demo(
         result.reports["problem"] = reports_dir / "problem-profile.html"
         render.write(profile, result.reports["problem"], reports_dir / "problem-profile.json")
     return result
-
-
-def _rows(path: Path) -> int:
-    with path.open("rb") as handle:
-        return max(sum(1 for _ in handle) - 1, 0)

@@ -74,7 +74,9 @@ class CsvSource:
         except OSError as err:
             raise FileError(f"{self.path}: cannot open: {err.strerror}") from None
 
-    def count_records(self) -> int:
-        """A quick upper bound for the progress bar."""
-        with self.path.open("rb") as handle:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+def count_rows(path: Path) -> int:
+    """Lines after the header: a quick upper bound on records, for a progress bar."""
+    with path.open("rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(lines - 1, 0)

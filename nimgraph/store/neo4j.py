@@ -174,14 +174,14 @@ class Neo4jStore:
             ],
         )
         entities = self._entities(seen)
-        self._attach_provenance(links)
+        self._attach_link_provenance(links)
         return Subgraph(entities=entities, links=links, truncated=truncated)
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
         rows = self._read("links_of_types", relationships=self._relationships(link_types))
         links = {r["id"]: self._link(r) for r in rows}
         entities = self._entities({end for k in links.values() for end in (k.source, k.target)})
-        self._attach_provenance(links)
+        self._attach_link_provenance(links)
         return Subgraph(entities=entities, links=links)
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -216,17 +216,20 @@ class Neo4jStore:
             )
             for r in rows
         }
-        self._attach_provenance(entities)
+        self._attach_entity_provenance(entities)
         return entities
 
-    def _attach_provenance(self, items: dict[str, Entity] | dict[str, Link]) -> None:
-        if not items:
-            return
-        if isinstance(next(iter(items.values())), Link):
-            links = [{"id": k.id, "source": k.source} for k in sorted(items.values(), key=lambda k: k.id)]
-            rows = self._read("records_for_links", links=links)
-        else:
-            rows = self._read("records_for", ids=sorted(items))
+    def _attach_entity_provenance(self, entities: dict[str, Entity]) -> None:
+        if entities:
+            self._attach(entities, self._read("records_for", ids=sorted(entities)))
+
+    def _attach_link_provenance(self, links: dict[str, Link]) -> None:
+        if links:
+            anchors = [{"id": k.id, "source": k.source} for k in sorted(links.values(), key=lambda k: k.id)]
+            self._attach(links, self._read("records_for_links", links=anchors))
+
+    @staticmethod
+    def _attach(items: dict[str, Entity] | dict[str, Link], rows: list[neo4j.Record]) -> None:
         for row in rows:
             items[row["item_id"]].provenance.append(
                 Assertion(
