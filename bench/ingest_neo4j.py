@@ -303,9 +303,13 @@ def main() -> None:
         "nimgraph on police files, s | LOAD CSV on police files, s | nimgraph / LOAD CSV time |\n"
         "|---|---|---|---|---|---|---|---|---|\n"
     )
-    text = header + "\n".join(lines) + "\n"
+    publish(header + "\n".join(lines) + "\n", write=args.write)
+
+
+def publish(text: str, *, write: bool) -> None:
+    """Print a results block and, with ``write``, append it to bench/RESULTS.md."""
     print(text)
-    if args.write:
+    if write:
         with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as handle:
             handle.write(text)
 

@@ -43,8 +43,9 @@ class IngestReport:
 class _BatchWriter:
     """Collects records, merging repeats of the same id, and writes them when the batch is full.
 
-    A full batch is written on a background thread while the next one is mapped; at most one write
-    is in flight, so batches still commit in file order and a failure stops the run at that batch.
+    A full batch is encoded by the store here (``stage``) and written on a background thread while
+    the next one is mapped; at most one write is in flight, so batches still commit in file order
+    and a failure stops the run at that batch.
     """
 
     def __init__(self, store: GraphStore, size: int, report: IngestReport) -> None:
@@ -77,11 +78,11 @@ class _BatchWriter:
         self._wait()
         if self.entities or self.links:
             batch = Batch(entities=list(self.entities.values()), links=list(self.links.values()))
-            self._in_flight = self._writer.submit(self._write, batch)
+            self._in_flight = self._writer.submit(self._write, batch, self.store.stage(batch))
             self.entities, self.links, self._records = {}, {}, {}
 
-    def _write(self, batch: Batch) -> None:
-        self.store.upsert(batch)
+    def _write(self, batch: Batch, write: Callable[[], None]) -> None:
+        write()
         self.report.entities_written += len(batch.entities)
         self.report.links_written += len(batch.links)
 

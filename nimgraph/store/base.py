@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
 from nimgraph.records import Batch, Entity, Subgraph
@@ -15,6 +15,13 @@ class GraphStore(Protocol):
 
     def upsert(self, batch: Batch) -> None:
         """Write entities, then links, with their assertions, in one transaction. Idempotent."""
+
+    def stage(self, batch: Batch) -> Callable[[], None]:
+        """Check and encode a batch now; return the write itself, to run later (on another thread).
+
+        ``upsert(batch)`` is ``stage(batch)()``. Splitting them lets an ingest encode the next batch
+        while the previous one is written, instead of leaving the server idle during encoding.
+        """
 
     def get(self, entity_id: str) -> Entity | None:
         """One entity with its provenance, or None."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -106,6 +106,9 @@ class EmbeddedStore:
         return []  # the tables and indexes are created when the file is opened
 
     def upsert(self, batch: Batch) -> None:
+        self.stage(batch)()
+
+    def stage(self, batch: Batch) -> Callable[[], None]:
         for entity in batch.entities:
             self.model.entity_type(entity.type)  # only ontology types reach the store
         for link in batch.links:
@@ -115,16 +118,16 @@ class EmbeddedStore:
             for item in [*batch.entities, *batch.links]
             for a in item.provenance
         ]
-        with self._transaction() as db:
-            db.executemany(
-                UPSERT_ENTITY,
-                [(e.id, e.type, json.dumps(e.properties, default=str)) for e in batch.entities],
-            )
-            db.executemany(
-                UPSERT_LINK,
-                [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links],
-            )
-            db.executemany(UPSERT_ASSERTION, assertions)
+        entities = [(e.id, e.type, json.dumps(e.properties, default=str)) for e in batch.entities]
+        links = [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links]
+
+        def write() -> None:
+            with self._transaction() as db:
+                db.executemany(UPSERT_ENTITY, entities)
+                db.executemany(UPSERT_LINK, links)
+                db.executemany(UPSERT_ASSERTION, assertions)
+
+        return write
 
     # ------------------------------------------------------------------ reads
     def get(self, entity_id: str) -> Entity | None:

@@ -12,7 +12,7 @@ Model; query text comes only from ``queries/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
@@ -50,6 +50,8 @@ class Neo4jStore:
         self.uri, self.model, self.database = uri, model, database
         self.driver: neo4j.Driver
         self._by_relationship = {link.relationship: name for name, link in model.links.items()}
+        self._relationship_of = {name: link.relationship for name, link in model.links.items()}
+        self._labels = {name: [model.entity_type(name).name] for name in model.entities}
         try:
             self.driver = GraphDatabase.driver(
                 uri,
@@ -82,43 +84,52 @@ class Neo4jStore:
         return [f"{item.kind} {item.name}" for item in apply_schema(self.driver, self.model, self.database)]
 
     def upsert(self, batch: Batch) -> None:
-        entities = [
-            {
-                "id": e.id,
-                "type": e.type,
-                "labels": [self.model.entity_type(e.type).name],
-                "properties": _clean(e.properties),
-            }
-            for e in batch.entities
-        ]
-        links = [
-            {
-                "id": k.id,
-                "relationship": self.model.link_type(k.type).relationship,
-                "source": k.source,
-                "target": k.target,
-                "properties": _clean(k.properties),
-            }
-            for k in batch.links
-        ]
-        records = {
-            _record_key(a): {"key": _record_key(a), **a.as_dict()}
-            for item in [*batch.entities, *batch.links]
-            for a in item.provenance
-        }
-        assertions = [  # a link's assertions hang on its source entity: relationships cannot have their own
-            {"key": _record_key(a), "item": item.id, "anchor": item.source if isinstance(item, Link) else item.id}
-            for item in [*batch.entities, *batch.links]
-            for a in item.provenance
-        ]
-        self._write(
-            [  # nodes first, so that links and assertions find their ends in the same transaction
-                ("upsert_entities", entities),
-                ("upsert_records", list(records.values())),
-                ("upsert_links", links),
-                ("upsert_assertions", assertions),
+        self.stage(batch)()
+
+    def stage(self, batch: Batch) -> Callable[[], None]:
+        steps = self.encode(batch)
+        return lambda: self._write(steps)
+
+    def encode(self, batch: Batch) -> list[tuple[str, list[dict]]]:
+        """The batch as (query name, rows) steps, in the order one transaction runs them."""
+        try:
+            entities = [
+                {"id": e.id, "type": e.type, "labels": self._labels[e.type], "properties": _clean(e.properties)}
+                for e in batch.entities
             ]
-        )
+            links = [
+                {
+                    "id": k.id,
+                    "relationship": self._relationship_of[k.type],
+                    "source": k.source,
+                    "target": k.target,
+                    "properties": _clean(k.properties),
+                }
+                for k in batch.links
+            ]
+        except KeyError:  # only ontology types reach the store; let the Model say what is wrong
+            for e in batch.entities:
+                self.model.entity_type(e.type)
+            for k in batch.links:
+                self.model.link_type(k.type)
+            raise
+        records: dict[str, dict] = {}
+        assertions = []
+        # a link's assertions hang on its source entity: relationships cannot have their own
+        for items, is_link in ((batch.entities, False), (batch.links, True)):
+            for item in items:
+                anchor = item.source if is_link else item.id
+                for a in item.provenance:
+                    key = _record_key(a)
+                    if key not in records:
+                        records[key] = {"key": key, **a.as_dict()}
+                    assertions.append({"key": key, "item": item.id, "anchor": anchor})
+        return [  # nodes first, so that links and assertions find their ends in the same transaction
+            ("upsert_entities", entities),
+            ("upsert_records", list(records.values())),
+            ("upsert_links", links),
+            ("upsert_assertions", assertions),
+        ]
 
     def _write(self, steps: list[tuple[str, list[dict]]]) -> None:
         def work(tx: neo4j.ManagedTransaction) -> None:
