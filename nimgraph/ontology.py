@@ -42,6 +42,7 @@ class Core:
     AREA = "Area"
     PROBLEM = "Problem"
     INTELLIGENCE_REPORT = "IntelligenceReport"
+    RECORD = "Record"  # the unit of provenance; the Neo4j store's label for source records
     INVOLVED_IN = "involvedIn"
     VICTIM_IN = "victimIn"
     OFFENDER_IN = "offenderIn"
@@ -56,6 +57,10 @@ class Core:
     def entity_terms(cls) -> tuple[str, ...]:
         """Also the categories networks are drawn by: the first in a type's lineage wins."""
         return (cls.PERSON, cls.OBJECT, cls.EVENT, cls.AREA, cls.LOCATION, cls.PROBLEM, cls.INTELLIGENCE_REPORT)
+
+    @classmethod
+    def required_terms(cls) -> tuple[str, ...]:
+        return (*cls.entity_terms(), cls.RECORD)
 
     @classmethod
     def link_terms(cls) -> tuple[str, ...]:
@@ -86,12 +91,48 @@ class UnknownTypeError(KeyError):
 
 
 @dataclass(frozen=True)
+class Concept:
+    """One value of a code list: its notation (the code) and its label."""
+
+    notation: str
+    label: str
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """A SKOS concept scheme from ontology/codelists.ttl."""
+
+    name: str
+    label: str
+    definition: str
+    concepts: tuple[Concept, ...]
+
+    def lookup(self, text: str) -> Concept | None:
+        """The concept whose notation or label is ``text``, ignoring case and spacing.
+
+        >>> pillars = CodeList("Pillar", "pillars", "", (Concept("prevention", "Prevention"),))
+        >>> pillars.lookup(" PREVENTION ").label
+        'Prevention'
+        >>> pillars.lookup("prevent") is None
+        True
+        """
+        wanted = " ".join(text.split()).casefold()
+        for concept in self.concepts:
+            if wanted in (concept.notation.casefold(), concept.label.casefold()):
+                return concept
+        return None
+
+
+@dataclass(frozen=True)
 class PropertyDef:
     name: str
     label: str
     datatype: str
     domain: str | None
     definition: str = ""
+    code_list: str | None = None
+    aligned_with: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +155,9 @@ class EntityType:
     definition: str
     parents: tuple[str, ...]
     association_weight: float | None = None
+    keys: tuple[str, ...] = ()  # properties that identify an instance (nim:keyProperty)
+    mappable: bool = True  # False for what nimgraph creates itself: records, products, inferences
+    aligned_with: tuple[str, ...] = ()  # superclasses outside nim: (PROV-O, FOAF, schema.org)
 
 
 @dataclass(frozen=True)
@@ -125,6 +169,9 @@ class LinkType:
     domain: str | None
     range: str | None
     association_weight: float | None = None
+    inferred: bool = False  # an analysis proposed it; never recorded evidence
+    mappable: bool = True
+    aligned_with: tuple[str, ...] = ()
 
     @property
     def relationship(self) -> str:
@@ -154,12 +201,13 @@ def snake_case(name: str) -> str:
 
 @dataclass(frozen=True)
 class Model:
-    """The loaded ontology: entity types, link types, properties and constraints. Immutable."""
+    """The loaded ontology: entity types, link types, properties, constraints and code lists. Immutable."""
 
     entities: Mapping[str, EntityType]
     links: Mapping[str, LinkType]
     properties: Mapping[str, PropertyDef]
     constraints: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
+    code_lists: Mapping[str, CodeList] = field(default_factory=dict)
 
     def entity_type(self, name: str) -> EntityType:
         try:
@@ -178,6 +226,19 @@ class Model:
             return self.properties[name]
         except KeyError:
             raise UnknownTypeError("property", name, list(self.properties)) from None
+
+    def code_list(self, name: str) -> CodeList:
+        try:
+            return self.code_lists[name]
+        except KeyError:
+            raise UnknownTypeError("code list", name, list(self.code_lists)) from None
+
+    def max_count(self, type_name: str, property_name: str) -> int | None:
+        """The cardinality limit the shapes put on a property of a type, if any."""
+        limits = [
+            c.max_count for c in self.constraints_for(type_name) if c.path == property_name and c.max_count is not None
+        ]
+        return min(limits) if limits else None
 
     def ancestors(self, name: str) -> tuple[str, ...]:
         """The type itself, then its ancestors nearest first (entity or link types)."""
@@ -236,6 +297,21 @@ def _in_nim(uri: object) -> bool:
     return isinstance(uri, URIRef) and str(uri).startswith(str(NIM))
 
 
+def _flag(graph: Graph, subject: URIRef, predicate: URIRef, default: bool) -> bool:
+    value = graph.value(subject, predicate)
+    return bool(value.toPython()) if isinstance(value, Literal) else default
+
+
+def _aligned(graph: Graph, subject: URIRef, predicate: URIRef) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            graph.namespace_manager.normalizeUri(o)
+            for o in graph.objects(subject, predicate)
+            if isinstance(o, URIRef) and not _in_nim(o)
+        )
+    )
+
+
 def _entity_types(graph: Graph) -> dict[str, EntityType]:
     return {
         _local(c): EntityType(
@@ -244,6 +320,9 @@ def _entity_types(graph: Graph) -> dict[str, EntityType]:
             definition=_text(graph, c, SKOS.definition),
             parents=tuple(sorted(_local(p) for p in graph.objects(c, RDFS.subClassOf) if _in_nim(p))),
             association_weight=_weight(graph, c),
+            keys=tuple(sorted(_local(k) for k in graph.objects(c, NIM.keyProperty) if _in_nim(k))),
+            mappable=_flag(graph, c, NIM.mappable, True),
+            aligned_with=_aligned(graph, c, RDFS.subClassOf),
         )
         for c in graph.subjects(RDF.type, OWL.Class)
         if _in_nim(c)
@@ -263,6 +342,9 @@ def _link_types(graph: Graph) -> dict[str, LinkType]:
             domain=optional_local(graph.value(p, RDFS.domain)),
             range=optional_local(graph.value(p, RDFS.range)),
             association_weight=_weight(graph, p),
+            inferred=_flag(graph, p, NIM.inferred, False),
+            mappable=_flag(graph, p, NIM.mappable, True),
+            aligned_with=_aligned(graph, p, RDFS.subPropertyOf),
         )
         for p in graph.subjects(RDF.type, OWL.ObjectProperty)
         if _in_nim(p)
@@ -277,9 +359,37 @@ def _properties(graph: Graph) -> dict[str, PropertyDef]:
             datatype=_DATATYPES.get(graph.value(p, RDFS.range), "string"),  # type: ignore[arg-type]
             domain=_local(d) if _in_nim(d := graph.value(p, RDFS.domain)) else None,  # type: ignore[arg-type]
             definition=_text(graph, p, SKOS.definition),
+            code_list=_local(c) if _in_nim(c := graph.value(p, NIM.codeList)) else None,  # type: ignore[arg-type]
+            aligned_with=_aligned(graph, p, RDFS.subPropertyOf),
         )
         for p in graph.subjects(RDF.type, OWL.DatatypeProperty)
         if _in_nim(p)
+    }
+
+
+def _code_lists(graph: Graph) -> dict[str, CodeList]:
+    def concepts(scheme: URIRef) -> tuple[Concept, ...]:
+        members = sorted(  # rdflib keeps no file order, so each concept states its position
+            graph.subjects(SKOS.inScheme, scheme), key=lambda c: _number(graph, c, NIM.position) or 0
+        )
+        return tuple(
+            Concept(
+                notation=_text(graph, c, SKOS.notation),  # type: ignore[arg-type]
+                label=_text(graph, c, SKOS.prefLabel),  # type: ignore[arg-type]
+                definition=_text(graph, c, SKOS.definition),  # type: ignore[arg-type]
+            )
+            for c in members
+        )
+
+    return {
+        _local(s): CodeList(
+            name=_local(s),
+            label=_text(graph, s, RDFS.label),
+            definition=_text(graph, s, SKOS.definition),
+            concepts=concepts(s),
+        )
+        for s in graph.subjects(RDF.type, SKOS.ConceptScheme)
+        if _in_nim(s)
     }
 
 
@@ -311,7 +421,7 @@ def _constraints(graph: Graph) -> dict[str, tuple[Constraint, ...]]:
 
 
 def _check(model: Model) -> None:
-    for name in Core.entity_terms():
+    for name in Core.required_terms():
         model.entity_type(name)
     for name in Core.link_terms():
         model.link_type(name)
@@ -319,6 +429,9 @@ def _check(model: Model) -> None:
         model.entity_type(target)
         for constraint in constraints:
             model.property_def(constraint.path)
+    for prop in model.properties.values():
+        if prop.code_list is not None:
+            model.code_list(prop.code_list)
 
 
 def load_model(directory: Path | str | None = None) -> Model:
@@ -335,6 +448,7 @@ def load_model(directory: Path | str | None = None) -> Model:
         links=MappingProxyType(_link_types(graph)),
         properties=MappingProxyType(_properties(graph)),
         constraints=MappingProxyType(_constraints(graph)),
+        code_lists=MappingProxyType(_code_lists(graph)),
     )
     _check(model)
     return model

@@ -49,6 +49,6 @@ def test_schema_statements_take_labels_only_from_the_model(model):
     from nimgraph.store.schema import schema_items
 
     statements = " ".join(item.statement for item in schema_items(model))
-    for name in model.entities:
-        assert f"(n:{name})" in statements
+    for name, entity_type in model.entities.items():
+        assert (f"(n:{name})" in statements) == entity_type.mappable  # records and products are never Entity nodes
     assert all(item.statement.startswith(("CREATE CONSTRAINT", "CREATE INDEX")) for item in schema_items(model))

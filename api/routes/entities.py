@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import ModelDep, StoreDep
 from api.schemas import EntityPage, EntityPublic, EntitySummary
+from nimgraph.ontology import Core
 from nimgraph.records import Entity
 
 router = APIRouter(prefix="/entities", tags=["entities"])
@@ -20,7 +21,7 @@ def search(
     store: StoreDep,
     model: ModelDep,
     type: Annotated[
-        str | None, Query(description="An ontology type; subtypes are included", examples=["Person"])
+        str | None, Query(description="An ontology type; subtypes are included", examples=[Core.PERSON])
     ] = None,
     q: Annotated[str | None, Query(description="Text in any property, or an exact id", examples=["Marlowe"])] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -16,6 +16,7 @@ from nimgraph.records import Batch, Entity, Link
 from nimgraph.store.base import GraphStore
 
 Progress = Callable[[int], None]
+MAX_EXAMPLES = 5
 
 
 @dataclass
@@ -29,6 +30,14 @@ class IngestReport:
     links_written: int = 0
     rejects_file: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)  # the first few rejections, as an analyst reads them
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rows_rejected += 1
+        kind = reason.split(":")[0]  # group "date ('Date'): '31/02' is not..." by its field
+        self.reasons[kind] = self.reasons.get(kind, 0) + 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(f"{self.file} row {line}: {reason}")
 
     def summary(self) -> str:
         text = (
@@ -37,6 +46,9 @@ class IngestReport:
         )
         if self.rows_rejected:
             text += f"; {self.rows_rejected} rejected, see {self.rejects_file}"
+            text += "".join(f"\n  {example}" for example in self.examples)
+            if self.rows_rejected > len(self.examples):
+                text += f"\n  ... and {self.rows_rejected - len(self.examples)} more"
         return text
 
 
@@ -166,9 +178,7 @@ def ingest_file(
                     raise RowError(values["\0width"])
                 entities, links = mapper.map(Row(values, line, path.name))
             except RowError as err:
-                report.rows_rejected += 1
-                kind = str(err).split(":")[0]  # group "date ('Date'): '31/02' is not..." by its field
-                report.reasons[kind] = report.reasons.get(kind, 0) + 1
+                report.reject(line, str(err))
                 rejects.write(line, str(err), fields)
             else:
                 report.rows_loaded += 1

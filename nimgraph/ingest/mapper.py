@@ -48,6 +48,9 @@ class RowMapper:
             alias: {name: p.datatype for name, p in model.properties_for(e.type).items()}
             for alias, e in spec.entities.items()
         }
+        self._code_lists = {
+            name: model.code_list(p.code_list) for name, p in model.properties.items() if p.code_list is not None
+        }
         self._constraints = {alias: model.constraints_for(e.type) for alias, e in spec.entities.items()}
         self._labels = {alias: model.entity_type(e.type).label for alias, e in spec.entities.items()}
 
@@ -102,7 +105,7 @@ class RowMapper:
         for name, value_spec in spec.properties.items():
             text = value_spec.raw(row.values)
             if text:
-                properties[name] = self._convert(value_spec, text, datatypes[name], name)
+                properties[name] = self._value(name, value_spec, text, datatypes[name])
         if not spec.reference_only:
             self._check_constraints(spec, properties, row)
         return Entity(
@@ -111,6 +114,17 @@ class RowMapper:
             properties=properties,
             provenance=[assertion],
         )
+
+    def _value(self, name: str, spec: ValueSpec, text: str, datatype: str) -> object:
+        """A property's value: converted to its datatype, and for a coded property, the code list's label."""
+        code_list = self._code_lists.get(name)
+        if code_list is None:
+            return self._convert(spec, text, datatype, name)
+        concept = code_list.lookup(text)
+        if concept is None:
+            allowed = ", ".join(c.label for c in code_list.concepts)
+            raise RowError(f"{self.model.property_def(name).label} {text!r} is not in the {code_list.label}: {allowed}")
+        return concept.label
 
     def _convert(self, spec: ValueSpec, text: str, datatype: str, what: str) -> object:
         try:
@@ -146,7 +160,7 @@ class RowMapper:
                 raise RowError(f"{spec.type_column} {chosen!r} is not one of {allowed}")
         assert type_name is not None
         properties = {
-            name: self._convert(value, text, self.model.property_def(name).datatype, name)
+            name: self._value(name, value, text, self.model.property_def(name).datatype)
             for name, value in spec.properties.items()
             if (text := value.raw(row.values))
         }

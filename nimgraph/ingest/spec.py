@@ -160,9 +160,13 @@ class _Reader:
     def entity(self, alias: str, raw: _Located) -> EntitySpec:
         type_name = str(self.section(raw, "type"))
         try:
-            self.model.entity_type(type_name)
+            entity_type = self.model.entity_type(type_name)
         except UnknownTypeError as err:
             raise self.fail(raw.key_lines.get("type"), str(err)) from None
+        if not entity_type.mappable:
+            raise self.fail(
+                raw.key_lines.get("type"), f"{type_name} is created by nimgraph itself; a mapping cannot create one"
+            )
         keys = self.section(raw, "keys")
         if not isinstance(keys, list) or not keys:
             raise self.fail(raw.key_lines.get("keys"), f"entity '{alias}' needs a non-empty list of keys")
@@ -213,6 +217,8 @@ class _Reader:
             link = self.model.link_type(name)
         except UnknownTypeError as err:
             raise self.fail(line, str(err)) from None
+        if not link.mappable or link.inferred:
+            raise self.fail(line, f"{name!r} links are created by nimgraph itself; a mapping cannot create one")
         for end, spec, wanted in (("from", source, link.domain), ("to", target, link.range)):
             if wanted and not self.model.is_a(spec.type, wanted):
                 raise self.fail(line, f"link {name!r} goes {end} a {wanted}, but '{spec.alias}' is a {spec.type}")

@@ -18,14 +18,14 @@ import neo4j
 from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, DriverError, ServiceUnavailable, SessionExpired
 
-from nimgraph.ontology import Model
+from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
 from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
-RECORD_LABEL = "Record"  # provenance: one node per source record
+RECORD_LABEL = Core.RECORD  # provenance: one node per source record
 _RESERVED = ("id", "type")
 
 

@@ -44,7 +44,7 @@ def schema_items(model: Model) -> list[SchemaItem]:
             f"CREATE CONSTRAINT record_key IF NOT EXISTS FOR (r:{RECORD_LABEL}) REQUIRE r.key IS UNIQUE",
         ),
     ]
-    for name in sorted(model.entities):
+    for name in sorted(n for n, t in model.entities.items() if t.mappable):  # the rest are never Entity nodes
         label = _checked(model.entity_type(name).name)
         constraint = f"{snake_case(label)}_id"
         items.append(
