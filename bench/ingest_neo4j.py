@@ -51,7 +51,7 @@ CALL (row) {
   WITH row, trim(replace(row.Location, 'On or near ', '')) AS street, 'police-uk-street-crime' AS source
   MERGE (c:Entity {id: 'crime:' + row.`Crime ID`})
   SET c:CrimeIncident, c.type = 'CrimeIncident', c.reference = row.`Crime ID`, c.date = row.Month + '-01',
-      c.category = row.`Crime type`, c.outcome = row.`Last outcome category`
+      c.category = row.`Crime type`, c.crimeType = row.`Crime type`, c.outcome = row.`Last outcome category`
   MERGE (s:Entity {id: 'street:' + toLower(street) + '|' + row.`LSOA code`})
   SET s:Street, s.type = 'Street', s.name = street, s.latitude = toFloat(row.Latitude),
       s.longitude = toFloat(row.Longitude)

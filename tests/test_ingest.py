@@ -81,6 +81,7 @@ def test_bad_rows_go_to_rejects_with_row_number_and_reason_and_good_rows_load(st
     assert rejects["7"]["reason"] == "an ASB incident needs a date; got ''"
     assert "outside -90.0 to 90.0" in rejects["9"]["reason"]
     assert rejects["5"]["Lat"] == "north"  # the original row is kept whole
+    assert "asb.csv row 7: an ASB incident needs a date; got ''" in report.summary()
     loaded = {e.properties["reference"] for e in store.find("ASBIncident")}
     assert loaded == {"A1", "A5", "A7"}
 
@@ -170,6 +171,8 @@ def test_per_row_grade_overrides_the_default(store, model, tmp_path):
         ),
         (("default: 1BP", "default: 4ZP"), r"grading.default: '4ZP' is not a 3x5x2 grade"),
         (('date: {column: Date, format: "%d/%m/%Y"}', "date: Date"), r"asb.yaml:14: a date needs 'format'"),
+        (("type: ASBIncident", "type: Record"), r"asb.yaml:10: Record is created by nimgraph itself"),
+        (("{type: occurredAt,", "{type: possiblySameAs,"), r"asb.yaml:24: 'possiblySameAs' links are created by"),
     ],
 )
 def test_spec_errors_name_the_line_before_anything_is_written(model, spec_path, change, message):
@@ -211,3 +214,27 @@ def test_short_rows_and_injection_looking_values_are_handled(store, model, spec_
     [street] = store.find("Street")
     assert street.properties["name"] == "Robert'); DROP TABLE entity;--"
     assert store.find("ASBIncident", "C2")[0].properties["category"].startswith("'; MATCH")
+
+
+PROBLEMS_SPEC = """\
+source: {name: test-problems}
+grading: {default: 1AP}
+record_id: Ref
+entities:
+  problem:
+    type: Problem
+    keys: [Ref]
+    properties: {reference: Ref, title: Title, saraStage: Stage}
+"""
+
+
+def test_coded_values_are_checked_against_the_code_list_and_stored_as_its_label(store, model, tmp_path):
+    spec_path = tmp_path / "problems.yaml"
+    spec_path.write_text(PROBLEMS_SPEC)
+    rows = [["Ref", "Title", "Stage"], ["P1", "Fires", "analysis"], ["P2", "ASB", " RESPONSE "], ["P3", "Drugs", "Triage"]]
+    report = run(store, model, spec_path, write_csv(tmp_path / "problems.csv", rows), tmp_path)
+
+    assert (report.rows_loaded, report.rows_rejected) == (2, 1)
+    assert "problems.csv row 4: SARA stage 'Triage' is not in the SARA stages: Scanning, Analysis" in report.summary()
+    stages = {e.properties["reference"]: e.properties["saraStage"] for e in store.find("Problem")}
+    assert stages == {"P1": "Analysis", "P2": "Response"}
