@@ -231,7 +231,8 @@ entities:
 def test_coded_values_are_checked_against_the_code_list_and_stored_as_its_label(store, model, tmp_path):
     spec_path = tmp_path / "problems.yaml"
     spec_path.write_text(PROBLEMS_SPEC)
-    rows = [["Ref", "Title", "Stage"], ["P1", "Fires", "analysis"], ["P2", "ASB", " RESPONSE "], ["P3", "Drugs", "Triage"]]
+    rows = [["Ref", "Title", "Stage"], ["P1", "Fires", "analysis"], ["P2", "ASB", " RESPONSE "]]
+    rows.append(["P3", "Drugs", "Triage"])
     report = run(store, model, spec_path, write_csv(tmp_path / "problems.csv", rows), tmp_path)
 
     assert (report.rows_loaded, report.rows_rejected) == (2, 1)
