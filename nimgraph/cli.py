@@ -137,6 +137,17 @@ def cmd_neo4j_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ontology_docs(args: argparse.Namespace) -> int:
+    from nimgraph import ontology_docs
+
+    directory = Path(args.output) if args.output else ontology_docs.DOCS_DIR
+    changed = ontology_docs.write(default_model(), directory)
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} page(s) changed in {directory}")
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
@@ -186,6 +197,12 @@ def parser() -> argparse.ArgumentParser:
     neo4j_commands = neo4j.add_subparsers(dest="neo4j_command", required=True)
     init = neo4j_commands.add_parser("init", help="create the constraints and indexes the ontology needs")
     init.set_defaults(run=cmd_neo4j_init)
+
+    ontology = commands.add_parser("ontology", help="the ontology: documentation")
+    ontology_commands = ontology.add_subparsers(dest="ontology_command", required=True)
+    docs = ontology_commands.add_parser("docs", help="write Markdown docs of every class, link, property, code list")
+    docs.add_argument("--output", help="folder to write to (default: docs/ontology)")
+    docs.set_defaults(run=cmd_ontology_docs)
 
     serve = commands.add_parser("serve", help="serve the API and reports")
     serve.add_argument("--host")

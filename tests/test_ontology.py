@@ -259,3 +259,32 @@ def test_no_type_names_are_hard_coded_outside_the_ontology_module(model):
                 if (relative, node.value) not in _NOT_TYPE_NAMES:
                     found.append(f"{relative}:{node.lineno}: {node.value!r}")
     assert not found, "type names belong in the ontology (use ontology.Core or the Model):\n" + "\n".join(found)
+
+
+def test_committed_ontology_docs_are_current(model):
+    from nimgraph.ontology_docs import DOCS_DIR, render
+
+    stale = [
+        name
+        for name, text in render(model).items()
+        if not (DOCS_DIR / name).exists() or (DOCS_DIR / name).read_text(encoding="utf-8") != text
+    ]
+    assert not stale, f"docs/ontology is stale ({', '.join(stale)}): run `nimgraph ontology docs` and commit"
+
+
+def test_ontology_docs_cover_every_term(model, tmp_path):
+    from nimgraph.cli import main
+
+    assert main(["ontology", "docs", "--output", str(tmp_path)]) == 0
+    classes = (tmp_path / "classes.md").read_text()
+    links = (tmp_path / "links.md").read_text()
+    properties = (tmp_path / "properties.md").read_text()
+    code_lists = (tmp_path / "code-lists.md").read_text()
+    assert all(f"## {name}\n" in classes for name in model.entities)
+    assert all(f"`{link.relationship}`" in links for link in model.links.values())
+    assert all(f"## {name}\n" in properties for name in model.properties)
+    assert all(f"## {name}\n" in code_lists for name in model.code_lists)
+    assert "| `A1` | Corroborate only |" in code_lists
+    from nimgraph.ontology_docs import write
+
+    assert write(model, tmp_path) == []  # a second run changes nothing
