@@ -13,9 +13,13 @@ from nimgraph.config import Settings, get_settings
 from nimgraph.ingest.engine import ingest_file
 from nimgraph.ingest.readers import FileError, count_rows
 from nimgraph.ingest.spec import SpecError, load_spec
-from nimgraph.ontology import default_model
+from nimgraph.ontology import Model, UnknownTypeError, default_model
 from nimgraph.products.common import ProductError
+from nimgraph.records import Subgraph
 from nimgraph.store import StoreConfigError, StoreError, is_neo4j, open_store
+from nimgraph.store.base import GraphStore
+
+PAGE = 1000  # entities per page when exporting everything
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -148,6 +152,48 @@ def cmd_ontology_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_subgraph(store: GraphStore, model: Model, args: argparse.Namespace) -> Subgraph:
+    if args.around:
+        return store.neighbourhood(args.around, hops=args.hops, link_types=args.subgraph or None)
+    if args.subgraph:
+        return store.subgraph(args.subgraph)
+    everything = store.subgraph(list(model.links))  # and the entities that no link reaches:
+    page, offset = store.find(limit=PAGE), 0
+    while page:
+        for entity in page:
+            everything.entities.setdefault(entity.id, entity)
+        offset += PAGE
+        page = store.find(limit=PAGE, offset=offset)
+    return everything
+
+
+def cmd_export_rdf(args: argparse.Namespace) -> int:
+    from nimgraph import grading, rdf
+
+    settings = _settings(args)
+    model = default_model()
+    for name in args.subgraph or []:
+        model.link_type(name)
+    store = open_store(settings.store, model, settings)
+    try:
+        subgraph = _export_subgraph(store, model, args)
+    finally:
+        store.close()
+    text = rdf.serialise(rdf.to_rdf(subgraph, model), args.format)
+    codes = [a.handling for item in [*subgraph.entities.values(), *subgraph.links.values()] for a in item.provenance]
+    handling = grading.most_restrictive(codes) if codes else "none"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(
+            f"Wrote {len(subgraph.entities)} entities and {len(subgraph.links)} links to {args.output} "
+            f"(handling: {handling}; share only as that code allows)",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
@@ -204,6 +250,16 @@ def parser() -> argparse.ArgumentParser:
     docs.add_argument("--output", help="folder to write to (default: docs/ontology)")
     docs.set_defaults(run=cmd_ontology_docs)
 
+    export = commands.add_parser("export", help="export the graph")
+    export_commands = export.add_subparsers(dest="export_command", required=True)
+    rdf_export = export_commands.add_parser("rdf", help="Turtle or JSON-LD in the ontology's terms, with provenance")
+    rdf_export.add_argument("--subgraph", action="append", metavar="LINK_TYPE", help="only links of this type")
+    rdf_export.add_argument("--around", action="append", metavar="ENTITY_ID", help="only the neighbourhood of this")
+    rdf_export.add_argument("--hops", type=int, default=1, help="with --around: how far (default 1)")
+    rdf_export.add_argument("--format", default="turtle", choices=["turtle", "json-ld"])
+    rdf_export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    rdf_export.set_defaults(run=cmd_export_rdf)
+
     serve = commands.add_parser("serve", help="serve the API and reports")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -215,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SpecError, FileError, StoreError, ProductError, FileNotFoundError) as err:
+    except (SpecError, FileError, StoreError, ProductError, FileNotFoundError, UnknownTypeError) as err:
         print(f"nimgraph: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

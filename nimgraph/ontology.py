@@ -43,6 +43,7 @@ class Core:
     PROBLEM = "Problem"
     INTELLIGENCE_REPORT = "IntelligenceReport"
     RECORD = "Record"  # the unit of provenance; the Neo4j store's label for source records
+    INFORMATION_SOURCE = "InformationSource"
     INVOLVED_IN = "involvedIn"
     VICTIM_IN = "victimIn"
     OFFENDER_IN = "offenderIn"
@@ -52,6 +53,8 @@ class Core:
     CONCERNS = "concerns"
     ASSOCIATED_WITH = "associatedWith"
     MENTIONS = "mentions"
+    ASSERTS = "asserts"  # record -> what it asserts
+    FROM_SOURCE = "fromSource"  # record -> its information source
 
     @classmethod
     def entity_terms(cls) -> tuple[str, ...]:
@@ -60,7 +63,7 @@ class Core:
 
     @classmethod
     def required_terms(cls) -> tuple[str, ...]:
-        return (*cls.entity_terms(), cls.RECORD)
+        return (*cls.entity_terms(), cls.RECORD, cls.INFORMATION_SOURCE)
 
     @classmethod
     def link_terms(cls) -> tuple[str, ...]:
@@ -74,6 +77,8 @@ class Core:
             cls.CONCERNS,
             cls.ASSOCIATED_WITH,
             cls.MENTIONS,
+            cls.ASSERTS,
+            cls.FROM_SOURCE,
         )
 
 
@@ -208,6 +213,8 @@ class Model:
     properties: Mapping[str, PropertyDef]
     constraints: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
     code_lists: Mapping[str, CodeList] = field(default_factory=dict)
+    # Memo of derived answers (lineages, constraints): the Model never changes, so they never go stale.
+    _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     def entity_type(self, name: str) -> EntityType:
         try:
@@ -242,6 +249,12 @@ class Model:
 
     def ancestors(self, name: str) -> tuple[str, ...]:
         """The type itself, then its ancestors nearest first (entity or link types)."""
+        key = ("ancestors", name)
+        if key not in self._memo:
+            self._memo[key] = self._lineage(name)
+        return self._memo[key]
+
+    def _lineage(self, name: str) -> tuple[str, ...]:
         table: Mapping[str, EntityType | LinkType] = self.entities if name in self.entities else self.links
         if name not in table:
             raise UnknownTypeError("type", name, [*self.entities, *self.links])
@@ -268,7 +281,10 @@ class Model:
         return {n: p for n, p in self.properties.items() if p.domain is None or p.domain in lineage}
 
     def constraints_for(self, type_name: str) -> tuple[Constraint, ...]:
-        return tuple(c for t in self.ancestors(type_name) for c in self.constraints.get(t, ()))
+        key = ("constraints", type_name)
+        if key not in self._memo:
+            self._memo[key] = tuple(c for t in self.ancestors(type_name) for c in self.constraints.get(t, ()))
+        return self._memo[key]
 
     def association_weight(self, type_name: str, default: float = 0.0) -> float:
         """The nearest ``nim:associationWeight`` up the type's lineage."""

@@ -10,6 +10,7 @@ from nimgraph.ingest.spec import EntitySpec, LinkSpec, MappingSpec
 from nimgraph.ingest.values import ConversionError, ValueSpec, convert
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link
+from nimgraph.validation import article, violations
 
 
 class RowError(ValueError):
@@ -33,10 +34,6 @@ def stable_id(type_name: str, namespace: str, parts: list[str]) -> str:
     return f"{type_name}-{hashlib.sha256(normalised.encode()).hexdigest()[:20]}"
 
 
-def _article(noun: str) -> str:
-    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
-
-
 class RowMapper:
     """Applies one MappingSpec to rows."""
 
@@ -51,7 +48,6 @@ class RowMapper:
         self._code_lists = {
             name: model.code_list(p.code_list) for name, p in model.properties.items() if p.code_list is not None
         }
-        self._constraints = {alias: model.constraints_for(e.type) for alias, e in spec.entities.items()}
         self._labels = {alias: model.entity_type(e.type).label for alias, e in spec.entities.items()}
 
     def map(self, row: Row) -> tuple[list[Entity], list[Link]]:
@@ -99,7 +95,7 @@ class RowMapper:
             if spec.optional:
                 return None
             missing = [k.describe() for k, v in zip(spec.keys, keys, strict=True) if not v]
-            raise RowError(f"{_article(self._labels[spec.alias])} needs its key {', '.join(missing)}; got ''")
+            raise RowError(f"{article(self._labels[spec.alias])} needs its key {', '.join(missing)}; got ''")
         properties = {}
         datatypes = self._datatypes[spec.alias]
         for name, value_spec in spec.properties.items():
@@ -133,19 +129,12 @@ class RowMapper:
             raise RowError(f"{what} ({spec.describe()}): {err}") from None
 
     def _check_constraints(self, spec: EntitySpec, properties: dict, row: Row) -> None:
-        label = self._labels[spec.alias]
-        for constraint in self._constraints[spec.alias]:
-            value = properties.get(constraint.path)
-            prop = self.model.property_def(constraint.path)
-            if value is None:
-                if constraint.min_count >= 1:
-                    source = spec.properties.get(constraint.path)
-                    got = source.raw(row.values) if source else ""
-                    raise RowError(f"{_article(label)} needs {_article(prop.label)}; got {got!r}")
-                continue
-            low, high = constraint.min_inclusive, constraint.max_inclusive
-            if (low is not None and value < low) or (high is not None and value > high):
-                raise RowError(f"{prop.label} {value!r} is outside {low} to {high}")
+        for violation in violations(self.model, spec.type, properties):
+            if violation.kind == "missing":  # say what the file held, so the analyst can find it
+                source = spec.properties.get(violation.path)
+                got = source.raw(row.values) if source else ""
+                raise RowError(f"{violation.message}; got {got!r}")
+            raise RowError(violation.message)
 
     def _link(self, spec: LinkSpec, row: Row, entities: dict[str, Entity], assertion: Assertion) -> Link | None:
         source, target = entities.get(spec.source), entities.get(spec.target)

@@ -1,0 +1,105 @@
+"""Checking records against ontology/shapes.ttl: fast checks generated from the shapes, and pyshacl.
+
+Ingest runs :func:`violations` on every entity: the shapes' minCount, maxCount and numeric ranges,
+read once into the Model, plus the code lists that properties name with ``nim:codeList``.
+:func:`validate_graph` runs pyshacl over RDF (an export, say) with the same shapes, and code-list
+shapes generated from the Model, so both say the same thing; ``bench/validate_shapes.py`` measures
+the two on the same records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rdflib import RDF, BNode, Graph, Literal
+from rdflib.collection import Collection
+
+from nimgraph.ontology import NIM, ONTOLOGY_DIR, SH, Model
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str  # the property
+    kind: str  # "missing", "range" or "code"
+    message: str  # in words an analyst understands
+
+
+def article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
+
+
+def violations(model: Model, type_name: str, properties: dict) -> Iterator[Violation]:
+    """What is wrong with an entity's properties, by the shapes and code lists.
+
+    >>> from nimgraph.ontology import default_model
+    >>> [v.message for v in violations(default_model(), "ASBIncident", {})]
+    ['an ASB incident needs a date']
+    >>> [v.message for v in violations(default_model(), "Problem", {"title": "x", "saraStage": "Triage"})]
+    ["SARA stage 'Triage' is not in the SARA stages: Scanning, Analysis, Response, Assessment"]
+    """
+    label = model.entity_type(type_name).label
+    for constraint in model.constraints_for(type_name):
+        value = properties.get(constraint.path)
+        prop = model.property_def(constraint.path)
+        if value is None:
+            if constraint.min_count >= 1:
+                yield Violation(constraint.path, "missing", f"{article(label)} needs {article(prop.label)}")
+            continue
+        low, high = constraint.min_inclusive, constraint.max_inclusive
+        if (low is not None and value < low) or (high is not None and value > high):
+            yield Violation(constraint.path, "range", f"{prop.label} {value!r} is outside {low} to {high}")
+    for name, value in properties.items():
+        prop = model.properties.get(name)
+        if prop is None or prop.code_list is None or not isinstance(value, str):
+            continue
+        code_list = model.code_list(prop.code_list)
+        if code_list.lookup(value) is None:
+            allowed = ", ".join(c.label for c in code_list.concepts)
+            yield Violation(name, "code", f"{prop.label} {value!r} is not in the {code_list.label}: {allowed}")
+
+
+def ontology_graph() -> Graph:
+    """The ontology's classes and properties (not the shapes), for pyshacl's subclass reasoning."""
+    graph = Graph()
+    for path in sorted(ONTOLOGY_DIR.glob("*.ttl")):
+        if path.name != "shapes.ttl":
+            graph.parse(path, format="turtle")
+    return graph
+
+
+def shapes_graph(model: Model) -> Graph:
+    """ontology/shapes.ttl plus one generated shape per coded property (``sh:in`` its codes and labels)."""
+    graph = Graph()
+    graph.parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle")
+    for name, prop in sorted(model.properties.items()):
+        if prop.code_list is None:
+            continue
+        concepts = model.code_list(prop.code_list).concepts
+        allowed = sorted({c.notation for c in concepts} | {c.label for c in concepts})
+        shape, constraint, values = NIM[f"{name}CodeListShape"], BNode(), BNode()
+        Collection(graph, values, [Literal(v) for v in allowed])
+        graph.add((shape, RDF.type, SH.NodeShape))
+        graph.add((shape, SH.targetSubjectsOf, NIM[name]))
+        graph.add((shape, SH.property, constraint))
+        graph.add((constraint, SH.path, NIM[name]))
+        graph.add((constraint, SH["in"], values))
+    return graph
+
+
+@dataclass(frozen=True)
+class ShaclReport:
+    conforms: bool
+    results: int
+    text: str
+
+
+def validate_graph(data: Graph, model: Model) -> ShaclReport:
+    """Run pyshacl with the shapes over ``data``, mixing in the ontology so subclasses meet their shapes."""
+    import pyshacl  # imported here: it is slow to import and only exports and tests need it
+
+    conforms, report, text = pyshacl.validate(
+        data, shacl_graph=shapes_graph(model), ont_graph=ontology_graph(), inference="none", allow_warnings=True
+    )
+    results = len(set(report.subjects(RDF.type, SH.ValidationResult)))
+    return ShaclReport(conforms=bool(conforms), results=results, text=str(text))
