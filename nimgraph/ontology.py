@@ -150,6 +150,7 @@ class Constraint:
     datatype: str | None = None
     min_inclusive: float | None = None
     max_inclusive: float | None = None
+    pattern: str | None = None
     message: str | None = None
 
 
@@ -421,7 +422,7 @@ def _constraints(graph: Graph) -> dict[str, tuple[Constraint, ...]]:
         for node in graph.objects(shape, SH.property):
             min_count, max_count = _number(graph, node, SH.minCount), _number(graph, node, SH.maxCount)
             datatype = graph.value(node, SH.datatype)
-            message = graph.value(node, SH.message)
+            message, pattern = graph.value(node, SH.message), graph.value(node, SH.pattern)
             found.setdefault(_local(target), []).append(  # type: ignore[arg-type]
                 Constraint(
                     path=_local(graph.value(node, SH.path)),  # type: ignore[arg-type]
@@ -430,6 +431,7 @@ def _constraints(graph: Graph) -> dict[str, tuple[Constraint, ...]]:
                     datatype=_DATATYPES.get(datatype) if datatype is not None else None,  # type: ignore[arg-type]
                     min_inclusive=_number(graph, node, SH.minInclusive),
                     max_inclusive=_number(graph, node, SH.maxInclusive),
+                    pattern=str(pattern) if pattern is not None else None,
                     message=str(message) if message is not None else None,
                 )
             )
@@ -444,7 +446,8 @@ def _check(model: Model) -> None:
     for target, constraints in model.constraints.items():
         model.entity_type(target)
         for constraint in constraints:
-            model.property_def(constraint.path)
+            if constraint.path not in model.links:  # a shape may also constrain a link (pyshacl checks those)
+                model.property_def(constraint.path)
     for prop in model.properties.values():
         if prop.code_list is not None:
             model.code_list(prop.code_list)

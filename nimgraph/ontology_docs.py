@@ -58,6 +58,7 @@ def _classes(model: Model) -> str:
             + (" required" if c.min_count else "")
             + (f", at most {c.max_count}" if c.max_count else "")
             + (f", from {c.min_inclusive} to {c.max_inclusive}" if c.min_inclusive is not None else "")
+            + (f", {c.message or c.pattern}" if c.pattern else "")
             for c in model.constraints.get(name, ())
         ]
         if rules:

@@ -9,6 +9,7 @@ the two on the same records.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from nimgraph.ontology import NIM, ONTOLOGY_DIR, SH, Model
 @dataclass(frozen=True)
 class Violation:
     path: str  # the property
-    kind: str  # "missing", "range" or "code"
+    kind: str  # "missing", "range", "pattern" or "code"
     message: str  # in words an analyst understands
 
 
@@ -37,11 +38,15 @@ def violations(model: Model, type_name: str, properties: dict) -> Iterator[Viola
     ['an ASB incident needs a date']
     >>> [v.message for v in violations(default_model(), "Problem", {"title": "x", "saraStage": "Triage"})]
     ["SARA stage 'Triage' is not in the SARA stages: Scanning, Analysis, Response, Assessment"]
+    >>> [v.message for v in violations(default_model(), "Address", {"postcode": "NW5"})]
+    ["postcode 'NW5' is not a UK postcode, e.g. NW5 9WR"]
     """
     label = model.entity_type(type_name).label
     for constraint in model.constraints_for(type_name):
+        prop = model.properties.get(constraint.path)
+        if prop is None:  # a constraint on a link: pyshacl checks it on RDF, ingest cannot see links here
+            continue
         value = properties.get(constraint.path)
-        prop = model.property_def(constraint.path)
         if value is None:
             if constraint.min_count >= 1:
                 yield Violation(constraint.path, "missing", f"{article(label)} needs {article(prop.label)}")
@@ -49,6 +54,9 @@ def violations(model: Model, type_name: str, properties: dict) -> Iterator[Viola
         low, high = constraint.min_inclusive, constraint.max_inclusive
         if (low is not None and value < low) or (high is not None and value > high):
             yield Violation(constraint.path, "range", f"{prop.label} {value!r} is outside {low} to {high}")
+        if constraint.pattern and isinstance(value, str) and not re.search(constraint.pattern, value):
+            wanted = constraint.message or f"in the form {constraint.pattern}"
+            yield Violation(constraint.path, "pattern", f"{prop.label} {value!r} is not {wanted}")
     for name, value in properties.items():
         prop = model.properties.get(name)
         if prop is None or prop.code_list is None or not isinstance(value, str):

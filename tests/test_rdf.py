@@ -48,13 +48,15 @@ def test_the_shapes_catch_what_ingest_would_reject(model):
     graph.add((rdf.ITEM["p1"], RDF.type, NIM.Problem))
     graph.add((rdf.ITEM["p1"], NIM.title, Literal("Fires")))
     graph.add((rdf.ITEM["p1"], NIM.saraStage, Literal("Triage")))  # not a SARA stage
+    graph.add((rdf.ITEM["flat"], NIM.postcode, Literal("NW5")))  # not a postcode
 
     report = validate_graph(graph, model)
     assert not report.conforms
-    assert report.results == 2, report.text
-    assert "Result Path: nim:date" in report.text and "Triage" in report.text
+    assert report.results == 3, report.text
+    assert "Result Path: nim:date" in report.text and "Triage" in report.text and "NW5" in report.text
     assert [v.kind for v in violations(model, "ASBIncident", {})] == ["missing"]
     assert [v.kind for v in violations(model, "Problem", {"title": "Fires", "saraStage": "Triage"})] == ["code"]
+    assert [v.kind for v in violations(model, "Address", {"postcode": "NW5"})] == ["pattern"]
 
 
 def store_free_subgraph():
