@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import associations, entities, health, pages, profiles
+from api.routes import associations, entities, health, ontology, pages, profiles
 from nimgraph import __version__
 from nimgraph.config import Settings, get_settings
 from nimgraph.ontology import Model, default_model
@@ -42,6 +42,7 @@ def create_app(
     app.state.settings = settings
     app.state.model = model
     errors.install(app)
-    for router in (health.router, entities.router, associations.router, profiles.router, pages.router):
+    routers = (health.router, entities.router, associations.router, profiles.router, ontology.router, pages.router)
+    for router in routers:
         app.include_router(router)
     return app

@@ -53,3 +53,38 @@ class AssociationList(BaseModel):
     subject: str
     hops: int
     items: list[AssociationPublic]
+
+
+class ClassPublic(BaseModel):
+    name: str
+    label: str
+    definition: str
+    parents: list[str]
+    aligned_with: list[str]
+    keys: list[str]
+    mappable: bool = Field(description="false for what nimgraph creates itself: records, products, inferences")
+    properties: list[str] = Field(description="properties this class and its ancestors may carry")
+
+
+class LinkTypePublic(BaseModel):
+    name: str
+    label: str
+    definition: str
+    relationship: str = Field(description="the Neo4j relationship type, derived from the name")
+    domain: str | None
+    range: str | None
+    parents: list[str]
+    inferred: bool
+
+
+class ConceptPublic(BaseModel):
+    notation: str
+    label: str
+    definition: str
+
+
+class CodeListPublic(BaseModel):
+    name: str
+    label: str
+    definition: str
+    concepts: list[ConceptPublic]

@@ -91,3 +91,18 @@ def test_openapi_describes_every_route(client):
     ):
         assert path in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_ontology_classes_link_types_and_code_lists_come_from_the_model(client, demo):
+    classes = {c["name"]: c for c in client.get("/ontology/classes").json()}
+    assert set(classes) == set(demo.model.entities)
+    assert classes["Person"]["aligned_with"] == ["foaf:Person", "schema:Person"]
+    assert "postcode" in classes["Address"]["properties"] and not classes["Record"]["mappable"]
+    links = {k["name"]: k for k in client.get("/ontology/link-types").json()}
+    assert links["victimIn"]["relationship"] == "VICTIM_IN" and links["possiblySameAs"]["inferred"]
+    stages = client.get("/ontology/code-lists/SaraStage").json()
+    assert [c["label"] for c in stages["concepts"]] == ["Scanning", "Analysis", "Response", "Assessment"]
+    missing = client.get("/ontology/code-lists/SaraStages")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert "Did you mean 'SaraStage'" in missing.json()["detail"]
