@@ -19,7 +19,9 @@ from nimgraph.store.schema import apply_schema, schema_items
 def test_schema_has_a_constraint_per_type_and_applying_it_again_creates_nothing(neo4j_store, model):
     records, _, _ = neo4j_store.driver.execute_query("SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties")
     constrained = {r["labelsOrTypes"][0] for r in records if r["properties"] == ["id"]}
-    assert set(model.entities) <= constrained
+    mappable = {name for name, t in model.entities.items() if t.mappable}
+    assert mappable <= constrained
+    assert not {name for name in model.entities if name not in mappable} & constrained  # never Entity nodes
     assert apply_schema(neo4j_store.driver, model) == []
 
 
