@@ -35,7 +35,7 @@ from nimgraph.demo import PLAN  # noqa: E402
 from nimgraph.demo.generate import write_dataset  # noqa: E402
 from nimgraph.ingest.engine import ingest_file  # noqa: E402
 from nimgraph.ingest.mapper import Row, RowError, RowMapper  # noqa: E402
-from nimgraph.ingest.readers import CsvSource  # noqa: E402
+from nimgraph.ingest.readers import open_source  # noqa: E402
 from nimgraph.ingest.spec import load_spec  # noqa: E402
 from nimgraph.mappings import mapping_path  # noqa: E402
 from nimgraph.ontology import default_model  # noqa: E402
@@ -178,7 +178,7 @@ def per_row_baseline(server: Server, data: Path) -> tuple[int, float]:
     driver = server.driver()
     rows, started = 0, time.perf_counter()
     with driver.session() as session:
-        for count, (line, values, _) in enumerate(CsvSource(data / "police_street_crime.csv", spec.read).rows()):
+        for count, (line, values, _) in enumerate(open_source(data / "police_street_crime.csv", spec.read).rows()):
             if count >= BASELINE_SAMPLE_ROWS:
                 break
             try:

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from nimgraph.config import Settings, get_settings
 from nimgraph.ingest.engine import ingest_file
-from nimgraph.ingest.readers import FileError, count_rows
+from nimgraph.ingest.readers import FileError, open_source
 from nimgraph.ingest.spec import SpecError, load_spec
 from nimgraph.ontology import Model, UnknownTypeError, default_model
 from nimgraph.products.common import ProductError
@@ -87,7 +87,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 path,
                 rejects_dir=Path(args.rejects_dir or settings.work_dir / "rejects"),
                 batch_size=args.batch_size or settings.batch_size,
-                progress=_progress_bar(path.name, count_rows(path)),
+                progress=_progress_bar(path.name, open_source(path, spec.read).count()),
             )
             rejected += report.rows_rejected
             print(report.summary())

@@ -199,7 +199,11 @@ def test_file_errors_are_clear(store, model, spec_path, tmp_path):
         run(store, model, spec_path, repeated, tmp_path)
     latin = tmp_path / "latin.csv"
     latin.write_bytes("Ref,Date,Kind,Street,LSOA,Lat\nA1,01/03/2026,Nuisance,Caf\xe9 Row,E1,\n".encode("cp1252"))
-    with pytest.raises(FileError, match=r"not utf-8-sig; set read\.encoding"):
+    report = run(store, model, spec_path, latin, tmp_path)  # detected: not UTF-8, so Windows-1252
+    assert report.rows_loaded == 1 and "cp1252" in report.summary()
+    assert {e.properties["name"] for e in store.find("Street")} == {"Café Row"}
+    spec_path.write_text(SPEC.replace("entities:", "read: {encoding: utf-8}\nentities:"))
+    with pytest.raises(FileError, match=r"not utf-8; set read\.encoding"):
         run(store, model, spec_path, latin, tmp_path)
 
 

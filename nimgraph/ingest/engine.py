@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nimgraph.ingest.mapper import Row, RowError, RowMapper
-from nimgraph.ingest.readers import CsvSource
+from nimgraph.ingest.readers import WIDTH, open_source
 from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ontology import Model
 from nimgraph.records import Batch, Entity, Link
@@ -23,6 +23,7 @@ MAX_EXAMPLES = 5
 class IngestReport:
     file: str
     source: str
+    read_as: str = ""  # how the reader read the file: format, encoding, delimiter
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -44,6 +45,8 @@ class IngestReport:
             f"{self.file}: {self.rows_loaded} of {self.rows_read} rows loaded "
             f"({self.entities_written} entity and {self.links_written} link writes)"
         )
+        if self.read_as:
+            text += f", read as {self.read_as}"
         if self.rows_rejected:
             text += f"; {self.rows_rejected} rejected, see {self.rejects_file}"
             text += "".join(f"\n  {example}" for example in self.examples)
@@ -163,10 +166,10 @@ def ingest_file(
     it again completes it without duplicates.
     """
     path = Path(path)
-    source = CsvSource(path, spec.read)
+    source = open_source(path, spec.read)
     columns = source.columns()
     check_columns(spec, columns, path)
-    report = IngestReport(file=path.name, source=spec.source)
+    report = IngestReport(file=path.name, source=spec.source, read_as=source.describe())
     mapper = RowMapper(spec, model)
     writer = _BatchWriter(store, batch_size, report)
     rejects = _Rejects(Path(rejects_dir) / f"{path.stem}.rejects.csv", columns)
@@ -174,8 +177,8 @@ def ingest_file(
         for line, values, fields in source.rows():
             report.rows_read += 1
             try:
-                if "\0width" in values:
-                    raise RowError(values["\0width"])
+                if WIDTH in values:
+                    raise RowError(values[WIDTH])
                 entities, links = mapper.map(Row(values, line, path.name))
             except RowError as err:
                 report.reject(line, str(err))

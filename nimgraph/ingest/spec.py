@@ -67,11 +67,13 @@ class LinkSpec:
 
 @dataclass(frozen=True)
 class ReadSpec:
-    format: str = "csv"
-    delimiter: str = ","
-    encoding: str = "utf-8-sig"
+    format: str = "auto"  # csv, xlsx, json, jsonl, parquet; auto: from the file's suffix
+    delimiter: str = "auto"  # auto: sniffed from the start of the file
+    encoding: str = "auto"  # auto: UTF-8 if the whole file decodes as UTF-8, else Windows-1252
     header: bool = True
-    columns: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # the column names of a file without a header row
+    sheet: str | None = None  # xlsx: the sheet to read (default: the first)
+    records: str | None = None  # JSON: the key that holds the array of records
 
 
 @dataclass(frozen=True)
@@ -212,6 +214,34 @@ class _Reader:
             line=raw.line,
         )
 
+    def read_spec(self, raw: Any) -> ReadSpec:
+        from nimgraph.ingest.readers import FORMATS
+
+        line = getattr(raw, "line", 0)
+        unknown = set(raw) - {"format", "delimiter", "encoding", "header", "columns", "sheet", "records"}
+        if unknown:
+            raise self.fail(line, f"unknown read option(s): {', '.join(sorted(unknown))}")
+        fmt = str(raw.get("format", "auto")).lower()
+        if fmt not in ("auto", *FORMATS):
+            raise self.fail(line, f"read.format {fmt!r} is not one of: auto, {', '.join(FORMATS)}")
+        delimiter = str(raw.get("delimiter", "auto"))
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
+        if delimiter != "auto" and len(delimiter) != 1:
+            raise self.fail(line, f"read.delimiter must be one character, 'tab' or 'auto'; got {delimiter!r}")
+        columns = tuple(str(c) for c in raw.get("columns") or ())
+        header = bool(raw.get("header", True))
+        if not header and not columns:
+            raise self.fail(line, "a file without a header row needs read.columns: the name of each column in order")
+        return ReadSpec(
+            format=fmt,
+            delimiter=delimiter,
+            encoding=str(raw.get("encoding", "auto")),
+            header=header,
+            columns=columns,
+            sheet=_str_or_none(raw.get("sheet")),
+            records=_str_or_none(raw.get("records")),
+        )
+
     def check_link_type(self, name: str, source: EntitySpec, target: EntitySpec, line: int) -> None:
         try:
             link = self.model.link_type(name)
@@ -262,13 +292,7 @@ def load_spec(path: str | Path, model: Model) -> MappingSpec:
             if "record_date" in raw
             else None
         ),
-        read=ReadSpec(
-            format=str(read.get("format", "csv")),
-            delimiter=str(read.get("delimiter", ",")),
-            encoding=str(read.get("encoding", "utf-8-sig")),
-            header=bool(read.get("header", True)),
-            columns=tuple(read.get("columns") or ()),
-        ),
+        read=reader.read_spec(read),
         entities=entities,
         links=links,
     )
