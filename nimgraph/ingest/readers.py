@@ -171,7 +171,7 @@ class CsvSource:
                 start = reader.line_num + 1
 
     def count(self) -> int:
-        return count_rows(self.path)
+        return count_rows(self.path) + (0 if self.read.header else 1)
 
     @contextmanager
     def _decoding(self) -> Iterator[None]:
