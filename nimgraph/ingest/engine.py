@@ -27,6 +27,7 @@ class IngestReport:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_filtered: int = 0  # skipped by the spec's filters: not errors, not loaded
     entities_written: int = 0
     links_written: int = 0
     rejects_file: str | None = None
@@ -45,6 +46,8 @@ class IngestReport:
             f"{self.file}: {self.rows_loaded} of {self.rows_read} rows loaded "
             f"({self.entities_written} entity and {self.links_written} link writes)"
         )
+        if self.rows_filtered:
+            text += f"; {self.rows_filtered} left out by the spec's filters"
         if self.read_as:
             text += f", read as {self.read_as}"
         if self.rows_rejected:
@@ -176,6 +179,11 @@ def ingest_file(
     try:
         for line, values, fields in source.rows():
             report.rows_read += 1
+            if spec.filters and not all(f.keeps(values) for f in spec.filters):
+                report.rows_filtered += 1
+                if progress:
+                    progress(1)
+                continue
             try:
                 if WIDTH in values:
                     raise RowError(values[WIDTH])

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from nimgraph.grading import GradeError, parse_grade
 from nimgraph.ingest.spec import EntitySpec, LinkSpec, MappingSpec
-from nimgraph.ingest.values import ConversionError, ValueSpec, convert
+from nimgraph.ingest.values import ConversionError, ValueSpec
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link
 from nimgraph.validation import article, violations
+
+MAX_ID_LENGTH = 200
 
 
 class RowError(ValueError):
@@ -90,12 +92,29 @@ class RowMapper:
         )
 
     def _entity(self, spec: EntitySpec, row: Row, assertion: Assertion) -> Entity | None:
+        if spec.id_value is not None:
+            return self._entity_with_id(spec, row, assertion)
         keys = [key.raw(row.values) for key in spec.keys]
         if not all(keys):
             if spec.optional:
                 return None
             missing = [k.describe() for k, v in zip(spec.keys, keys, strict=True) if not v]
             raise RowError(f"{article(self._labels[spec.alias])} needs its key {', '.join(missing)}; got ''")
+        return self._checked(spec, stable_id(spec.type, spec.namespace, keys), row, assertion)
+
+    def _entity_with_id(self, spec: EntitySpec, row: Row, assertion: Assertion) -> Entity | None:
+        assert spec.id_value is not None
+        given = spec.id_value.raw(row.values)
+        if not given:
+            if spec.optional:
+                return None
+            raise RowError(f"{article(self._labels[spec.alias])} needs its id {spec.id_value.describe()}; got ''")
+        if len(given) > MAX_ID_LENGTH or not given.isprintable():
+            raise RowError(f"id {spec.id_value.describe()} must be printable and at most {MAX_ID_LENGTH} characters")
+        scope = spec.type if spec.namespace == spec.type else f"{spec.type}:{spec.namespace}"
+        return self._checked(spec, f"{scope}:{given}", row, assertion)
+
+    def _checked(self, spec: EntitySpec, entity_id: str, row: Row, assertion: Assertion) -> Entity:
         properties = {}
         datatypes = self._datatypes[spec.alias]
         for name, value_spec in spec.properties.items():
@@ -104,12 +123,7 @@ class RowMapper:
                 properties[name] = self._value(name, value_spec, text, datatypes[name])
         if not spec.reference_only:
             self._check_constraints(spec, properties, row)
-        return Entity(
-            id=stable_id(spec.type, spec.namespace, keys),
-            type=spec.type,
-            properties=properties,
-            provenance=[assertion],
-        )
+        return Entity(id=entity_id, type=spec.type, properties=properties, provenance=[assertion])
 
     def _value(self, name: str, spec: ValueSpec, text: str, datatype: str) -> object:
         """A property's value: converted to its datatype, and for a coded property, the code list's label."""
@@ -124,7 +138,7 @@ class RowMapper:
 
     def _convert(self, spec: ValueSpec, text: str, datatype: str, what: str) -> object:
         try:
-            return convert(text, datatype, spec.formats)
+            return spec.convert(text, datatype)
         except ConversionError as err:
             raise RowError(f"{what} ({spec.describe()}): {err}") from None
 

@@ -52,6 +52,7 @@ class EntitySpec:
     optional: bool
     reference_only: bool  # the row names the entity; another file describes it and meets its constraints
     line: int
+    id_value: ValueSpec | None = None  # an id column: the partner's own id, used as is instead of hashed keys
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,14 @@ class MappingSpec:
     read: ReadSpec
     entities: dict[str, EntitySpec]
     links: tuple[LinkSpec, ...] = field(default=())
+    filters: tuple[RowFilter, ...] = field(default=())
 
     def columns_used(self) -> dict[str, int]:
         """Every column the spec reads, with the spec line that reads it first."""
         used: dict[str, int] = {}
         values = [v for v in (self.record_id, self.record_date) if v]
         for entity in self.entities.values():
-            values += [*entity.keys, *entity.properties.values()]
+            values += [*entity.keys, *entity.properties.values(), *([entity.id_value] if entity.id_value else [])]
         for link in self.links:
             values += list(link.properties.values())
             if link.type_column:
@@ -104,7 +106,32 @@ class MappingSpec:
                 used.setdefault(column, value.line or 0)
         if self.grade_column:
             used.setdefault(self.grade_column, 0)
+        for row_filter in self.filters:
+            used.setdefault(row_filter.column, row_filter.line)
         return used
+
+
+_VALUE_SOURCES = ("column", "literal", "template", "join", "split", "lookup")
+_VALUE_OPTIONS = ("format", "pivot", "decimal", "separator", "index", "strip_prefix", "map")
+_FILTER_TESTS = ("equals", "not_equals", "in", "not_in")
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Keep a row only if a column passes a test; a row that fails is skipped, not rejected."""
+
+    column: str
+    test: str
+    values: tuple[str, ...]
+    line: int
+
+    def keeps(self, row: dict[str, str]) -> bool:
+        value = " ".join((row.get(self.column) or "").split()).casefold()
+        matches = value in self.values
+        return matches if self.test in ("equals", "in") else not matches
+
+    def describe(self) -> str:
+        return f"{self.column} {self.test.replace('_', ' ')} {', '.join(map(repr, self.values))}"
 
 
 class _Reader:
@@ -113,6 +140,51 @@ class _Reader:
     def __init__(self, path: Path, model: Model) -> None:
         self.path = path
         self.model = model
+        self.lookups: dict[str, dict[str, str]] = {}
+
+    def lookup_tables(self, raw: Any) -> None:
+        """Load each lookup file into a key -> value table (e.g. phone number -> person reference)."""
+        from nimgraph.ingest.readers import FileError, open_source
+
+        for name, table in (raw or {}).items():
+            line = getattr(table, "line", getattr(raw, "line", 0))
+            if not isinstance(table, dict) or not {"file", "key", "value"} <= set(table):
+                raise self.fail(line, f"lookup {name!r} needs file, key and value (and optionally read)")
+            path = (self.path.parent / str(table["file"])).resolve()
+            try:
+                source = open_source(path, self.read_spec(table.get("read") or {}))
+                columns = source.columns()
+                for column in (table["key"], table["value"]):
+                    if column not in columns:
+                        raise self.fail(line, f"lookup {name!r}: {path.name} has no column {column!r}")
+                self.lookups[str(name)] = {
+                    " ".join(values.get(table["key"], "").split()).casefold(): " ".join(
+                        values.get(table["value"], "").split()
+                    )
+                    for _, values, _ in source.rows()
+                    if values.get(table["key"], "").strip()
+                }
+            except FileError as err:
+                raise self.fail(line, f"lookup {name!r}: {err}") from None
+
+    def filters(self, raw: Any) -> tuple[RowFilter, ...]:
+        found = []
+        for item in raw or []:
+            line = getattr(item, "line", 0)
+            tests = [t for t in _FILTER_TESTS if t in item] if isinstance(item, dict) else []
+            if not isinstance(item, dict) or "column" not in item or len(tests) != 1:
+                raise self.fail(line, f"a filter is {{column: ..., one of {', '.join(_FILTER_TESTS)}: ...}}")
+            wanted = item[tests[0]]
+            values = wanted if isinstance(wanted, list) else [wanted]
+            found.append(
+                RowFilter(
+                    column=str(item["column"]),
+                    test=tests[0],
+                    values=tuple(" ".join(str(v).split()).casefold() for v in values),
+                    line=line,
+                )
+            )
+        return tuple(found)
 
     def fail(self, line: int | None, message: str) -> SpecError:
         return SpecError(f"{self.path}:{line or '?'}: {message}")
@@ -130,21 +202,53 @@ class _Reader:
         if not isinstance(raw, dict):
             raise self.fail(line, f"a value must be a column name or a mapping, got {raw!r}")
         line = getattr(raw, "line", 0) or line
-        sources = [k for k in ("column", "literal", "template") if k in raw]
+        sources = [k for k in _VALUE_SOURCES if k in raw]
         if len(sources) != 1:
-            raise self.fail(line, "a value needs exactly one of 'column', 'literal' or 'template'")
-        unknown = set(raw) - {"column", "literal", "template", "format", "strip_prefix", "map"}
+            raise self.fail(line, f"a value needs exactly one of {', '.join(map(repr, _VALUE_SOURCES))}")
+        unknown = set(raw) - {*_VALUE_SOURCES, *_VALUE_OPTIONS}
         if unknown:
             raise self.fail(line, f"unknown value option(s): {', '.join(sorted(unknown))}")
         formats = raw.get("format") or ()
         formats = (formats,) if isinstance(formats, str) else tuple(formats)
         if formats_needed and not formats:
             raise self.fail(line, "a date needs 'format', e.g. format: '%d/%m/%Y' (a list is allowed)")
+        join = raw.get("join") or ()
+        if "join" in raw and (not isinstance(join, list) or not join):
+            raise self.fail(line, "join takes a list of columns, e.g. join: [Forename, Surname]")
+        lookup_table, lookup_column = None, None
+        if "lookup" in raw:
+            lookup = raw["lookup"]
+            if not isinstance(lookup, dict) or set(lookup) != {"table", "column"}:
+                raise self.fail(line, "lookup takes {table: <a name under 'lookups'>, column: <this file's column>}")
+            if lookup["table"] not in self.lookups:
+                known = ", ".join(self.lookups) or "none"
+                raise self.fail(
+                    line, f"lookup table {lookup['table']!r} is not defined under 'lookups' (defined: {known})"
+                )
+            lookup_table, lookup_column = self.lookups[lookup["table"]], str(lookup["column"])
+        pivot = raw.get("pivot")
+        if pivot is not None and (not isinstance(pivot, int) or not 0 <= pivot <= 99):
+            raise self.fail(line, f"pivot is a two-digit year from 0 to 99; got {pivot!r}")
+        decimal = str(raw.get("decimal", "."))
+        if decimal not in (".", ","):
+            raise self.fail(line, f"decimal is '.' or ','; got {decimal!r}")
+        try:
+            index = int(raw.get("index", 0))
+        except (TypeError, ValueError):
+            raise self.fail(line, f"index is a whole number; got {raw.get('index')!r}") from None
         return ValueSpec(
             column=_str_or_none(raw.get("column")),
             literal=_str_or_none(raw.get("literal")),
             template=_str_or_none(raw.get("template")),
+            join=tuple(str(c) for c in join),
+            split=_str_or_none(raw.get("split")),
+            lookup=lookup_table,
+            lookup_column=lookup_column,
+            separator=str(raw.get("separator", "," if "split" in raw else " ")),
+            index=index,
             formats=formats,
+            pivot=pivot,
+            decimal=decimal,
             strip_prefix=raw.get("strip_prefix"),
             mapping={str(k): str(v) for k, v in (raw.get("map") or {}).items()},
             line=line,
@@ -169,13 +273,20 @@ class _Reader:
             raise self.fail(
                 raw.key_lines.get("type"), f"{type_name} is created by nimgraph itself; a mapping cannot create one"
             )
-        keys = self.section(raw, "keys")
-        if not isinstance(keys, list) or not keys:
-            raise self.fail(raw.key_lines.get("keys"), f"entity '{alias}' needs a non-empty list of keys")
+        id_value = self.value(raw["id"], raw.key_lines["id"]) if "id" in raw else None
+        keys = raw.get("keys")
+        if id_value is not None and keys:
+            raise self.fail(raw.key_lines.get("id"), f"entity '{alias}' has both 'id' and 'keys'; keep one")
+        if id_value is None and (not isinstance(keys, list) or not keys):
+            raise self.fail(
+                raw.key_lines.get("keys", raw.line),
+                f"entity '{alias}' needs 'keys' (a non-empty list) or an 'id' column",
+            )
         return EntitySpec(
             alias=alias,
             type=type_name,
-            keys=tuple(self.value(k, raw.key_lines["keys"]) for k in keys),
+            id_value=id_value,
+            keys=tuple(self.value(k, raw.key_lines["keys"]) for k in keys or ()),
             properties=self.properties(raw.get("properties"), type_name, self.model.properties_for(type_name)),
             namespace=str(raw.get("namespace") or type_name),
             optional=bool(raw.get("optional", False)),
@@ -277,6 +388,7 @@ def load_spec(path: str | Path, model: Model) -> MappingSpec:
     except GradeError as err:
         raise reader.fail(getattr(grading, "line", raw.line), f"grading.default: {err}") from None
     read = raw.get("read") or {}
+    reader.lookup_tables(raw.get("lookups"))
     entities_raw = reader.section(raw, "entities")
     entities = {alias: reader.entity(alias, spec) for alias, spec in entities_raw.items()}
     links = tuple(reader.link(link, entities) for link in raw.get("links") or [])
@@ -295,4 +407,5 @@ def load_spec(path: str | Path, model: Model) -> MappingSpec:
         read=reader.read_spec(read),
         entities=entities,
         links=links,
+        filters=reader.filters(raw.get("filter")),
     )

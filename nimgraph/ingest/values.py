@@ -1,7 +1,9 @@
 """Values in a mapping spec: where a value comes from, and how it is converted.
 
-A value is read from a column, a literal or a template, optionally transformed (``strip_prefix``,
-``map``), then converted to the datatype the ontology gives its property.
+A value is read from a column, a literal, a template, a join of columns, one part of a split
+column, or a lookup through another file; optionally transformed (``strip_prefix``, ``map``); then
+converted to the datatype the ontology gives its property, with the spec's date formats, two-digit
+year pivot and decimal separator.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ class ValueSpec:
     column: str | None = None
     literal: str | None = None
     template: str | None = None
+    join: tuple[str, ...] = ()  # columns joined by ``separator``, empty ones left out
+    split: str | None = None  # a column split on ``separator``; ``index`` picks the part
+    lookup: dict[str, str] | None = field(default=None, hash=False)  # key -> value, from another file
+    lookup_column: str | None = None
+    separator: str = " "
+    index: int = 0
     formats: tuple[str, ...] = ()
+    pivot: int | None = None  # two-digit years up to this are 20YY, above it 19YY
+    decimal: str = "."
     strip_prefix: str | None = None
     mapping: dict[str, str] = field(default_factory=dict, hash=False)
     line: int | None = None
@@ -34,6 +44,12 @@ class ValueSpec:
             return (self.column,)
         if self.template is not None:
             return tuple(name for _, name, _, _ in string.Formatter().parse(self.template) if name)
+        if self.join:
+            return self.join
+        if self.split is not None:
+            return (self.split,)
+        if self.lookup_column is not None:
+            return (self.lookup_column,)
         return ()
 
     def raw(self, row: dict[str, str]) -> str:
@@ -42,6 +58,14 @@ class ValueSpec:
             text = self.literal
         elif self.column is not None:
             text = row.get(self.column) or ""
+        elif self.join:
+            text = self.separator.join(part for c in self.join if (part := (row.get(c) or "").strip()))
+        elif self.split is not None:
+            parts = [p.strip() for p in (row.get(self.split) or "").split(self.separator)]
+            text = parts[self.index] if -len(parts) <= self.index < len(parts) else ""
+        elif self.lookup is not None:
+            key = " ".join((row.get(self.lookup_column or "") or "").split()).casefold()
+            text = self.lookup.get(key, "")
         else:
             parts = {c: (row.get(c) or "").strip() for c in self.columns}
             text = self.template.format(**parts) if any(parts.values()) else ""  # type: ignore[union-attr]
@@ -57,11 +81,26 @@ class ValueSpec:
             return repr(self.column)
         if self.template is not None:
             return f"template {self.template!r}"
+        if self.join:
+            return f"join of {', '.join(map(repr, self.join))}"
+        if self.split is not None:
+            return f"part {self.index} of {self.split!r}"
+        if self.lookup_column is not None:
+            return f"lookup of {self.lookup_column!r}"
         return f"literal {self.literal!r}"
 
+    def convert(self, text: str, datatype: str) -> Any:
+        """``text`` as ``datatype``, with this value's formats, year pivot and decimal separator."""
+        if self.decimal != "." and datatype in ("number", "integer"):
+            text = text.replace(".", "").replace(self.decimal, ".")
+        return convert(text, datatype, self.formats, self.pivot)
 
-def convert(text: str, datatype: str, formats: tuple[str, ...] = ()) -> Any:
+
+def convert(text: str, datatype: str, formats: tuple[str, ...] = (), pivot: int | None = None) -> Any:
     """Convert ``text`` to ``datatype`` (string, date, datetime, number, integer, boolean).
+
+    Two-digit years (``%y``) follow Python (00-68 are 20YY) unless ``pivot`` says otherwise:
+    a date of birth written 05/03/55 is 1955 with pivot 30.
 
     >>> convert("05/03/2026", "date", ("%d/%m/%Y",))
     '2026-03-05'
@@ -69,13 +108,15 @@ def convert(text: str, datatype: str, formats: tuple[str, ...] = ()) -> Any:
     '2026-03-01'
     >>> convert("-2.2431", "number")
     -2.2431
+    >>> convert("05/03/55", "date", ("%d/%m/%y",), pivot=30)
+    '1955-03-05'
     >>> convert("abc", "number")
     Traceback (most recent call last):
     ...
     nimgraph.ingest.values.ConversionError: 'abc' is not a number
     """
     if datatype in ("date", "datetime"):
-        return _convert_date(text, datatype, formats)
+        return _convert_date(text, datatype, formats, pivot)
     if datatype == "number":
         try:
             number = float(text.replace(",", ""))
@@ -100,12 +141,18 @@ def convert(text: str, datatype: str, formats: tuple[str, ...] = ()) -> Any:
 
 
 @lru_cache(maxsize=65536)  # partner files repeat the same dates many times over
-def _convert_date(text: str, datatype: str, formats: tuple[str, ...]) -> str:
+def _convert_date(text: str, datatype: str, formats: tuple[str, ...], pivot: int | None) -> str:
     for fmt in formats:
         try:
             parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if pivot is not None and "%y" in fmt:
+            two_digits = parsed.year % 100
+            try:
+                parsed = parsed.replace(year=(2000 if two_digits <= pivot else 1900) + two_digits)
+            except ValueError:  # 29 February in a century year that is not a leap year
+                continue
         if not date(1900, 1, 1) <= parsed.date() <= date(2100, 12, 31):
             raise ConversionError(f"{text!r} is outside the accepted years 1900-2100")
         return parsed.date().isoformat() if datatype == "date" else parsed.isoformat()
