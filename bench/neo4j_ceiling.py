@@ -92,9 +92,9 @@ def _encoded(name: str, store: Neo4jStore, batch: Batch) -> Callable[[], None]:
         return store.stage(batch)
     steps = store.encode(batch)
     if name == "graph only":
-        chosen = [(q, rows) for q, rows in steps if q in ("upsert_entities", "upsert_links")]
+        chosen = [(q, rows) for q, rows, _ in steps if q in ("upsert_entities", "upsert_links")]
     else:
-        chosen = [(q, [{"id": row["id"]} for row in rows]) for q, rows in steps if q == "upsert_entities"]
+        chosen = [(q, [{"id": row["id"]} for row in rows]) for q, rows, _ in steps if q == "upsert_entities"]
 
     def write() -> None:
         def work(tx) -> None:

@@ -141,6 +141,25 @@ def cmd_neo4j_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retract(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise StoreConfigError(
+            f"retracting {args.source!r} deletes every record of that source, and whatever only it asserted; "
+            "run again with --yes to go ahead"
+        )
+    settings = _settings(args)
+    store = open_store(settings.store, default_model(), settings)
+    try:
+        removed = store.retract(args.source)
+    finally:
+        store.close()
+    print(
+        f"{args.source}: {removed['records']} records, {removed['entities']} entities and "
+        f"{removed['links']} links removed"
+    )
+    return 0
+
+
 def cmd_ontology_docs(args: argparse.Namespace) -> int:
     from nimgraph import ontology_docs
 
@@ -231,6 +250,11 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("--batch-size", type=int)
     ingest.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
     ingest.set_defaults(run=cmd_ingest)
+
+    retract = commands.add_parser("retract", help="withdraw a source: remove what only it asserted")
+    retract.add_argument("source", help="the source name, as in the mapping spec's source.name")
+    retract.add_argument("--yes", action="store_true", help="confirm: this deletes data")
+    retract.set_defaults(run=cmd_retract)
 
     profile = commands.add_parser("profile", help="build a subject or problem profile")
     profile.add_argument("kind", choices=["subject", "problem"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,10 +61,15 @@ class Link:
 
 @dataclass
 class Batch:
-    """Entities and links to write in one transaction, each with the assertions behind it."""
+    """Entities and links to write in one transaction, each with the assertions behind it.
+
+    ``run`` names the ingest run. A record written by a later run asserts exactly what that run
+    says (a corrected file replaces it); within one run, rows that share a record id add up.
+    """
 
     entities: list[Entity] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    run: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __len__(self) -> int:
         return len(self.entities) + len(self.links)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -73,6 +74,7 @@ class _BatchWriter:
         self._records: dict[str, set[tuple[str, str]]] = {}  # per item, the records already pending
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nimgraph-write")
         self._in_flight: Future | None = None
+        self.run = uuid.uuid4().hex  # one run: rows sharing a record id add up instead of replacing
 
     def add(self, entities: list[Entity], links: list[Link]) -> None:
         for items, pending in ((entities, self.entities), (links, self.links)):
@@ -95,7 +97,7 @@ class _BatchWriter:
         """Hand the pending batch to the writer thread, once the previous write has committed."""
         self._wait()
         if self.entities or self.links:
-            batch = Batch(entities=list(self.entities.values()), links=list(self.links.values()))
+            batch = Batch(entities=list(self.entities.values()), links=list(self.links.values()), run=self.run)
             self._in_flight = self._writer.submit(self._write, batch, self.store.stage(batch))
             self.entities, self.links, self._records = {}, {}, {}
 

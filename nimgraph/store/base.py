@@ -14,13 +14,23 @@ class GraphStore(Protocol):
         """Make the store ready to write (schema, constraints); idempotent. Returns what it created."""
 
     def upsert(self, batch: Batch) -> None:
-        """Write entities, then links, with their assertions, in one transaction. Idempotent."""
+        """Write entities, then links, with their assertions, in one transaction. Idempotent.
+
+        Each record in the batch asserts exactly what the batch says it does: an item a record
+        asserted before and no longer does loses that assertion, and goes if nothing else asserts it.
+        """
 
     def stage(self, batch: Batch) -> Callable[[], None]:
         """Check and encode a batch now; return the write itself, to run later (on another thread).
 
         ``upsert(batch)`` is ``stage(batch)()``. Splitting them lets an ingest encode the next batch
         while the previous one is written, instead of leaving the server idle during encoding.
+        """
+
+    def retract(self, source: str) -> dict[str, int]:
+        """Withdraw every record of a source: what only it asserted goes (an entity with its links).
+
+        Returns how many ``records``, ``entities`` and ``links`` were removed.
         """
 
     def get(self, entity_id: str) -> Entity | None:

@@ -2,7 +2,9 @@
 
 Entities and links are rows with their properties as JSON; every source record that asserts an
 entity or link is a row in ``assertion``, keyed by (item, source, record id), so re-ingesting the
-same record changes nothing.
+same record changes nothing. A record written again asserts exactly what it asserts now: what it
+no longer asserts loses that assertion, and an entity or link that no record asserts any more is
+removed (an entity with its links). Retracting a source does the same for all its records.
 """
 
 from __future__ import annotations
@@ -44,8 +46,10 @@ CREATE TABLE IF NOT EXISTS assertion (
     date TEXT,
     grade TEXT NOT NULL,
     handling TEXT NOT NULL,
+    run TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (item_id, source, record_id)
 );
+CREATE INDEX IF NOT EXISTS assertion_record ON assertion(source, record_id);
 """
 
 UPSERT_ENTITY = """
@@ -57,11 +61,11 @@ INSERT INTO link (id, type, source, target, props) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET props = json_patch(link.props, excluded.props)
 """
 UPSERT_ASSERTION = """
-INSERT INTO assertion (item_id, source, record_id, file, row, date, grade, handling)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO assertion (item_id, source, record_id, file, row, date, grade, handling, run)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(item_id, source, record_id) DO UPDATE SET
     file = excluded.file, row = excluded.row, date = excluded.date,
-    grade = excluded.grade, handling = excluded.handling
+    grade = excluded.grade, handling = excluded.handling, run = excluded.run
 """
 
 
@@ -84,6 +88,9 @@ class EmbeddedStore:
         self._lock = threading.RLock()
         with self._lock:
             self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(assertion)")}
+            if "run" not in columns:  # a file written before runs were recorded
+                self._db.execute("ALTER TABLE assertion ADD COLUMN run TEXT NOT NULL DEFAULT ''")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -114,20 +121,64 @@ class EmbeddedStore:
         for link in batch.links:
             self.model.link_type(link.type)
         assertions = [
-            (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling)
+            (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling, batch.run)
             for item in [*batch.entities, *batch.links]
             for a in item.provenance
         ]
         entities = [(e.id, e.type, json.dumps(e.properties, default=str)) for e in batch.entities]
         links = [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links]
 
+        records = sorted({(source, record_id) for _, source, record_id, *_ in assertions})
+
         def write() -> None:
             with self._transaction() as db:
                 db.executemany(UPSERT_ENTITY, entities)
                 db.executemany(UPSERT_LINK, links)
                 db.executemany(UPSERT_ASSERTION, assertions)
+                self._drop_stale(db, records, batch.run)
 
         return write
+
+    def _drop_stale(self, db: sqlite3.Connection, records: list[tuple[str, str]], run: str) -> None:
+        """A record written by this run asserts only what this run says (a corrected file)."""
+        stale = [
+            (item_id, source, record_id)
+            for source, record_id in records
+            for (item_id,) in db.execute(
+                "SELECT item_id FROM assertion WHERE source = ? AND record_id = ? AND run <> ?",
+                (source, record_id, run),
+            )
+        ]
+        if stale:
+            db.executemany("DELETE FROM assertion WHERE item_id = ? AND source = ? AND record_id = ?", stale)
+            self._prune(db, {item_id for item_id, _, _ in stale})
+
+    def _prune(self, db: sqlite3.Connection, item_ids: set[str]) -> tuple[int, int]:
+        """Remove those of ``item_ids`` that no record asserts any more; an entity takes its links along."""
+        unasserted = [
+            i
+            for i in sorted(item_ids)
+            if db.execute("SELECT 1 FROM assertion WHERE item_id = ?", (i,)).fetchone() is None
+        ]
+        entities = [i for i in unasserted if db.execute("SELECT 1 FROM entity WHERE id = ?", (i,)).fetchone()]
+        links = set(unasserted) - set(entities)
+        for entity_id in entities:
+            links |= {
+                r[0] for r in db.execute("SELECT id FROM link WHERE source = ? OR target = ?", (entity_id, entity_id))
+            }
+        db.executemany("DELETE FROM assertion WHERE item_id = ?", [(i,) for i in links])
+        removed_links = db.executemany("DELETE FROM link WHERE id = ?", [(i,) for i in sorted(links)]).rowcount
+        removed_entities = db.executemany("DELETE FROM entity WHERE id = ?", [(i,) for i in entities]).rowcount
+        return removed_entities, removed_links
+
+    def retract(self, source: str) -> dict[str, int]:
+        with self._transaction() as db:
+            records = db.execute("SELECT COUNT(DISTINCT record_id) FROM assertion WHERE source = ?", (source,))
+            record_count = records.fetchone()[0]
+            items = {r[0] for r in db.execute("SELECT item_id FROM assertion WHERE source = ?", (source,))}
+            db.execute("DELETE FROM assertion WHERE source = ?", (source,))
+            entities, links = self._prune(db, items)
+        return {"records": record_count, "entities": entities, "links": links}
 
     # ------------------------------------------------------------------ reads
     def get(self, entity_id: str) -> Entity | None:

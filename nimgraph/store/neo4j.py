@@ -26,6 +26,7 @@ from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
 RECORD_LABEL = Core.RECORD  # provenance: one node per source record
+RETRACT_BATCH = 5000  # records withdrawn per transaction
 _RESERVED = ("id", "type")
 
 
@@ -88,10 +89,11 @@ class Neo4jStore:
 
     def stage(self, batch: Batch) -> Callable[[], None]:
         steps = self.encode(batch)
-        return lambda: self._write(steps)
+        keys = sorted({row["key"] for row in steps[1][1]})
+        return lambda: self._write(steps, then=lambda tx: self._drop_stale(tx, keys, batch.run))
 
-    def encode(self, batch: Batch) -> list[tuple[str, list[dict]]]:
-        """The batch as (query name, rows) steps, in the order one transaction runs them."""
+    def encode(self, batch: Batch) -> list[tuple[str, list[dict], dict]]:
+        """The batch as (query name, rows, other parameters) steps, in the order one transaction runs them."""
         try:
             entities = [
                 {"id": e.id, "type": e.type, "labels": self._labels[e.type], "properties": _clean(e.properties)}
@@ -125,21 +127,65 @@ class Neo4jStore:
                         records[key] = {"key": key, **a.as_dict()}
                     assertions.append({"key": key, "item": item.id, "anchor": anchor})
         return [  # nodes first, so that links and assertions find their ends in the same transaction
-            ("upsert_entities", entities),
-            ("upsert_records", list(records.values())),
-            ("upsert_links", links),
-            ("upsert_assertions", assertions),
+            ("upsert_entities", entities, {}),
+            ("upsert_records", list(records.values()), {}),
+            ("upsert_links", links, {}),
+            ("upsert_assertions", assertions, {"run": batch.run}),
         ]
 
-    def _write(self, steps: list[tuple[str, list[dict]]]) -> None:
-        def work(tx: neo4j.ManagedTransaction) -> None:
-            for name, rows in steps:
+    def _drop_stale(self, tx: neo4j.ManagedTransaction, keys: list[str], run: str) -> None:
+        """Records this run wrote assert only what it says; what nothing asserts any more goes."""
+        dropped = tx.run(query("drop_stale_assertions").text, keys=keys, run=run).data()
+        self._prune(tx, dropped)
+
+    @staticmethod
+    def _prune(tx: neo4j.ManagedTransaction, touched: list[dict]) -> None:
+        touched = [t for t in touched if t.get("item") is not None]
+        links = [t for t in touched if t["item"] != t["anchor"]]
+        entities = sorted({t["item"] for t in touched if t["item"] == t["anchor"]})
+        if links:  # links first: deleting an entity deletes the links it anchors
+            tx.run(query("prune_links").text, rows=links).consume()
+        if entities:
+            tx.run(query("prune_entities").text, ids=entities).consume()
+
+    def retract(self, source: str) -> dict[str, int]:
+        before = self.counts()
+        records = 0
+
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            rows = tx.run(query("retract_records").text, source=source, limit=RETRACT_BATCH).data()
+            self._prune(tx, [t for row in rows for t in row["touched"]])
+            return len(rows)
+
+        while True:  # a transaction per few thousand records, so a large source does not exhaust memory
+            done = self._write([], work=work)
+            records += done
+            if done < RETRACT_BATCH:
+                break
+        after = self.counts()
+        return {
+            "records": records,
+            "entities": sum(before["entities"].values()) - sum(after["entities"].values()),
+            "links": sum(before["links"].values()) - sum(after["links"].values()),
+        }
+
+    def _write(
+        self,
+        steps: list[tuple[str, list[dict], dict]],
+        then: Callable[[neo4j.ManagedTransaction], object] | None = None,
+        work: Callable[[neo4j.ManagedTransaction], int] | None = None,
+    ) -> int:
+        def run_steps(tx: neo4j.ManagedTransaction) -> int:
+            for name, rows, parameters in steps:
                 if rows:
-                    tx.run(query(name).text, rows=rows).consume()
+                    tx.run(query(name).text, rows=rows, **parameters).consume()
+            if then is not None:
+                then(tx)
+            return 0
 
         try:
             with self.driver.session(database=self.database) as session:
-                session.execute_write(work)
+                return session.execute_write(work or run_steps)
         except (ServiceUnavailable, SessionExpired) as err:
             raise StoreUnavailableError(
                 f"Neo4j at {self.uri} stopped answering during a write and retries ran out "

@@ -58,6 +58,9 @@ def schema_items(model: Model) -> list[SchemaItem]:
         SchemaItem(
             "index", "entity_type", f"CREATE INDEX entity_type IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.type)"
         ),
+        SchemaItem(  # retracting a source finds its records by source
+            "index", "record_source", f"CREATE INDEX record_source IF NOT EXISTS FOR (r:{RECORD_LABEL}) ON (r.source)"
+        ),
     ]
     return items
 
