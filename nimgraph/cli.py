@@ -74,10 +74,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     model = default_model()
     spec = load_spec(args.spec, model)
-    store = open_store(settings.store, model, settings)
+    store = None if args.dry_run else open_store(settings.store, model, settings)
     rejected = 0
     try:
-        store.prepare()
+        if store is not None:
+            store.prepare()
         for name in args.files:
             path = Path(name)
             report = ingest_file(
@@ -92,7 +93,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             rejected += report.rows_rejected
             print(report.summary())
     finally:
-        store.close()
+        if store is not None:
+            store.close()
     return 1 if rejected and args.strict else 0
 
 
@@ -249,6 +251,7 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("--rejects-dir", help="where rejects files go (default: <work dir>/rejects)")
     ingest.add_argument("--batch-size", type=int)
     ingest.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
+    ingest.add_argument("--dry-run", action="store_true", help="read, map and check every row; write nothing")
     ingest.set_defaults(run=cmd_ingest)
 
     retract = commands.add_parser("retract", help="withdraw a source: remove what only it asserted")

@@ -82,3 +82,29 @@ class Subgraph:
     entities: dict[str, Entity] = field(default_factory=dict)
     links: dict[str, Link] = field(default_factory=dict)
     truncated: bool = False  # True when a size cap left part of the asked-for graph out
+
+
+@dataclass
+class WriteStats:
+    """What a write did to entities: new, joined to records from another source, or re-asserted."""
+
+    created: int = 0
+    merged: int = 0
+    updated: int = 0
+    merged_ids: list[str] = field(default_factory=list)  # the first few, for the summary
+
+    def count(self, entity_id: str, sources_before: set[str] | None, sources_now: set[str]) -> None:
+        if sources_before is None:
+            self.created += 1
+        elif sources_now - sources_before:
+            self.merged += 1
+            if len(self.merged_ids) < 5:
+                self.merged_ids.append(entity_id)
+        else:
+            self.updated += 1
+
+    def add(self, other: WriteStats) -> None:
+        self.created += other.created
+        self.merged += other.merged
+        self.updated += other.updated
+        self.merged_ids.extend(other.merged_ids[: 5 - len(self.merged_ids)])

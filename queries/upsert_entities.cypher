@@ -1,7 +1,10 @@
 // name: upsert_entities
-// description: Merge a batch of entities on their stable id; add the type label and merge properties.
+// description: Merge a batch of entities on their stable id; add the type label, merge properties and the sources that assert them; report which existed and from which sources.
 // parameters: rows
 UNWIND $rows AS row
 MERGE (n:Entity {id: row.id})
+WITH n, row, n.sources AS before
 SET n:$(row.labels)
-SET n += row.properties, n.type = row.type
+SET n += row.properties, n.type = row.type,
+    n.sources = coalesce(before, []) + [s IN row.sources WHERE NOT s IN coalesce(before, [])]
+RETURN row.id AS id, before

@@ -22,8 +22,9 @@ def test_ingest_reports_loads_and_rejects_and_is_repeatable(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "asb.csv: 3 of 8 rows loaded" in first.stdout and "5 rejected, see rejects/asb.rejects.csv" in first.stdout
     assert "asb.csv" in first.stderr  # the progress bar
+    assert "entities: 5 created, 0 merged with another source's, 0 updated; 2 link writes" in first.stdout
     second = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", "--rejects-dir", "rejects", cwd=tmp_path)
-    assert second.stdout == first.stdout
+    assert second.stdout == first.stdout.replace("5 created", "0 created").replace("0 updated", "5 updated")
     strict = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", "--strict", cwd=tmp_path)
     assert strict.returncode == 1
 
@@ -46,3 +47,13 @@ def test_profile_of_a_missing_entity_says_how_to_find_one(tmp_path):
     result = nimgraph("--store", "g.db", "profile", "subject", "Person-nobody", cwd=tmp_path)
     assert result.returncode == 2
     assert "no entity with id 'Person-nobody'" in result.stderr
+
+
+def test_dry_run_checks_everything_and_writes_nothing(tmp_path):
+    (tmp_path / "asb.yaml").write_text(SPEC)
+    write_csv(tmp_path / "asb.csv", GOOD_AND_BAD)
+    dry = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", "--dry-run", "--strict", cwd=tmp_path)
+    assert dry.returncode == 1  # --strict: rows were rejected
+    assert "asb.csv (dry run, nothing written): 3 of 8 rows would load" in dry.stdout
+    assert "asb.csv row 7: an ASB incident needs a date" in dry.stdout
+    assert not (tmp_path / "g.db").exists()

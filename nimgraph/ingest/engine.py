@@ -13,7 +13,7 @@ from nimgraph.ingest.mapper import Row, RowError, RowMapper
 from nimgraph.ingest.readers import WIDTH, open_source
 from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ontology import Model
-from nimgraph.records import Batch, Entity, Link
+from nimgraph.records import Batch, Entity, Link, WriteStats
 from nimgraph.store.base import GraphStore
 
 Progress = Callable[[int], None]
@@ -25,12 +25,14 @@ class IngestReport:
     file: str
     source: str
     read_as: str = ""  # how the reader read the file: format, encoding, delimiter
+    dry_run: bool = False
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
     rows_filtered: int = 0  # skipped by the spec's filters: not errors, not loaded
     entities_written: int = 0
     links_written: int = 0
+    entities: WriteStats = field(default_factory=WriteStats)
     rejects_file: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)  # the first few rejections, as an analyst reads them
@@ -43,10 +45,17 @@ class IngestReport:
             self.examples.append(f"{self.file} row {line}: {reason}")
 
     def summary(self) -> str:
-        text = (
-            f"{self.file}: {self.rows_loaded} of {self.rows_read} rows loaded "
-            f"({self.entities_written} entity and {self.links_written} link writes)"
-        )
+        e = self.entities
+        if self.dry_run:
+            text = (
+                f"{self.file} (dry run, nothing written): {self.rows_loaded} of {self.rows_read} rows would load; "
+                f"{self.entities_written} entity and {self.links_written} link writes"
+            )
+        else:
+            text = (
+                f"{self.file}: {self.rows_loaded} of {self.rows_read} rows loaded; entities: {e.created} created, "
+                f"{e.merged} merged with another source's, {e.updated} updated; {self.links_written} link writes"
+            )
         if self.rows_filtered:
             text += f"; {self.rows_filtered} left out by the spec's filters"
         if self.read_as:
@@ -56,6 +65,8 @@ class IngestReport:
             text += "".join(f"\n  {example}" for example in self.examples)
             if self.rows_rejected > len(self.examples):
                 text += f"\n  ... and {self.rows_rejected - len(self.examples)} more"
+        if e.merged_ids:
+            text += "\n  merged, e.g.: " + ", ".join(e.merged_ids) + " (their provenance lists the records joined)"
         return text
 
 
@@ -67,7 +78,7 @@ class _BatchWriter:
     and a failure stops the run at that batch.
     """
 
-    def __init__(self, store: GraphStore, size: int, report: IngestReport) -> None:
+    def __init__(self, store: GraphStore | None, size: int, report: IngestReport) -> None:
         self.store, self.size, self.report = store, size, report
         self.entities: dict[str, Entity] = {}
         self.links: dict[str, Link] = {}
@@ -98,11 +109,14 @@ class _BatchWriter:
         self._wait()
         if self.entities or self.links:
             batch = Batch(entities=list(self.entities.values()), links=list(self.links.values()), run=self.run)
-            self._in_flight = self._writer.submit(self._write, batch, self.store.stage(batch))
+            write = self.store.stage(batch) if self.store is not None else lambda: None  # None: a dry run
+            self._in_flight = self._writer.submit(self._write, batch, write)
             self.entities, self.links, self._records = {}, {}, {}
 
-    def _write(self, batch: Batch, write: Callable[[], None]) -> None:
-        write()
+    def _write(self, batch: Batch, write: Callable[[], WriteStats | None]) -> None:
+        stats = write()
+        if stats is not None:
+            self.report.entities.add(stats)
         self.report.entities_written += len(batch.entities)
         self.report.links_written += len(batch.links)
 
@@ -156,7 +170,7 @@ def check_columns(spec: MappingSpec, columns: list[str], path: Path) -> None:
 
 
 def ingest_file(
-    store: GraphStore,
+    store: GraphStore | None,
     model: Model,
     spec: MappingSpec,
     path: Path | str,
@@ -167,14 +181,15 @@ def ingest_file(
 ) -> IngestReport:
     """Load one file through one spec. Idempotent: a second run writes the same records again.
 
-    Every batch is its own transaction, so a run that fails midway keeps what it wrote, and running
+    With ``store`` None it is a dry run: every row is read, mapped and checked, rejects are written,
+    and nothing else. Every batch is its own transaction, so a run that fails midway keeps what it wrote, and running
     it again completes it without duplicates.
     """
     path = Path(path)
     source = open_source(path, spec.read)
     columns = source.columns()
     check_columns(spec, columns, path)
-    report = IngestReport(file=path.name, source=spec.source, read_as=source.describe())
+    report = IngestReport(file=path.name, source=spec.source, read_as=source.describe(), dry_run=store is None)
     mapper = RowMapper(spec, model)
     writer = _BatchWriter(store, batch_size, report)
     rejects = _Rejects(Path(rejects_dir) / f"{path.stem}.rejects.csv", columns)

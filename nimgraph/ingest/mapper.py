@@ -53,6 +53,12 @@ class RowMapper:
         self._labels = {alias: model.entity_type(e.type).label for alias, e in spec.entities.items()}
 
     def map(self, row: Row) -> tuple[list[Entity], list[Link]]:
+        try:
+            return self._map(row)
+        except ConversionError as err:  # raised while reading a value, e.g. a key that fails its check
+            raise RowError(str(err)) from None
+
+    def _map(self, row: Row) -> tuple[list[Entity], list[Link]]:
         assertion = self._assertion(row)
         entities: dict[str, Entity] = {}
         for alias, entity_spec in self.spec.entities.items():

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from nimgraph.grading import Grade, GradeError, parse_grade
+from nimgraph.identity import NORMALISERS
 from nimgraph.ingest.values import ValueSpec
 from nimgraph.ontology import Model, UnknownTypeError
 
@@ -112,7 +113,7 @@ class MappingSpec:
 
 
 _VALUE_SOURCES = ("column", "literal", "template", "join", "split", "lookup")
-_VALUE_OPTIONS = ("format", "pivot", "decimal", "separator", "index", "strip_prefix", "map")
+_VALUE_OPTIONS = ("format", "pivot", "decimal", "separator", "index", "strip_prefix", "map", "normalise")
 _FILTER_TESTS = ("equals", "not_equals", "in", "not_in")
 
 
@@ -226,6 +227,9 @@ class _Reader:
                     line, f"lookup table {lookup['table']!r} is not defined under 'lookups' (defined: {known})"
                 )
             lookup_table, lookup_column = self.lookups[lookup["table"]], str(lookup["column"])
+        normalise = raw.get("normalise")
+        if normalise is not None and normalise not in NORMALISERS:
+            raise self.fail(line, f"normalise {normalise!r} is not one of: {', '.join(NORMALISERS)}")
         pivot = raw.get("pivot")
         if pivot is not None and (not isinstance(pivot, int) or not 0 <= pivot <= 99):
             raise self.fail(line, f"pivot is a two-digit year from 0 to 99; got {pivot!r}")
@@ -251,6 +255,7 @@ class _Reader:
             decimal=decimal,
             strip_prefix=raw.get("strip_prefix"),
             mapping={str(k): str(v) for k, v in (raw.get("map") or {}).items()},
+            normalise=normalise,
             line=line,
         )
 

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from nimgraph.identity import NORMALISERS, IdentityError
+
 
 class ConversionError(ValueError):
     """A row's value cannot be read or converted; the message is the reject reason."""
@@ -35,6 +37,7 @@ class ValueSpec:
     decimal: str = "."
     strip_prefix: str | None = None
     mapping: dict[str, str] = field(default_factory=dict, hash=False)
+    normalise: str | None = None  # a nimgraph.identity normaliser: phone, postcode, email, ...
     line: int | None = None
 
     @property
@@ -74,6 +77,11 @@ class ValueSpec:
             text = text[len(self.strip_prefix) :].strip()
         if self.mapping and text:
             text = self.mapping.get(text, text)
+        if self.normalise and text:
+            try:
+                text = NORMALISERS[self.normalise](text)
+            except IdentityError as err:
+                raise ConversionError(str(err)) from None
         return text
 
     def describe(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol, runtime_checkable
 
-from nimgraph.records import Batch, Entity, Subgraph
+from nimgraph.records import Batch, Entity, Subgraph, WriteStats
 
 
 @runtime_checkable
@@ -13,14 +13,14 @@ class GraphStore(Protocol):
     def prepare(self) -> list[str]:
         """Make the store ready to write (schema, constraints); idempotent. Returns what it created."""
 
-    def upsert(self, batch: Batch) -> None:
+    def upsert(self, batch: Batch) -> WriteStats:
         """Write entities, then links, with their assertions, in one transaction. Idempotent.
 
         Each record in the batch asserts exactly what the batch says it does: an item a record
         asserted before and no longer does loses that assertion, and goes if nothing else asserts it.
         """
 
-    def stage(self, batch: Batch) -> Callable[[], None]:
+    def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         """Check and encode a batch now; return the write itself, to run later (on another thread).
 
         ``upsert(batch)`` is ``stage(batch)()``. Splitting them lets an ingest encode the next batch

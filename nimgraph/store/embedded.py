@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nimgraph.ontology import Model
-from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
+from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
 from nimgraph.store.expand import expand
 
 SCHEMA = """
@@ -112,10 +112,10 @@ class EmbeddedStore:
     def prepare(self) -> list[str]:
         return []  # the tables and indexes are created when the file is opened
 
-    def upsert(self, batch: Batch) -> None:
-        self.stage(batch)()
+    def upsert(self, batch: Batch) -> WriteStats:
+        return self.stage(batch)()
 
-    def stage(self, batch: Batch) -> Callable[[], None]:
+    def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         for entity in batch.entities:
             self.model.entity_type(entity.type)  # only ontology types reach the store
         for link in batch.links:
@@ -129,13 +129,26 @@ class EmbeddedStore:
         links = [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links]
 
         records = sorted({(source, record_id) for _, source, record_id, *_ in assertions})
+        sources = {e.id: {a.source for a in e.provenance} for e in batch.entities}
+        ids = json.dumps(sorted(sources))
 
-        def write() -> None:
+        def write() -> WriteStats:
+            stats = WriteStats()
             with self._transaction() as db:
+                before: dict[str, set[str]] = {}
+                for entity_id, source in db.execute(
+                    "SELECT e.id, a.source FROM entity e LEFT JOIN assertion a ON a.item_id = e.id "
+                    "WHERE e.id IN (SELECT value FROM json_each(?))",
+                    (ids,),
+                ):
+                    before.setdefault(entity_id, set()).update([source] if source else [])
+                for entity_id, now in sources.items():
+                    stats.count(entity_id, before.get(entity_id), now)
                 db.executemany(UPSERT_ENTITY, entities)
                 db.executemany(UPSERT_LINK, links)
                 db.executemany(UPSERT_ASSERTION, assertions)
                 self._drop_stale(db, records, batch.run)
+            return stats
 
         return write
 

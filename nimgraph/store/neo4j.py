@@ -19,7 +19,7 @@ from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, DriverError, ServiceUnavailable, SessionExpired
 
 from nimgraph.ontology import Core, Model
-from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
+from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
 from nimgraph.store.queries import query
@@ -27,7 +27,7 @@ from nimgraph.store.queries import query
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
 RECORD_LABEL = Core.RECORD  # provenance: one node per source record
 RETRACT_BATCH = 5000  # records withdrawn per transaction
-_RESERVED = ("id", "type")
+_RESERVED = ("id", "type", "sources")  # the store's own: not partner properties
 
 
 def _record_key(assertion: Assertion) -> str:
@@ -84,19 +84,40 @@ class Neo4jStore:
 
         return [f"{item.kind} {item.name}" for item in apply_schema(self.driver, self.model, self.database)]
 
-    def upsert(self, batch: Batch) -> None:
-        self.stage(batch)()
+    def upsert(self, batch: Batch) -> WriteStats:
+        return self.stage(batch)()
 
-    def stage(self, batch: Batch) -> Callable[[], None]:
+    def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         steps = self.encode(batch)
         keys = sorted({row["key"] for row in steps[1][1]})
-        return lambda: self._write(steps, then=lambda tx: self._drop_stale(tx, keys, batch.run))
+        sources = {row["id"]: set(row["sources"]) for row in steps[0][1]}
+
+        def write() -> WriteStats:
+            stats = WriteStats()
+            before: list[dict] = []
+            self._write(
+                steps,
+                then=lambda tx: self._drop_stale(tx, keys, batch.run),
+                collect={"upsert_entities": before},
+            )
+            for row in before:
+                previous = row["before"]
+                stats.count(row["id"], None if previous is None else set(previous), sources[row["id"]])
+            return stats
+
+        return write
 
     def encode(self, batch: Batch) -> list[tuple[str, list[dict], dict]]:
         """The batch as (query name, rows, other parameters) steps, in the order one transaction runs them."""
         try:
             entities = [
-                {"id": e.id, "type": e.type, "labels": self._labels[e.type], "properties": _clean(e.properties)}
+                {
+                    "id": e.id,
+                    "type": e.type,
+                    "labels": self._labels[e.type],
+                    "properties": _clean(e.properties),
+                    "sources": sorted({a.source for a in e.provenance}),
+                }
                 for e in batch.entities
             ]
             links = [
@@ -147,6 +168,9 @@ class Neo4jStore:
             tx.run(query("prune_links").text, rows=links).consume()
         if entities:
             tx.run(query("prune_entities").text, ids=entities).consume()
+        anchors = sorted({t["anchor"] for t in touched})  # those still standing: who asserts them now
+        if anchors:
+            tx.run(query("refresh_sources").text, ids=anchors).consume()
 
     def retract(self, source: str) -> dict[str, int]:
         before = self.counts()
@@ -174,11 +198,17 @@ class Neo4jStore:
         steps: list[tuple[str, list[dict], dict]],
         then: Callable[[neo4j.ManagedTransaction], object] | None = None,
         work: Callable[[neo4j.ManagedTransaction], int] | None = None,
+        collect: dict[str, list[dict]] | None = None,
     ) -> int:
         def run_steps(tx: neo4j.ManagedTransaction) -> int:
             for name, rows, parameters in steps:
-                if rows:
-                    tx.run(query(name).text, rows=rows, **parameters).consume()
+                if not rows:
+                    continue
+                result = tx.run(query(name).text, rows=rows, **parameters)
+                if collect is not None and name in collect:
+                    collect[name][:] = result.data()  # replaced, not extended: a retried transaction runs again
+                else:
+                    result.consume()
             if then is not None:
                 then(tx)
             return 0
