@@ -123,7 +123,12 @@ class CsvSource:
         return f"CSV, {self.encoding}, delimiter {self.delimiter!r}"
 
     def _detect_encoding(self) -> str:
-        """UTF-8 if every byte decodes as UTF-8; else Windows-1252, as old partner systems write."""
+        """UTF-16 if it starts with its byte order mark (Excel's "Unicode text"); UTF-8 if every byte
+        decodes as UTF-8; else Windows-1252, as old partner systems write."""
+        with self.path.open("rb") as handle:
+            start = handle.read(4)
+        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:
             with self.path.open("rb") as handle:
@@ -165,7 +170,15 @@ class CsvSource:
             if self.read.header:
                 next(reader, None)
             start = reader.line_num + 1
-            for fields in reader:
+            while True:
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as err:  # one record is unreadable (e.g. a field over 16 MB): reject it alone
+                    yield start, {WIDTH: f"unreadable as CSV: {err}"}, []
+                    start = reader.line_num + 1
+                    continue
                 if fields:
                     yield start, _values(columns, fields), fields
                 start = reader.line_num + 1
