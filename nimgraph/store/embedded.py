@@ -24,7 +24,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS entity (
     id TEXT PRIMARY KEY,
     type TEXT NOT NULL,
-    props TEXT NOT NULL DEFAULT '{}'
+    props TEXT NOT NULL DEFAULT '{}',
+    sources TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS entity_type ON entity(type);
 CREATE TABLE IF NOT EXISTS link (
@@ -53,8 +54,21 @@ CREATE INDEX IF NOT EXISTS assertion_record ON assertion(source, record_id);
 """
 
 UPSERT_ENTITY = """
-INSERT INTO entity (id, type, props) VALUES (?, ?, ?)
-ON CONFLICT(id) DO UPDATE SET props = json_patch(entity.props, excluded.props)
+INSERT INTO entity (id, type, props, sources) VALUES (?, ?, ?, ?)
+ON CONFLICT(id) DO UPDATE SET
+    props = json_patch(entity.props, excluded.props),
+    sources = CASE WHEN excluded.sources = entity.sources THEN entity.sources ELSE (
+        SELECT json_group_array(value) FROM (
+            SELECT value FROM json_each(entity.sources) UNION SELECT value FROM json_each(excluded.sources)
+        )
+    ) END
+"""
+# Sources are kept on the entity (the few agencies that assert it), so that telling a new entity
+# from one joined to another source's does not read every assertion of a busy street.
+REFRESH_SOURCES = """
+UPDATE entity SET sources = (
+    SELECT json_group_array(source) FROM (SELECT DISTINCT source FROM assertion WHERE item_id = entity.id)
+) WHERE id = ?
 """
 UPSERT_LINK = """
 INSERT INTO link (id, type, source, target, props) VALUES (?, ?, ?, ?, ?)
@@ -67,6 +81,10 @@ ON CONFLICT(item_id, source, record_id) DO UPDATE SET
     file = excluded.file, row = excluded.row, date = excluded.date,
     grade = excluded.grade, handling = excluded.handling, run = excluded.run
 """
+
+
+CACHE_KIB = 256 * 1024
+CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
 
 
 def _like(text: str) -> str:
@@ -85,12 +103,24 @@ class EmbeddedStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
+        # Ingest writes land all over the id indexes: a larger page cache and rarer checkpoints keep
+        # a batch's commit from copying the write-ahead log back on every transaction.
+        self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        self._db.execute("PRAGMA temp_store=MEMORY")
+        self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         self._lock = threading.RLock()
         with self._lock:
             self._db.executescript(SCHEMA)
+            self._db.execute(  # the records of the batch being written, to find their stale assertions in one join
+                "CREATE TEMP TABLE IF NOT EXISTS batch_record (source TEXT, record_id TEXT, "
+                "PRIMARY KEY (source, record_id)) WITHOUT ROWID"
+            )
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(assertion)")}
             if "run" not in columns:  # a file written before runs were recorded
                 self._db.execute("ALTER TABLE assertion ADD COLUMN run TEXT NOT NULL DEFAULT ''")
+            if "sources" not in {row[1] for row in self._db.execute("PRAGMA table_info(entity)")}:
+                self._db.execute("ALTER TABLE entity ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'")
+                self._db.execute(REFRESH_SOURCES.replace("WHERE id = ?", ""))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -125,25 +155,26 @@ class EmbeddedStore:
             for item in [*batch.entities, *batch.links]
             for a in item.provenance
         ]
-        entities = [(e.id, e.type, json.dumps(e.properties, default=str)) for e in batch.entities]
+        sources = {e.id: sorted({a.source for a in e.provenance}) for e in batch.entities}
+        entities = [
+            (e.id, e.type, json.dumps(e.properties, default=str), json.dumps(sources[e.id])) for e in batch.entities
+        ]
         links = [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links]
 
         records = sorted({(source, record_id) for _, source, record_id, *_ in assertions})
-        sources = {e.id: {a.source for a in e.provenance} for e in batch.entities}
         ids = json.dumps(sorted(sources))
 
         def write() -> WriteStats:
             stats = WriteStats()
             with self._transaction() as db:
-                before: dict[str, set[str]] = {}
-                for entity_id, source in db.execute(
-                    "SELECT e.id, a.source FROM entity e LEFT JOIN assertion a ON a.item_id = e.id "
-                    "WHERE e.id IN (SELECT value FROM json_each(?))",
-                    (ids,),
-                ):
-                    before.setdefault(entity_id, set()).update([source] if source else [])
+                before = {
+                    entity_id: set(json.loads(known))
+                    for entity_id, known in db.execute(
+                        "SELECT id, sources FROM entity WHERE id IN (SELECT value FROM json_each(?))", (ids,)
+                    )
+                }
                 for entity_id, now in sources.items():
-                    stats.count(entity_id, before.get(entity_id), now)
+                    stats.count(entity_id, before.get(entity_id), set(now))
                 db.executemany(UPSERT_ENTITY, entities)
                 db.executemany(UPSERT_LINK, links)
                 db.executemany(UPSERT_ASSERTION, assertions)
@@ -154,14 +185,14 @@ class EmbeddedStore:
 
     def _drop_stale(self, db: sqlite3.Connection, records: list[tuple[str, str]], run: str) -> None:
         """A record written by this run asserts only what this run says (a corrected file)."""
-        stale = [
-            (item_id, source, record_id)
-            for source, record_id in records
-            for (item_id,) in db.execute(
-                "SELECT item_id FROM assertion WHERE source = ? AND record_id = ? AND run <> ?",
-                (source, record_id, run),
-            )
-        ]
+        db.execute("DELETE FROM temp.batch_record")
+        db.executemany("INSERT OR IGNORE INTO temp.batch_record VALUES (?, ?)", records)
+        stale = db.execute(
+            # CROSS JOIN keeps this order: look up each batch record in the index, never scan assertions
+            "SELECT a.item_id, a.source, a.record_id FROM temp.batch_record b "
+            "CROSS JOIN assertion a ON a.source = b.source AND a.record_id = b.record_id WHERE a.run <> ?",
+            (run,),
+        ).fetchall()
         if stale:
             db.executemany("DELETE FROM assertion WHERE item_id = ? AND source = ? AND record_id = ?", stale)
             self._prune(db, {item_id for item_id, _, _ in stale})
@@ -182,6 +213,7 @@ class EmbeddedStore:
         db.executemany("DELETE FROM assertion WHERE item_id = ?", [(i,) for i in links])
         removed_links = db.executemany("DELETE FROM link WHERE id = ?", [(i,) for i in sorted(links)]).rowcount
         removed_entities = db.executemany("DELETE FROM entity WHERE id = ?", [(i,) for i in entities]).rowcount
+        db.executemany(REFRESH_SOURCES, [(i,) for i in sorted(item_ids - set(entities))])
         return removed_entities, removed_links
 
     def retract(self, source: str) -> dict[str, int]:
