@@ -112,6 +112,12 @@ class CodeList:
     label: str
     definition: str
     concepts: tuple[Concept, ...]
+    _index: dict = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        index = {c.label.casefold(): c for c in self.concepts}
+        index.update({c.notation.casefold(): c for c in self.concepts})  # a code wins over a label
+        object.__setattr__(self, "_index", index)
 
     def lookup(self, text: str) -> Concept | None:
         """The concept whose notation or label is ``text``, ignoring case and spacing.
@@ -122,11 +128,7 @@ class CodeList:
         >>> pillars.lookup("prevent") is None
         True
         """
-        wanted = " ".join(text.split()).casefold()
-        for concept in self.concepts:
-            if wanted in (concept.notation.casefold(), concept.label.casefold()):
-                return concept
-        return None
+        return self._index.get(" ".join(text.split()).casefold())
 
 
 @dataclass(frozen=True)

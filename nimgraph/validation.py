@@ -30,8 +30,8 @@ def article(noun: str) -> str:
     return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
-def violations(model: Model, type_name: str, properties: dict) -> Iterator[Violation]:
-    """What is wrong with an entity's properties, by the shapes and code lists.
+def violations(model: Model, type_name: str, properties: dict, codes: bool = True) -> Iterator[Violation]:
+    """What is wrong with an entity's properties, by the shapes and (unless ``codes`` is false) code lists.
 
     >>> from nimgraph.ontology import default_model
     >>> [v.message for v in violations(default_model(), "ASBIncident", {})]
@@ -57,6 +57,8 @@ def violations(model: Model, type_name: str, properties: dict) -> Iterator[Viola
         if constraint.pattern and isinstance(value, str) and not re.search(constraint.pattern, value):
             wanted = constraint.message or f"in the form {constraint.pattern}"
             yield Violation(constraint.path, "pattern", f"{prop.label} {value!r} is not {wanted}")
+    if not codes:  # the caller has already read coded values through their code lists
+        return
     for name, value in properties.items():
         prop = model.properties.get(name)
         if prop is None or prop.code_list is None or not isinstance(value, str):

@@ -149,7 +149,7 @@ class RowMapper:
             raise RowError(f"{what} ({spec.describe()}): {err}") from None
 
     def _check_constraints(self, spec: EntitySpec, properties: dict, row: Row) -> None:
-        for violation in violations(self.model, spec.type, properties):
+        for violation in violations(self.model, spec.type, properties, codes=False):
             if violation.kind == "missing":  # say what the file held, so the analyst can find it
                 source = spec.properties.get(violation.path)
                 got = source.raw(row.values) if source else ""
