@@ -76,11 +76,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, model)
     store = None if args.dry_run else open_store(settings.store, model, settings)
     rejected = 0
+    known_ids: set[str] = set()  # nodes of a Neo4j import, so its relationship files find them
+    paths = [Path(name) for name in args.files]
+    if spec.neo4j_import is not None:  # node files before the relationship files that use them
+        paths.sort(key=lambda path: any(":START_ID" in c for c in open_source(path, spec.read).columns()))
     try:
         if store is not None:
             store.prepare()
-        for name in args.files:
-            path = Path(name)
+        for path in paths:
             report = ingest_file(
                 store,
                 model,
@@ -89,6 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 rejects_dir=Path(args.rejects_dir or settings.work_dir / "rejects"),
                 batch_size=args.batch_size or settings.batch_size,
                 progress=_progress_bar(path.name, open_source(path, spec.read).count()),
+                known_ids=known_ids,
             )
             rejected += report.rows_rejected
             print(report.summary())

@@ -4,7 +4,7 @@
 MATCH (n:Entity)
 WHERE ($types IS NULL OR n.type IN $types)
   AND ($text IS NULL OR n.id = $text
-       OR any(k IN keys(n) WHERE k <> 'id' AND k <> 'type' AND toLower(toString(n[k])) CONTAINS toLower($text)))
+       OR any(k IN keys(n) WHERE NOT k IN ['id', 'type', 'sources'] AND toLower(toString(n[k])) CONTAINS toLower($text)))
 RETURN n.id AS id
 ORDER BY id
 SKIP $skip

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nimgraph.ingest.mapper import Row, RowError, RowMapper
+from nimgraph.ingest.neo4j_import import Neo4jImportMapper, parse_header
 from nimgraph.ingest.readers import WIDTH, open_source
 from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ontology import Model
@@ -178,6 +179,7 @@ def ingest_file(
     rejects_dir: Path | str,
     batch_size: int = 5000,
     progress: Progress | None = None,
+    known_ids: set[str] | None = None,
 ) -> IngestReport:
     """Load one file through one spec. Idempotent: a second run writes the same records again.
 
@@ -188,9 +190,19 @@ def ingest_file(
     path = Path(path)
     source = open_source(path, spec.read)
     columns = source.columns()
-    check_columns(spec, columns, path)
+    mapper: RowMapper | Neo4jImportMapper
+    if spec.neo4j_import is not None:  # known_ids: the nodes earlier files of this run defined
+        mapper = Neo4jImportMapper(
+            spec,
+            model,
+            parse_header(spec, model, columns, path.name),
+            known_ids if known_ids is not None else set(),
+            exists=lambda entity_id: store is not None and store.get(entity_id) is not None,
+        )
+    else:
+        check_columns(spec, columns, path)
+        mapper = RowMapper(spec, model)
     report = IngestReport(file=path.name, source=spec.source, read_as=source.describe(), dry_run=store is None)
-    mapper = RowMapper(spec, model)
     writer = _BatchWriter(store, batch_size, report)
     rejects = _Rejects(Path(rejects_dir) / f"{path.stem}.rejects.csv", columns)
     try:

@@ -59,7 +59,7 @@ class RowMapper:
             raise RowError(str(err)) from None
 
     def _map(self, row: Row) -> tuple[list[Entity], list[Link]]:
-        assertion = self._assertion(row)
+        assertion = self.assertion(row)
         entities: dict[str, Entity] = {}
         for alias, entity_spec in self.spec.entities.items():
             entity = self._entity(entity_spec, row, assertion)
@@ -72,7 +72,8 @@ class RowMapper:
         ]
         return list(entities.values()), links
 
-    def _assertion(self, row: Row) -> Assertion:
+    def assertion(self, row: Row) -> Assertion:
+        """The provenance of this row: source, record id, file, row, date, grade and handling."""
         grade = self.spec.default_grade
         if self.spec.grade_column and (text := row.values.get(self.spec.grade_column, "").strip()):
             try:

@@ -79,6 +79,15 @@ class ReadSpec:
 
 
 @dataclass(frozen=True)
+class Neo4jImportSpec:
+    """How a Neo4j bulk-import export maps onto the ontology: labels, relationship types, properties."""
+
+    labels: dict[str, str]  # Neo4j label (or id space) -> entity type
+    relationships: dict[str, str]  # Neo4j relationship type -> link type
+    properties: dict[str, str]  # export property name -> ontology property (others must be ontology names)
+
+
+@dataclass(frozen=True)
 class MappingSpec:
     path: Path
     source: str
@@ -91,6 +100,7 @@ class MappingSpec:
     entities: dict[str, EntitySpec]
     links: tuple[LinkSpec, ...] = field(default=())
     filters: tuple[RowFilter, ...] = field(default=())
+    neo4j_import: Neo4jImportSpec | None = None
 
     def columns_used(self) -> dict[str, int]:
         """Every column the spec reads, with the spec line that reads it first."""
@@ -330,6 +340,43 @@ class _Reader:
             line=raw.line,
         )
 
+    def neo4j_import(self, raw: Any, line: int) -> Neo4jImportSpec:
+        line = getattr(raw, "line", line)
+        if not isinstance(raw, dict) or not raw.get("labels"):
+            raise self.fail(
+                line, "neo4j_import needs 'labels' (Neo4j label: ontology type), and usually 'relationships'"
+            )
+        unknown = set(raw) - {"labels", "relationships", "properties"}
+        if unknown:
+            raise self.fail(line, f"unknown neo4j_import option(s): {', '.join(sorted(unknown))}")
+        labels, relationships = {}, {}
+        for label, type_name in raw["labels"].items():
+            try:
+                entity = self.model.entity_type(str(type_name))
+            except UnknownTypeError as err:
+                raise self.fail(raw["labels"].key_lines.get(label, line), str(err)) from None
+            if not entity.mappable:
+                raise self.fail(line, f"{type_name} is created by nimgraph itself; a mapping cannot create one")
+            labels[str(label)] = str(type_name)
+        for rel, link_name in (raw.get("relationships") or {}).items():
+            try:
+                link = self.model.link_type(str(link_name))
+            except UnknownTypeError as err:
+                raise self.fail(raw["relationships"].key_lines.get(rel, line), str(err)) from None
+            if not link.mappable or link.inferred:
+                raise self.fail(
+                    line, f"{link_name!r} links are created by nimgraph itself; a mapping cannot create one"
+                )
+            relationships[str(rel)] = str(link_name)
+        properties = {}
+        for name, target in (raw.get("properties") or {}).items():
+            try:
+                self.model.property_def(str(target))
+            except UnknownTypeError as err:
+                raise self.fail(raw["properties"].key_lines.get(name, line), str(err)) from None
+            properties[str(name)] = str(target)
+        return Neo4jImportSpec(labels=labels, relationships=relationships, properties=properties)
+
     def read_spec(self, raw: Any) -> ReadSpec:
         from nimgraph.ingest.readers import FORMATS
 
@@ -394,7 +441,8 @@ def load_spec(path: str | Path, model: Model) -> MappingSpec:
         raise reader.fail(getattr(grading, "line", raw.line), f"grading.default: {err}") from None
     read = raw.get("read") or {}
     reader.lookup_tables(raw.get("lookups"))
-    entities_raw = reader.section(raw, "entities")
+    neo4j_import = reader.neo4j_import(raw.get("neo4j_import"), raw.line) if "neo4j_import" in raw else None
+    entities_raw = (raw.get("entities") or {}) if neo4j_import else reader.section(raw, "entities")
     entities = {alias: reader.entity(alias, spec) for alias, spec in entities_raw.items()}
     links = tuple(reader.link(link, entities) for link in raw.get("links") or [])
     return MappingSpec(
@@ -413,4 +461,5 @@ def load_spec(path: str | Path, model: Model) -> MappingSpec:
         entities=entities,
         links=links,
         filters=reader.filters(raw.get("filter")),
+        neo4j_import=neo4j_import,
     )
