@@ -113,3 +113,46 @@ def test_spec_mistakes_in_the_new_features_name_the_line(model, tmp_path, change
     (tmp_path / "nominals.yaml").write_text(NOMINALS.replace(*change))
     with pytest.raises(SpecError, match=message):
         load_spec(tmp_path / "nominals.yaml", model)
+
+
+COORDINATES = """\
+source: {name: test-coordinates}
+grading: {default: 1AP}
+record_id: Ref
+entities:
+  place:
+    type: Street
+    keys: [Ref]
+    properties:
+      name: Ref
+      latitude: {grid: [Easting, Northing], part: latitude}
+      longitude: {grid: [Easting, Northing], part: longitude}
+  shop:
+    type: Premises
+    keys: [Ref]
+    properties: {name: Ref, latitude: {column: Lat, format: dms}, longitude: {column: Lon, format: dms}}
+"""
+
+
+def test_grid_references_and_degrees_minutes_seconds_become_decimal_degrees(embedded_store, model, tmp_path):
+    (tmp_path / "coordinates.yaml").write_text(COORDINATES)
+    rows = [
+        ["Ref", "Easting", "Northing", "Lat", "Lon"],
+        ["Trafalgar Square", "530034", "180381", "51°30'27\"N", "0°7'41\"W"],
+        ["Off the grid", "930034", "180381", "51 30 27 N", "0 7 41 W"],
+        ["Bad angle", "530034", "180381", "north-ish", "0 7 41 W"],
+    ]
+    report = ingest_file(
+        embedded_store,
+        model,
+        load_spec(tmp_path / "coordinates.yaml", model),
+        write(tmp_path / "coordinates.csv", rows),
+        rejects_dir=tmp_path,
+    )
+    street = embedded_store.find("Street")[0].properties
+    shop = embedded_store.find("Premises")[0].properties
+    assert (round(street["latitude"], 3), round(street["longitude"], 3)) == (51.507, -0.128)
+    assert (round(shop["latitude"], 3), round(shop["longitude"], 3)) == (51.508, -0.128)
+    summary = report.summary()
+    assert "row 3: grid reference 930034, 180381 is outside Great Britain's national grid" in summary
+    assert "row 4: latitude ('Lat'): 'north-ish' is not degrees, minutes and seconds" in summary

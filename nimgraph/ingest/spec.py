@@ -122,8 +122,8 @@ class MappingSpec:
         return used
 
 
-_VALUE_SOURCES = ("column", "literal", "template", "join", "split", "lookup")
-_VALUE_OPTIONS = ("format", "pivot", "decimal", "separator", "index", "strip_prefix", "map", "normalise")
+_VALUE_SOURCES = ("column", "literal", "template", "join", "split", "lookup", "grid")
+_VALUE_OPTIONS = ("format", "pivot", "decimal", "separator", "index", "strip_prefix", "map", "normalise", "part")
 _FILTER_TESTS = ("equals", "not_equals", "in", "not_in")
 
 
@@ -240,6 +240,11 @@ class _Reader:
         normalise = raw.get("normalise")
         if normalise is not None and normalise not in NORMALISERS:
             raise self.fail(line, f"normalise {normalise!r} is not one of: {', '.join(NORMALISERS)}")
+        grid = raw.get("grid") or ()
+        if "grid" in raw and (
+            not isinstance(grid, list) or len(grid) != 2 or raw.get("part") not in ("latitude", "longitude")
+        ):
+            raise self.fail(line, "grid takes [easting column, northing column] and part: latitude or longitude")
         pivot = raw.get("pivot")
         if pivot is not None and (not isinstance(pivot, int) or not 0 <= pivot <= 99):
             raise self.fail(line, f"pivot is a two-digit year from 0 to 99; got {pivot!r}")
@@ -258,6 +263,8 @@ class _Reader:
             split=_str_or_none(raw.get("split")),
             lookup=lookup_table,
             lookup_column=lookup_column,
+            grid=tuple(str(c) for c in grid),
+            part=str(raw.get("part", "")),
             separator=str(raw.get("separator", "," if "split" in raw else " ")),
             index=index,
             formats=formats,

@@ -30,6 +30,8 @@ class ValueSpec:
     split: str | None = None  # a column split on ``separator``; ``index`` picks the part
     lookup: dict[str, str] | None = field(default=None, hash=False)  # key -> value, from another file
     lookup_column: str | None = None
+    grid: tuple[str, ...] = ()  # easting and northing columns (British National Grid)
+    part: str = ""  # with grid: "latitude" or "longitude"
     separator: str = " "
     index: int = 0
     formats: tuple[str, ...] = ()
@@ -53,7 +55,7 @@ class ValueSpec:
             return (self.split,)
         if self.lookup_column is not None:
             return (self.lookup_column,)
-        return ()
+        return self.grid
 
     def raw(self, row: dict[str, str]) -> str:
         """The value as text before conversion; empty when the row has nothing."""
@@ -66,6 +68,14 @@ class ValueSpec:
         elif self.split is not None:
             parts = [p.strip() for p in (row.get(self.split) or "").split(self.separator)]
             text = parts[self.index] if -len(parts) <= self.index < len(parts) else ""
+        elif self.grid:
+            easting, northing = ((row.get(c) or "").strip() for c in self.grid)
+            text = ""
+            if easting and northing:
+                from nimgraph.ingest.coordinates import grid_to_wgs84
+
+                latitude, longitude = grid_to_wgs84(easting, northing)
+                text = repr(round(latitude if self.part == "latitude" else longitude, 6))
         elif self.lookup is not None:
             key = " ".join((row.get(self.lookup_column or "") or "").split()).casefold()
             text = self.lookup.get(key, "")
@@ -95,12 +105,18 @@ class ValueSpec:
             return f"part {self.index} of {self.split!r}"
         if self.lookup_column is not None:
             return f"lookup of {self.lookup_column!r}"
+        if self.grid:
+            return f"{self.part} from grid {', '.join(map(repr, self.grid))}"
         return f"literal {self.literal!r}"
 
     def convert(self, text: str, datatype: str) -> Any:
         """``text`` as ``datatype``, with this value's formats, year pivot and decimal separator."""
         if self.decimal != "." and datatype in ("number", "integer"):
             text = text.replace(".", "").replace(self.decimal, ".")
+        if datatype == "number" and "dms" in self.formats:
+            from nimgraph.ingest.coordinates import dms_to_decimal
+
+            return dms_to_decimal(text)
         return convert(text, datatype, self.formats, self.pivot)
 
 
