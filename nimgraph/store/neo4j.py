@@ -89,16 +89,16 @@ class Neo4jStore:
 
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         steps = self.encode(batch)
-        keys = sorted({row["key"] for row in steps[1][1]})
         sources = {row["id"]: set(row["sources"]) for row in steps[0][1]}
 
         def write() -> WriteStats:
             stats = WriteStats()
             before: list[dict] = []
+            rewritten: list[dict] = []  # records an earlier run wrote: only their assertions can be stale
             self._write(
                 steps,
-                then=lambda tx: self._drop_stale(tx, keys, batch.run),
-                collect={"upsert_entities": before},
+                then=lambda tx: self._drop_stale(tx, [r["key"] for r in rewritten], batch.run),
+                collect={"upsert_entities": before, "upsert_records": rewritten},
             )
             for row in before:
                 previous = row["before"]
@@ -149,13 +149,15 @@ class Neo4jStore:
                     assertions.append({"key": key, "item": item.id, "anchor": anchor})
         return [  # nodes first, so that links and assertions find their ends in the same transaction
             ("upsert_entities", entities, {}),
-            ("upsert_records", list(records.values()), {}),
+            ("upsert_records", list(records.values()), {"run": batch.run}),
             ("upsert_links", links, {}),
             ("upsert_assertions", assertions, {"run": batch.run}),
         ]
 
     def _drop_stale(self, tx: neo4j.ManagedTransaction, keys: list[str], run: str) -> None:
         """Records this run wrote assert only what it says; what nothing asserts any more goes."""
+        if not keys:
+            return
         dropped = tx.run(query("drop_stale_assertions").text, keys=keys, run=run).data()
         self._prune(tx, dropped)
 
