@@ -90,6 +90,9 @@ class Neo4jStore:
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         steps = self.encode(batch)
         sources = {row["id"]: set(row["sources"]) for row in steps[0][1]}
+        items: dict[str, list[str]] = {}
+        for row in steps[3][1]:
+            items.setdefault(row["key"], []).append(row["item"])
 
         def write() -> WriteStats:
             stats = WriteStats()
@@ -97,7 +100,7 @@ class Neo4jStore:
             rewritten: list[dict] = []  # records an earlier run wrote: only their assertions can be stale
             self._write(
                 steps,
-                then=lambda tx: self._drop_stale(tx, [r["key"] for r in rewritten], batch.run),
+                then=lambda tx: self._drop_stale(tx, [{"key": r["key"], "items": items[r["key"]]} for r in rewritten]),
                 collect={"upsert_entities": before, "upsert_records": rewritten},
             )
             for row in before:
@@ -151,14 +154,18 @@ class Neo4jStore:
             ("upsert_entities", entities, {}),
             ("upsert_records", list(records.values()), {"run": batch.run}),
             ("upsert_links", links, {}),
-            ("upsert_assertions", assertions, {"run": batch.run}),
+            ("upsert_assertions", assertions, {}),
         ]
 
-    def _drop_stale(self, tx: neo4j.ManagedTransaction, keys: list[str], run: str) -> None:
-        """Records this run wrote assert only what it says; what nothing asserts any more goes."""
-        if not keys:
+    def _drop_stale(self, tx: neo4j.ManagedTransaction, records: list[dict]) -> None:
+        """Records an earlier run wrote assert only what this batch says; what nothing asserts any more goes.
+
+        A record this run already wrote in an earlier batch is not here: within a run, rows that
+        share a record id add up.
+        """
+        if not records:
             return
-        dropped = tx.run(query("drop_stale_assertions").text, keys=keys, run=run).data()
+        dropped = tx.run(query("drop_stale_assertions").text, records=records).data()
         self._prune(tx, dropped)
 
     @staticmethod
