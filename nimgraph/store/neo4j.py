@@ -89,7 +89,6 @@ class Neo4jStore:
 
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         steps = self.encode(batch)
-        sources = {row["id"]: set(row["sources"]) for row in steps[0][1]}
         items: dict[str, list[str]] = {}
         for row in steps[3][1]:
             items.setdefault(row["key"], []).append(row["item"])
@@ -103,9 +102,11 @@ class Neo4jStore:
                 then=lambda tx: self._drop_stale(tx, [{"key": r["key"], "items": items[r["key"]]} for r in rewritten]),
                 collect={"upsert_entities": before, "upsert_records": rewritten},
             )
-            for row in before:
-                previous = row["before"]
-                stats.count(row["id"], None if previous is None else set(previous), sources[row["id"]])
+            for row in before:  # one row of counts
+                stats.created += row["created"]
+                stats.merged += row["merged"]
+                stats.updated += row["written"] - row["created"] - row["merged"]
+                stats.merged_ids.extend(row["merged_ids"][: 5 - len(stats.merged_ids)])
             return stats
 
         return write
