@@ -74,16 +74,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     model = default_model()
     spec = load_spec(args.spec, model)
+    sources = [open_source(Path(name), spec.read) for name in args.files]
+    if spec.neo4j_import is not None:  # node files before the relationship files that use them
+        sources.sort(key=lambda source: any(":START_ID" in c for c in source.columns()))
     store = None if args.dry_run else open_store(settings.store, model, settings)
     rejected = 0
     known_ids: set[str] = set()  # nodes of a Neo4j import, so its relationship files find them
-    paths = [Path(name) for name in args.files]
-    if spec.neo4j_import is not None:  # node files before the relationship files that use them
-        paths.sort(key=lambda path: any(":START_ID" in c for c in open_source(path, spec.read).columns()))
     try:
         if store is not None:
             store.prepare()
-        for path in paths:
+        for source in sources:
+            path = source.path
             report = ingest_file(
                 store,
                 model,
@@ -91,8 +92,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 path,
                 rejects_dir=Path(args.rejects_dir or settings.work_dir / "rejects"),
                 batch_size=args.batch_size or settings.batch_size,
-                progress=_progress_bar(path.name, open_source(path, spec.read).count()),
+                progress=_progress_bar(path.name, source.count()),
                 known_ids=known_ids,
+                source=source,
             )
             rejected += report.rows_rejected
             print(report.summary())

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from nimgraph.ingest.mapper import Row, RowError, RowMapper
 from nimgraph.ingest.neo4j_import import Neo4jImportMapper, parse_header
-from nimgraph.ingest.readers import WIDTH, open_source
+from nimgraph.ingest.readers import WIDTH, Source, open_source
 from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ontology import Model
 from nimgraph.records import Batch, Entity, Link, WriteStats
@@ -180,6 +180,7 @@ def ingest_file(
     batch_size: int = 5000,
     progress: Progress | None = None,
     known_ids: set[str] | None = None,
+    source: Source | None = None,
 ) -> IngestReport:
     """Load one file through one spec. Idempotent: a second run writes the same records again.
 
@@ -188,7 +189,7 @@ def ingest_file(
     it again completes it without duplicates.
     """
     path = Path(path)
-    source = open_source(path, spec.read)
+    source = source or open_source(path, spec.read)  # a caller that opened it already saves a detection pass
     columns = source.columns()
     mapper: RowMapper | Neo4jImportMapper
     if spec.neo4j_import is not None:  # known_ids: the nodes earlier files of this run defined

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from nimgraph.grading import GradeError, parse_grade
 from nimgraph.ingest.spec import EntitySpec, LinkSpec, MappingSpec
-from nimgraph.ingest.values import ConversionError, ValueSpec
+from nimgraph.ingest.values import ConversionError, ValueSpec, fold
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link
 from nimgraph.validation import article, violations
@@ -32,7 +32,7 @@ def stable_id(type_name: str, namespace: str, parts: list[str]) -> str:
     >>> stable_id("Person", "police-nominal", ["N1001"]) == stable_id("Person", "police-nominal", [" n1001 "])
     True
     """
-    normalised = "\x1f".join([namespace.casefold(), *(" ".join(p.split()).casefold() for p in parts)])
+    normalised = "\x1f".join([namespace.casefold(), *(fold(p) for p in parts)])
     return f"{type_name}-{hashlib.sha256(normalised.encode()).hexdigest()[:20]}"
 
 

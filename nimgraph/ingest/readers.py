@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -129,21 +130,22 @@ class CsvSource:
             start = handle.read(4)
         if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        for encoding in ("utf-8", "cp1252"):
+            if self._decodes_as(encoding):
+                return "utf-8-sig" if encoding == "utf-8" else encoding
+        return "latin-1"  # decodes any byte; cp1252 leaves five undefined
+
+    def _decodes_as(self, encoding: str) -> bool:
+        """Whether the whole file decodes, read a block at a time so memory stays flat."""
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
             with self.path.open("rb") as handle:
                 for block in iter(lambda: handle.read(_CHUNK), b""):
                     decoder.decode(block)
                 decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            with self.path.open("rb") as handle:
-                data = handle.read()
-            try:
-                data.decode("cp1252")
-            except UnicodeDecodeError:
-                return "latin-1"  # decodes any byte; cp1252 leaves five undefined
-            return "cp1252"
-        return "utf-8-sig"
+            return False
+        return True
 
     def _detect_delimiter(self) -> str:
         with self._open() as handle, self._decoding():
@@ -316,7 +318,8 @@ class JsonSource:
     def describe(self) -> str:
         return "JSON"
 
-    def _records(self) -> list[Any]:
+    @cached_property
+    def _records(self) -> list[Any]:  # parsed once: columns(), rows() and count() all need it
         try:
             data = json.loads(self.path.read_text(encoding="utf-8-sig"))
         except json.JSONDecodeError as err:
@@ -332,7 +335,7 @@ class JsonSource:
 
     def columns(self) -> list[str]:
         seen: dict[str, None] = {}
-        for record in self._records():
+        for record in self._records:
             if isinstance(record, dict):
                 seen.update(dict.fromkeys(record))
         if not seen:
@@ -340,7 +343,7 @@ class JsonSource:
         return list(seen)
 
     def rows(self) -> Iterator[Row]:
-        for number, record in enumerate(self._records(), start=1):
+        for number, record in enumerate(self._records, start=1):
             if not isinstance(record, dict):
                 yield number, {WIDTH: "not a JSON object"}, [_text(record)]
                 continue
@@ -348,7 +351,7 @@ class JsonSource:
             yield number, values, list(values.values())
 
     def count(self) -> int:
-        return len(self._records())
+        return len(self._records)
 
 
 # ---------------------------------------------------------------------------------------- Parquet

@@ -14,7 +14,7 @@ import yaml
 
 from nimgraph.grading import Grade, GradeError, parse_grade
 from nimgraph.identity import NORMALISERS
-from nimgraph.ingest.values import ValueSpec
+from nimgraph.ingest.values import ValueSpec, fold
 from nimgraph.ontology import Model, UnknownTypeError
 
 
@@ -137,7 +137,7 @@ class RowFilter:
     line: int
 
     def keeps(self, row: dict[str, str]) -> bool:
-        value = " ".join((row.get(self.column) or "").split()).casefold()
+        value = fold(row.get(self.column) or "")
         matches = value in self.values
         return matches if self.test in ("equals", "in") else not matches
 
@@ -169,9 +169,7 @@ class _Reader:
                     if column not in columns:
                         raise self.fail(line, f"lookup {name!r}: {path.name} has no column {column!r}")
                 self.lookups[str(name)] = {
-                    " ".join(values.get(table["key"], "").split()).casefold(): " ".join(
-                        values.get(table["value"], "").split()
-                    )
+                    fold(values.get(table["key"], "")): " ".join(values.get(table["value"], "").split())
                     for _, values, _ in source.rows()
                     if values.get(table["key"], "").strip()
                 }
@@ -191,7 +189,7 @@ class _Reader:
                 RowFilter(
                     column=str(item["column"]),
                     test=tests[0],
-                    values=tuple(" ".join(str(v).split()).casefold() for v in values),
+                    values=tuple(fold(str(v)) for v in values),
                     line=line,
                 )
             )

@@ -17,6 +17,15 @@ from typing import Any
 from nimgraph.identity import NORMALISERS, IdentityError
 
 
+def fold(text: str) -> str:
+    """Text as keys are compared: spacing collapsed, case folded.
+
+    >>> fold("  Elm   STREET ")
+    'elm street'
+    """
+    return " ".join(text.split()).casefold()
+
+
 class ConversionError(ValueError):
     """A row's value cannot be read or converted; the message is the reject reason."""
 
@@ -77,7 +86,7 @@ class ValueSpec:
                 latitude, longitude = grid_to_wgs84(easting, northing)
                 text = repr(round(latitude if self.part == "latitude" else longitude, 6))
         elif self.lookup is not None:
-            key = " ".join((row.get(self.lookup_column or "") or "").split()).casefold()
+            key = fold(row.get(self.lookup_column or "") or "")
             text = self.lookup.get(key, "")
         else:
             parts = {c: (row.get(c) or "").strip() for c in self.columns}

@@ -13,6 +13,7 @@ Model; query text comes only from ``queries/``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
@@ -27,6 +28,7 @@ from nimgraph.store.queries import query
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
 RECORD_LABEL = Core.RECORD  # provenance: one node per source record
 RETRACT_BATCH = 5000  # records withdrawn per transaction
+T = TypeVar("T")
 _RESERVED = ("id", "type", "sources")  # the store's own: not partner properties
 
 
@@ -93,23 +95,22 @@ class Neo4jStore:
         for row in steps[3][1]:
             items.setdefault(row["key"], []).append(row["item"])
 
-        def write() -> WriteStats:
+        def work(tx: neo4j.ManagedTransaction) -> WriteStats:
+            results = {
+                name: tx.run(query(name).text, rows=rows, **params).data() for name, rows, params in steps if rows
+            }
+            # records an earlier run wrote: only their assertions can be stale
+            rewritten = results.get("upsert_records", [])
+            self._drop_stale(tx, [{"key": r["key"], "items": items[r["key"]]} for r in rewritten])
             stats = WriteStats()
-            before: list[dict] = []
-            rewritten: list[dict] = []  # records an earlier run wrote: only their assertions can be stale
-            self._write(
-                steps,
-                then=lambda tx: self._drop_stale(tx, [{"key": r["key"], "items": items[r["key"]]} for r in rewritten]),
-                collect={"upsert_entities": before, "upsert_records": rewritten},
-            )
-            for row in before:  # one row of counts
+            for row in results.get("upsert_entities", []):  # one row of counts
                 stats.created += row["created"]
                 stats.merged += row["merged"]
                 stats.updated += row["written"] - row["created"] - row["merged"]
                 stats.merged_ids.extend(row["merged_ids"][: 5 - len(stats.merged_ids)])
             return stats
 
-        return write
+        return lambda: self._write(work)
 
     def encode(self, batch: Batch) -> list[tuple[str, list[dict], dict]]:
         """The batch as (query name, rows, other parameters) steps, in the order one transaction runs them."""
@@ -192,7 +193,7 @@ class Neo4jStore:
             return len(rows)
 
         while True:  # a transaction per few thousand records, so a large source does not exhaust memory
-            done = self._write([], work=work)
+            done = self._write(work)
             records += done
             if done < RETRACT_BATCH:
                 break
@@ -203,29 +204,11 @@ class Neo4jStore:
             "links": sum(before["links"].values()) - sum(after["links"].values()),
         }
 
-    def _write(
-        self,
-        steps: list[tuple[str, list[dict], dict]],
-        then: Callable[[neo4j.ManagedTransaction], object] | None = None,
-        work: Callable[[neo4j.ManagedTransaction], int] | None = None,
-        collect: dict[str, list[dict]] | None = None,
-    ) -> int:
-        def run_steps(tx: neo4j.ManagedTransaction) -> int:
-            for name, rows, parameters in steps:
-                if not rows:
-                    continue
-                result = tx.run(query(name).text, rows=rows, **parameters)
-                if collect is not None and name in collect:
-                    collect[name][:] = result.data()  # replaced, not extended: a retried transaction runs again
-                else:
-                    result.consume()
-            if then is not None:
-                then(tx)
-            return 0
-
+    def _write(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
+        """Run ``work`` as one managed write transaction, retried by the driver on transient errors."""
         try:
             with self.driver.session(database=self.database) as session:
-                return session.execute_write(work or run_steps)
+                return session.execute_write(work)
         except (ServiceUnavailable, SessionExpired) as err:
             raise StoreUnavailableError(
                 f"Neo4j at {self.uri} stopped answering during a write and retries ran out "
