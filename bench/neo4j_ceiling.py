@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from capture import Capture  # noqa: E402
 from ingest_neo4j import Server, publish, start_server, stop_server  # noqa: E402
 
 from nimgraph.demo import PLAN  # noqa: E402
@@ -42,19 +43,8 @@ from nimgraph.store.queries import query  # noqa: E402
 ENTITY_IDS_ONLY = "UNWIND $rows AS row MERGE (n:Entity {id: row.id})"
 
 
-class _Capture:
-    """A store that keeps the batches an ingest would write, and writes nothing."""
-
-    def __init__(self) -> None:
-        self.batches: list[Batch] = []
-
-    def stage(self, batch: Batch) -> Callable[[], None]:
-        self.batches.append(batch)
-        return lambda: None
-
-
 def map_files(data: Path) -> tuple[list[Batch], float]:
-    model, capture = default_model(), _Capture()
+    model, capture = default_model(), Capture()
     started = time.process_time()
     for mapping, filename in PLAN:
         spec = load_spec(mapping_path(mapping), model)

@@ -1,0 +1,18 @@
+"""A store that keeps the batches an ingest would write and writes nothing: mapping timed alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nimgraph.records import Batch
+
+
+class Capture:
+    """Stands in for a GraphStore's ``stage`` so a replay can write the same batches later."""
+
+    def __init__(self) -> None:
+        self.batches: list[Batch] = []
+
+    def stage(self, batch: Batch) -> Callable[[], None]:
+        self.batches.append(batch)
+        return lambda: None
