@@ -2,21 +2,25 @@
 
 Two people are associated directly (a recorded ``knows``, family or household link) or through a
 connector they share: an event they were both party to, an address, a phone. Each piece of
-evidence contributes ``kind weight x reliability``, where reliability comes from the 3x5x2 grades
-of the records behind it (the best record of each link, the weaker link of a shared pair).
+evidence contributes ``kind weight x reliability x recency``: the kind weight comes from the
+ontology (family and household above social, social above incidental), reliability from the
+3x5x2 grades of the records behind it (the best record of each link, the weaker link of a shared
+pair), and recency halves every ``half_life_days`` since the latest of those records (1.0 when no
+``as_of`` date is given, or when the records carry no date).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import combinations
 
 import networkx as nx
 
 from nimgraph.analysis.build import reliability
 
-__all__ = ["Association", "Evidence", "associations", "person_projection"]
+__all__ = ["Association", "Evidence", "Recency", "associations", "person_projection"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,30 @@ class Association:
     person: str
     strength: float = 0.0
     evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Recency:
+    """Evidence loses half its weight every ``half_life_days`` before ``as_of`` (ISO date).
+
+    >>> Recency("2026-07-01", 365).factor(({"date": "2025-07-01"},))
+    0.5
+    >>> Recency("2026-07-01", 365).factor(({"date": None},))
+    1.0
+    """
+
+    as_of: str | None = None
+    half_life_days: float = 365.0
+
+    def factor(self, records: tuple[dict, ...]) -> float:
+        dates = [str(r["date"])[:10] for r in records if r.get("date")]
+        if self.as_of is None or not dates:
+            return 1.0
+        age = (date.fromisoformat(self.as_of[:10]) - date.fromisoformat(max(dates))).days
+        return 0.5 ** (max(age, 0) / self.half_life_days)
+
+
+NO_DECAY = Recency()
 
 
 def _records(graph: nx.MultiDiGraph, edges: list[tuple[str, str, str]]) -> tuple[dict, ...]:
@@ -56,27 +84,33 @@ def _edge_reliability(graph: nx.MultiDiGraph, edges: list[tuple[str, str, str]])
     return max((reliability(graph.edges[e]["provenance"]) for e in edges), default=0.0)
 
 
-def _direct(graph: nx.MultiDiGraph, a: str, b: str, link_weights: Mapping[str, float]) -> Iterator[Evidence]:
+def _direct(
+    graph: nx.MultiDiGraph, a: str, b: str, link_weights: Mapping[str, float], recency: Recency
+) -> Iterator[Evidence]:
     for edge in _edges_between(graph, a, b):
         kind = graph.edges[edge]["type"]
         if kind in link_weights:
+            records = _records(graph, [edge])
             yield Evidence(
                 kind=kind,
                 via=None,
                 links=(edge[2],),
-                records=_records(graph, [edge]),
-                weight=link_weights[kind] * _edge_reliability(graph, [edge]),
+                records=records,
+                weight=link_weights[kind] * _edge_reliability(graph, [edge]) * recency.factor(records),
             )
 
 
-def _shared(graph: nx.MultiDiGraph, a: str, b: str, connector: str, weight: float) -> Evidence:
+def _shared(graph: nx.MultiDiGraph, a: str, b: str, connector: str, weight: float, recency: Recency) -> Evidence:
     edges_a, edges_b = list(_edges_between(graph, a, connector)), list(_edges_between(graph, b, connector))
+    records = _records(graph, [*edges_a, *edges_b])
     return Evidence(
         kind=graph.nodes[connector]["type"],
         via=connector,
         links=tuple(e[2] for e in [*edges_a, *edges_b]),
-        records=_records(graph, [*edges_a, *edges_b]),
-        weight=weight * min(_edge_reliability(graph, edges_a), _edge_reliability(graph, edges_b)),
+        records=records,
+        weight=weight
+        * min(_edge_reliability(graph, edges_a), _edge_reliability(graph, edges_b))
+        * recency.factor(records),
     )
 
 
@@ -92,6 +126,7 @@ def associations(
     person_types: set[str],
     link_weights: Mapping[str, float],
     connector_weights: Mapping[str, float],
+    recency: Recency = NO_DECAY,
 ) -> list[Association]:
     """People associated with ``subject``, strongest first, each with its evidence.
 
@@ -113,16 +148,24 @@ def associations(
     [('bob', 1.0), ('cat', 0.595)]
     >>> found[1].evidence[0].records[0]["record_id"]
     '7'
+
+    Weighed by recency, an incident a year before ``as_of`` counts half:
+
+    >>> police[0]["date"] = "2025-06-01"
+    >>> found = associations(g, "ann", person_types={"Person"}, link_weights={"knows": 1.0},
+    ...                      connector_weights={"Event": 1.0}, recency=Recency("2026-06-01", 365))
+    >>> [(a.person, round(a.strength, 3)) for a in found]
+    [('cat', 0.595), ('bob', 0.5)]
     """
     found: dict[str, Association] = {}
     for neighbour in set(graph.predecessors(subject)) | set(graph.successors(subject)):
         kind = graph.nodes[neighbour].get("type")
         if kind in person_types:
-            evidence = list(_direct(graph, subject, neighbour, link_weights))
+            evidence = list(_direct(graph, subject, neighbour, link_weights, recency))
             pairs = [(neighbour, e) for e in evidence]
         elif kind in connector_weights:
             pairs = [
-                (other, _shared(graph, subject, other, neighbour, connector_weights[kind]))
+                (other, _shared(graph, subject, other, neighbour, connector_weights[kind], recency))
                 for other in _people_around(graph, neighbour, person_types) - {subject}
             ]
         else:
@@ -140,6 +183,7 @@ def person_projection(
     person_types: set[str],
     link_weights: Mapping[str, float],
     connector_weights: Mapping[str, float],
+    recency: Recency = NO_DECAY,
 ) -> nx.Graph:
     """Person-to-person graph: an edge wherever people are associated, ``weight`` its strength.
 
@@ -167,9 +211,9 @@ def person_projection(
     for node, kind in graph.nodes(data="type"):
         if kind in connector_weights:
             for a, b in combinations(sorted(_people_around(graph, node, person_types)), 2):
-                add(a, b, _shared(graph, a, b, node, connector_weights[kind]))
+                add(a, b, _shared(graph, a, b, node, connector_weights[kind], recency))
     for a, b in {tuple(sorted((u, v))) for u, v, kind in graph.edges(data="type") if kind in link_weights}:
         if a in projection and b in projection:
-            for evidence in _direct(graph, a, b, link_weights):
+            for evidence in _direct(graph, a, b, link_weights, recency):
                 add(a, b, evidence)
     return projection

@@ -1,14 +1,28 @@
-"""Repeat victims, repeat offenders and repeat locations, with counts per month and the trend."""
+"""Repeats and hotspots: repeat victims, offenders and locations, near-repeats, and areas by volume and trend."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 import networkx as nx
 
-__all__ = ["Repeat", "month_range", "monthly_counts", "repeat_locations", "repeat_people", "trend"]
+__all__ = [
+    "NearRepeats",
+    "Point",
+    "Repeat",
+    "event_points",
+    "month_range",
+    "monthly_counts",
+    "near_repeats",
+    "rank_areas",
+    "repeat_locations",
+    "repeat_people",
+    "trend",
+]
 
 
 @dataclass
@@ -149,3 +163,180 @@ def repeat_locations(
             events.setdefault(place, set()).add(event)
     repeats = [_repeat(graph, p, list(e), months) for p, e in events.items() if len(e) >= min_count]
     return sorted(repeats, key=lambda r: (-r.count, r.id))
+
+
+def rank_areas(
+    graph: nx.MultiDiGraph,
+    at_links: set[str],
+    within_links: set[str],
+    area_types: set[str],
+    *,
+    window: tuple[str, str] | None = None,
+    months: list[str] | None = None,
+    by: str = "volume",
+) -> list[Repeat]:
+    """Areas of ``area_types`` ranked by the events inside them (``by="volume"``) or by trend (``by="trend"``).
+
+    An event counts in every area its location lies within, however many ``within`` steps up.
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> for area in ("north", "south"):
+    ...     g.add_node(area, type="Ward")
+    >>> for street, area in [("high st", "north"), ("mill ln", "north"), ("quay", "south")]:
+    ...     _ = g.add_edge(street, area, type="within")
+    >>> for i, (street, month) in enumerate([("high st", 1), ("mill ln", 2), ("quay", 1), ("quay", 1), ("quay", 1)]):
+    ...     g.add_node(f"e{i}", type="CrimeIncident", properties={"date": f"2026-0{month}-10"})
+    ...     _ = g.add_edge(f"e{i}", street, type="occurredAt")
+    >>> [(r.id, r.count) for r in rank_areas(g, {"occurredAt"}, {"within"}, {"Ward"})]
+    [('south', 3), ('north', 2)]
+    >>> [(r.id, r.trend) for r in rank_areas(g, {"occurredAt"}, {"within"}, {"Ward"}, by="trend")]
+    [('north', 0.0), ('south', -3.0)]
+    """
+    if by not in ("volume", "trend"):
+        raise ValueError(f"by must be 'volume' or 'trend'; got {by!r}")
+    up: dict[str, set[str]] = {}
+    for u, v, kind in graph.edges(data="type"):
+        if kind in within_links:
+            up.setdefault(u, set()).add(v)
+
+    def areas_of(place: str) -> set[str]:
+        seen, todo = set(), [place]
+        while todo:
+            for parent in up.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return {a for a in seen | {place} if graph.nodes[a].get("type") in area_types}
+
+    events: dict[str, set[str]] = {}
+    for event, place, kind in graph.edges(data="type"):
+        if kind in at_links and _in_window(graph.nodes[event].get("properties", {}).get("date"), window):
+            for area in areas_of(place):
+                events.setdefault(area, set()).add(event)
+    dated = [graph.nodes[e].get("properties", {}).get("date") for found in events.values() for e in found]
+    if months is None and any(dated):
+        known = [d[:7] for d in dated if d]
+        months = month_range(min(known), max(known))
+    found = [_repeat(graph, area, list(e), months) for area, e in events.items()]
+    if by == "trend":
+        return sorted(found, key=lambda r: (-r.trend, -r.count, r.id))
+    return sorted(found, key=lambda r: (-r.count, -r.trend, r.id))
+
+
+@dataclass(frozen=True)
+class Point:
+    """An event at a place and a date, for near-repeat analysis."""
+
+    id: str
+    date: str
+    latitude: float
+    longitude: float
+
+
+def event_points(graph: nx.MultiDiGraph, at_links: set[str], event_types: set[str] | None = None) -> list[Point]:
+    """Dated events whose location (through ``at_links``) has a latitude and longitude.
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("e1", type="Burglary", properties={"date": "2026-01-02"})
+    >>> g.add_node("flat", properties={"latitude": 53.8, "longitude": -1.55})
+    >>> _ = g.add_edge("e1", "flat", type="occurredAt")
+    >>> event_points(g, {"occurredAt"})
+    [Point(id='e1', date='2026-01-02', latitude=53.8, longitude=-1.55)]
+    """
+    points = []
+    for event, place, kind in graph.edges(data="type"):
+        node = graph.nodes[event]
+        if kind not in at_links or (event_types is not None and node.get("type") not in event_types):
+            continue
+        when = node.get("properties", {}).get("date")
+        where = graph.nodes[place].get("properties", {})
+        if when and where.get("latitude") is not None and where.get("longitude") is not None:
+            points.append(Point(event, str(when)[:10], float(where["latitude"]), float(where["longitude"])))
+    return sorted(points, key=lambda p: (p.date, p.id))
+
+
+def _metres(a: Point, b: Point) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(a.latitude), math.radians(b.latitude)
+    dp, dl = p2 - p1, math.radians(b.longitude - a.longitude)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(min(h, 1.0)))
+
+
+def _pairs_within(points: list[Point], metres: float) -> int:
+    """Pairs no more than ``metres`` apart, found through a grid of ``metres`` cells, not all pairs."""
+    if not points:
+        return 0
+    mean_latitude = math.radians(sum(p.latitude for p in points) / len(points))
+    cells: dict[tuple[int, int], list[Point]] = {}
+    for p in points:
+        x = math.radians(p.longitude) * math.cos(mean_latitude) * 6_371_000
+        y = math.radians(p.latitude) * 6_371_000
+        cells.setdefault((int(x // metres), int(y // metres)), []).append(p)
+    count = 0
+    for (cx, cy), members in cells.items():
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for a in members:
+                    for b in cells.get((cx + dx, cy + dy), ()):
+                        if (a.id, a.date) < (b.id, b.date) and _metres(a, b) <= metres:
+                            count += 1
+    return count
+
+
+@dataclass
+class NearRepeats:
+    """Pairs of events close in both space and time, their chains, and the Knox ratio.
+
+    ``knox_ratio`` is the close-in-both pairs observed over those expected if space and time were
+    independent (close-in-space pairs x close-in-time pairs / all pairs); above 1 means events
+    cluster in space-time more than chance, the signature of near-repeat victimisation.
+    """
+
+    pairs: list[dict] = field(default_factory=list)
+    chains: list[list[str]] = field(default_factory=list)
+    close_in_space: int = 0
+    close_in_time: int = 0
+    all_pairs: int = 0
+    knox_ratio: float | None = None
+
+
+def near_repeats(points: list[Point], *, metres: float = 200.0, days: int = 14) -> NearRepeats:
+    """Events within ``metres`` and ``days`` of each other (same place included), chained.
+
+    Examples
+    --------
+    Three burglaries a street apart within a week, and one far away:
+
+    >>> pts = [Point("a", "2026-01-01", 53.8000, -1.5500), Point("b", "2026-01-03", 53.8005, -1.5500),
+    ...        Point("c", "2026-01-06", 53.8010, -1.5500), Point("far", "2026-01-02", 53.9000, -1.4000)]
+    >>> found = near_repeats(pts, metres=100, days=7)
+    >>> [(p["first"], p["second"]) for p in found.pairs], found.chains
+    ([('a', 'b'), ('b', 'c')], [['a', 'b', 'c']])
+    """
+    found = NearRepeats(all_pairs=len(points) * (len(points) - 1) // 2)
+    ordered = sorted(points, key=lambda p: (p.date, p.id))
+    day = [date.fromisoformat(p.date).toordinal() for p in ordered]
+    for i, a in enumerate(ordered):  # walk forward in time only as far as ``days``
+        for j in range(i + 1, len(ordered)):
+            if day[j] - day[i] > days:
+                break
+            found.close_in_time += 1
+            apart = _metres(a, ordered[j])
+            if apart <= metres:
+                found.pairs.append(
+                    {"first": a.id, "second": ordered[j].id, "metres": round(apart, 1), "days": day[j] - day[i]}
+                )
+    found.close_in_space = _pairs_within(ordered, metres)
+    order = {p.id: (p.date, p.id) for p in points}
+    found.pairs.sort(key=lambda p: (order[p["first"]], order[p["second"]]))
+    if found.all_pairs and found.close_in_space and found.close_in_time:
+        expected = found.close_in_space * found.close_in_time / found.all_pairs
+        found.knox_ratio = round(len(found.pairs) / expected, 4)
+    chains = nx.Graph((p["first"], p["second"]) for p in found.pairs)
+    found.chains = sorted(
+        (sorted(c, key=order.__getitem__) for c in nx.connected_components(chains)), key=lambda c: order[c[0]]
+    )
+    return found

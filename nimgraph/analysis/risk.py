@@ -6,7 +6,14 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-__all__ = ["CriminalAssociates", "criminal_associates", "drawn_towards_crime"]
+__all__ = [
+    "CriminalAssociates",
+    "RelativeAtRisk",
+    "criminal_associates",
+    "criminal_triangles",
+    "drawn_towards_crime",
+    "relatives_with_criminal_associates",
+]
 
 
 @dataclass
@@ -87,3 +94,101 @@ def drawn_towards_crime(
         and len(others & parties) >= min_associates
     ]
     return sorted(found, key=lambda r: (-len(r.within_one_hop), r.person))
+
+
+@dataclass
+class RelativeAtRisk:
+    """A person whose relative knows people party to crime, and whether they live together."""
+
+    person: str
+    relative: str
+    relatives_associates: list[str]
+    lives_with_relative: bool
+
+
+def _neighbours(graph: nx.MultiDiGraph, links: set[str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for u, v, kind in graph.edges(data="type"):
+        if kind in links and u != v:
+            found.setdefault(u, set()).add(v)
+            found.setdefault(v, set()).add(u)
+    return found
+
+
+def relatives_with_criminal_associates(
+    graph: nx.MultiDiGraph,
+    *,
+    family: set[str],
+    association: set[str],
+    involvement: set[str],
+    household: set[str],
+    residence: set[str],
+    min_associates: int = 2,
+) -> list[RelativeAtRisk]:
+    """People party to no crime whose relatives (``family`` links) know ``min_associates`` who are.
+
+    They live with the relative if a ``household`` link joins them or both have a ``residence``
+    link (e.g. lives at) to the same address. Those who live with the relative come first.
+
+    Examples
+    --------
+    Tia's brother Sam knows two offenders; Tia and Sam live at the same flat.
+
+    >>> g = nx.MultiDiGraph()
+    >>> for u, v, t in [("tia", "sam", "familyOf"), ("sam", "a", "knows"), ("sam", "b", "knows"),
+    ...                 ("a", "e1", "offenderIn"), ("b", "e2", "offenderIn"),
+    ...                 ("tia", "flat", "livesAt"), ("sam", "flat", "livesAt")]:
+    ...     _ = g.add_edge(u, v, type=t)
+    >>> found = relatives_with_criminal_associates(
+    ...     g, family={"familyOf"}, association={"knows"}, involvement={"offenderIn"},
+    ...     household={"livesWith"}, residence={"livesAt"})
+    >>> [(r.person, r.relative, r.relatives_associates, r.lives_with_relative) for r in found]
+    [('tia', 'sam', ['a', 'b'], True)]
+    """
+    parties = _parties(graph, involvement)
+    relatives, known = _neighbours(graph, family), _neighbours(graph, association)
+    together, homes = _neighbours(graph, household), {}
+    for u, v, kind in graph.edges(data="type"):
+        if kind in residence:
+            homes.setdefault(u, set()).add(v)
+    found = []
+    for person, family_members in relatives.items():
+        if person in parties:
+            continue
+        for relative in sorted(family_members):
+            associates = sorted((known.get(relative, set()) & parties) - {person})
+            if len(associates) >= min_associates:
+                lives_with = relative in together.get(person, set()) or bool(
+                    homes.get(person, set()) & homes.get(relative, set())
+                )
+                found.append(RelativeAtRisk(person, relative, associates, lives_with))
+    return sorted(found, key=lambda r: (not r.lives_with_relative, -len(r.relatives_associates), r.person, r.relative))
+
+
+def criminal_triangles(
+    graph: nx.MultiDiGraph, *, association: set[str], involvement: set[str], min_triangles: int = 1
+) -> list[dict]:
+    """People in many triangles of the criminal subgraph (people party to crime, linked by ``association``).
+
+    A triangle is three people party to crime who all know one another: the cohesive core of a
+    group. Most triangles first.
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> for u, v in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "a"), ("x", "a")]:
+    ...     _ = g.add_edge(u, v, type="knows")
+    >>> for p in "abcd":
+    ...     _ = g.add_edge(p, "e1", type="offenderIn")
+    >>> found = criminal_triangles(g, association={"knows"}, involvement={"offenderIn"})
+    >>> [(r["person"], r["triangles"]) for r in found]
+    [('a', 2), ('c', 2), ('b', 1), ('d', 1)]
+    """
+    parties = _parties(graph, involvement)
+    criminal = nx.Graph()
+    criminal.add_edges_from(
+        (u, v) for u, v, kind in graph.edges(data="type") if kind in association and u in parties and v in parties
+    )
+    criminal.remove_edges_from(list(nx.selfloop_edges(criminal)))
+    rows = [{"person": p, "triangles": t} for p, t in nx.triangles(criminal).items() if t >= min_triangles]
+    return sorted(rows, key=lambda r: (-r["triangles"], r["person"]))
