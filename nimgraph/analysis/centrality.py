@@ -35,10 +35,10 @@ def _eigenvector(graph: nx.Graph, weight: str) -> dict[str, float]:
         if part.number_of_edges() == 0:
             scores.update(dict.fromkeys(component, 0.0))
             continue
-        try:
+        if len(component) < 3:  # scipy's sparse solver needs three nodes or more
+            found = dict.fromkeys(component, 1 / len(component) ** 0.5)
+        else:
             found = nx.eigenvector_centrality_numpy(part, weight=weight)
-        except (nx.NetworkXException, ValueError, TypeError):  # two nodes: scipy's solver needs three
-            found = nx.eigenvector_centrality(part, weight=weight, max_iter=1000)
         share = len(component) / graph.number_of_nodes()
         scores.update({n: abs(v) * share for n, v in found.items()})
     return scores

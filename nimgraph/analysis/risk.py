@@ -12,6 +12,7 @@ __all__ = [
     "criminal_associates",
     "criminal_triangles",
     "drawn_towards_crime",
+    "parties_to_crime",
     "relatives_with_criminal_associates",
 ]
 
@@ -24,7 +25,8 @@ class CriminalAssociates:
     within_two_hops: list[str] = field(default_factory=list)
 
 
-def _parties(graph: nx.MultiDiGraph, involvement: set[str]) -> set[str]:
+def parties_to_crime(graph: nx.MultiDiGraph, involvement: set[str]) -> set[str]:
+    """People with an ``involvement`` link (e.g. offender or suspect in) to any event."""
     return {u for u, _, kind in graph.edges(data="type") if kind in involvement}
 
 
@@ -45,7 +47,7 @@ def criminal_associates(
     >>> found.party_to_crime, found.within_one_hop, found.within_two_hops
     (False, ['a', 'b'], ['c'])
     """
-    parties = _parties(graph, involvement)
+    parties = parties_to_crime(graph, involvement)
     social = nx.Graph()
     social.add_node(person)
     social.add_edges_from((u, v) for u, v, kind in graph.edges(data="type") if kind in association)
@@ -80,7 +82,7 @@ def drawn_towards_crime(
     ...     g, association={"knows"}, involvement={"offenderIn", "suspectIn"}, min_associates=2)]
     [('kim', ['a', 'b'])]
     """
-    parties = _parties(graph, involvement)
+    parties = parties_to_crime(graph, involvement)
     known: dict[str, set[str]] = {}
     for u, v, kind in graph.edges(data="type"):
         if kind in association:
@@ -145,7 +147,7 @@ def relatives_with_criminal_associates(
     >>> [(r.person, r.relative, r.relatives_associates, r.lives_with_relative) for r in found]
     [('tia', 'sam', ['a', 'b'], True)]
     """
-    parties = _parties(graph, involvement)
+    parties = parties_to_crime(graph, involvement)
     relatives, known = _neighbours(graph, family), _neighbours(graph, association)
     together, homes = _neighbours(graph, household), {}
     for u, v, kind in graph.edges(data="type"):
@@ -165,30 +167,21 @@ def relatives_with_criminal_associates(
     return sorted(found, key=lambda r: (not r.lives_with_relative, -len(r.relatives_associates), r.person, r.relative))
 
 
-def criminal_triangles(
-    graph: nx.MultiDiGraph, *, association: set[str], involvement: set[str], min_triangles: int = 1
-) -> list[dict]:
-    """People in many triangles of the criminal subgraph (people party to crime, linked by ``association``).
+def criminal_triangles(projection: nx.Graph, parties: set[str], *, min_triangles: int = 1) -> list[dict]:
+    """People in many triangles of the criminal subgraph: ``projection`` kept to ``parties`` to crime.
 
-    A triangle is three people party to crime who all know one another: the cohesive core of a
-    group. Most triangles first.
+    A triangle is three people party to crime each associated with the other two (through a
+    recorded link or shared events, phones, addresses: whatever the projection holds): the
+    cohesive core of a group. Most triangles first.
 
     Examples
     --------
-    >>> g = nx.MultiDiGraph()
-    >>> for u, v in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "a"), ("x", "a")]:
-    ...     _ = g.add_edge(u, v, type="knows")
-    >>> for p in "abcd":
-    ...     _ = g.add_edge(p, "e1", type="offenderIn")
-    >>> found = criminal_triangles(g, association={"knows"}, involvement={"offenderIn"})
+    >>> p = nx.Graph([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("d", "a"), ("x", "a"), ("x", "c")])
+    >>> found = criminal_triangles(p, parties={"a", "b", "c", "d"})
     >>> [(r["person"], r["triangles"]) for r in found]
     [('a', 2), ('c', 2), ('b', 1), ('d', 1)]
     """
-    parties = _parties(graph, involvement)
-    criminal = nx.Graph()
-    criminal.add_edges_from(
-        (u, v) for u, v, kind in graph.edges(data="type") if kind in association and u in parties and v in parties
-    )
+    criminal = nx.Graph(projection.subgraph(parties & set(projection)))
     criminal.remove_edges_from(list(nx.selfloop_edges(criminal)))
     rows = [{"person": p, "triangles": t} for p, t in nx.triangles(criminal).items() if t >= min_triangles]
     return sorted(rows, key=lambda r: (-r["triangles"], r["person"]))

@@ -9,7 +9,8 @@ Planted, and recorded in ``planted.json`` so that tests can check the analysis f
 - a drugs-supply network of eight people who share addresses, phones and incidents;
 - a street (the hotspot) with ASB rising month on month, inside a problem's area;
 - a repeat victim with seven crimes in that area;
-- a vulnerable person, party to no crime, whom intelligence links to four of the network;
+- a vulnerable person, party to no crime, whom intelligence links to four of the network, and
+  their older sibling, who lives with them (a relative of someone with criminal associates);
 - a few malformed rows, which must land in the rejects files.
 """
 
@@ -567,8 +568,17 @@ class _Generator:
                 "Knows",
                 f"{person.name} (16) seen getting into cars with {member.name}; concern for exploitation.",
             )
+        self.intel(
+            self._day(3),
+            "1AC",
+            relative,
+            person,
+            "Family",
+            f"{relative.name} is the older sibling of {person.name}.",
+        )
         self.intel(self._day(3), "1AC", person, relative, "Lives with", f"{person.name} lives with {relative.name}.")
         self.data.planted["vulnerable"] = person.nominal
+        self.data.planted["vulnerable_relative"] = relative.nominal
         self.data.planted["vulnerable_associates"] = reports
 
     def malformed_rows(self) -> None:

@@ -27,10 +27,11 @@ class GraphStore(Protocol):
         while the previous one is written, instead of leaving the server idle during encoding.
         """
 
-    def retract(self, source: str) -> dict[str, int]:
-        """Withdraw every record of a source: what only it asserted goes (an entity with its links).
+    def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
+        """Withdraw every record of a source (or only ``record_ids``): what only they asserted goes.
 
-        Returns how many ``records``, ``entities`` and ``links`` were removed.
+        An entity that goes takes its links with it. Returns how many ``records``, ``entities``
+        and ``links`` were removed.
         """
 
     def get(self, entity_id: str) -> Entity | None:

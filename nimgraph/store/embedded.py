@@ -216,12 +216,23 @@ class EmbeddedStore:
         db.executemany(REFRESH_SOURCES, [(i,) for i in sorted(item_ids - set(entities))])
         return removed_entities, removed_links
 
-    def retract(self, source: str) -> dict[str, int]:
+    def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
         with self._transaction() as db:
-            records = db.execute("SELECT COUNT(DISTINCT record_id) FROM assertion WHERE source = ?", (source,))
-            record_count = records.fetchone()[0]
-            items = {r[0] for r in db.execute("SELECT item_id FROM assertion WHERE source = ?", (source,))}
-            db.execute("DELETE FROM assertion WHERE source = ?", (source,))
+            if record_ids is None:
+                records = db.execute("SELECT COUNT(DISTINCT record_id) FROM assertion WHERE source = ?", (source,))
+                record_count = records.fetchone()[0]
+                items = {r[0] for r in db.execute("SELECT item_id FROM assertion WHERE source = ?", (source,))}
+                db.execute("DELETE FROM assertion WHERE source = ?", (source,))
+            else:
+                named = sorted(set(record_ids))
+                items, record_count = set(), 0
+                for record_id in named:
+                    found = db.execute(
+                        "SELECT item_id FROM assertion WHERE source = ? AND record_id = ?", (source, record_id)
+                    ).fetchall()
+                    record_count += bool(found)
+                    items |= {r[0] for r in found}
+                db.executemany("DELETE FROM assertion WHERE source = ? AND record_id = ?", [(source, r) for r in named])
             entities, links = self._prune(db, items)
         return {"records": record_count, "entities": entities, "links": links}
 

@@ -183,19 +183,23 @@ class Neo4jStore:
         if anchors:
             tx.run(query("refresh_sources").text, ids=anchors).consume()
 
-    def retract(self, source: str) -> dict[str, int]:
+    def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
         before = self.counts()
         records = 0
+        named = sorted(set(record_ids)) if record_ids is not None else None
 
         def work(tx: neo4j.ManagedTransaction) -> int:
-            rows = tx.run(query("retract_records").text, source=source, limit=RETRACT_BATCH).data()
+            if named is not None:
+                rows = tx.run(query("retract_named_records").text, source=source, record_ids=named).data()
+            else:
+                rows = tx.run(query("retract_records").text, source=source, limit=RETRACT_BATCH).data()
             self._prune(tx, [t for row in rows for t in row["touched"]])
             return len(rows)
 
         while True:  # a transaction per few thousand records, so a large source does not exhaust memory
             done = self._write(work)
             records += done
-            if done < RETRACT_BATCH:
+            if named is not None or done < RETRACT_BATCH:
                 break
         after = self.counts()
         return {
