@@ -1,16 +1,20 @@
-"""The demo plants patterns; the analysis and the products must find each one."""
+"""The demo plants patterns; the analysis and the products must find each one, on both stores."""
 
 from __future__ import annotations
 
 import csv
 import json
 
-from conftest import person_id
+import pytest
+from conftest import Demo, clear_neo4j, person_id
 
 from nimgraph.analysis.association import person_projection
 from nimgraph.analysis.build import to_networkx
-from nimgraph.analysis.communities import strong_groups
-from nimgraph.demo import find_problem, screen_for_vulnerable
+from nimgraph.analysis.communities import communities, leiden_available, strong_groups
+from nimgraph.analysis.paths import connecting_network
+from nimgraph.analysis.repeats import event_points, near_repeats, rank_areas
+from nimgraph.analysis.risk import criminal_triangles, parties_to_crime, relatives_with_criminal_associates
+from nimgraph.demo import find_problem, run_demo, screen_for_vulnerable
 from nimgraph.demo.generate import generate
 from nimgraph.ontology import Core
 from nimgraph.products.common import association_weights
@@ -44,13 +48,36 @@ def test_police_file_has_the_police_uk_columns(demo):
     ]
 
 
-def test_screening_puts_the_vulnerable_person_first(demo):
+@pytest.fixture(scope="module", params=["embedded", "neo4j"])
+def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model) -> Demo:
+    """The demo on each store: the session's embedded run, and the same files loaded into Neo4j."""
+    if request.param == "embedded":
+        return request.getfixturevalue("demo")
+    store = request.getfixturevalue("neo4j_session_store")
+    clear_neo4j(store)
+    work_dir = tmp_path_factory.mktemp("demo-neo4j")
+    result = run_demo(store, model, work_dir, say=lambda _: None)
+    planted = json.loads((work_dir / "data" / "planted.json").read_text())
+    return Demo(store=store, model=model, planted=planted, result=result, work_dir=work_dir)
+
+
+def _projection(demo: Demo):
+    model = demo.model
+    people, links, connectors = association_weights(model)
+    involvement = model.descendants(Core.INVOLVED_IN)
+    graph = to_networkx(demo.store.subgraph({*involvement, "livesAt", "usesPhone", *links}))
+    return graph, person_projection(graph, person_types=people, link_weights=links, connector_weights=connectors)
+
+
+def test_screening_puts_the_vulnerable_person_first(planted):
+    demo = planted
     vulnerable = person_id(demo, demo.planted["vulnerable"])
     assert screen_for_vulnerable(demo.store, demo.model)[0] == vulnerable
     assert demo.result.subject_id == vulnerable
 
 
-def test_subject_profile_finds_the_planted_offenders_with_their_evidence(demo):
+def test_subject_profile_finds_the_planted_offenders_with_their_evidence(planted):
+    demo = planted
     profile = build_subject_profile(demo.store, demo.model, person_id(demo, demo.planted["vulnerable"]))
     data = profile.to_dict()
     assert data["risk"]["party_to_crime"] is False
@@ -66,19 +93,83 @@ def test_subject_profile_finds_the_planted_offenders_with_their_evidence(demo):
     assert data["handling"] == "C"  # intelligence graded with conditions
 
 
-def test_the_drugs_network_is_one_strong_group(demo):
-    model = demo.model
-    people, links, connectors = association_weights(model)
-    involvement = model.descendants(Core.INVOLVED_IN)
-    graph = to_networkx(demo.store.subgraph({*involvement, "livesAt", "usesPhone"}))
-    projection = person_projection(graph, person_types=people, link_weights=links, connector_weights=connectors)
+def test_the_drugs_network_is_one_strong_group(planted):
+    demo = planted
+    _, projection = _projection(demo)
     network = {person_id(demo, n) for n in demo.planted["network"]}
     containing = [g for g in strong_groups(projection) if g & network]
     assert len(containing) == 1
     assert containing[0] == network
 
 
-def test_the_hotspot_is_the_top_repeat_location_of_its_problem_and_rising(demo):
+@pytest.mark.parametrize("method", ["louvain", "leiden"])
+def test_the_drugs_network_is_one_community(planted, method):
+    if method == "leiden" and not leiden_available():
+        pytest.skip("the leiden extra is not installed: pip install 'nimgraph[leiden]'")
+    demo = planted
+    _, projection = _projection(demo)
+    network = {person_id(demo, n) for n in demo.planted["network"]}
+    containing = [c for c in communities(projection, method=method) if c & network]
+    assert len(containing) == 1 and network <= containing[0]
+    # The network, its robbery victims and the people intelligence links to it; not a district.
+    assert len(containing[0]) <= len(network) + 6
+
+
+def test_the_network_holds_the_most_triangles_of_the_criminal_subgraph(planted):
+    demo = planted
+    graph, projection = _projection(demo)
+    involvement = {*demo.model.descendants(Core.OFFENDER_IN), *demo.model.descendants(Core.SUSPECT_IN)}
+    ranked = criminal_triangles(projection, parties_to_crime(graph, involvement))
+    network = {person_id(demo, n) for n in demo.planted["network"]}
+    assert {r["person"] for r in ranked[:5]} <= network
+    assert ranked[0]["triangles"] > max(r["triangles"] for r in ranked if r["person"] not in network)
+
+
+def test_the_vulnerable_persons_sibling_is_flagged_and_lives_with_them(planted):
+    demo, model = planted, planted.model
+    graph, _ = _projection(demo)
+    found = relatives_with_criminal_associates(
+        graph,
+        family=set(model.descendants("familyOf")),
+        association=set(model.descendants(Core.ASSOCIATED_WITH)),
+        involvement={*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)},
+        household=set(model.descendants("livesWith")),
+        residence=set(model.descendants("livesAt")),
+    )
+    top = found[0]
+    assert top.person == person_id(demo, demo.planted["vulnerable_relative"])
+    assert top.relative == person_id(demo, demo.planted["vulnerable"])
+    assert top.lives_with_relative
+    assert set(top.relatives_associates) == {person_id(demo, n) for n in demo.planted["vulnerable_associates"]}
+
+
+def test_the_vulnerable_person_connects_their_sibling_to_the_network(planted):
+    demo = planted
+    graph, _ = _projection(demo)
+    subjects = [
+        person_id(demo, n) for n in [demo.planted["vulnerable_relative"], *demo.planted["vulnerable_associates"]]
+    ]
+    found = connecting_network(graph, subjects, max_hops=4)
+    assert found.intermediaries[0]["id"] == person_id(demo, demo.planted["vulnerable"])
+    assert found.intermediaries[0]["pairs"] >= len(demo.planted["vulnerable_associates"])
+    assert not found.unconnected
+
+
+def test_the_hotspot_area_rises_fastest_and_its_asb_repeats_nearby(planted):
+    demo = planted
+    graph = to_networkx(demo.store.subgraph({Core.OCCURRED_AT, Core.WITHIN}))
+    rising = rank_areas(graph, {Core.OCCURRED_AT}, {Core.WITHIN}, {"LSOA"}, by="trend")
+    assert demo.store.get(rising[0].id).properties["areaCode"] == demo.planted["hotspot"]["lsoa_code"]
+    asb = near_repeats(event_points(graph, {Core.OCCURRED_AT}, {"ASBIncident"}), metres=50, days=7)
+    assert asb.knox_ratio > 1.0
+    hotspot = [e.id for e in demo.store.find("Street", demo.planted["hotspot"]["street"])]
+    longest = max(asb.chains, key=len)
+    places = {v for e in longest for _, v, t in graph.out_edges(e, data="type") if t == Core.OCCURRED_AT}
+    assert places == set(hotspot)
+
+
+def test_the_hotspot_is_the_top_repeat_location_of_its_problem_and_rising(planted):
+    demo = planted
     problem = find_problem(demo.store, demo.planted["problem"])
     data = build_problem_profile(demo.store, demo.model, problem).to_dict()
     top = data["repeat_locations"][0]
@@ -97,7 +188,8 @@ def _council_asb_at(demo, place: dict) -> list[dict]:
         ]
 
 
-def test_the_repeat_victim_is_flagged(demo):
+def test_the_repeat_victim_is_flagged(planted):
+    demo = planted
     problem = find_problem(demo.store, demo.planted["problem"])
     data = build_problem_profile(demo.store, demo.model, problem).to_dict()
     victim = person_id(demo, demo.planted["repeat_victim"])
