@@ -13,7 +13,7 @@ from datetime import date
 
 from nimgraph.analysis.inference import Inference
 from nimgraph.grading import most_restrictive
-from nimgraph.ontology import Model
+from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Link
 from nimgraph.store.base import GraphStore
 
@@ -34,7 +34,7 @@ def accept(
     inference: Inference,
     *,
     analyst: str,
-    link_type: str = "predictedAssociation",
+    link_type: str = Core.PREDICTED_ASSOCIATION,
     on: date | None = None,
 ) -> Link:
     """Store ``inference`` as an inferred link; its handling code is the most restrictive of its evidence."""

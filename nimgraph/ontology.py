@@ -52,6 +52,13 @@ class Core:
     WITHIN = "within"
     CONCERNS = "concerns"
     ASSOCIATED_WITH = "associatedWith"
+    FAMILY_OF = "familyOf"
+    LIVES_WITH = "livesWith"  # a household: the people live together
+    LIVES_AT = "livesAt"  # a person's address
+    PREDICTED_ASSOCIATION = "predictedAssociation"  # an inferred link an analyst accepted
+    RESPONDS_TO = "respondsTo"  # activity -> the problem it responds to
+    OUTCOME_OF = "outcomeOf"  # outcome -> problem
+    PRODUCED_BY = "producedBy"  # output -> activity
     MENTIONS = "mentions"
     ASSERTS = "asserts"  # record -> what it asserts
     FROM_SOURCE = "fromSource"  # record -> its information source
@@ -76,6 +83,13 @@ class Core:
             cls.WITHIN,
             cls.CONCERNS,
             cls.ASSOCIATED_WITH,
+            cls.FAMILY_OF,
+            cls.LIVES_WITH,
+            cls.LIVES_AT,
+            cls.PREDICTED_ASSOCIATION,
+            cls.RESPONDS_TO,
+            cls.OUTCOME_OF,
+            cls.PRODUCED_BY,
             cls.MENTIONS,
             cls.ASSERTS,
             cls.FROM_SOURCE,

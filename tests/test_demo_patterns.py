@@ -11,11 +11,13 @@ from conftest import Demo, clear_neo4j, person_id
 from nimgraph.analysis.association import person_projection
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.communities import communities, leiden_available, strong_groups
+from nimgraph.analysis.inference import predict_associations
 from nimgraph.analysis.paths import connecting_network
 from nimgraph.analysis.repeats import event_points, near_repeats, rank_areas
 from nimgraph.analysis.risk import criminal_triangles, parties_to_crime, relatives_with_criminal_associates
 from nimgraph.demo import find_problem, run_demo, screen_for_vulnerable
 from nimgraph.demo.generate import generate
+from nimgraph.inferences import accept, undo
 from nimgraph.ontology import Core
 from nimgraph.products.common import association_weights
 from nimgraph.products.problem import build_problem_profile
@@ -229,3 +231,76 @@ def test_reports_are_written_as_json_and_self_contained_html(demo):
         assert "<script src=" not in html and "<link " not in html  # nothing fetched
         data = json.loads(demo.result.reports[kind].with_suffix(".json").read_text())
         assert data["product"] == f"{kind}_profile" and data["footnotes"]
+
+
+def test_the_problem_profile_finds_the_hotspots_hours_and_the_linked_problem(planted):
+    demo = planted
+    problem = find_problem(demo.store, demo.planted["problem"])
+    data = build_problem_profile(demo.store, demo.model, problem).to_dict()
+    timing = data["timing"]
+    hotspot = demo.planted["hotspot"]
+    assert timing["peak"]["weekday"] in hotspot["asb_weekdays"] and timing["peak"]["hour"] in hotspot["asb_hours"]
+    # police.uk crimes are dated to the month: counted apart, not spread over weekdays
+    assert timing["month_only"] == data["volume"]["by_type"]["CrimeIncident"] > 0
+    linked = {row["problem"]: row for row in data["linked_problems"]}
+    other = find_problem(demo.store, "PRB-0009")
+    assert other in linked and linked[other]["records"]
+    areas = {
+        e.properties["areaCode"]
+        for p in (problem, other)
+        for e in demo.store.neighbourhood([p], 1, {Core.CONCERNS}).entities.values()
+        if e.type == "LSOA"
+    }
+    follow = {*demo.model.descendants(Core.INVOLVED_IN), Core.OCCURRED_AT, Core.WITHIN}
+    for example in linked[other]["examples"]:  # each shared person acted in both problems' areas
+        assert example["type"] == "Person"
+        around = demo.store.neighbourhood([example["id"]], 3, follow).entities.values()
+        assert areas <= {e.properties.get("areaCode") for e in around if e.type == "LSOA"}, example
+    assert any("No previous activity" in g for g in data["intelligence_gaps"])
+    assert data["people"]["associated"] > 0
+
+
+def test_subject_profile_proposes_the_rest_of_the_network_as_inferred_and_keeps_them_apart(planted):
+    demo = planted
+    subject = person_id(demo, demo.planted["vulnerable"])
+    data = build_subject_profile(demo.store, demo.model, subject).to_dict()
+    network = {person_id(demo, n) for n in demo.planted["network"]}
+    known = {person_id(demo, n) for n in demo.planted["vulnerable_associates"]}
+    proposed = [row for row in data["inferred_links"] if row["status"] == "proposed"]
+    assert proposed and all(row["inferred"] for row in data["inferred_links"])
+    assert {row["person"] for row in proposed} <= network - known
+    assert data["events_by_role"] == {} and data["timeline"] == {}  # party to no event
+    sibling = person_id(demo, demo.planted["vulnerable_relative"])
+    own = [g for g in data["network_groups"] if g["includes_subject"]]
+    assert len(own) == 1 and sibling in {m["id"] for m in own[0]["members"]}
+    network_groups = [g for g in data["network_groups"] if len(network & {m["id"] for m in g["members"]}) >= 3]
+    assert network_groups and not network_groups[0]["includes_subject"]  # they know the network; not part of it
+    # Accepted, the inference is shown as an accepted inferred link, never as a recorded association.
+    inference = next(
+        i
+        for i in predict_associations(_projection(demo)[1], among=[subject])
+        if proposed[0]["person"] in i.evidence or proposed[0]["person"] in (i.source, i.target)
+    )
+    accept(demo.store, demo.model, inference, analyst="test")
+    try:
+        again = build_subject_profile(demo.store, demo.model, subject).to_dict()
+        accepted = [row for row in again["inferred_links"] if row["status"] == "accepted"]
+        assert [row["person"] for row in accepted] == [proposed[0]["person"]]
+        assert proposed[0]["person"] not in {a["person"] for a in again["associations"]}
+    finally:
+        assert undo(demo.store, inference.id)
+
+
+def test_the_siblings_profile_flags_the_relative_they_live_with(planted):
+    demo = planted
+    sibling = person_id(demo, demo.planted["vulnerable_relative"])
+    data = build_subject_profile(demo.store, demo.model, sibling).to_dict()
+    flagged = data["risk"]["relatives_with_criminal_associates"]
+    assert flagged == [
+        {
+            "relative": person_id(demo, demo.planted["vulnerable"]),
+            "label": flagged[0]["label"],
+            "associates": len(demo.planted["vulnerable_associates"]),
+            "lives_with": True,
+        }
+    ]

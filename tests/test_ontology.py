@@ -239,6 +239,7 @@ _NOT_TYPE_NAMES = {
     ("nimgraph/demo/generate.py", "Role"),  # a nominal extract column
     ("nimgraph/demo/generate.py", "Street"),  # a column, and a street-name suffix
     ("nimgraph/demo/generate.py", "Ward"),  # a column, and a surname
+    ("nimgraph/analysis/inference.py", "Inference"),  # the Python class's name in __all__
 }
 
 

@@ -156,3 +156,32 @@ def test_grid_references_and_degrees_minutes_seconds_become_decimal_degrees(embe
     summary = report.summary()
     assert "row 3: grid reference 930034, 180381 is outside Great Britain's national grid" in summary
     assert "row 4: latitude ('Lat'): 'north-ish' is not degrees, minutes and seconds" in summary
+
+
+TIMED = """\
+source: {name: test-timed}
+grading: {default: 1AP}
+record_id: Ref
+entities:
+  report:
+    type: ASBIncident
+    keys: [Ref]
+    properties:
+      reference: Ref
+      date: {column: Day, format: "%d/%m/%Y"}
+      dateTime: {join: [Day, Time], whole: true, format: "%d/%m/%Y %H:%M"}
+"""
+
+
+def test_a_whole_join_is_empty_when_a_part_is_missing_so_the_row_still_loads(embedded_store, model, tmp_path):
+    (tmp_path / "timed.yaml").write_text(TIMED)
+    rows = [["Ref", "Day", "Time"], ["A1", "06/03/2026", "21:15"], ["A2", "07/03/2026", ""], ["A3", "", "09:00"]]
+    spec = load_spec(tmp_path / "timed.yaml", model)
+    report = ingest_file(embedded_store, model, spec, write(tmp_path / "t.csv", rows), rejects_dir=tmp_path)
+    found = {e.properties["reference"]: e.properties for e in embedded_store.find("ASBIncident")}
+    assert found["A1"]["dateTime"] == "2026-03-06T21:15:00"
+    assert "dateTime" not in found["A2"] and found["A2"]["date"] == "2026-03-07"
+    assert report.rows_rejected == 1 and "A3" not in found  # no date at all: an ASB report needs one
+    (tmp_path / "bad.yaml").write_text(TIMED.replace("{join: [Day, Time], whole: true,", "{column: Day, whole: true,"))
+    with pytest.raises(SpecError, match="whole: true goes with join or template"):
+        load_spec(tmp_path / "bad.yaml", model)

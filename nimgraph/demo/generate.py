@@ -7,7 +7,8 @@ fires, graded intelligence reports and the partnership's problem register. Every
 Planted, and recorded in ``planted.json`` so that tests can check the analysis finds them:
 
 - a drugs-supply network of eight people who share addresses, phones and incidents;
-- a street (the hotspot) with ASB rising month on month, inside a problem's area;
+- a street (the hotspot) with ASB rising month on month, on Friday and Saturday evenings,
+  inside a problem's area;
 - a repeat victim with seven crimes in that area;
 - a vulnerable person, party to no crime, whom intelligence links to four of the network, and
   their older sibling, who lives with them (a relative of someone with criminal associates);
@@ -49,7 +50,16 @@ NOMINAL_COLUMNS = [
     "Home Postcode",
     "Mobile",
 ]
-ASB_COLUMNS = ["Case Reference", "Date Reported", "ASB Type", "Street", "Ward", "LSOA Code", "Description"]
+ASB_COLUMNS = [
+    "Case Reference",
+    "Date Reported",
+    "Time Reported",
+    "ASB Type",
+    "Street",
+    "Ward",
+    "LSOA Code",
+    "Description",
+]
 FIRE_COLUMNS = [
     "Incident Number",
     "Call DateTime",
@@ -241,6 +251,8 @@ ASB_TYPES = ["Nuisance", "Personal", "Environmental"]
 FIRE_PROPERTIES = ["Refuse/wheelie bin", "Loose refuse", "Grassland", "Abandoned car", "Derelict building"]
 WARDS = ["Northwick Central", "Northwick East", "Eastfield", "Millbrook"]
 HOTSPOT_ASB_BY_MONTH = [1, 2, 2, 3, 4, 5, 6, 7, 9, 10, 12, 14]
+HOTSPOT_WEEKDAYS = (4, 5)  # Friday, Saturday (date.weekday())
+HOTSPOT_HOURS = (19, 20, 21, 22, 23)
 
 
 @dataclass
@@ -395,12 +407,22 @@ class _Generator:
             ]
         )
 
-    def asb(self, street: Street, day: date, kind: str, description: str) -> str:
+    def asb(self, street: Street, day: date, kind: str, description: str, hour: int | None = None) -> str:
+        """An ASB report; without ``hour``, a daytime or evening hour, and now and then no time at all."""
         ref = self._next("ASB")
+        if hour is None:
+            hour = self.rng.randint(8, 22) if self.rng.random() > 0.03 else -1
+        time = f"{hour:02d}:{self.rng.randint(0, 59):02d}" if hour >= 0 else ""
         self.data.asb.append(
-            [ref, day.strftime("%d/%m/%Y"), kind, street.name, street.ward, street.lsoa_code, description]
+            [ref, day.strftime("%d/%m/%Y"), time, kind, street.name, street.ward, street.lsoa_code, description]
         )
         return ref
+
+    def _evening_late_in_week(self, month: int) -> tuple[date, int]:
+        """A Friday or Saturday of the month, between 19:00 and 23:59: when the hotspot's ASB happens."""
+        while (day := self._day(month)).weekday() not in HOTSPOT_WEEKDAYS:
+            continue
+        return day, self.rng.choice(HOTSPOT_HOURS)
 
     def fire(self, street: Street, day: date) -> None:
         when = f"{day.isoformat()}T{self.rng.randint(0, 23):02d}:{self.rng.randint(0, 59):02d}"
@@ -496,11 +518,13 @@ class _Generator:
         hotspot = self.streets[18]
         for month, count in enumerate(HOTSPOT_ASB_BY_MONTH):
             for _ in range(count * 2):
+                day, hour = self._evening_late_in_week(month)
                 self.asb(
                     hotspot,
-                    self._day(month),
+                    day,
                     self.rng.choice(["Nuisance", "Personal"]),
                     "Youths gathering outside the shops, shouting and intimidating customers",
+                    hour=hour,
                 )
             for _ in range(count // 3):
                 self.crime(hotspot, month, self.rng.choice(["Public order", "Criminal damage and arson"]))
@@ -510,6 +534,8 @@ class _Generator:
             "street": hotspot.name,
             "lsoa_code": hotspot.lsoa_code,
             "asb_by_month": [c * 2 for c in HOTSPOT_ASB_BY_MONTH],
+            "asb_weekdays": ["Friday", "Saturday"],
+            "asb_hours": list(HOTSPOT_HOURS),
         }
         self.data.problems.append(
             [
@@ -584,11 +610,22 @@ class _Generator:
     def malformed_rows(self) -> None:
         street = self.streets[5]
         self.data.asb.append(
-            ["ASB900001", "31/02/2026", "Nuisance", street.name, street.ward, street.lsoa_code, "Date keyed wrongly"]
+            [
+                "ASB900001",
+                "31/02/2026",
+                "",
+                "Nuisance",
+                street.name,
+                street.ward,
+                street.lsoa_code,
+                "Date keyed wrongly",
+            ]
         )
-        self.data.asb.append(["ASB900002", "", "Nuisance", street.name, street.ward, street.lsoa_code, "Date missing"])
         self.data.asb.append(
-            ["", "03/03/2026", "Nuisance", street.name, street.ward, street.lsoa_code, "No case reference"]
+            ["ASB900002", "", "", "Nuisance", street.name, street.ward, street.lsoa_code, "Date missing"]
+        )
+        self.data.asb.append(
+            ["", "03/03/2026", "", "Nuisance", street.name, street.ward, street.lsoa_code, "No case reference"]
         )
         crime_id = self._crime_id()
         self.data.crimes.append(

@@ -123,7 +123,18 @@ class MappingSpec:
 
 
 _VALUE_SOURCES = ("column", "literal", "template", "join", "split", "lookup", "grid")
-_VALUE_OPTIONS = ("format", "pivot", "decimal", "separator", "index", "strip_prefix", "map", "normalise", "part")
+_VALUE_OPTIONS = (
+    "format",
+    "pivot",
+    "decimal",
+    "separator",
+    "index",
+    "strip_prefix",
+    "map",
+    "normalise",
+    "part",
+    "whole",
+)
 _FILTER_TESTS = ("equals", "not_equals", "in", "not_in")
 
 
@@ -243,6 +254,9 @@ class _Reader:
             not isinstance(grid, list) or len(grid) != 2 or raw.get("part") not in ("latitude", "longitude")
         ):
             raise self.fail(line, "grid takes [easting column, northing column] and part: latitude or longitude")
+        whole = raw.get("whole", False)
+        if not isinstance(whole, bool) or (whole and not ("join" in raw or "template" in raw)):
+            raise self.fail(line, "whole: true goes with join or template (empty unless every column has a value)")
         pivot = raw.get("pivot")
         if pivot is not None and (not isinstance(pivot, int) or not 0 <= pivot <= 99):
             raise self.fail(line, f"pivot is a two-digit year from 0 to 99; got {pivot!r}")
@@ -270,6 +284,7 @@ class _Reader:
             decimal=decimal,
             strip_prefix=raw.get("strip_prefix"),
             mapping={str(k): str(v) for k, v in (raw.get("map") or {}).items()},
+            whole=whole,
             normalise=normalise,
             line=line,
         )

@@ -48,6 +48,7 @@ class ValueSpec:
     decimal: str = "."
     strip_prefix: str | None = None
     mapping: dict[str, str] = field(default_factory=dict, hash=False)
+    whole: bool = False  # join and template: empty unless every column has a value (a date and its time)
     normalise: str | None = None  # a nimgraph.identity normaliser: phone, postcode, email, ...
     line: int | None = None
 
@@ -73,7 +74,8 @@ class ValueSpec:
         elif self.column is not None:
             text = row.get(self.column) or ""
         elif self.join:
-            text = self.separator.join(part for c in self.join if (part := (row.get(c) or "").strip()))
+            parts = [(row.get(c) or "").strip() for c in self.join]
+            text = "" if self.whole and not all(parts) else self.separator.join(p for p in parts if p)
         elif self.split is not None:
             parts = [p.strip() for p in (row.get(self.split) or "").split(self.separator)]
             text = parts[self.index] if -len(parts) <= self.index < len(parts) else ""
@@ -90,7 +92,8 @@ class ValueSpec:
             text = self.lookup.get(key, "")
         else:
             parts = {c: (row.get(c) or "").strip() for c in self.columns}
-            text = self.template.format(**parts) if any(parts.values()) else ""  # type: ignore[union-attr]
+            wanted = all(parts.values()) if self.whole else any(parts.values())
+            text = self.template.format(**parts) if wanted else ""  # type: ignore[union-attr]
         text = " ".join(text.split())
         if self.strip_prefix and text.lower().startswith(self.strip_prefix.lower()):
             text = text[len(self.strip_prefix) :].strip()

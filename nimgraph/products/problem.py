@@ -1,8 +1,10 @@
 """The problem profile: a problem's scope, and the problem analysis triangle inside it.
 
 Victims, offenders and places within the problem's areas over its time window, with repeats and
-trends; the data used and its grading; gaps; owner and SARA stage. Terms of reference, a handling
-banner and numbered provenance footnotes as in every product.
+trends; when events happen (trend, and an hour x weekday heat matrix); other problems that share
+its people, places, objects or events; the people in scope and the networks they form; what has
+been done about it and with what outcome; the data used and its grading; gaps; owner and SARA
+stage. Terms of reference, a handling banner and numbered provenance footnotes as in every product.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from nimgraph.analysis.association import person_projection
 from nimgraph.analysis.build import to_networkx
-from nimgraph.analysis.repeats import Repeat, month_range, monthly_counts, repeat_locations, repeat_people
+from nimgraph.analysis.centrality import key_individuals
+from nimgraph.analysis.communities import communities
+from nimgraph.analysis.problem_links import problem_links
+from nimgraph.analysis.repeats import Repeat, month_range, monthly_counts, repeat_locations, repeat_people, trend
+from nimgraph.analysis.timing import WEEKDAYS, hour_weekday
 from nimgraph.ontology import Core, Model
-from nimgraph.products.common import Footnotes, ProductError, category_of, generated_at
+from nimgraph.products.common import Footnotes, ProductError, association_weights, category_of, generated_at
 from nimgraph.store.base import GraphStore
 from nimgraph.viz.network import NetworkView, network_view
 
@@ -29,6 +36,10 @@ class ProblemProfile:
     repeat_locations: list[dict]
     repeat_victims: list[dict]
     repeat_offenders: list[dict]
+    timing: dict
+    linked_problems: list[dict]
+    people: dict
+    previous_activity: dict
     intelligence_gaps: list[str]
     sources: list[dict]
     footnotes: list[dict]
@@ -85,6 +96,136 @@ def _repeat_row(graph: nx.MultiDiGraph, repeat: Repeat, notes: Footnotes, link_t
     }
 
 
+SCOPE_HOPS = 4  # problem -> area -> place -> event -> person
+
+
+def _scope_links(model: Model) -> set[str]:
+    return {
+        *model.descendants(Core.CONCERNS),
+        *model.descendants(Core.WITHIN),
+        *model.descendants(Core.OCCURRED_AT),
+        *model.descendants(Core.INVOLVED_IN),
+    }
+
+
+def _scope_graph(store: GraphStore, model: Model, problem_id: str, max_entities: int) -> tuple[nx.MultiDiGraph, bool]:
+    follow = {*_scope_links(model), *model.descendants(Core.RESPONDS_TO), *model.descendants(Core.OUTCOME_OF)}
+    sub = store.neighbourhood([problem_id], hops=SCOPE_HOPS, link_types=follow, max_entities=max_entities)
+    return to_networkx(sub), sub.truncated
+
+
+def _scope(graph: nx.MultiDiGraph, problem_id: str, model: Model) -> tuple[set[str], dict[str, str]]:
+    """The problem's areas, and the events within them (event -> location)."""
+    concerns = model.descendants(Core.CONCERNS)
+    areas = {v for _, v, kind in graph.out_edges(problem_id, data="type") if kind in concerns}
+    return areas, _events_in_scope(graph, areas, model)
+
+
+def _timing(graph: nx.MultiDiGraph, events: list[str], months: list[str]) -> dict:
+    matrix = hour_weekday(graph, events)
+    by_month = monthly_counts(graph.nodes[e]["properties"].get("date") for e in events)
+    peak = matrix.peak()
+    return {
+        "trend_per_month": trend(by_month, months),
+        "weekdays": list(WEEKDAYS),
+        "hour_by_weekday": matrix.cells,
+        "weekday_only": matrix.weekday_only,
+        "month_only": matrix.month_only,
+        "peak": {"weekday": peak[0], "hour": peak[1], "events": peak[2]} if peak else None,
+        "timed_events": sum(map(sum, matrix.cells)),
+    }
+
+
+def _linked_problems(
+    store: GraphStore, model: Model, problem_id: str, graph: nx.MultiDiGraph, notes: Footnotes, max_entities: int
+) -> list[dict]:
+    """Other problems sharing people, places, objects or events with this one's scope.
+
+    Each problem's scope is gathered the same way (its areas, their events, the people in them);
+    the shared entities are found by ``problem_links`` over a graph joining each problem to its
+    scope, with the records of the scope's links as evidence.
+    """
+    others = [e.id for e in store.find(Core.PROBLEM, limit=200) if e.id != problem_id]
+    joined = nx.MultiDiGraph()
+    for problem, problem_graph in [(problem_id, graph)] + [
+        (o, _scope_graph(store, model, o, max_entities)[0]) for o in others
+    ]:
+        _, events = _scope(problem_graph, problem, model)
+        involvement = model.descendants(Core.INVOLVED_IN)
+        scope = {*events, *events.values()} | {
+            p for e in events for p, _, kind in problem_graph.in_edges(e, data="type") if kind in involvement
+        }
+        joined.add_node(problem, type=Core.PROBLEM)
+        for node in scope:
+            joined.add_node(
+                node, type=problem_graph.nodes[node].get("type"), label=problem_graph.nodes[node].get("label")
+            )
+            records = [r for _, _, d in problem_graph.edges(node, data=True) for r in d.get("provenance", [])]
+            joined.add_edge(problem, node, key=f"{problem}|{node}", type="scope", provenance=records[:5])
+    rows = []
+    for link in problem_links(joined, [problem_id, *others], hops=1):
+        if problem_id not in link.problems:
+            continue
+        other = link.problems[1] if link.problems[0] == problem_id else link.problems[0]
+        entity = store.get(other)
+        kinds = Counter(category_of(model)(s.type) for s in link.shared)
+        rows.append(
+            {
+                "problem": other,
+                "label": entity.caption if entity else other,
+                "strength": link.strength,
+                "shared": dict(kinds.most_common()),
+                "examples": [
+                    {"id": s.id, "type": s.type, "label": joined.nodes[s.id].get("label")} for s in link.shared[:8]
+                ],
+                "records": notes.cite([r for s in link.shared[:8] for r in s.records]),
+            }
+        )
+    return rows
+
+
+def _people(scoped: nx.MultiDiGraph, model: Model, seed: int) -> dict:
+    """The people in scope, the groups they form and who holds them together."""
+    people, link_weights, connectors = association_weights(model)
+    projection = person_projection(scoped, person_types=people, link_weights=link_weights, connector_weights=connectors)
+    projection.remove_nodes_from([n for n in list(projection) if projection.degree(n) == 0])
+    label = lambda n: scoped.nodes[n].get("label", n)  # noqa: E731
+    groups = communities(projection, seed=seed, min_size=3) if projection.number_of_edges() else []
+    return {
+        "associated": projection.number_of_nodes(),
+        "networks": [
+            {"size": len(g), "members": [{"id": m, "label": label(m)} for m in sorted(g)[:15]]} for g in groups[:5]
+        ],
+        "key_individuals": [
+            {**row, "label": label(row["person"])} for row in key_individuals(projection, top=5, seed=seed)
+        ]
+        if projection.number_of_edges()
+        else [],
+    }
+
+
+def _previous_activity(graph: nx.MultiDiGraph, problem_id: str, model: Model, notes: Footnotes) -> dict:
+    responds, outcome_of = model.descendants(Core.RESPONDS_TO), model.descendants(Core.OUTCOME_OF)
+
+    def rows(link_types: set[str]) -> list[dict]:
+        found = []
+        for other, _, data in graph.in_edges(problem_id, data=True):
+            if data["type"] in link_types:
+                node = graph.nodes[other]
+                found.append(
+                    {
+                        "id": other,
+                        "type": node.get("type"),
+                        "label": node.get("label", other),
+                        "properties": node.get("properties", {}),
+                        "records": notes.cite(data["provenance"]),
+                    }
+                )
+        return sorted(found, key=lambda r: (str(r["properties"].get("startDate", "")), r["id"]))
+
+    return {"activities": rows(responds), "outcomes": rows(outcome_of)}
+
+
 def build_problem_profile(
     store: GraphStore,
     model: Model,
@@ -93,6 +234,8 @@ def build_problem_profile(
     months: int = 12,
     top: int = 10,
     max_entities: int = 50000,
+    link_problems: bool = True,
+    seed: int = 0,
 ) -> ProblemProfile:
     """Profile a problem from the events within its areas over the last ``months`` months."""
     entity = store.get(problem_id)
@@ -100,21 +243,12 @@ def build_problem_profile(
         raise ProductError(f"no entity with id {problem_id!r}; find one with GET /entities?type=Problem")
     if not model.is_a(entity.type, Core.PROBLEM):
         raise ProductError(f"{problem_id!r} is a {entity.type}, not a problem")
-    follow = {
-        *model.descendants(Core.CONCERNS),
-        *model.descendants(Core.WITHIN),
-        *model.descendants(Core.OCCURRED_AT),
-        *model.descendants(Core.INVOLVED_IN),
-    }
-    sub = store.neighbourhood([problem_id], hops=4, link_types=follow, max_entities=max_entities)
-    graph = to_networkx(sub)
+    graph, truncated = _scope_graph(store, model, problem_id, max_entities)
     notes = Footnotes()
     notes.cite([a.as_dict() for a in entity.provenance])
-    concerns = model.descendants(Core.CONCERNS)
-    areas = {v for _, v, kind in graph.out_edges(problem_id, data="type") if kind in concerns}
+    areas, in_scope = _scope(graph, problem_id, model)
     if not areas:
         raise ProductError(f"problem {problem_id!r} is scoped to no area; link it to one with 'concerns'")
-    in_scope = _events_in_scope(graph, areas, model)
     dates = [d for e in in_scope if (d := graph.nodes[e].get("properties", {}).get("date"))]
     if not dates:
         raise ProductError(f"no dated events lie within the areas of problem {problem_id!r}")
@@ -143,6 +277,16 @@ def build_problem_profile(
         gaps.append(f"{share}% of events in scope name no victim, offender or witness.")
     if not offenders:
         gaps.append("No repeat offender is identified; offender data for the area may be incomplete.")
+    timing = _timing(graph, windowed, month_list)
+    if windowed and timing["month_only"]:
+        share = 100 * timing["month_only"] // len(windowed)
+        gaps.append(
+            f"{share}% of events are dated to the month only (police.uk street-level data), "
+            "so they are left out of the hour and weekday analysis."
+        )
+    activity = _previous_activity(graph, problem_id, model, notes)
+    if not activity["activities"]:
+        gaps.append("No previous activity against this problem is recorded; ask the owner what has been tried.")
     props = entity.properties
     location_rows = [_repeat_row(scoped, r, notes, at) for r in locations[:top]]
     drawn_nodes = {
@@ -160,6 +304,8 @@ def build_problem_profile(
             "months": months,
             "top": top,
             "window": {"from": window[0], "to": window[1]},
+            "linked_problems": {"hops": 1, "through": "shared people, places, objects and events in scope"},
+            "communities": {"method": "louvain", "seed": seed},
         },
         problem={
             "id": entity.id,
@@ -186,11 +332,17 @@ def build_problem_profile(
         repeat_locations=location_rows,
         repeat_victims=[_repeat_row(scoped, r, notes, victim_links) for r in victims[:top]],
         repeat_offenders=[_repeat_row(scoped, r, notes, offender_links) for r in offenders[:top]],
+        timing=timing,
+        linked_problems=(
+            _linked_problems(store, model, problem_id, graph, notes, max_entities) if link_problems else []
+        ),
+        people=_people(scoped, model, seed),
+        previous_activity=activity,
         intelligence_gaps=gaps,
         sources=notes.sources(),
         footnotes=notes.records,
         handling=notes.handling,
         generated_at=generated_at(),
-        truncated=sub.truncated,
+        truncated=truncated,
         network=network_view(graph.subgraph(drawn_nodes), category_of(model), focus=[problem_id]),
     )

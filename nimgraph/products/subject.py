@@ -1,21 +1,31 @@
 """The subject profile: who a person is, what they are party to, whom they are linked to, and why.
 
-Sections follow common UK practice: identifiers, criminal involvement, lifestyle (places and
-objects), associations and network, risks, intelligence gaps; with terms of reference, a handling
-banner and numbered provenance footnotes.
+Sections follow common UK practice: identifiers, criminal involvement (events by role and a
+timeline), lifestyle (locations and objects), associates ranked with their evidence and grades,
+the network and its communities, risk indicators, inferred links (marked as inferred, never mixed
+with recorded ones), intelligence gaps; with terms of reference, a handling banner and numbered
+provenance footnotes.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from nimgraph.analysis.association import associations
+from nimgraph.analysis.association import associations, person_projection
 from nimgraph.analysis.build import to_networkx
+from nimgraph.analysis.communities import communities
+from nimgraph.analysis.inference import predict_associations
 from nimgraph.analysis.paths import neighbourhood
-from nimgraph.analysis.risk import criminal_associates
-from nimgraph.grading import weakly_sourced
+from nimgraph.analysis.risk import (
+    criminal_associates,
+    criminal_triangles,
+    parties_to_crime,
+    relatives_with_criminal_associates,
+)
+from nimgraph.grading import GradeError, parse_grade, weakly_sourced
 from nimgraph.ontology import Core, Model
 from nimgraph.products.common import (
     Footnotes,
@@ -32,10 +42,16 @@ from nimgraph.viz.network import NetworkView, network_view
 class SubjectProfile:
     terms_of_reference: dict
     subject: dict
+    identifiers: list[dict]
     involvement: list[dict]
-    linked: list[dict]
+    events_by_role: dict[str, int]
+    timeline: dict[str, dict[str, int]]
+    locations: list[dict]
+    objects: list[dict]
     associations: list[dict]
+    network_groups: list[dict]
     risk: dict
+    inferred_links: list[dict]
     intelligence_gaps: list[str]
     sources: list[dict]
     footnotes: list[dict]
@@ -87,11 +103,15 @@ def _involvement(graph: nx.MultiDiGraph, subject: str, model: Model, notes: Foot
 
 
 def _linked(graph: nx.MultiDiGraph, subject: str, model: Model, notes: Footnotes) -> list[dict]:
-    """Places and objects linked to the subject directly: addresses, phones, vehicles."""
+    """Places and objects linked to the subject directly: addresses, phones, vehicles.
+
+    Inferred links are left out here: they have their own section.
+    """
     skip = {
         *model.descendants(Core.INVOLVED_IN),
         *model.descendants(Core.ASSOCIATED_WITH),
         *model.descendants(Core.MENTIONS),
+        *(name for name, link in model.links.items() if link.inferred),
     }
     rows = []
     for _, other, data in graph.out_edges(subject, data=True):
@@ -113,6 +133,78 @@ def _linked(graph: nx.MultiDiGraph, subject: str, model: Model, notes: Footnotes
     return sorted(rows, key=lambda r: (r["type"], r["label"]))
 
 
+def _best_grade(records: list[dict] | tuple[dict, ...]) -> str | None:
+    """The grade of the most reliable record, as written (e.g. ``1AP``)."""
+    graded = []
+    for record in records:
+        try:
+            graded.append((parse_grade(record["grade"]).reliability, record["grade"]))
+        except GradeError:
+            continue
+    return max(graded)[1] if graded else None
+
+
+def _timeline(involvement: list[dict]) -> dict[str, dict[str, int]]:
+    """Events per month, by role: ``{"2026-03": {"Offender in": 2}}``."""
+    months: dict[str, Counter[str]] = {}
+    for row in involvement:
+        if row["date"]:
+            months.setdefault(row["date"][:7], Counter())[row["role"]] += 1
+    return {m: dict(sorted(c.items())) for m, c in sorted(months.items())}
+
+
+IDENTIFYING = ("name", "nominalId", "dateOfBirth", "gender", "nhsNumber", "pncId")
+
+
+def _identifiers(entity_props: dict, objects: list[dict]) -> list[dict]:
+    """Who the subject is: identifying properties first, then identifying objects they use."""
+    rows = [{"kind": k, "value": entity_props[k], "records": []} for k in IDENTIFYING if entity_props.get(k)]
+    rows += [{"kind": k, "value": v, "records": []} for k, v in sorted(entity_props.items()) if k not in IDENTIFYING]
+    rows += [{"kind": o["type"], "value": o["label"], "records": o["records"]} for o in objects]
+    return rows
+
+
+def _inferred(
+    graph: nx.MultiDiGraph, subject: str, model: Model, projection: nx.Graph, notes: Footnotes, top: int
+) -> list[dict]:
+    """Accepted inferences stored in the graph, then link predictions for the subject: all inferred."""
+    inferred_types = {name for name, link in model.links.items() if link.inferred}
+    touching = [(v, key, data) for _, v, key, data in graph.out_edges(subject, keys=True, data=True)]
+    touching += [(u, key, data) for u, _, key, data in graph.in_edges(subject, keys=True, data=True)]
+    rows = [
+        {
+            "person": other,
+            "label": _label(graph, other),
+            "inferred": True,
+            "status": data["properties"].get("reviewStatus", "accepted"),
+            "method": data["properties"].get("inferenceMethod"),
+            "score": data["properties"].get("score"),
+            "link": key,
+            "records": notes.cite(data["provenance"]),
+        }
+        for other, key, data in touching
+        if data["type"] in inferred_types
+    ]
+    stored = {r["person"] for r in rows}
+    for inference in predict_associations(projection, among=[subject], top=top):
+        other = inference.target if inference.source == subject else inference.source
+        if other in stored:
+            continue
+        rows.append(
+            {
+                "person": other,
+                "label": _label(graph, other),
+                "inferred": True,
+                "status": "proposed",
+                "method": inference.method,
+                "score": inference.score,
+                "inference": inference.id,
+                "evidence": [{"id": n, "label": _label(graph, n)} for n in inference.evidence],
+            }
+        )
+    return rows
+
+
 def _gaps(subject: dict, involvement: list[dict], linked: list[dict], found: list[dict]) -> list[str]:
     gaps = []
     props = subject["properties"]
@@ -132,9 +224,20 @@ def _gaps(subject: dict, involvement: list[dict], linked: list[dict], found: lis
 
 
 def build_subject_profile(
-    store: GraphStore, model: Model, subject_id: str, *, hops: int = 3, max_entities: int = 5000
+    store: GraphStore,
+    model: Model,
+    subject_id: str,
+    *,
+    hops: int = 3,
+    max_entities: int = 5000,
+    predictions: int = 5,
+    seed: int = 0,
 ) -> SubjectProfile:
-    """Build the profile of one person from their neighbourhood in the store."""
+    """Build the profile of one person from their neighbourhood in the store.
+
+    The neighbourhood is capped at ``max_entities`` (a hub such as a busy street or a shared
+    address would otherwise pull in half the graph); the profile says when the cap was reached.
+    """
     entity = store.get(subject_id)
     if entity is None:
         raise ProductError(f"no entity with id {subject_id!r}; find one with GET /entities?type=Person&q=...")
@@ -147,17 +250,28 @@ def build_subject_profile(
     people, link_weights, connectors = association_weights(model)
     involvement = _involvement(graph, subject_id, model, notes)
     linked = _linked(graph, subject_id, model, notes)
-    criminal = criminal_associates(
-        graph,
-        subject_id,
-        association=set(model.descendants(Core.ASSOCIATED_WITH)),
-        involvement={*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)},
-    )
-    party = set(criminal.within_one_hop) | {
-        p
-        for p, _, kind in graph.edges(data="type")
-        if kind in {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
-    }
+    category = category_of(model)
+    locations = [row for row in linked if category(row["type"]) in (Core.LOCATION, Core.AREA)]
+    objects = [row for row in linked if row not in locations]
+    crime_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+    social = set(model.descendants(Core.ASSOCIATED_WITH))
+    criminal = criminal_associates(graph, subject_id, association=social, involvement=crime_links)
+    party = parties_to_crime(graph, crime_links)
+    projection = person_projection(graph, person_types=people, link_weights=link_weights, connector_weights=connectors)
+    groups = communities(projection, seed=seed, min_size=2) if projection.number_of_edges() else []
+    relatives = [
+        r
+        for r in relatives_with_criminal_associates(
+            graph,
+            family=set(model.descendants(Core.FAMILY_OF)),
+            association=social,
+            involvement=crime_links,
+            household=set(model.descendants(Core.LIVES_WITH)),
+            residence=set(model.descendants(Core.LIVES_AT)),
+        )
+        if r.person == subject_id
+    ]
+    triangles = {r["person"]: r["triangles"] for r in criminal_triangles(projection, party)}
     found = []
     for association in associations(
         graph, subject_id, person_types=people, link_weights=link_weights, connector_weights=connectors
@@ -178,23 +292,57 @@ def build_subject_profile(
                 "label": _label(graph, association.person),
                 "strength": round(association.strength, 4),
                 "party_to_crime": association.person in party,
+                "best_grade": _best_grade([r for e in association.evidence for r in e.records]),
                 "best_grade_untested": weakly_sourced([r for e in association.evidence for r in e.records]),
                 "evidence": evidence,
             }
         )
     subject = {"id": entity.id, "type": entity.type, "label": entity.caption, "properties": entity.properties}
     drawn = neighbourhood(graph, [subject_id], 2)
+    network_groups = [
+        {
+            "members": [{"id": m, "label": _label(graph, m)} for m in sorted(group)],
+            "size": len(group),
+            "includes_subject": subject_id in group,
+            "party_to_crime": len(group & party),
+        }
+        for group in groups
+        if len(group) >= 3 or subject_id in group  # the subject's own group, however small
+    ]
+    network_groups.sort(key=lambda g: (not g["includes_subject"], -g["size"]))
     return SubjectProfile(
-        terms_of_reference={"subject": subject_id, "hops": hops, "max_entities": max_entities},
+        terms_of_reference={
+            "subject": subject_id,
+            "hops": hops,
+            "max_entities": max_entities,
+            "communities": {"method": "louvain", "seed": seed, "on": "person-to-person associations"},
+            "predictions": {"method": "adamic_adar", "top": predictions},
+        },
         subject=subject,
+        identifiers=_identifiers(entity.properties, objects),
         involvement=involvement,
-        linked=linked,
+        events_by_role=dict(Counter(row["role"] for row in involvement).most_common()),
+        timeline=_timeline(involvement),
+        locations=locations,
+        objects=objects,
         associations=found,
+        network_groups=network_groups[:10],
         risk={
             "party_to_crime": criminal.party_to_crime,
             "knows_party_to_crime": [{"id": p, "label": _label(graph, p)} for p in criminal.within_one_hop],
             "within_two_hops_party_to_crime": [{"id": p, "label": _label(graph, p)} for p in criminal.within_two_hops],
+            "relatives_with_criminal_associates": [
+                {
+                    "relative": r.relative,
+                    "label": _label(graph, r.relative),
+                    "associates": len(r.relatives_associates),
+                    "lives_with": r.lives_with_relative,
+                }
+                for r in relatives
+            ],
+            "criminal_triangles": triangles.get(subject_id, 0),
         },
+        inferred_links=_inferred(graph, subject_id, model, projection, notes, predictions),
         intelligence_gaps=_gaps(subject, involvement, linked, found),
         sources=notes.sources(),
         footnotes=notes.records,
