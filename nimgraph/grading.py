@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 SOURCE_EVALUATION = {"1": "reliable", "2": "untested", "3": "not reliable"}
 INTELLIGENCE_ASSESSMENT = {
@@ -51,6 +52,7 @@ class Grade:
         return self.source != "1" or self.assessment in "DE"
 
 
+@lru_cache(maxsize=4096)  # a handful of grades recur across millions of records
 def parse_grade(text: str) -> Grade:
     """Parse a 3x5x2 grade.
 

@@ -83,6 +83,14 @@ class Subgraph:
     links: dict[str, Link] = field(default_factory=dict)
     truncated: bool = False  # True when a size cap left part of the asked-for graph out
 
+    def merged(self, other: Subgraph) -> Subgraph:
+        """Both parts together (the same entity or link in both is kept once)."""
+        return Subgraph(
+            entities={**self.entities, **other.entities},
+            links={**self.links, **other.links},
+            truncated=self.truncated or other.truncated,
+        )
+
 
 @dataclass
 class WriteStats:

@@ -100,17 +100,35 @@ def _direct(
             )
 
 
-def _shared(graph: nx.MultiDiGraph, a: str, b: str, connector: str, weight: float, recency: Recency) -> Evidence:
-    edges_a, edges_b = list(_edges_between(graph, a, connector)), list(_edges_between(graph, b, connector))
+def _side(graph: nx.MultiDiGraph, person: str, connector: str) -> tuple[list[tuple[str, str, str]], float]:
+    """One person's links to a connector, and the best reliability among them."""
+    edges = list(_edges_between(graph, person, connector))
+    return edges, _edge_reliability(graph, edges)
+
+
+def _shared(
+    graph: nx.MultiDiGraph,
+    a: str,
+    b: str,
+    connector: str,
+    weight: float,
+    recency: Recency,
+    sides: dict[tuple[str, str], tuple[list, float]] | None = None,
+) -> Evidence:
+    """``sides`` memoises each person's side of a connector, which every pair around it reuses."""
+    if sides is None:
+        sides = {}
+    for person in (a, b):
+        if (person, connector) not in sides:
+            sides[person, connector] = _side(graph, person, connector)
+    (edges_a, reliability_a), (edges_b, reliability_b) = sides[a, connector], sides[b, connector]
     records = _records(graph, [*edges_a, *edges_b])
     return Evidence(
         kind=graph.nodes[connector]["type"],
         via=connector,
         links=tuple(e[2] for e in [*edges_a, *edges_b]),
         records=records,
-        weight=weight
-        * min(_edge_reliability(graph, edges_a), _edge_reliability(graph, edges_b))
-        * recency.factor(records),
+        weight=weight * min(reliability_a, reliability_b) * recency.factor(records),
     )
 
 
@@ -184,8 +202,12 @@ def person_projection(
     link_weights: Mapping[str, float],
     connector_weights: Mapping[str, float],
     recency: Recency = NO_DECAY,
+    with_evidence: bool = True,
 ) -> nx.Graph:
     """Person-to-person graph: an edge wherever people are associated, ``weight`` its strength.
+
+    Each edge lists its ``evidence``; ``with_evidence=False`` keeps only the weights (the same
+    numbers), for structure questions such as communities that never show the evidence.
 
     Examples
     --------
@@ -198,6 +220,9 @@ def person_projection(
     >>> p = person_projection(g, person_types={"Person"}, link_weights={}, connector_weights={"Address": 2.0})
     >>> p.edges["ann", "bob"]["weight"]
     2.0
+    >>> person_projection(g, person_types={"Person"}, link_weights={}, connector_weights={"Address": 2.0},
+    ...                   with_evidence=False).edges["ann", "bob"]
+    {'weight': 2.0, 'evidence': []}
     """
     projection = nx.Graph()
     projection.add_nodes_from(n for n, t in graph.nodes(data="type") if t in person_types)
@@ -206,12 +231,22 @@ def person_projection(
         if not projection.has_edge(a, b):
             projection.add_edge(a, b, weight=0.0, evidence=[])
         projection.edges[a, b]["weight"] += evidence.weight
-        projection.edges[a, b]["evidence"].append(evidence)
+        if with_evidence:
+            projection.edges[a, b]["evidence"].append(evidence)
 
+    sides: dict[tuple[str, str], tuple[list, float]] = {}
     for node, kind in graph.nodes(data="type"):
         if kind in connector_weights:
-            for a, b in combinations(sorted(_people_around(graph, node, person_types)), 2):
-                add(a, b, _shared(graph, a, b, node, connector_weights[kind], recency))
+            around = sorted(_people_around(graph, node, person_types))
+            if not with_evidence and recency.as_of is None:  # weights alone: no records to gather
+                for person in around:
+                    sides.setdefault((person, node), _side(graph, person, node))
+                for a, b in combinations(around, 2):
+                    weight = connector_weights[kind] * min(sides[a, node][1], sides[b, node][1])
+                    add(a, b, Evidence(kind, node, (), (), weight))
+                continue
+            for a, b in combinations(around, 2):
+                add(a, b, _shared(graph, a, b, node, connector_weights[kind], recency, sides))
     for a, b in {tuple(sorted((u, v))) for u, v, kind in graph.edges(data="type") if kind in link_weights}:
         if a in projection and b in projection:
             for evidence in _direct(graph, a, b, link_weights, recency):

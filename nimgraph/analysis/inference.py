@@ -84,10 +84,17 @@ def predict_associations(
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     focus = set(among) if among is not None else None
     candidates: set[tuple[str, str]] = set()
-    for middle in projection:
-        for a, b in combinations(sorted(projection[middle]), 2):
-            if a != b and not projection.has_edge(a, b) and (focus is None or a in focus or b in focus):
-                candidates.add((a, b))
+    if focus is not None:  # only pairs two steps from the focus: the cost follows the question
+        for a in focus & set(projection):
+            for middle in projection[a]:
+                for b in projection[middle]:
+                    if b != a and not projection.has_edge(a, b):
+                        candidates.add((a, b) if a < b else (b, a))
+    else:
+        for middle in projection:
+            for a, b in combinations(sorted(projection[middle]), 2):
+                if not projection.has_edge(a, b):
+                    candidates.add((a, b))
     found = []
     for a, b in candidates:
         shared = sorted(set(projection[a]) & set(projection[b]) - {a, b})

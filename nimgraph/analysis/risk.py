@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -167,12 +168,14 @@ def relatives_with_criminal_associates(
     return sorted(found, key=lambda r: (not r.lives_with_relative, -len(r.relatives_associates), r.person, r.relative))
 
 
-def criminal_triangles(projection: nx.Graph, parties: set[str], *, min_triangles: int = 1) -> list[dict]:
+def criminal_triangles(
+    projection: nx.Graph, parties: set[str], *, min_triangles: int = 1, people: Iterable[str] | None = None
+) -> list[dict]:
     """People in many triangles of the criminal subgraph: ``projection`` kept to ``parties`` to crime.
 
     A triangle is three people party to crime each associated with the other two (through a
     recorded link or shared events, phones, addresses: whatever the projection holds): the
-    cohesive core of a group. Most triangles first.
+    cohesive core of a group. Most triangles first; ``people`` counts only theirs (a profile's subject).
 
     Examples
     --------
@@ -183,5 +186,7 @@ def criminal_triangles(projection: nx.Graph, parties: set[str], *, min_triangles
     """
     criminal = nx.Graph(projection.subgraph(parties & set(projection)))
     criminal.remove_edges_from(list(nx.selfloop_edges(criminal)))
-    rows = [{"person": p, "triangles": t} for p, t in nx.triangles(criminal).items() if t >= min_triangles]
+    wanted = None if people is None else [p for p in people if p in criminal]
+    counts = nx.triangles(criminal, wanted) if wanted is None or wanted else {}
+    rows = [{"person": p, "triangles": t} for p, t in counts.items() if t >= min_triangles]
     return sorted(rows, key=lambda r: (-r["triangles"], r["person"]))

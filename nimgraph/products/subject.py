@@ -223,13 +223,20 @@ def _gaps(subject: dict, involvement: list[dict], linked: list[dict], found: lis
     return gaps
 
 
+# The ego network a profile reads: links to this many hops, and at most this many entities, taken
+# nearest first. A hub (a hostel address, a busy street, a person with thousands of contacts)
+# would otherwise pull half the graph into one profile; the profile says when the cap cut in.
+PROFILE_HOPS = 2
+PROFILE_MAX_ENTITIES = 500
+
+
 def build_subject_profile(
     store: GraphStore,
     model: Model,
     subject_id: str,
     *,
-    hops: int = 3,
-    max_entities: int = 5000,
+    hops: int = PROFILE_HOPS,
+    max_entities: int = PROFILE_MAX_ENTITIES,
     predictions: int = 5,
     seed: int = 0,
 ) -> SubjectProfile:
@@ -243,8 +250,20 @@ def build_subject_profile(
         raise ProductError(f"no entity with id {subject_id!r}; find one with GET /entities?type=Person&q=...")
     if not model.is_a(entity.type, Core.PERSON):
         raise ProductError(f"{subject_id!r} is a {entity.type}, not a person; a subject profile needs a person")
-    sub = store.neighbourhood([subject_id], hops=hops, max_entities=max_entities)
+    ego = store.neighbourhood([subject_id], hops=hops, max_entities=max_entities)
+    # Two typed reads instead of a third hop over everything: whether the people around the
+    # subject are party to crime (their offender and suspect links), and, for the subject's direct
+    # associates only, who offended with them (what link prediction and triangles need).
+    crime_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+    is_person = {e.id for e in ego.entities.values() if model.is_a(e.type, Core.PERSON)}
+    direct = {end for k in ego.links.values() if subject_id in (k.source, k.target) for end in (k.source, k.target)}
+    roles = store.neighbourhood(sorted(is_person), hops=1, link_types=crime_links, max_entities=max_entities)
+    partners = store.neighbourhood(
+        sorted(direct & is_person), hops=2, link_types=crime_links, max_entities=max_entities
+    )
+    sub = ego.merged(roles).merged(partners)
     graph = to_networkx(sub)
+    ego_graph = graph.subgraph(ego.entities).copy()
     notes = Footnotes()
     notes.cite([a.as_dict() for a in entity.provenance])
     people, link_weights, connectors = association_weights(model)
@@ -253,12 +272,18 @@ def build_subject_profile(
     category = category_of(model)
     locations = [row for row in linked if category(row["type"]) in (Core.LOCATION, Core.AREA)]
     objects = [row for row in linked if row not in locations]
-    crime_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
     social = set(model.descendants(Core.ASSOCIATED_WITH))
     criminal = criminal_associates(graph, subject_id, association=social, involvement=crime_links)
     party = parties_to_crime(graph, crime_links)
-    projection = person_projection(graph, person_types=people, link_weights=link_weights, connector_weights=connectors)
-    groups = communities(projection, seed=seed, min_size=2) if projection.number_of_edges() else []
+    # With the typed hop, the projection reaches the co-offenders of the subject's associates:
+    # the people a prediction or a community needs.
+    projection = person_projection(
+        graph, person_types=people, link_weights=link_weights, connector_weights=connectors, with_evidence=False
+    )
+    # Communities among the people of the ego network; the co-offenders the typed hop added are
+    # there for predictions and triangles, not to be grouped.
+    around = projection.subgraph(p for p in projection if p in ego.entities).copy()
+    groups = communities(around, seed=seed, min_size=2) if around.number_of_edges() else []
     relatives = [
         r
         for r in relatives_with_criminal_associates(
@@ -271,10 +296,10 @@ def build_subject_profile(
         )
         if r.person == subject_id
     ]
-    triangles = {r["person"]: r["triangles"] for r in criminal_triangles(projection, party)}
+    triangles = {r["person"]: r["triangles"] for r in criminal_triangles(projection, party, people=[subject_id])}
     found = []
     for association in associations(
-        graph, subject_id, person_types=people, link_weights=link_weights, connector_weights=connectors
+        ego_graph, subject_id, person_types=people, link_weights=link_weights, connector_weights=connectors
     ):
         evidence = [
             {

@@ -281,8 +281,8 @@ class EmbeddedStore:
                 seeds,
                 hops,
                 max_entities,
-                lambda ids: [
-                    self._link_from_row(row) for row in self._links_touching(db, ids, type_filter, types or [])
+                lambda ids, limit: [
+                    self._link_from_row(row) for row in self._links_touching(db, ids, type_filter, types or [], limit)
                 ],
             )
             entities = self._entities(db, seen)
@@ -319,15 +319,17 @@ class EmbeddedStore:
         db.execute(f"DELETE FROM {table}")
         db.executemany(f"INSERT OR IGNORE INTO {table} (id) VALUES (?)", ((i,) for i in ids))
 
-    def _links_touching(self, db: sqlite3.Connection, ids: set[str], type_filter: str, types: list[str]) -> list[tuple]:
+    def _links_touching(
+        self, db: sqlite3.Connection, ids: set[str], type_filter: str, types: list[str], limit: int
+    ) -> list[tuple]:
         self._load_ids(db, "wanted_ends", ids)
         sql = (
             "SELECT id, type, source, target, props FROM link "
             f"WHERE source IN (SELECT id FROM wanted_ends){type_filter} "
             "UNION SELECT id, type, source, target, props FROM link "
-            f"WHERE target IN (SELECT id FROM wanted_ends){type_filter} ORDER BY 1"
+            f"WHERE target IN (SELECT id FROM wanted_ends){type_filter} ORDER BY 1 LIMIT ?"
         )
-        return db.execute(sql, [*types, *types]).fetchall()
+        return db.execute(sql, [*types, *types, limit]).fetchall()
 
     @staticmethod
     def _link_from_row(row: tuple) -> Link:

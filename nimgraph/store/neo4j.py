@@ -29,6 +29,7 @@ ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniquenes
 RECORD_LABEL = Core.RECORD  # provenance: one node per source record
 RETRACT_BATCH = 5000  # records withdrawn per transaction
 T = TypeVar("T")
+Reader = Callable[..., list[neo4j.Record]]  # (query name, **parameters) -> records
 _RESERVED = ("id", "type", "sources")  # the store's own: not partner properties
 
 
@@ -229,6 +230,19 @@ class Neo4jStore:
             raise StoreUnavailableError(f"Neo4j at {self.uri} is not answering ({type(err).__name__})") from None
         return records
 
+    def _read_together(self, work: Callable[[Reader], T]) -> T:
+        """Run several named queries in one managed read transaction: one session, one round of
+        begin and commit, instead of one per query (a bounded read of a few hops makes a dozen)."""
+
+        def in_transaction(tx: neo4j.ManagedTransaction) -> T:
+            return work(lambda name, **parameters: list(tx.run(query(name).text, parameters)))
+
+        try:
+            with self.driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                return session.execute_read(in_transaction)
+        except (ServiceUnavailable, SessionExpired) as err:
+            raise StoreUnavailableError(f"Neo4j at {self.uri} is not answering ({type(err).__name__})") from None
+
     def get(self, entity_id: str) -> Entity | None:
         return self._entities([entity_id]).get(entity_id)
 
@@ -249,17 +263,21 @@ class Neo4jStore:
         max_entities: int = 5000,
     ) -> Subgraph:
         relationships = self._relationships(link_types) if link_types is not None else None
-        seen, links, truncated = expand(
-            seeds,
-            hops,
-            max_entities,
-            lambda ids: [
-                self._link(row) for row in self._read("links_touching", ids=sorted(ids), relationships=relationships)
-            ],
-        )
-        entities = self._entities(seen)
-        self._attach_link_provenance(links)
-        return Subgraph(entities=entities, links=links, truncated=truncated)
+        chosen = list(seeds)
+
+        def work(read: Reader) -> Subgraph:
+            seen, links, truncated = expand(
+                chosen,
+                hops,
+                max_entities,
+                lambda ids, limit: [
+                    self._link(row, row["records"])
+                    for row in read("links_touching", ids=sorted(ids), relationships=relationships, limit=limit)
+                ],
+            )
+            return Subgraph(entities=self._entities(seen, read), links=links, truncated=truncated)
+
+        return self._read_together(work)
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
         rows = self._read("links_of_types", relationships=self._relationships(link_types))
@@ -280,7 +298,7 @@ class Neo4jStore:
     def _relationships(self, link_types: Iterable[str]) -> list[str]:
         return sorted({self.model.link_type(name).relationship for name in link_types})
 
-    def _link(self, row: neo4j.Record) -> Link:
+    def _link(self, row: neo4j.Record, records: list[dict] | None = None) -> Link:
         properties = {k: v for k, v in row["properties"].items() if k != "id"}
         return Link(
             id=row["id"],
@@ -288,29 +306,26 @@ class Neo4jStore:
             source=row["source"],
             target=row["target"],
             properties=properties,
+            provenance=_assertions(records or []),
         )
 
-    def _entities(self, ids: Iterable[str]) -> dict[str, Entity]:
-        rows = self._read("get_entities", ids=sorted(ids))
-        entities = {
+    def _entities(self, ids: Iterable[str], read: Reader | None = None) -> dict[str, Entity]:
+        read = read or self._read
+        rows = read("get_entities", ids=sorted(ids))
+        return {
             r["id"]: Entity(
                 id=r["id"],
                 type=r["type"],
                 properties={k: v for k, v in r["properties"].items() if k not in _RESERVED},
+                provenance=_assertions(r["records"]),
             )
             for r in rows
         }
-        self._attach_entity_provenance(entities)
-        return entities
 
-    def _attach_entity_provenance(self, entities: dict[str, Entity]) -> None:
-        if entities:
-            self._attach(entities, self._read("records_for", ids=sorted(entities)))
-
-    def _attach_link_provenance(self, links: dict[str, Link]) -> None:
+    def _attach_link_provenance(self, links: dict[str, Link], read: Reader | None = None) -> None:
         if links:
             anchors = [{"id": k.id, "source": k.source} for k in sorted(links.values(), key=lambda k: k.id)]
-            self._attach(links, self._read("records_for_links", links=anchors))
+            self._attach(links, (read or self._read)("records_for_links", links=anchors))
 
     @staticmethod
     def _attach(items: dict[str, Entity] | dict[str, Link], rows: list[neo4j.Record]) -> None:
@@ -326,6 +341,15 @@ class Neo4jStore:
                     handling=row["handling"],
                 )
             )
+
+
+def _assertions(records: list[dict]) -> list[Assertion]:
+    """Records as provenance, in the order every store gives them: by source, then record id."""
+    ordered = sorted(records, key=lambda r: (r["source"], r["record_id"]))
+    return [
+        Assertion(r["source"], r["record_id"], r["file"], r["row"], r["date"], r["grade"], r["handling"])
+        for r in ordered
+    ]
 
 
 def _clean(properties: dict) -> dict:
