@@ -180,25 +180,27 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=1_000_000)
     parser.add_argument("--subjects", type=int, default=100)
     parser.add_argument("--community-nodes", type=int, default=1_000_000)
-    parser.add_argument("--skip-neo4j", action="store_true")
+    parser.add_argument(
+        "--parts", default="embedded,neo4j,communities", help="which of embedded, neo4j, communities to run"
+    )
     parser.add_argument("--write", action="store_true", help="append the figures to bench/RESULTS.md")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     model, plan = default_model(), Plan(args.entities)
     rng = random.Random(3)
     subjects = [person_id(rng.randrange(plan.count("people"))) for _ in range(args.subjects)]
-    lines = []
+    lines, community_rows = [], []
 
     print("loading the embedded store", flush=True)
     embedded, load_seconds = load_embedded(plan, model)
     counts = embedded.counts()
-    links = sum(counts["links"].values())
-    entities = sum(counts["entities"].values())
-    result = profile_latency(embedded, model, subjects)
-    lines.append(_latency_row("embedded", result, load_seconds))
-    projection = social_projection(embedded, model)
+    links, entities = sum(counts["links"].values()), sum(counts["entities"].values())
+    if "embedded" in parts:
+        lines.append(_latency_row("embedded", profile_latency(embedded, model, subjects), load_seconds))
+    projection = social_projection(embedded, model) if "communities" in parts else None
     embedded.close()
 
-    if not args.skip_neo4j:
+    if "neo4j" in parts:
         server = start_server("profiles")
         try:
             print("loading Neo4j", flush=True)
@@ -208,22 +210,29 @@ def main() -> None:
         finally:
             stop_server(server)
 
-    community_rows = time_communities("people by social links", projection)
-    del projection
-    community_rows += time_communities("generated, planted groups", planted_projection(args.community_nodes, 5))
+    if projection is not None:
+        community_rows = time_communities("people by social links", projection)
+        del projection
+        community_rows += time_communities("generated, planted groups", planted_projection(args.community_nodes, 5))
 
     text = (
         f"\n### Subject profiles and communities, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
         f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}\n\n"
         f"Generated graph: {entities:,} entities, {links:,} links (bench/graphgen.py, seed {plan.seed}); "
         f"{len(subjects)} subjects sampled with seed 3; profile cap {PROFILE_HOPS} hops, "
-        f"{PROFILE_MAX_ENTITIES:,} entities.\n\n"
-        "| store | load s | profile p50 ms | p95 ms | max ms | capped | median associates |\n"
-        "|---|---|---|---|---|---|---|\n" + "\n".join(lines) + "\n\n"
-        "| projection | nodes | edges | method | s | communities | modularity |\n|---|---|---|---|---|---|---|\n"
-        + "\n".join(community_rows)
-        + "\n"
+        f"{PROFILE_MAX_ENTITIES:,} entities.\n"
     )
+    if lines:
+        text += (
+            "\n| store | load s | profile p50 ms | p95 ms | max ms | capped | median associates |\n"
+            "|---|---|---|---|---|---|---|\n" + "\n".join(lines) + "\n"
+        )
+    if community_rows:
+        text += (
+            "\n| projection | nodes | edges | method | s | communities | modularity |\n|---|---|---|---|---|---|---|\n"
+            + "\n".join(community_rows)
+            + "\n"
+        )
     publish(text, write=args.write)
 
 

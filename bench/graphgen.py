@@ -8,7 +8,7 @@ the graph in memory. The shape follows what partner data gives:
   record that names them asserts it all);
 - each crime occurred at an address and involves three to nine people in the usual roles (the crime
   record asserts it all);
-- social links (knows, family, social contact), about 5.7 per person, mostly inside groups of
+- social links (knows, family, social contact), about 6.1 per person, mostly inside groups of
   about 20 people, the rest drawn towards a few very connected people (hubs of thousands), from
   intelligence reports of five links each, graded across the 3x5x2 range.
 """
@@ -23,7 +23,7 @@ from nimgraph.ontology import Core
 from nimgraph.records import Assertion, Batch, Entity, Link
 
 SHARES = {"people": 0.40, "crimes": 0.20, "addresses": 0.15, "phones": 0.15, "vehicles": 0.10}
-SOCIAL_PER_PERSON = 5.7
+SOCIAL_PER_PERSON = 6.1
 GROUP = 20
 GRADES = ["1AP", "1BP", "2BC", "2CC", "3DC", "1AC"]
 ROLES = [Core.VICTIM_IN, Core.OFFENDER_IN, Core.SUSPECT_IN, "witnessIn"]

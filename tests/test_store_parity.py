@@ -67,6 +67,27 @@ def test_neighbourhood_cap_is_reported(store):
     assert not store.neighbourhood(["bob"], hops=3).truncated
 
 
+def test_a_hub_costs_no_more_than_the_cap(store):
+    hub = [Entity("hub", "Address", {"name": "Hostel"}, [record("hub")])]
+    residents = [Entity(f"p{i:04d}", "Person", {"name": f"P{i}"}, [record(f"p{i}")]) for i in range(1500)]
+    lives = [Link(f"h{i:04d}", "livesAt", f"p{i:04d}", "hub", {}, [record(f"h{i}")]) for i in range(1500)]
+    store.upsert(Batch(entities=hub + residents, links=lives))
+    capped = store.neighbourhood(["hub"], hops=1, max_entities=10)
+    assert capped.truncated and len(capped.entities) == 10 and len(capped.links) == 9
+    assert sorted(capped.links) == [f"h{i:04d}" for i in range(9)]  # the same ones every time, by id
+    whole = store.neighbourhood(["hub"], hops=1, max_entities=2000)
+    assert not whole.truncated and len(whole.links) == 1500
+
+
+def test_entities_can_come_without_their_records_and_links_keep_theirs(store):
+    store.upsert(chain_batch())
+    bare = store.neighbourhood(["cat"], hops=1, entity_provenance=False)
+    assert set(bare.entities) == {"cat", "flat", "e2"} and all(not e.provenance for e in bare.entities.values())
+    assert bare.entities["e2"].type == "ASBIncident" and bare.links["l4"].provenance[0].grade == "2CC"
+    full = store.neighbourhood(["cat"], hops=1)
+    assert [a.record_id for a in full.entities["cat"].provenance] == ["cat"]
+
+
 def test_find_includes_subtypes_and_searches_values(store):
     store.upsert(chain_batch())
     assert {e.id for e in store.find("Event")} == {"e1", "e2"}

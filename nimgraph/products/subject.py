@@ -257,11 +257,10 @@ def build_subject_profile(
     crime_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
     is_person = {e.id for e in ego.entities.values() if model.is_a(e.type, Core.PERSON)}
     direct = {end for k in ego.links.values() if subject_id in (k.source, k.target) for end in (k.source, k.target)}
-    roles = store.neighbourhood(sorted(is_person), hops=1, link_types=crime_links, max_entities=max_entities)
-    partners = store.neighbourhood(
-        sorted(direct & is_person), hops=2, link_types=crime_links, max_entities=max_entities
-    )
-    sub = ego.merged(roles).merged(partners)
+    typed = {"link_types": crime_links, "max_entities": max_entities, "entity_provenance": False}
+    roles = store.neighbourhood(sorted(is_person), hops=1, **typed)
+    partners = store.neighbourhood(sorted(direct & is_person), hops=2, **typed)
+    sub = roles.merged(partners).merged(ego)  # the ego's entities, with their provenance, win
     graph = to_networkx(sub)
     ego_graph = graph.subgraph(ego.entities).copy()
     notes = Footnotes()

@@ -48,8 +48,13 @@ class GraphStore(Protocol):
         hops: int,
         link_types: Iterable[str] | None = None,
         max_entities: int = 5000,
+        entity_provenance: bool = True,
     ) -> Subgraph:
-        """Everything within ``hops`` links of the seeds, following only ``link_types`` if given."""
+        """Everything within ``hops`` links of the seeds, following only ``link_types`` if given.
+
+        Links always carry their provenance; ``entity_provenance=False`` leaves entities without
+        theirs, for reads that only need to know what the entities are.
+        """
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
         """Every link of the given types with its two ends: the base of a projection."""

@@ -273,6 +273,7 @@ class EmbeddedStore:
         hops: int,
         link_types: Iterable[str] | None = None,
         max_entities: int = 5000,
+        entity_provenance: bool = True,
     ) -> Subgraph:
         types = sorted(set(link_types)) if link_types is not None else None
         type_filter = f" AND type IN ({','.join('?' * len(types))})" if types is not None else ""
@@ -285,7 +286,7 @@ class EmbeddedStore:
                     self._link_from_row(row) for row in self._links_touching(db, ids, type_filter, types or [], limit)
                 ],
             )
-            entities = self._entities(db, seen)
+            entities = self._entities(db, seen, entity_provenance)
             self._attach_provenance(db, links)
         return Subgraph(entities=entities, links=links, truncated=truncated)
 
@@ -335,11 +336,12 @@ class EmbeddedStore:
     def _link_from_row(row: tuple) -> Link:
         return Link(id=row[0], type=row[1], source=row[2], target=row[3], properties=json.loads(row[4]))
 
-    def _entities(self, db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, Entity]:
+    def _entities(self, db: sqlite3.Connection, ids: Iterable[str], provenance: bool = True) -> dict[str, Entity]:
         self._load_ids(db, "wanted_entities", ids)
         rows = db.execute("SELECT id, type, props FROM entity WHERE id IN (SELECT id FROM wanted_entities)").fetchall()
         entities = {r[0]: Entity(id=r[0], type=r[1], properties=json.loads(r[2])) for r in rows}
-        self._attach_provenance(db, entities)
+        if provenance:
+            self._attach_provenance(db, entities)
         return entities
 
     def _attach_provenance(self, db: sqlite3.Connection, items: dict[str, Entity] | dict[str, Link]) -> None:

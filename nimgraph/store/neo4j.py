@@ -261,6 +261,7 @@ class Neo4jStore:
         hops: int,
         link_types: Iterable[str] | None = None,
         max_entities: int = 5000,
+        entity_provenance: bool = True,
     ) -> Subgraph:
         relationships = self._relationships(link_types) if link_types is not None else None
         chosen = list(seeds)
@@ -275,7 +276,8 @@ class Neo4jStore:
                     for row in read("links_touching", ids=sorted(ids), relationships=relationships, limit=limit)
                 ],
             )
-            return Subgraph(entities=self._entities(seen, read), links=links, truncated=truncated)
+            entities = self._entities(seen, read, "get_entities" if entity_provenance else "entity_facts")
+            return Subgraph(entities=entities, links=links, truncated=truncated)
 
         return self._read_together(work)
 
@@ -309,9 +311,10 @@ class Neo4jStore:
             provenance=_assertions(records or []),
         )
 
-    def _entities(self, ids: Iterable[str], read: Reader | None = None) -> dict[str, Entity]:
-        read = read or self._read
-        rows = read("get_entities", ids=sorted(ids))
+    def _entities(
+        self, ids: Iterable[str], read: Reader | None = None, name: str = "get_entities"
+    ) -> dict[str, Entity]:
+        rows = (read or self._read)(name, ids=sorted(ids))
         return {
             r["id"]: Entity(
                 id=r["id"],
