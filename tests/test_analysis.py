@@ -201,3 +201,15 @@ def test_an_accepted_inference_is_an_inferred_link_and_can_be_undone(store, mode
     assert undo(store, inference.id) is False
     with pytest.raises(InferenceError, match="recorded link type"):
         accept(store, model, inference, analyst="analyst1", link_type="knows")
+
+
+def test_triangles_for_one_person_match_the_whole_count():
+    from nimgraph.analysis.risk import criminal_triangles
+
+    projection = nx.relabel_nodes(nx.powerlaw_cluster_graph(300, 4, 0.6, seed=2), str)
+    parties = {n for n in projection if int(n) % 3}
+    whole = {r["person"]: r["triangles"] for r in criminal_triangles(projection, parties)}
+    assert max(whole.values()) > 5
+    for person in sorted(parties)[:40]:
+        one = criminal_triangles(projection, parties, people=[person])
+        assert (one[0]["triangles"] if one else 0) == whole.get(person, 0), person

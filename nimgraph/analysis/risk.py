@@ -184,7 +184,10 @@ def criminal_triangles(
     >>> [(r["person"], r["triangles"]) for r in found]
     [('a', 2), ('c', 2), ('b', 1), ('d', 1)]
     """
-    criminal = nx.Graph(projection.subgraph(parties & set(projection)))
+    keep = parties & set(projection)
+    if people is not None:  # a triangle through a person lies within their own neighbourhood
+        keep &= {n for p in people if p in projection for n in (p, *projection[p])}
+    criminal = nx.Graph(projection.subgraph(keep))
     criminal.remove_edges_from(list(nx.selfloop_edges(criminal)))
     wanted = None if people is None else [p for p in people if p in criminal]
     counts = nx.triangles(criminal, wanted) if wanted is None or wanted else {}

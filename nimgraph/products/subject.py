@@ -322,7 +322,7 @@ def build_subject_profile(
             }
         )
     subject = {"id": entity.id, "type": entity.type, "label": entity.caption, "properties": entity.properties}
-    drawn = neighbourhood(graph, [subject_id], 2)
+    drawn = ego_graph if hops <= 2 else neighbourhood(ego_graph, [subject_id], 2)  # two hops are drawn
     network_groups = [
         {
             "members": [{"id": m, "label": _label(graph, m)} for m in sorted(group)],
