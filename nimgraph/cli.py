@@ -10,6 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from nimgraph.config import Settings, get_settings
+from nimgraph.inferences import InferenceError
 from nimgraph.ingest.engine import ingest_file
 from nimgraph.ingest.readers import FileError, open_source
 from nimgraph.ingest.spec import SpecError, load_spec
@@ -168,6 +169,41 @@ def cmd_retract(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_infer(args: argparse.Namespace) -> int:
+    from nimgraph import inferences
+
+    settings = _settings(args)
+    model = default_model()
+    store = open_store(settings.store, model, settings)
+    try:
+        if args.infer_command == "undo":
+            removed = inferences.undo(store, args.inference)
+            print(f"{args.inference}: {'undone' if removed else 'no such accepted inference'}")
+            return 0 if removed else 1
+        found = inferences.suggest(store, model, args.person, method=args.method, top=args.top)
+        if args.infer_command == "suggest":
+            for inference in found:
+                other = inference.target if inference.source == args.person else inference.source
+                print(
+                    f"{inference.id}  {other}  {inference.method} {inference.score:.3f}  "
+                    f"shared: {', '.join(inference.evidence)}"
+                )
+            if not found:
+                print("no predicted associations")
+            return 0
+        chosen = [i for i in found if {i.source, i.target} == {args.person, args.other}]
+        if not chosen:
+            raise inferences.InferenceError(
+                f"{args.other!r} is not among the top {args.top} {args.method} predictions for {args.person!r}; "
+                "see `nimgraph infer suggest`"
+            )
+        link = inferences.accept(store, model, chosen[0], analyst=args.analyst)
+        print(f"accepted {link.id}: {link.source} {link.type} {link.target} (handling {link.provenance[0].handling})")
+        return 0
+    finally:
+        store.close()
+
+
 def cmd_ontology_docs(args: argparse.Namespace) -> int:
     from nimgraph import ontology_docs
 
@@ -272,6 +308,23 @@ def parser() -> argparse.ArgumentParser:
     profile.add_argument("--json", help="write the JSON here (default: print it)")
     profile.set_defaults(run=cmd_profile)
 
+    infer = commands.add_parser("infer", help="predicted associations: suggest, accept as inferred links, undo")
+    infer_commands = infer.add_subparsers(dest="infer_command", required=True)
+    for name, text in (("suggest", "people probably associated with PERSON"), ("accept", "store one as inferred")):
+        command = infer_commands.add_parser(name, help=text)
+        command.add_argument("person", help="the person's entity id")
+        if name == "accept":
+            command.add_argument("other", help="the predicted associate's entity id")
+            command.add_argument("--analyst", required=True, help="who accepts it (kept in its provenance)")
+        command.add_argument(
+            "--method", default="adamic_adar", choices=["adamic_adar", "resource_allocation", "common_neighbours"]
+        )
+        command.add_argument("--top", type=int, default=10)
+        command.set_defaults(run=cmd_infer)
+    undo = infer_commands.add_parser("undo", help="remove an accepted inference")
+    undo.add_argument("inference", help="the inference id (inference:...)")
+    undo.set_defaults(run=cmd_infer)
+
     neo4j = commands.add_parser("neo4j", help="Neo4j administration")
     neo4j_commands = neo4j.add_subparsers(dest="neo4j_command", required=True)
     init = neo4j_commands.add_parser("init", help="create the constraints and indexes the ontology needs")
@@ -304,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SpecError, FileError, StoreError, ProductError, FileNotFoundError, UnknownTypeError) as err:
+    except (SpecError, FileError, StoreError, ProductError, InferenceError, FileNotFoundError, UnknownTypeError) as err:
         print(f"nimgraph: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -17,7 +17,7 @@ from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Link
 from nimgraph.store.base import GraphStore
 
-__all__ = ["ANALYST_SOURCE", "InferenceError", "accept", "undo"]
+__all__ = ["ANALYST_SOURCE", "InferenceError", "accept", "suggest", "undo"]
 
 ANALYST_SOURCE = "analyst-inference"
 # An analyst's inference: source untested (2), known indirectly (C); handling from the evidence.
@@ -77,3 +77,22 @@ def accept(
 def undo(store: GraphStore, inference_id: str) -> bool:
     """Remove an accepted inference; True if there was one to remove."""
     return store.retract(ANALYST_SOURCE, [inference_id])["links"] > 0
+
+
+def suggest(
+    store: GraphStore, model: Model, person: str, *, method: str = "adamic_adar", top: int = 10
+) -> list[Inference]:
+    """Predicted associations for one person, from the same capped network a subject profile reads."""
+    from nimgraph.analysis.association import person_projection
+    from nimgraph.analysis.inference import predict_associations
+    from nimgraph.products.common import association_weights
+    from nimgraph.products.subject import read_subject_network
+
+    if store.get(person) is None:
+        raise InferenceError(f"no entity with id {person!r}")
+    people, links, connectors = association_weights(model)
+    graph = read_subject_network(store, model, person).graph
+    projection = person_projection(
+        graph, person_types=people, link_weights=links, connector_weights=connectors, with_evidence=False
+    )
+    return predict_associations(projection, method=method, among=[person], top=top)  # type: ignore[arg-type]

@@ -57,3 +57,28 @@ def test_dry_run_checks_everything_and_writes_nothing(tmp_path):
     assert "asb.csv (dry run, nothing written): 3 of 8 rows would load" in dry.stdout
     assert "asb.csv row 7: an ASB incident needs a date" in dry.stdout
     assert not (tmp_path / "g.db").exists()
+
+
+def test_infer_suggests_accepts_and_undoes_on_a_copy_of_the_demo(demo, tmp_path):
+    import sqlite3
+
+    from conftest import person_id
+
+    with sqlite3.connect(demo.work_dir / "graph.db") as source, sqlite3.connect(tmp_path / "g.db") as copy:
+        source.backup(copy)
+    subject = person_id(demo, demo.planted["vulnerable"])
+    network = {person_id(demo, n) for n in demo.planted["network"]}
+    suggested = nimgraph("--store", "g.db", "infer", "suggest", subject, cwd=tmp_path)
+    assert suggested.returncode == 0, suggested.stderr
+    rows = [line.split() for line in suggested.stdout.splitlines()]
+    assert rows and {row[1] for row in rows} <= network  # the rest of the network, nobody else
+    inference, other = rows[0][0], rows[0][1]
+    refused = nimgraph("--store", "g.db", "infer", "accept", subject, subject, "--analyst", "a1", cwd=tmp_path)
+    assert refused.returncode == 2 and "is not among the top 10 adamic_adar predictions" in refused.stderr
+    accepted = nimgraph("--store", "g.db", "infer", "accept", subject, other, "--analyst", "a1", cwd=tmp_path)
+    assert accepted.returncode == 0 and f"accepted {inference}" in accepted.stdout
+    assert "predictedAssociation" in accepted.stdout and "(handling C)" in accepted.stdout
+    undone = nimgraph("--store", "g.db", "infer", "undo", inference, cwd=tmp_path)
+    assert undone.returncode == 0 and "undone" in undone.stdout
+    again = nimgraph("--store", "g.db", "infer", "undo", inference, cwd=tmp_path)
+    assert again.returncode == 1 and "no such accepted inference" in again.stdout

@@ -230,6 +230,39 @@ PROFILE_HOPS = 2
 PROFILE_MAX_ENTITIES = 500
 
 
+@dataclass
+class SubjectNetwork:
+    """What a profile reads around a subject: the capped ego network, and the typed reads beyond it."""
+
+    graph: nx.MultiDiGraph  # everything read
+    ego: nx.MultiDiGraph  # the ego network alone (hops around the subject, capped)
+    truncated: bool
+
+
+def read_subject_network(
+    store: GraphStore,
+    model: Model,
+    subject_id: str,
+    *,
+    hops: int = PROFILE_HOPS,
+    max_entities: int = PROFILE_MAX_ENTITIES,
+) -> SubjectNetwork:
+    """The ego network within the cap, plus offender and suspect links around it (see docs/architecture.md)."""
+    ego = store.neighbourhood([subject_id], hops=hops, max_entities=max_entities)
+    # Two typed reads instead of a third hop over everything: whether the people around the
+    # subject are party to crime (their offender and suspect links), and, for the subject's direct
+    # associates only, who offended with them (what link prediction and triangles need).
+    crime_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+    is_person = {e.id for e in ego.entities.values() if model.is_a(e.type, Core.PERSON)}
+    direct = {end for k in ego.links.values() if subject_id in (k.source, k.target) for end in (k.source, k.target)}
+    typed = {"link_types": crime_links, "max_entities": max_entities, "entity_provenance": False}
+    roles = store.neighbourhood(sorted(is_person), hops=1, **typed)
+    partners = store.neighbourhood(sorted(direct & is_person), hops=2, **typed)
+    sub = roles.merged(partners).merged(ego)  # the ego's entities, with their provenance, win
+    graph = to_networkx(sub)
+    return SubjectNetwork(graph=graph, ego=graph.subgraph(ego.entities).copy(), truncated=sub.truncated)
+
+
 def build_subject_profile(
     store: GraphStore,
     model: Model,
@@ -250,19 +283,9 @@ def build_subject_profile(
         raise ProductError(f"no entity with id {subject_id!r}; find one with GET /entities?type=Person&q=...")
     if not model.is_a(entity.type, Core.PERSON):
         raise ProductError(f"{subject_id!r} is a {entity.type}, not a person; a subject profile needs a person")
-    ego = store.neighbourhood([subject_id], hops=hops, max_entities=max_entities)
-    # Two typed reads instead of a third hop over everything: whether the people around the
-    # subject are party to crime (their offender and suspect links), and, for the subject's direct
-    # associates only, who offended with them (what link prediction and triangles need).
+    network = read_subject_network(store, model, subject_id, hops=hops, max_entities=max_entities)
+    graph, ego_graph, ego_ids = network.graph, network.ego, set(network.ego)
     crime_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
-    is_person = {e.id for e in ego.entities.values() if model.is_a(e.type, Core.PERSON)}
-    direct = {end for k in ego.links.values() if subject_id in (k.source, k.target) for end in (k.source, k.target)}
-    typed = {"link_types": crime_links, "max_entities": max_entities, "entity_provenance": False}
-    roles = store.neighbourhood(sorted(is_person), hops=1, **typed)
-    partners = store.neighbourhood(sorted(direct & is_person), hops=2, **typed)
-    sub = roles.merged(partners).merged(ego)  # the ego's entities, with their provenance, win
-    graph = to_networkx(sub)
-    ego_graph = graph.subgraph(ego.entities).copy()
     notes = Footnotes()
     notes.cite([a.as_dict() for a in entity.provenance])
     people, link_weights, connectors = association_weights(model)
@@ -281,7 +304,7 @@ def build_subject_profile(
     )
     # Communities among the people of the ego network; the co-offenders the typed hop added are
     # there for predictions and triangles, not to be grouped.
-    around = projection.subgraph(p for p in projection if p in ego.entities).copy()
+    around = projection.subgraph(p for p in projection if p in ego_ids).copy()
     groups = communities(around, seed=seed, min_size=2) if around.number_of_edges() else []
     relatives = [
         r
@@ -372,6 +395,6 @@ def build_subject_profile(
         footnotes=notes.records,
         handling=notes.handling,
         generated_at=generated_at(),
-        truncated=sub.truncated,
+        truncated=network.truncated,
         network=network_view(drawn, category_of(model), focus=[subject_id]),
     )
