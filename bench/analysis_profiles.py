@@ -5,8 +5,9 @@
 The graph (bench/graphgen.py: N entities, about 5N links, every item with provenance) is loaded
 once per store: the embedded store through its own upsert (kept under var/bench/ for the next
 run, and read through once before timing, as a running server's file would be cached), a fresh
-throwaway Neo4j through CREATE statements that write the same layout as `Neo4jStore` (the store's MERGE-based ingest would take an hour at this size; reads do not care
-how the nodes got there). Then, for a seeded sample of people, `build_subject_profile` runs on
+throwaway Neo4j through CREATE statements that write the same layout as `Neo4jStore` (the
+store's MERGE-based ingest would take an hour at this size; reads do not care how the nodes got
+there). Then, for a seeded sample of people, `build_subject_profile` runs on
 each store with its documented cap (2 hops, at most `PROFILE_MAX_ENTITIES` entities: hubs of
 thousands are cut, and the profile says so); the figures are p50 and p95 of wall time per profile.
 
