@@ -67,36 +67,46 @@ def drawn_towards_crime(
     association: set[str],
     involvement: set[str],
     min_associates: int = 3,
+    min_within_two_hops: int | None = None,
     person_types: set[str] | None = None,
 ) -> list[CriminalAssociates]:
-    """People party to no crime who directly know ``min_associates`` or more people who are.
+    """People party to no crime who know ``min_associates`` or more people who are.
 
-    Most at risk first. A screening for exploitation risk, not a finding: every hit needs review.
+    Each hit also lists who is party to crime two associations away. With
+    ``min_within_two_hops``, a person also qualifies by knowing that many within two hops (the
+    friend of a friend), however few they know directly. Most at risk first. A screening for
+    exploitation risk, not a finding: every hit needs review.
 
     Examples
     --------
     >>> g = nx.MultiDiGraph()
     >>> for u, v, t in [("kim", "a", "knows"), ("kim", "b", "knows"), ("lee", "a", "knows"),
-    ...                 ("a", "e1", "offenderIn"), ("b", "e2", "suspectIn")]:
+    ...                 ("mo", "lee", "knows"), ("b", "c", "knows"),
+    ...                 ("a", "e1", "offenderIn"), ("b", "e2", "suspectIn"), ("c", "e3", "offenderIn")]:
     ...     _ = g.add_edge(u, v, type=t)
-    >>> [(r.person, r.within_one_hop) for r in drawn_towards_crime(
-    ...     g, association={"knows"}, involvement={"offenderIn", "suspectIn"}, min_associates=2)]
-    [('kim', ['a', 'b'])]
+    >>> rules = {"association": {"knows"}, "involvement": {"offenderIn", "suspectIn"}}
+    >>> [(r.person, r.within_one_hop, r.within_two_hops) for r in drawn_towards_crime(g, **rules, min_associates=2)]
+    [('kim', ['a', 'b'], ['c'])]
+    >>> [(r.person, r.within_two_hops) for r in drawn_towards_crime(
+    ...     g, **rules, min_associates=99, min_within_two_hops=1)]
+    [('kim', ['c']), ('mo', ['a'])]
     """
     parties = parties_to_crime(graph, involvement)
     known: dict[str, set[str]] = {}
     for u, v, kind in graph.edges(data="type"):
-        if kind in association:
+        if kind in association and u != v:
             known.setdefault(u, set()).add(v)
             known.setdefault(v, set()).add(u)
-    found = [
-        CriminalAssociates(person=p, party_to_crime=False, within_one_hop=sorted(others & parties))
-        for p, others in known.items()
-        if p not in parties
-        and (person_types is None or graph.nodes[p].get("type") in person_types)
-        and len(others & parties) >= min_associates
-    ]
-    return sorted(found, key=lambda r: (-len(r.within_one_hop), r.person))
+    found = []
+    for person, others in known.items():
+        if person in parties or (person_types is not None and graph.nodes[person].get("type") not in person_types):
+            continue
+        direct = others & parties
+        further = {f for o in others for f in known.get(o, ())} - others - {person}
+        two_hops = further & parties
+        if len(direct) >= min_associates or (min_within_two_hops is not None and len(two_hops) >= min_within_two_hops):
+            found.append(CriminalAssociates(person, False, sorted(direct), sorted(two_hops)))
+    return sorted(found, key=lambda r: (-len(r.within_one_hop), -len(r.within_two_hops), r.person))
 
 
 @dataclass
