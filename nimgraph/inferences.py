@@ -83,16 +83,11 @@ def suggest(
     store: GraphStore, model: Model, person: str, *, method: str = "adamic_adar", top: int = 10
 ) -> list[Inference]:
     """Predicted associations for one person, from the same capped network a subject profile reads."""
-    from nimgraph.analysis.association import person_projection
     from nimgraph.analysis.inference import predict_associations
-    from nimgraph.products.common import association_weights
+    from nimgraph.products.common import people_projection
     from nimgraph.products.subject import read_subject_network
 
     if store.get(person) is None:
         raise InferenceError(f"no entity with id {person!r}")
-    people, links, connectors = association_weights(model)
-    graph = read_subject_network(store, model, person).graph
-    projection = person_projection(
-        graph, person_types=people, link_weights=links, connector_weights=connectors, with_evidence=False
-    )
+    projection = people_projection(read_subject_network(store, model, person).graph, model)
     return predict_associations(projection, method=method, among=[person], top=top)  # type: ignore[arg-type]

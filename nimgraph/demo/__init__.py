@@ -15,6 +15,7 @@ from nimgraph.ingest.spec import load_spec
 from nimgraph.mappings import mapping_path
 from nimgraph.ontology import Core, Model
 from nimgraph.products import render
+from nimgraph.products.common import crime_roles
 from nimgraph.products.problem import build_problem_profile
 from nimgraph.products.subject import build_subject_profile
 from nimgraph.store.base import GraphStore
@@ -42,7 +43,7 @@ class DemoResult:
 
 def screen_for_vulnerable(store: GraphStore, model: Model) -> list[str]:
     """People party to no crime who know three or more who are, most at risk first."""
-    involvement = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+    involvement = crime_roles(model)
     association = set(model.descendants(Core.ASSOCIATED_WITH))
     graph = to_networkx(store.subgraph(involvement | association))
     hits = drawn_towards_crime(

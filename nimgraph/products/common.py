@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+import networkx as nx
+
+from nimgraph.analysis.association import person_projection
 from nimgraph.grading import most_restrictive
 from nimgraph.ontology import Core, Model
 
@@ -71,3 +74,17 @@ def association_weights(model: Model) -> tuple[set[str], dict[str, float], dict[
         name: weight for name in model.entities if name not in people and (weight := model.association_weight(name)) > 0
     }
     return people, links, connectors
+
+
+def crime_roles(model: Model) -> set[str]:
+    """The link types that make a person party to crime: offender and suspect, with their subtypes."""
+    return {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+
+
+def people_projection(graph: nx.MultiDiGraph, model: Model) -> nx.Graph:
+    """Person-to-person association weights (no evidence lists) with the ontology's weights: for
+    structure questions (communities, key individuals, predictions, triangles)."""
+    people, links, connectors = association_weights(model)
+    return person_projection(
+        graph, person_types=people, link_weights=links, connector_weights=connectors, with_evidence=False
+    )

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from nimgraph.analysis.association import person_projection
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.centrality import key_individuals
 from nimgraph.analysis.communities import communities
@@ -22,7 +21,7 @@ from nimgraph.analysis.problem_links import problem_links
 from nimgraph.analysis.repeats import Repeat, month_range, monthly_counts, repeat_locations, repeat_people, trend
 from nimgraph.analysis.timing import WEEKDAYS, hour_weekday
 from nimgraph.ontology import Core, Model
-from nimgraph.products.common import Footnotes, ProductError, association_weights, category_of, generated_at
+from nimgraph.products.common import Footnotes, ProductError, category_of, crime_roles, generated_at, people_projection
 from nimgraph.store.base import GraphStore
 from nimgraph.viz.network import NetworkView, network_view
 
@@ -186,8 +185,7 @@ def _linked_problems(
 
 def _people(scoped: nx.MultiDiGraph, model: Model, seed: int) -> dict:
     """The people in scope, the groups they form and who holds them together."""
-    people, link_weights, connectors = association_weights(model)
-    projection = person_projection(scoped, person_types=people, link_weights=link_weights, connector_weights=connectors)
+    projection = people_projection(scoped, model)
     projection.remove_nodes_from([n for n in list(projection) if projection.degree(n) == 0])
     label = lambda n: scoped.nodes[n].get("label", n)  # noqa: E731
     groups = communities(projection, seed=seed, min_size=3) if projection.number_of_edges() else []
@@ -260,7 +258,7 @@ def build_problem_profile(
     at = set(model.descendants(Core.OCCURRED_AT))
     locations = repeat_locations(scoped, at, window=window, months=month_list)
     victim_links = set(model.descendants(Core.VICTIM_IN))
-    offender_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+    offender_links = crime_roles(model)
     victims = repeat_people(scoped, victim_links, window=window, months=month_list)
     offenders = repeat_people(scoped, offender_links, window=window, months=month_list)
     windowed = [

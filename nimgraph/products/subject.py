@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from nimgraph.analysis.association import associations, person_projection
+from nimgraph.analysis.association import associations
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.communities import communities
 from nimgraph.analysis.inference import predict_associations
@@ -32,7 +32,9 @@ from nimgraph.products.common import (
     ProductError,
     association_weights,
     category_of,
+    crime_roles,
     generated_at,
+    people_projection,
 )
 from nimgraph.store.base import GraphStore
 from nimgraph.viz.network import NetworkView, network_view
@@ -252,7 +254,7 @@ def read_subject_network(
     # Two typed reads instead of a third hop over everything: whether the people around the
     # subject are party to crime (their offender and suspect links), and, for the subject's direct
     # associates only, who offended with them (what link prediction and triangles need).
-    crime_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+    crime_links = crime_roles(model)
     is_person = {e.id for e in ego.entities.values() if model.is_a(e.type, Core.PERSON)}
     direct = {end for k in ego.links.values() if subject_id in (k.source, k.target) for end in (k.source, k.target)}
     typed = {"link_types": crime_links, "max_entities": max_entities, "entity_provenance": False}
@@ -285,7 +287,7 @@ def build_subject_profile(
         raise ProductError(f"{subject_id!r} is a {entity.type}, not a person; a subject profile needs a person")
     network = read_subject_network(store, model, subject_id, hops=hops, max_entities=max_entities)
     graph, ego_graph, ego_ids = network.graph, network.ego, set(network.ego)
-    crime_links = {*model.descendants(Core.OFFENDER_IN), *model.descendants(Core.SUSPECT_IN)}
+    crime_links = crime_roles(model)
     notes = Footnotes()
     notes.cite([a.as_dict() for a in entity.provenance])
     people, link_weights, connectors = association_weights(model)
@@ -299,9 +301,7 @@ def build_subject_profile(
     party = parties_to_crime(graph, crime_links)
     # With the typed hop, the projection reaches the co-offenders of the subject's associates:
     # the people a prediction or a community needs.
-    projection = person_projection(
-        graph, person_types=people, link_weights=link_weights, connector_weights=connectors, with_evidence=False
-    )
+    projection = people_projection(graph, model)
     # Communities among the people of the ego network; the co-offenders the typed hop added are
     # there for predictions and triangles, not to be grouped.
     around = projection.subgraph(p for p in projection if p in ego_ids).copy()
@@ -396,5 +396,5 @@ def build_subject_profile(
         handling=notes.handling,
         generated_at=generated_at(),
         truncated=network.truncated,
-        network=network_view(drawn, category_of(model), focus=[subject_id]),
+        network=network_view(drawn, category, focus=[subject_id]),
     )

@@ -332,21 +332,11 @@ class Neo4jStore:
 
     @staticmethod
     def _attach(items: dict[str, Entity] | dict[str, Link], rows: list[neo4j.Record]) -> None:
-        for row in rows:
-            items[row["item_id"]].provenance.append(
-                Assertion(
-                    source=row["source"],
-                    record_id=row["record_id"],
-                    file=row["file"],
-                    row=row["row"],
-                    date=row["date"],
-                    grade=row["grade"],
-                    handling=row["handling"],
-                )
-            )
+        for row in rows:  # already ordered by source and record id
+            items[row["item_id"]].provenance.extend(_assertions([row]))
 
 
-def _assertions(records: list[dict]) -> list[Assertion]:
+def _assertions(records: list[dict] | list[neo4j.Record]) -> list[Assertion]:
     """Records as provenance, in the order every store gives them: by source, then record id."""
     ordered = sorted(records, key=lambda r: (r["source"], r["record_id"]))
     return [
