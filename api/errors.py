@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,7 +15,9 @@ from nimgraph.products.common import ProductError
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, request: Request, **extra: object) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, request: Request, headers: dict[str, str] | None = None, **extra: object
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": title,
@@ -22,18 +26,23 @@ def problem(status: int, title: str, detail: str, request: Request, **extra: obj
         "instance": str(request.url.path),
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return problem(exc.status_code, "Request failed", str(exc.detail), request)
+        try:
+            title = HTTPStatus(exc.status_code).phrase
+        except ValueError:
+            title = "Request failed"
+        return problem(exc.status_code, title, str(exc.detail), request, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
-        return problem(422, "Invalid request", "; ".join(e["msg"] for e in errors), request, errors=errors)
+        detail = "; ".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in errors)
+        return problem(422, "Invalid request", detail, request, errors=errors)
 
     @app.exception_handler(ProductError)
     async def not_buildable(request: Request, exc: ProductError) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The FastAPI application: a store, the ontology Model and one router per resource."""
+"""The FastAPI application: a store, the ontology Model, access control and one router per resource."""
 
 from __future__ import annotations
 
@@ -6,22 +6,52 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from api import errors
-from api.routes import associations, entities, health, ontology, pages, profiles
+from api import auth, errors, limits
+from api.routes import (
+    associations,
+    audit,
+    entities,
+    health,
+    ingest,
+    ontology,
+    pages,
+    paths,
+    problems,
+    profiles,
+    search,
+)
 from nimgraph import __version__
 from nimgraph.config import Settings, get_settings
 from nimgraph.ontology import Model, default_model
 from nimgraph.store import open_store
 from nimgraph.store.base import GraphStore
 
+DESCRIPTION = """\
+Associations, paths and intelligence products from the partnership's knowledge graph.
+
+**Access.** Send your API key in `X-API-Key` (a browser can send it as the HTTP Basic password).
+Every read of personal data needs a purpose in `X-Purpose` (or `?purpose=` on a link) and is
+written to the audit log. Your role decides which handling codes you see: anything supported only
+by records you are not cleared for is withheld, and each response says how many items were. The
+researcher role sees people under stable pseudonyms (`psn-...`).
+
+**Errors** are `application/problem+json` (RFC 9457) with a `detail` saying what to change.
+"""
+
 
 def create_app(
     settings: Settings | None = None, store: GraphStore | None = None, model: Model | None = None
 ) -> FastAPI:
-    """Build the app; a store passed in stays the caller's to close."""
+    """Build the app; a store passed in stays the caller's to close.
+
+    Raises ``InsecureSettingsError`` outside development mode when a key or the pseudonym secret
+    is missing or a placeholder.
+    """
     settings = settings or get_settings()
     model = model or default_model()
+    access = auth.Access.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,19 +60,46 @@ def create_app(
         try:
             yield
         finally:
+            ingest.shutdown(app)
             if owned:
                 app.state.store.close()
+            access.close()
 
     app = FastAPI(
         title="nimgraph",
         version=__version__,
-        description="Associations, paths and intelligence products from the partnership's knowledge graph.",
+        description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by pages.py from local assets: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.model = model
+    if store is not None:  # usable without the lifespan too (schema fuzzing calls the app directly)
+        app.state.store = store
+    app.state.access = access
     errors.install(app)
-    routers = (health.router, entities.router, associations.router, profiles.router, ontology.router, pages.router)
-    for router in routers:
+    auth.install(app)
+    limits.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["X-API-Key", "X-Purpose", "Authorization", "Content-Type"],
+        )
+    for router in (
+        health.router,
+        search.router,
+        entities.router,
+        associations.router,
+        paths.router,
+        problems.router,
+        profiles.router,
+        ingest.router,
+        ontology.router,
+        audit.router,
+        pages.router,
+    ):
         app.include_router(router)
     return app

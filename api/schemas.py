@@ -17,6 +17,14 @@ class ProvenancePublic(BaseModel):
     handling: str
 
 
+class Withheld(BaseModel):
+    """What the caller's clearance kept out of this response (distinct items)."""
+
+    entities: int = 0
+    links: int = 0
+    records: int = Field(0, description="source records the caller is not cleared for")
+
+
 class EntitySummary(BaseModel):
     id: str
     type: str
@@ -26,12 +34,15 @@ class EntitySummary(BaseModel):
 
 class EntityPublic(EntitySummary):
     provenance: list[ProvenancePublic]
+    withheld: Withheld
 
 
 class EntityPage(BaseModel):
     items: list[EntitySummary]
     limit: int
     offset: int
+    next_offset: int | None = Field(description="where the next page starts; null after the last page")
+    withheld: Withheld
 
 
 class EvidencePublic(BaseModel):
@@ -52,7 +63,78 @@ class AssociationPublic(BaseModel):
 class AssociationList(BaseModel):
     subject: str
     hops: int
+    link_types: list[str] | None
+    since: str | None
+    until: str | None
+    min_grade: str | None
     items: list[AssociationPublic]
+    withheld: Withheld
+
+
+class NodePublic(BaseModel):
+    id: str
+    type: str
+    label: str
+    properties: dict[str, Any]
+    provenance: list[ProvenancePublic]
+
+
+class LinkPublic(BaseModel):
+    id: str
+    type: str
+    source: str
+    target: str
+    inferred: bool
+    provenance: list[ProvenancePublic]
+
+
+class GraphPublic(BaseModel):
+    """A graph-shaped result; ask for ``format=html`` to see it drawn."""
+
+    nodes: list[NodePublic]
+    links: list[LinkPublic]
+    truncated: bool = Field(description="true when a size cap left part of the asked-for graph out")
+    withheld: Withheld | None = Field(default=None, description="set when the graph is the whole response")
+
+
+class PathList(BaseModel):
+    source: str
+    target: str
+    max_hops: int
+    paths: list[list[str]] = Field(description="shortest paths, each a list of entity ids from source to target")
+    graph: GraphPublic
+    withheld: Withheld
+
+
+class ConnectingNetworkPublic(BaseModel):
+    subjects: list[str]
+    paths: list[dict[str, Any]]
+    unconnected: list[list[str]]
+    intermediaries: list[dict[str, Any]]
+    graph: GraphPublic
+    withheld: Withheld
+
+
+class SharedPublic(BaseModel):
+    id: str
+    type: str
+    label: str | None
+
+
+class ProblemLinkPublic(BaseModel):
+    problem: str
+    label: str
+    strength: float
+    shared: dict[str, int] = Field(description="shared entities by POLE category")
+    examples: list[SharedPublic]
+    records: list[int] = Field(description="footnote numbers of the records behind the shared entities")
+
+
+class ProblemLinks(BaseModel):
+    problem: str
+    links: list[ProblemLinkPublic]
+    footnotes: list[dict[str, Any]]
+    withheld: Withheld
 
 
 class ClassPublic(BaseModel):

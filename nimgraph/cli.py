@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from nimgraph.config import Settings, get_settings
+from nimgraph.config import DEVELOPMENT_KEYS, Settings, get_settings
 from nimgraph.inferences import InferenceError
 from nimgraph.ingest.engine import ingest_file
 from nimgraph.ingest.readers import FileError, open_source
@@ -68,6 +68,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     print(f"\nServing the API and reports at {base}/ (API docs at {base}/docs). Ctrl-C stops it.")
+    if settings.development and not settings.api_keys:
+        print(
+            "Development keys (any user name, the key as password in a browser; X-API-Key for the API): "
+            + ", ".join(f"{key} ({holder['role']})" for key, holder in DEVELOPMENT_KEYS.items())
+        )
     return _serve(settings)
 
 

@@ -72,6 +72,40 @@ def parse_grade(text: str) -> Grade:
     return Grade(source, assessment.upper(), handling.upper())
 
 
+_MINIMUM = re.compile(r"^\s*([123])\s*([A-Ea-e])\s*$")
+
+
+def parse_minimum(text: str) -> tuple[str, str]:
+    """A minimum grade such as ``2B``: source evaluation and intelligence assessment, no handling.
+
+    >>> parse_minimum("2b")
+    ('2', 'B')
+    >>> parse_minimum("2BP")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nimgraph.grading.GradeError: '2BP' is not a minimum grade: ...
+    """
+    match = _MINIMUM.match(text or "")
+    if not match:
+        raise GradeError(f"{text!r} is not a minimum grade: expected source 1-3 then assessment A-E, e.g. '2B'")
+    return match.group(1), match.group(2).upper()
+
+
+def meets(grade: str, minimum: tuple[str, str]) -> bool:
+    """True when ``grade`` is at least as good as ``minimum`` on both source and assessment.
+
+    >>> meets("1AP", ("2", "B")), meets("2CC", ("2", "B")), meets("3AP", ("2", "B"))
+    (True, False, False)
+    >>> meets("not a grade", ("3", "E"))
+    False
+    """
+    try:
+        parsed = parse_grade(grade)
+    except GradeError:
+        return False
+    return parsed.source <= minimum[0] and parsed.assessment <= minimum[1]
+
+
 def most_restrictive(codes: list[str] | set[str]) -> str:
     """The most restrictive handling code among ``codes``.
 

@@ -15,7 +15,7 @@ from nimgraph.analysis.inference import Inference
 from nimgraph.grading import most_restrictive
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Link
-from nimgraph.store.base import GraphStore
+from nimgraph.store.base import GraphReader, GraphStore
 
 __all__ = ["ANALYST_SOURCE", "InferenceError", "accept", "suggest", "undo"]
 
@@ -80,7 +80,7 @@ def undo(store: GraphStore, inference_id: str) -> bool:
 
 
 def suggest(
-    store: GraphStore, model: Model, person: str, *, method: str = "adamic_adar", top: int = 10
+    store: GraphReader, model: Model, person: str, *, method: str = "adamic_adar", top: int = 10
 ) -> list[Inference]:
     """Predicted associations for one person, from the same capped network a subject profile reads."""
     from nimgraph.analysis.inference import predict_associations

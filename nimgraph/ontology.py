@@ -154,6 +154,7 @@ class PropertyDef:
     definition: str = ""
     code_list: str | None = None
     aligned_with: tuple[str, ...] = ()
+    free_text: bool = False  # nim:freeText: may name people, so a pseudonymised view leaves it out
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class EntityType:
     association_weight: float | None = None
     keys: tuple[str, ...] = ()  # properties that identify an instance (nim:keyProperty)
     mappable: bool = True  # False for what nimgraph creates itself: records, products, inferences
+    identifies_person: bool = False  # nim:identifiesPerson, as declared (subclasses inherit: Model.identifies_person)
     aligned_with: tuple[str, ...] = ()  # superclasses outside nim: (PROV-O, FOAF, schema.org)
 
 
@@ -286,6 +288,10 @@ class Model:
     def is_a(self, name: str, ancestor: str) -> bool:
         return ancestor in self.ancestors(name)
 
+    def identifies_person(self, type_name: str) -> bool:
+        """True when instances of the type (or of an ancestor flagged nim:identifiesPerson) identify someone."""
+        return any(self.entities[a].identifies_person for a in self.ancestors(type_name) if a in self.entities)
+
     def descendants(self, name: str) -> frozenset[str]:
         """The type and every type below it."""
         table: Mapping[str, EntityType | LinkType] = self.entities if name in self.entities else self.links
@@ -355,6 +361,7 @@ def _entity_types(graph: Graph) -> dict[str, EntityType]:
             association_weight=_weight(graph, c),
             keys=tuple(sorted(_local(k) for k in graph.objects(c, NIM.keyProperty) if _in_nim(k))),
             mappable=_flag(graph, c, NIM.mappable, True),
+            identifies_person=_flag(graph, c, NIM.identifiesPerson, False),
             aligned_with=_aligned(graph, c, RDFS.subClassOf),
         )
         for c in graph.subjects(RDF.type, OWL.Class)
@@ -394,6 +401,7 @@ def _properties(graph: Graph) -> dict[str, PropertyDef]:
             definition=_text(graph, p, SKOS.definition),
             code_list=_local(c) if _in_nim(c := graph.value(p, NIM.codeList)) else None,  # type: ignore[arg-type]
             aligned_with=_aligned(graph, p, RDFS.subPropertyOf),
+            free_text=_flag(graph, p, NIM.freeText, False),
         )
         for p in graph.subjects(RDF.type, OWL.DatatypeProperty)
         if _in_nim(p)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -90,6 +91,15 @@ class Subgraph:
             links={**self.links, **other.links},
             truncated=self.truncated or other.truncated,
         )
+
+    def links_supported_by(self, keep: Callable[[Assertion], bool]) -> Subgraph:
+        """Links with only the records ``keep`` accepts; a link left with none goes. Entities stay."""
+        links = {}
+        for link_id, link in self.links.items():
+            records = [a for a in link.provenance if keep(a)]
+            if records:
+                links[link_id] = link if len(records) == len(link.provenance) else replace(link, provenance=records)
+        return Subgraph(entities=self.entities, links=links, truncated=self.truncated)
 
 
 @dataclass

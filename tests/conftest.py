@@ -92,6 +92,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory, model: Model):
     store.close()
 
 
+def demo_in_neo4j(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model: Model) -> Demo:
+    """The demo partnership loaded into the test Neo4j (emptied first), for a module's parity fixture."""
+    store = request.getfixturevalue("neo4j_session_store")
+    clear_neo4j(store)
+    work_dir = tmp_path_factory.mktemp("demo-neo4j")
+    result = run_demo(store, model, work_dir, say=lambda _: None)
+    planted = json.loads((work_dir / "data" / "planted.json").read_text())
+    return Demo(store=store, model=model, planted=planted, result=result, work_dir=work_dir)
+
+
 def person_id(demo: Demo, nominal: str) -> str:
     """The entity id of the person with this nominal number, found through the store."""
     found = [e for e in demo.store.find("Person", nominal) if e.properties.get("nominalId") == nominal]

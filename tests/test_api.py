@@ -10,11 +10,17 @@ from api.main import create_app
 from nimgraph.config import Settings
 from nimgraph.demo import find_problem
 
+ANALYST = {"X-API-Key": "dev-analyst", "X-Purpose": "API tests"}
+
 
 @pytest.fixture(scope="module")
-def client(demo):
-    settings = Settings(store=str(demo.work_dir / "graph.db"), work_dir=demo.work_dir)
-    with TestClient(create_app(settings, store=demo.store, model=demo.model)) as test_client:
+def client(demo, tmp_path_factory):
+    settings = Settings(
+        store=str(demo.work_dir / "graph.db"),
+        work_dir=demo.work_dir,
+        access_db=tmp_path_factory.mktemp("api") / "access.db",
+    )
+    with TestClient(create_app(settings, store=demo.store, model=demo.model), headers=ANALYST) as test_client:
         yield test_client
 
 
@@ -25,14 +31,14 @@ def test_health_reports_the_graph_size(client, demo):
 
 
 def test_search_by_type_and_text(client):
-    body = client.get("/entities", params={"type": "Street", "q": "marlowe"}).json()
+    body = client.get("/search", params={"type": "Street", "q": "marlowe"}).json()
     assert [e["label"] for e in body["items"]] == ["Marlowe Parade"]
-    events = client.get("/entities", params={"type": "Event", "limit": 5}).json()["items"]
+    events = client.get("/search", params={"type": "Event", "limit": 5}).json()["items"]
     assert len(events) == 5 and all(e["type"] in {"CrimeIncident", "ASBIncident", "DeliberateFire"} for e in events)
 
 
 def test_unknown_type_is_a_problem_json_400(client):
-    response = client.get("/entities", params={"type": "Persn"})
+    response = client.get("/search", params={"type": "Persn"})
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert "Did you mean 'Person'" in response.json()["detail"]
@@ -45,7 +51,7 @@ def test_entity_comes_with_its_provenance(client, demo):
     assert {p["source"] for p in body["provenance"]} == {"intelligence-log"}
     assert all(p["grade"] and p["handling"] in "PC" for p in body["provenance"])
     missing = client.get("/entities/Person-nope")
-    assert missing.status_code == 404 and missing.json()["title"] == "Request failed"
+    assert missing.status_code == 404 and missing.json()["title"] == "Not Found"
 
 
 def test_associations_list_evidence_records(client, demo):
@@ -71,26 +77,46 @@ def test_profiles_as_json_and_html(client, demo):
     assert wrong.status_code == 404 and "not a person" in wrong.json()["detail"]
 
 
-def test_landing_page_links_the_reports(client):
-    page = client.get("/")
-    assert 'href="/reports/subject-profile.html"' in page.text
-    assert 'href="/reports/problem-profile.html"' in page.text
+def test_landing_page_links_the_reports_with_the_purpose(client):
+    assert 'href="/reports/' not in client.get("/").text  # no purpose stated yet
+    page = client.get("/", params={"purpose": "Op Larch briefing"})
+    assert 'href="/reports/subject-profile.html?purpose=Op%20Larch%20briefing"' in page.text
+    assert 'href="/reports/problem-profile.html?purpose=Op%20Larch%20briefing"' in page.text
     assert client.get("/reports/subject-profile.html").status_code == 200
     assert client.get("/reports/..%2Fgraph.db").status_code == 404
+    partner = client.get("/reports/subject-profile.html", headers={"X-API-Key": "dev-partner"})
+    assert partner.status_code == 403 and "/profiles/" in partner.json()["detail"]
 
 
 def test_openapi_describes_every_route(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in (
         "/health",
-        "/entities",
+        "/search",
         "/entities/{entity_id}",
+        "/entities/{entity_id}/network",
         "/entities/{entity_id}/associations",
+        "/paths",
+        "/paths/network",
+        "/problems",
+        "/problems/{entity_id}/links",
         "/profiles/subject/{entity_id}",
         "/profiles/problem/{entity_id}",
+        "/ingest/jobs",
+        "/ingest/jobs/{job_id}",
+        "/ingest/jobs/{job_id}/rejects",
+        "/ontology/classes",
+        "/audit",
     ):
         assert path in paths
-    assert client.get("/docs").status_code == 200
+
+
+def test_the_api_documentation_needs_no_cdn(client):
+    docs = client.get("/docs").text
+    assert "cdn" not in docs.lower() and "https://" not in docs
+    for asset in ("/docs-assets/swagger-ui-bundle.js", "/docs-assets/swagger-ui.css"):
+        assert f'"{asset}"' in docs or f"'{asset}'" in docs
+        assert client.get(asset).status_code == 200
 
 
 def test_ontology_classes_link_types_and_code_lists_come_from_the_model(client, demo):

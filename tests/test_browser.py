@@ -91,11 +91,14 @@ def test_demo_prints_the_urls(served_demo):
 @pytest.mark.parametrize("report", ["subject-profile.html", "problem-profile.html"])
 def test_report_draws_its_network_offline(served_demo, browser, report):
     base, _ = served_demo
-    page = browser.new_page()
+    context = browser.new_context(http_credentials={"username": "analyst", "password": "dev-analyst"})
+    page = context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{base}/")
-    page.click(f'a[href="/reports/{report}"]')
+    page.fill('input[name="purpose"]', "browser test")
+    page.click('#purpose-form button[type="submit"]')
+    page.click(f'a[href^="/reports/{report}?purpose="]')
     page.wait_for_selector('#network[data-stabilised="true"]', state="attached", timeout=90_000)
 
     expected = int(page.get_attribute("#network", "data-nodes"))
@@ -113,4 +116,4 @@ def test_report_draws_its_network_offline(served_demo, browser, report):
     assert painted > 1000, "the canvas is blank"
     hosts = {urlparse(url).hostname for url in requested if urlparse(url).scheme in ("http", "https", "ws", "wss")}
     assert hosts == {"127.0.0.1"}, f"requests left the machine: {sorted(u for u in requested)}"
-    page.close()
+    context.close()

@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from conftest import Demo, clear_neo4j, person_id
+from conftest import Demo, demo_in_neo4j, person_id
 
 from nimgraph.analysis.association import person_projection
 from nimgraph.analysis.build import to_networkx
@@ -55,12 +55,7 @@ def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     """The demo on each store: the session's embedded run, and the same files loaded into Neo4j."""
     if request.param == "embedded":
         return request.getfixturevalue("demo")
-    store = request.getfixturevalue("neo4j_session_store")
-    clear_neo4j(store)
-    work_dir = tmp_path_factory.mktemp("demo-neo4j")
-    result = run_demo(store, model, work_dir, say=lambda _: None)
-    planted = json.loads((work_dir / "data" / "planted.json").read_text())
-    return Demo(store=store, model=model, planted=planted, result=result, work_dir=work_dir)
+    return demo_in_neo4j(request, tmp_path_factory, model)
 
 
 def _projection(demo: Demo):
@@ -217,7 +212,6 @@ def test_malformed_rows_land_in_rejects_and_the_rest_loads(demo):
 
 
 def test_running_the_demo_again_leaves_the_same_counts(demo):
-    from nimgraph.demo import run_demo
 
     before = demo.store.counts()
     run_demo(demo.store, demo.model, demo.work_dir, say=lambda _: None)

@@ -1,12 +1,17 @@
+"""One entity with its provenance, and the network around it."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
-from api.deps import ModelDep, StoreDep
-from api.schemas import EntityPage, EntityPublic, EntitySummary
-from nimgraph.ontology import Core
+from api.auth import ViewDep
+from api.deps import ModelDep, SettingsDep
+from api.graphs import Format, graph_page, graph_public
+from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_found
+from api.schemas import EntityPublic, EntitySummary, GraphPublic, Withheld
+from nimgraph.analysis.build import to_networkx
 from nimgraph.records import Entity
 
 router = APIRouter(prefix="/entities", tags=["entities"])
@@ -16,28 +21,48 @@ def summary(entity: Entity) -> EntitySummary:
     return EntitySummary(id=entity.id, type=entity.type, label=entity.caption, properties=entity.properties)
 
 
-@router.get("", response_model=EntityPage)
-def search(
-    store: StoreDep,
-    model: ModelDep,
-    type: Annotated[
-        str | None, Query(description="An ontology type; subtypes are included", examples=[Core.PERSON])
-    ] = None,
-    q: Annotated[str | None, Query(description="Text in any property, or an exact id", examples=["Marlowe"])] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> EntityPage:
-    """Search entities by type and text."""
-    if type is not None:
-        model.entity_type(type)
-    found = store.find(type, q, limit=limit, offset=offset)
-    return EntityPage(items=[summary(e) for e in found], limit=limit, offset=offset)
-
-
 @router.get("/{entity_id}", response_model=EntityPublic)
-def get_entity(entity_id: str, store: StoreDep) -> EntityPublic:
-    """One entity with every source record that asserts it."""
-    entity = store.get(entity_id)
+def get_entity(entity_id: EntityId, view: ViewDep) -> EntityPublic:
+    """One entity with every source record that asserts it (those you are cleared to see)."""
+    entity = view.get(entity_id)
     if entity is None:
-        raise HTTPException(404, f"no entity with id {entity_id!r}")
-    return EntityPublic(**summary(entity).model_dump(), provenance=[a.as_dict() for a in entity.provenance])
+        raise not_found(entity_id)
+    return EntityPublic(
+        **summary(entity).model_dump(),
+        provenance=[a.as_dict() for a in entity.provenance],
+        withheld=Withheld(**view.withheld),
+    )
+
+
+@router.get(
+    "/{entity_id}/network",
+    response_model=GraphPublic,
+    responses={200: {"content": {"text/html": {}}, "description": "The graph, as JSON or drawn"}},
+)
+def entity_network(
+    entity_id: EntityId,
+    view: ViewDep,
+    model: ModelDep,
+    settings: SettingsDep,
+    hops: Annotated[int, Query(ge=1, le=MAX_HOPS, description="How many links out from the entity")] = 2,
+    link_types: LinkTypes = None,
+    max_entities: Annotated[int, Query(ge=1, le=5000)] = 500,
+    format: Format = "json",
+):
+    """The entities and links within ``hops`` of an entity, nearest first up to ``max_entities``."""
+    if view.get(entity_id) is None:
+        raise not_found(entity_id)
+    follow = known_link_types(model, link_types)
+    sub = view.neighbourhood([entity_id], hops=hops, link_types=follow, max_entities=max_entities)
+    graph = to_networkx(sub)
+    if format == "html":
+        return graph_page(
+            f"Network around {graph.nodes[entity_id]['label'] if entity_id in graph else entity_id}",
+            graph,
+            model,
+            focus=[entity_id],
+            withheld=view.withheld,
+            max_nodes=settings.viz_max_nodes,
+            summary=[f"{hops} hops" + (", capped" if sub.truncated else "")],
+        )
+    return graph_public(graph, model, truncated=sub.truncated, withheld=view.withheld)

@@ -1,26 +1,79 @@
-"""The landing page and the reports the demo (or `nimgraph profile --html`) wrote."""
+"""The landing page, the reports the demo wrote, and the API documentation served from local files."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
+from importlib.resources import files
+from typing import Annotated
 
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from api.auth import AuditDep, CallerDep
 from api.deps import SettingsDep, StoreDep
+from nimgraph.grading import HANDLING_ORDER
 from nimgraph.products.render import environment
 
 router = APIRouter(tags=["pages"])
 
+DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
+
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def landing(settings: SettingsDep, store: StoreDep) -> HTMLResponse:
+def landing(
+    settings: SettingsDep,
+    store: StoreDep,
+    caller: CallerDep,
+    purpose: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
     reports = sorted(p.name for p in settings.reports_dir.glob("*.html")) if settings.reports_dir.exists() else []
     template = environment().get_template("landing.html")
-    return HTMLResponse(template.render(reports=reports, counts=store.counts(), handling=None))
+    return HTMLResponse(
+        template.render(
+            reports=reports,
+            counts=store.counts(),
+            handling=None,
+            caller=caller,
+            purpose=(purpose or "").strip(),
+            may_read_reports=_fully_cleared(caller),
+        )
+    )
+
+
+def _fully_cleared(caller) -> bool:
+    return set(HANDLING_ORDER) <= caller.clearance.handling and not caller.clearance.pseudonymised
 
 
 @router.get("/reports/{name}", include_in_schema=False)
-def report(name: str, settings: SettingsDep) -> FileResponse:
+def report(name: str, settings: SettingsDep, audit: AuditDep) -> FileResponse:
+    """A report written ahead of time holds every record it used: only fully cleared callers get it."""
+    if not _fully_cleared(audit.caller):
+        raise HTTPException(
+            403,
+            "reports written ahead of time are for callers cleared for every handling code, without "
+            "pseudonyms; ask /profiles/... for one built from what you may see",
+        )
     available = {p.name: p for p in settings.reports_dir.glob("*.html")} if settings.reports_dir.exists() else {}
     if name not in available:
         raise HTTPException(404, f"no report named {name!r}")
+    audit.items.add(f"report:{name}")
     return FileResponse(available[name], media_type="text/html")
+
+
+@router.get("/docs", include_in_schema=False)
+def docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="nimgraph API",
+        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs-assets/swagger-ui.css",
+        swagger_favicon_url="/docs-assets/favicon.png",
+    )
+
+
+@router.get("/docs-assets/{name}", include_in_schema=False)
+def docs_asset(name: str) -> Response:
+    if name not in DOCS_ASSETS:
+        raise HTTPException(404, f"no documentation asset {name!r}")
+    body = files("fastapi_offline").joinpath("static", name).read_bytes()
+    return Response(body, media_type=DOCS_ASSETS[name], headers={"Cache-Control": "public, max-age=86400"})

@@ -1,3 +1,5 @@
+"""The subject profile and the problem profile, built from what the caller is cleared to see."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -5,34 +7,38 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import ModelDep, StoreDep
+from api.auth import ViewDep
+from api.deps import ModelDep
+from api.params import EntityId
+from nimgraph.access.view import ClearedView
 from nimgraph.products import render
 from nimgraph.products.problem import build_problem_profile
 from nimgraph.products.subject import build_subject_profile
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
 Format = Annotated[Literal["json", "html"], Query(description="json, or html for the report with its network")]
+HTML_OR_JSON = {200: {"content": {"text/html": {}}, "description": "The product, as JSON or as a report"}}
 
 
-def _respond(product, fmt: str):
+def _respond(product, fmt: str, view: ClearedView):
     if fmt == "html":
-        return HTMLResponse(render.to_html(product))
-    return JSONResponse(product.to_dict())
+        return HTMLResponse(render.to_html(product, withheld=view.withheld))
+    return JSONResponse({**product.to_dict(), "withheld": view.withheld})
 
 
-@router.get("/subject/{entity_id}", responses={200: {"content": {"text/html": {}}}})
-def subject_profile(entity_id: str, store: StoreDep, model: ModelDep, format: Format = "json"):
+@router.get("/subject/{entity_id}", responses=HTML_OR_JSON)
+def subject_profile(entity_id: EntityId, view: ViewDep, model: ModelDep, format: Format = "json"):
     """The subject profile of a person: identifiers, involvement, associations, risks, gaps."""
-    return _respond(build_subject_profile(store, model, entity_id), format)
+    return _respond(build_subject_profile(view, model, entity_id), format, view)
 
 
-@router.get("/problem/{entity_id}", responses={200: {"content": {"text/html": {}}}})
+@router.get("/problem/{entity_id}", responses=HTML_OR_JSON)
 def problem_profile(
-    entity_id: str,
-    store: StoreDep,
+    entity_id: EntityId,
+    view: ViewDep,
     model: ModelDep,
     format: Format = "json",
     months: Annotated[int, Query(ge=1, le=60)] = 12,
 ):
     """The problem profile: volume, repeat locations, victims and offenders within the problem's areas."""
-    return _respond(build_problem_profile(store, model, entity_id, months=months), format)
+    return _respond(build_problem_profile(view, model, entity_id, months=months), format, view)

@@ -159,9 +159,10 @@ class RowFilter:
 class _Reader:
     """Builds spec objects from located YAML, raising SpecError with the line."""
 
-    def __init__(self, path: Path, model: Model) -> None:
+    def __init__(self, path: Path, model: Model, confine_to: Path | None = None) -> None:
         self.path = path
         self.model = model
+        self.confine_to = confine_to.resolve() if confine_to is not None else None
         self.lookups: dict[str, dict[str, str]] = {}
 
     def lookup_tables(self, raw: Any) -> None:
@@ -173,6 +174,8 @@ class _Reader:
             if not isinstance(table, dict) or not {"file", "key", "value"} <= set(table):
                 raise self.fail(line, f"lookup {name!r} needs file, key and value (and optionally read)")
             path = (self.path.parent / str(table["file"])).resolve()
+            if self.confine_to is not None and not path.is_relative_to(self.confine_to):
+                raise self.fail(line, f"lookup {name!r}: an uploaded spec may only read files uploaded with it")
             try:
                 source = open_source(path, self.read_spec(table.get("read") or {}))
                 columns = source.columns()
@@ -441,8 +444,12 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def load_spec(path: str | Path, model: Model) -> MappingSpec:
-    """Read and check a mapping spec; raises SpecError naming the line of the first mistake."""
+def load_spec(path: str | Path, model: Model, *, confine_to: Path | None = None) -> MappingSpec:
+    """Read and check a mapping spec; raises SpecError naming the line of the first mistake.
+
+    ``confine_to`` keeps the files a spec reads (lookup tables) inside one directory: an uploaded
+    spec must not read the server's files.
+    """
     path = Path(path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
@@ -450,7 +457,7 @@ def load_spec(path: str | Path, model: Model) -> MappingSpec:
         raise SpecError(f"{path}: not valid YAML: {err}") from None
     except OSError as err:
         raise SpecError(f"{path}: cannot read the spec: {err.strerror}") from None
-    reader = _Reader(path, model)
+    reader = _Reader(path, model, confine_to)
     if not isinstance(raw, dict):
         raise reader.fail(1, "a mapping spec is a YAML mapping with 'source', 'entities' and 'links'")
     source = reader.section(raw, "source")

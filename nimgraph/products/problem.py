@@ -22,7 +22,8 @@ from nimgraph.analysis.repeats import Repeat, month_range, monthly_counts, repea
 from nimgraph.analysis.timing import WEEKDAYS, hour_weekday
 from nimgraph.ontology import Core, Model
 from nimgraph.products.common import Footnotes, ProductError, category_of, crime_roles, generated_at, people_projection
-from nimgraph.store.base import GraphStore
+from nimgraph.records import Entity
+from nimgraph.store.base import GraphReader
 from nimgraph.viz.network import NetworkView, network_view
 
 
@@ -107,7 +108,7 @@ def _scope_links(model: Model) -> set[str]:
     }
 
 
-def _scope_graph(store: GraphStore, model: Model, problem_id: str, max_entities: int) -> tuple[nx.MultiDiGraph, bool]:
+def _scope_graph(store: GraphReader, model: Model, problem_id: str, max_entities: int) -> tuple[nx.MultiDiGraph, bool]:
     follow = {*_scope_links(model), *model.descendants(Core.RESPONDS_TO), *model.descendants(Core.OUTCOME_OF)}
     sub = store.neighbourhood([problem_id], hops=SCOPE_HOPS, link_types=follow, max_entities=max_entities)
     return to_networkx(sub), sub.truncated
@@ -136,7 +137,7 @@ def _timing(graph: nx.MultiDiGraph, events: list[str], months: list[str]) -> dic
 
 
 def _linked_problems(
-    store: GraphStore, model: Model, problem_id: str, graph: nx.MultiDiGraph, notes: Footnotes, max_entities: int
+    store: GraphReader, model: Model, problem_id: str, graph: nx.MultiDiGraph, notes: Footnotes, max_entities: int
 ) -> list[dict]:
     """Other problems sharing people, places, objects or events with this one's scope.
 
@@ -183,6 +184,25 @@ def _linked_problems(
     return rows
 
 
+def _problem(store: GraphReader, model: Model, problem_id: str) -> Entity:
+    entity = store.get(problem_id)
+    if entity is None:
+        raise ProductError(f"no entity with id {problem_id!r}; find one with GET /problems")
+    if not model.is_a(entity.type, Core.PROBLEM):
+        raise ProductError(f"{problem_id!r} is a {entity.type}, not a problem")
+    return entity
+
+
+def linked_problems(
+    store: GraphReader, model: Model, problem_id: str, *, max_entities: int = 50000
+) -> tuple[list[dict], list[dict]]:
+    """The problems linked to one problem, as its profile lists them, with the records they cite."""
+    _problem(store, model, problem_id)
+    graph, _ = _scope_graph(store, model, problem_id, max_entities)
+    notes = Footnotes()
+    return _linked_problems(store, model, problem_id, graph, notes, max_entities), notes.records
+
+
 def _people(scoped: nx.MultiDiGraph, model: Model, seed: int) -> dict:
     """The people in scope, the groups they form and who holds them together."""
     projection = people_projection(scoped, model)
@@ -225,7 +245,7 @@ def _previous_activity(graph: nx.MultiDiGraph, problem_id: str, model: Model, no
 
 
 def build_problem_profile(
-    store: GraphStore,
+    store: GraphReader,
     model: Model,
     problem_id: str,
     *,
@@ -236,11 +256,7 @@ def build_problem_profile(
     seed: int = 0,
 ) -> ProblemProfile:
     """Profile a problem from the events within its areas over the last ``months`` months."""
-    entity = store.get(problem_id)
-    if entity is None:
-        raise ProductError(f"no entity with id {problem_id!r}; find one with GET /entities?type=Problem")
-    if not model.is_a(entity.type, Core.PROBLEM):
-        raise ProductError(f"{problem_id!r} is a {entity.type}, not a problem")
+    entity = _problem(store, model, problem_id)
     graph, truncated = _scope_graph(store, model, problem_id, max_entities)
     notes = Footnotes()
     notes.cite([a.as_dict() for a in entity.provenance])

@@ -36,7 +36,7 @@ from nimgraph.products.common import (
     generated_at,
     people_projection,
 )
-from nimgraph.store.base import GraphStore
+from nimgraph.store.base import GraphReader
 from nimgraph.viz.network import NetworkView, network_view
 
 
@@ -242,7 +242,7 @@ class SubjectNetwork:
 
 
 def read_subject_network(
-    store: GraphStore,
+    store: GraphReader,
     model: Model,
     subject_id: str,
     *,
@@ -266,7 +266,7 @@ def read_subject_network(
 
 
 def build_subject_profile(
-    store: GraphStore,
+    store: GraphReader,
     model: Model,
     subject_id: str,
     *,
@@ -282,7 +282,7 @@ def build_subject_profile(
     """
     entity = store.get(subject_id)
     if entity is None:
-        raise ProductError(f"no entity with id {subject_id!r}; find one with GET /entities?type=Person&q=...")
+        raise ProductError(f"no entity with id {subject_id!r}; find one with GET /search?type=Person&q=...")
     if not model.is_a(entity.type, Core.PERSON):
         raise ProductError(f"{subject_id!r} is a {entity.type}, not a person; a subject profile needs a person")
     network = read_subject_network(store, model, subject_id, hops=hops, max_entities=max_entities)

@@ -9,30 +9,8 @@ from nimgraph.records import Batch, Entity, Subgraph, WriteStats
 
 
 @runtime_checkable
-class GraphStore(Protocol):
-    def prepare(self) -> list[str]:
-        """Make the store ready to write (schema, constraints); idempotent. Returns what it created."""
-
-    def upsert(self, batch: Batch) -> WriteStats:
-        """Write entities, then links, with their assertions, in one transaction. Idempotent.
-
-        Each record in the batch asserts exactly what the batch says it does: an item a record
-        asserted before and no longer does loses that assertion, and goes if nothing else asserts it.
-        """
-
-    def stage(self, batch: Batch) -> Callable[[], WriteStats]:
-        """Check and encode a batch now; return the write itself, to run later (on another thread).
-
-        ``upsert(batch)`` is ``stage(batch)()``. Splitting them lets an ingest encode the next batch
-        while the previous one is written, instead of leaving the server idle during encoding.
-        """
-
-    def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
-        """Withdraw every record of a source (or only ``record_ids``): what only they asserted goes.
-
-        An entity that goes takes its links with it. Returns how many ``records``, ``entities``
-        and ``links`` were removed.
-        """
+class GraphReader(Protocol):
+    """The reads that analysis and products need; a cleared view offers exactly these."""
 
     def get(self, entity_id: str) -> Entity | None:
         """One entity with its provenance, or None."""
@@ -58,6 +36,35 @@ class GraphStore(Protocol):
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
         """Every link of the given types with its two ends: the base of a projection."""
+
+
+@runtime_checkable
+class GraphStore(GraphReader, Protocol):
+    """A store: the reads, and the writes that ingest and retraction make."""
+
+    def prepare(self) -> list[str]:
+        """Make the store ready to write (schema, constraints); idempotent. Returns what it created."""
+
+    def upsert(self, batch: Batch) -> WriteStats:
+        """Write entities, then links, with their assertions, in one transaction. Idempotent.
+
+        Each record in the batch asserts exactly what the batch says it does: an item a record
+        asserted before and no longer does loses that assertion, and goes if nothing else asserts it.
+        """
+
+    def stage(self, batch: Batch) -> Callable[[], WriteStats]:
+        """Check and encode a batch now; return the write itself, to run later (on another thread).
+
+        ``upsert(batch)`` is ``stage(batch)()``. Splitting them lets an ingest encode the next batch
+        while the previous one is written, instead of leaving the server idle during encoding.
+        """
+
+    def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
+        """Withdraw every record of a source (or only ``record_ids``): what only they asserted goes.
+
+        An entity that goes takes its links with it. Returns how many ``records``, ``entities``
+        and ``links`` were removed.
+        """
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Entity and link counts by type: ``{"entities": {...}, "links": {...}}``."""

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from pyvis.network import Network
 
 from nimgraph.grading import weakly_sourced
-from nimgraph.ontology import Core
+from nimgraph.ontology import Core, Model
 
 VIS_DIR = "templates/lib/vis-9.1.2"
 
@@ -93,10 +93,15 @@ def network_view(
     *,
     focus: list[str] | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
+    model: Model | None = None,
 ) -> NetworkView:
     """Style ``graph`` for vis-network: nodes by POLE category, weakly sourced links dashed."""
     focus = [f for f in (focus or []) if f in graph]
     shown, note = _capped(graph, focus, max_nodes)
+
+    def inferred(link_type: str) -> bool:
+        return model is not None and link_type in model.links and model.links[link_type].inferred
+
     net = Network(directed=True, cdn_resources="in_line")
     used: dict[str, dict] = {}
     for node, data in shown.nodes(data=True):
@@ -119,7 +124,7 @@ def network_view(
             v,
             title=_tooltip(data.get("type", ""), "link", provenance),
             label=data.get("type", ""),
-            dashes=weakly_sourced(provenance),
+            dashes=[2, 4] if inferred(data.get("type", "")) else weakly_sourced(provenance),
             arrows="to",
         )
     nodes, edges, *_ = net.get_network_data()

@@ -1,0 +1,73 @@
+"""The audit log, for admins: read-only. Nothing in the API changes it except by appending."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from api.auth import AuditDep, requires
+from nimgraph.access.roles import Caller, Permission
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+class AuditEntryPublic(BaseModel):
+    seq: int
+    at: str
+    who: str
+    role: str
+    purpose: str
+    method: str
+    path: str
+    status: int
+    items: list[str]
+    withheld: dict[str, int]
+    hash: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntryPublic]
+    limit: int
+    offset: int
+    next_offset: int | None
+    intact: bool
+    first_broken: int | None = None
+
+
+@router.get("", response_model=AuditPage)
+def read_log(
+    request: Request,
+    caller: Annotated[Caller, requires(Permission.AUDIT)],
+    context: AuditDep,
+    who: Annotated[str | None, Query(max_length=200, description="The key holder's name")] = None,
+    item: Annotated[str | None, Query(max_length=200, description="An entity id the reads released")] = None,
+    since: Annotated[datetime | None, Query(description="From this time (ISO 8601, UTC)")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time (ISO 8601, UTC)")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
+) -> AuditPage:
+    """Entries oldest first, by who read, what they released and when; says whether the hash chain holds.
+
+    Reading the log is itself a read of personal data, so it needs a purpose and is logged.
+    """
+    log = request.app.state.access.audit
+    entries = log.query(
+        who=who,
+        item=item,
+        since=since.isoformat() if since else None,
+        until=until.isoformat() if until else None,
+        limit=limit,
+        offset=offset,
+    )
+    broken = log.verify()
+    return AuditPage(
+        items=entries,
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if len(entries) == limit else None,
+        intact=broken is None,
+        first_broken=broken,
+    )

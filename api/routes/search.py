@@ -1,0 +1,69 @@
+"""Search entities by type, text and properties."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.auth import ViewDep
+from api.deps import ModelDep
+from api.routes.entities import summary
+from api.schemas import EntityPage, Withheld
+from nimgraph.ontology import Core
+
+router = APIRouter(prefix="/search", tags=["search"])
+
+
+def _property_filters(model, where: list[str]) -> dict[str, str]:
+    filters = {}
+    for item in where:
+        name, sep, value = item.partition(":")
+        if not sep or not name or not value:
+            raise HTTPException(400, f"where={item!r}: write a property filter as name:value, e.g. postcode:NS1 4AB")
+        if name not in model.properties:
+            raise HTTPException(400, f"where={item!r}: {name!r} is not a property in the ontology")
+        filters[name] = value.strip().casefold()
+    return filters
+
+
+@router.get("", response_model=EntityPage)
+def search(
+    view: ViewDep,
+    model: ModelDep,
+    type: Annotated[
+        str | None, Query(description="An ontology type; subtypes are included", examples=[Core.PERSON])
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Text in any property, or an exact id", examples=["Marlowe"]),
+    ] = None,
+    where: Annotated[
+        list[str],
+        Query(description="Property equals value, as name:value (repeatable)", examples=[["postcode:NS1 4AB"]]),
+    ] = [],  # noqa: B006 - FastAPI copies defaults per request
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> EntityPage:
+    """Entities by type, text and property values, a page at a time, less what you may not see.
+
+    A page may hold fewer than ``limit`` items when some were withheld; continue from
+    ``next_offset``.
+    """
+    if type is not None:
+        model.entity_type(type)
+    filters = _property_filters(model, where)
+    text = q or (next(iter(filters.values())) if filters else None)
+    found = view.find(type, text, limit=limit, offset=offset)
+    matching = [
+        e
+        for e in found
+        if all(str(e.properties.get(name, "")).strip().casefold() == value for name, value in filters.items())
+    ]
+    return EntityPage(
+        items=[summary(e) for e in matching],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if view.last_page_full else None,
+        withheld=Withheld(**view.withheld),
+    )

@@ -1,0 +1,1 @@
+"""Who may see what: roles and clearances, the cleared view of the store, pseudonyms, the audit log."""

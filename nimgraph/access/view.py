@@ -1,0 +1,240 @@
+"""The store as one caller may see it: handling codes cleared, people pseudonymised, releases counted.
+
+Every read the API makes for a caller goes through a ``ClearedView``, so the analyses and the
+products built on it never see what the caller may not:
+
+- A record whose handling code the caller is not cleared for is dropped from every provenance
+  list. An entity or link that only such records support is withheld, and so is a link with a
+  withheld end. A neighbourhood keeps only what visible links still connect to the seeds.
+- Properties merge across records, so an entity that hidden records also support shows only its
+  key properties: every record behind it carried those (they make its id), so they reveal
+  nothing the visible records do not.
+- A pseudonymised caller sees each entity that identifies a person (``nim:identifiesPerson``)
+  under a stable pseudonym with no properties, free text nowhere, and record ids as
+  pseudonymous references; ids of such entities are accepted only as pseudonyms, and a text
+  search matches only what the caller can see.
+- What was withheld is counted (distinct items, across every read the view makes), and the ids of
+  personal-data items released are kept for the audit log.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import replace
+
+from nimgraph.access.pseudonyms import PREFIX, Pseudonyms
+from nimgraph.access.roles import Clearance
+from nimgraph.ontology import Model
+from nimgraph.records import Assertion, Entity, Link, Subgraph
+from nimgraph.store.base import GraphReader
+
+
+class ClearedView:
+    def __init__(
+        self, store: GraphReader, model: Model, clearance: Clearance, pseudonyms: Pseudonyms | None = None
+    ) -> None:
+        if clearance.pseudonymised and pseudonyms is None:
+            raise ValueError("a pseudonymised clearance needs the pseudonym register")
+        self._store = store
+        self._model = model
+        self._clearance = clearance
+        self._pseudonyms = pseudonyms if clearance.pseudonymised else None
+        self._withheld_entities: set[str] = set()
+        self._withheld_links: set[str] = set()
+        self._hidden_records: set[tuple[str, str]] = set()
+        self.released: set[str] = set()  # real ids of released entities that identify a person
+        self.last_page_full = False  # whether the store filled the last page find() asked for
+
+    # ------------------------------------------------------------------ what the caller is told
+    @property
+    def withheld(self) -> dict[str, int]:
+        """Distinct entities, links and source records withheld from this caller so far."""
+        return {
+            "entities": len(self._withheld_entities),
+            "links": len(self._withheld_links),
+            "records": len(self._hidden_records),
+        }
+
+    def real_id(self, entity_id: str) -> str | None:
+        """The store's id for an id the caller gave; None for one the caller may not use."""
+        if self._pseudonyms is None:
+            return entity_id
+        if entity_id.startswith(PREFIX):
+            return self._pseudonyms.resolve(entity_id)
+        type_name = entity_id.split("-", 1)[0]
+        if type_name in self._model.entities and self._model.identifies_person(type_name):
+            return None  # a computed real id must not confirm that a named person is in the graph
+        return entity_id
+
+    # ------------------------------------------------------------------ reads
+    def get(self, entity_id: str) -> Entity | None:
+        real = self.real_id(entity_id)
+        entity = self._store.get(real) if real else None
+        if entity is None:
+            return None
+        shown = self._entity(entity)
+        self._release([shown] if shown else [])
+        return self._present(shown) if shown else None
+
+    def find(
+        self, type_name: str | None = None, text: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Entity]:
+        """A page of the store's matches, less what is withheld: a page may be short, never padded."""
+        if text is not None and self._pseudonyms is not None and text.startswith(PREFIX):
+            one = self.get(text)
+            self.last_page_full = False
+            return [one] if one is not None and (type_name is None or self._model.is_a(one.type, type_name)) else []
+        found = self._store.find(type_name, text, limit=limit, offset=offset)
+        self.last_page_full = len(found) == limit
+        shown = []
+        for entity in found:
+            visible = self._entity(entity)
+            if visible is None:
+                continue
+            presented = self._present(visible)
+            if text and not _matches(presented, text):
+                self._withheld_entities.add(entity.id)  # it matched on something the caller cannot see
+                continue
+            shown.append((visible, presented))
+        self._release([v for v, _ in shown])
+        return [p for _, p in shown]
+
+    def neighbourhood(
+        self,
+        seeds: Iterable[str],
+        hops: int,
+        link_types: Iterable[str] | None = None,
+        max_entities: int = 5000,
+        entity_provenance: bool = True,
+    ) -> Subgraph:
+        real_seeds = [r for r in (self.real_id(s) for s in seeds) if r]
+        sub = self._store.neighbourhood(real_seeds, hops, link_types, max_entities, entity_provenance=True)
+        cleared = self._cleared(sub)
+        reachable = _within(cleared, [s for s in real_seeds if s in cleared.entities], hops)
+        for entity_id in set(cleared.entities) - reachable:
+            self._withheld_entities.add(entity_id)
+        cleared = Subgraph(
+            entities={i: e for i, e in cleared.entities.items() if i in reachable},
+            links={i: k for i, k in cleared.links.items() if k.source in reachable and k.target in reachable},
+            truncated=sub.truncated,
+        )
+        return self._presented(cleared)
+
+    def subgraph(self, link_types: Iterable[str]) -> Subgraph:
+        sub = self._store.subgraph(link_types)
+        return self._presented(self._cleared(sub))
+
+    # ------------------------------------------------------------------ clearance
+    def _records(self, provenance: list[Assertion]) -> list[Assertion]:
+        visible = []
+        for record in provenance:
+            if self._clearance.sees(record.handling):
+                visible.append(record)
+            else:
+                self._hidden_records.add((record.source, record.record_id))
+        return visible
+
+    def _entity(self, entity: Entity) -> Entity | None:
+        visible = self._records(entity.provenance)
+        if not visible:
+            self._withheld_entities.add(entity.id)
+            return None
+        if len(visible) == len(entity.provenance):
+            return entity
+        keys = set(self._model.entity_type(entity.type).keys) if entity.type in self._model.entities else set()
+        properties = {k: v for k, v in entity.properties.items() if k in keys}
+        return replace(entity, properties=properties, provenance=visible)
+
+    def _link(self, link: Link, entities: dict[str, Entity]) -> Link | None:
+        visible = self._records(link.provenance)
+        if not visible or link.source not in entities or link.target not in entities:
+            self._withheld_links.add(link.id)
+            return None
+        return link if len(visible) == len(link.provenance) else replace(link, provenance=visible)
+
+    def _cleared(self, sub: Subgraph) -> Subgraph:
+        entities = {i: shown for i, e in sub.entities.items() if (shown := self._entity(e)) is not None}
+        links = {i: shown for i, k in sub.links.items() if (shown := self._link(k, entities)) is not None}
+        return Subgraph(entities=entities, links=links, truncated=sub.truncated)
+
+    # ------------------------------------------------------------------ pseudonyms and release
+    def _release(self, shown: list[Entity]) -> None:
+        personal = [e.id for e in shown if self._identifies(e.type)]
+        self.released.update(personal)
+        if self._pseudonyms is not None:
+            self._pseudonyms.register(personal)
+
+    def _presented(self, cleared: Subgraph) -> Subgraph:
+        self._release(list(cleared.entities.values()))
+        if self._pseudonyms is None:
+            return cleared
+        entities = {}
+        for entity in cleared.entities.values():
+            shown = self._present(entity)
+            entities[shown.id] = shown
+        links = {}
+        for link in cleared.links.values():
+            shown_link = self._present_link(link, cleared.entities)
+            links[shown_link.id] = shown_link
+        return Subgraph(entities=entities, links=links, truncated=cleared.truncated)
+
+    def _identifies(self, type_name: str) -> bool:
+        return type_name in self._model.entities and self._model.identifies_person(type_name)
+
+    def _present(self, entity: Entity) -> Entity:
+        pseudonyms = self._pseudonyms
+        if pseudonyms is None:
+            return entity
+        provenance = [self._present_record(a) for a in entity.provenance]
+        if self._identifies(entity.type):
+            return Entity(id=pseudonyms.of(entity.id), type=entity.type, properties={}, provenance=provenance)
+        return Entity(entity.id, entity.type, self._without_free_text(entity.properties), provenance)
+
+    def _present_link(self, link: Link, entities: dict[str, Entity]) -> Link:
+        pseudonyms = self._pseudonyms
+        assert pseudonyms is not None
+        source, target = (
+            pseudonyms.of(end) if self._identifies(entities[end].type) else end for end in (link.source, link.target)
+        )
+        personal = (source, target) != (link.source, link.target)
+        return Link(
+            id=pseudonyms.of(link.id) if personal else link.id,
+            type=link.type,
+            source=source,
+            target=target,
+            properties=self._without_free_text(link.properties),
+            provenance=[self._present_record(a) for a in link.provenance],
+        )
+
+    def _present_record(self, record: Assertion) -> Assertion:
+        assert self._pseudonyms is not None
+        return replace(record, record_id=self._pseudonyms.of_record(record.source, record.record_id), row=0)
+
+    def _without_free_text(self, properties: dict) -> dict:
+        free = self._model.properties
+        return {k: v for k, v in properties.items() if not (k in free and free[k].free_text)}
+
+
+def _matches(entity: Entity, text: str) -> bool:
+    needle = text.casefold()
+    return entity.id.casefold() == needle or any(needle in str(v).casefold() for v in entity.properties.values())
+
+
+def _within(sub: Subgraph, seeds: list[str], hops: int) -> set[str]:
+    """The entities that links in ``sub`` connect to a seed in at most ``hops`` steps, either way."""
+    adjacent: dict[str, set[str]] = {}
+    for link in sub.links.values():
+        adjacent.setdefault(link.source, set()).add(link.target)
+        adjacent.setdefault(link.target, set()).add(link.source)
+    distance = dict.fromkeys(seeds, 0)
+    queue = deque(seeds)
+    while queue:
+        node = queue.popleft()
+        if distance[node] == hops:
+            continue
+        for neighbour in adjacent.get(node, ()):
+            if neighbour not in distance:
+                distance[neighbour] = distance[node] + 1
+                queue.append(neighbour)
+    return set(distance)
