@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse
 from api.schemas import GraphPublic, LinkPublic, NodePublic, Withheld
 from nimgraph.grading import HANDLING, most_restrictive
 from nimgraph.ontology import Model
-from nimgraph.products.common import category_of
 from nimgraph.products.render import environment
 from nimgraph.viz.network import network_view, vis_assets
 
@@ -70,7 +69,7 @@ def graph_page(
         .render(
             title=title,
             summary=summary or [],
-            view=network_view(graph, category_of(model), focus=focus, max_nodes=max_nodes, model=model),
+            view=network_view(graph, model, focus=focus, max_nodes=max_nodes),
             withheld=Withheld(**withheld),
             handling=handling,
             handling_text=HANDLING[handling],

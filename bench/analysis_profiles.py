@@ -11,7 +11,7 @@ there). Then, for a seeded sample of people, `build_subject_profile` runs on
 each store with its documented cap (2 hops, at most `PROFILE_MAX_ENTITIES` entities: hubs of
 thousands are cut, and the profile says so); the figures are p50 and p95 of wall time per profile.
 
-Communities: Louvain (networkx) and Leiden (the igraph extra) on the same person projections: the
+Communities: Louvain (networkx) and Leiden (python-igraph) on the same person projections: the
 people of the generated graph joined by their social links, and a generated person projection of
 `--community-nodes` nodes (1M by default) with planted groups, since the issue's figure is for a
 1M-node projection.
@@ -39,7 +39,7 @@ from graphgen import Plan, entity_batches, link_batches, person_id  # noqa: E402
 from ingest_neo4j import publish, start_server, stop_server  # noqa: E402
 
 from nimgraph.analysis.build import to_networkx  # noqa: E402
-from nimgraph.analysis.communities import communities, leiden_available, modularity  # noqa: E402
+from nimgraph.analysis.communities import communities, modularity  # noqa: E402
 from nimgraph.ontology import Core, default_model  # noqa: E402
 from nimgraph.products.subject import PROFILE_HOPS, PROFILE_MAX_ENTITIES, build_subject_profile  # noqa: E402
 from nimgraph.store.embedded import EmbeddedStore  # noqa: E402
@@ -166,12 +166,6 @@ def planted_projection(nodes: int, seed: int) -> nx.Graph:
 def time_communities(name: str, projection: nx.Graph) -> list[str]:
     rows = []
     for method in ("louvain", "leiden"):
-        if method == "leiden" and not leiden_available():
-            rows.append(
-                f"| {name} | {projection.number_of_nodes():,} | {projection.number_of_edges():,} | leiden "
-                "| not installed | | |"
-            )
-            continue
         print(f"  {method} on {name}", flush=True)
         started = time.perf_counter()
         found = communities(projection, method=method, seed=1)

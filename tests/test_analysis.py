@@ -10,7 +10,7 @@ import pytest
 from nimgraph.analysis import centrality as centrality_module
 from nimgraph.analysis.association import Recency, associations
 from nimgraph.analysis.centrality import centrality, key_individuals
-from nimgraph.analysis.communities import communities, leiden_available, modularity
+from nimgraph.analysis.communities import communities, modularity
 from nimgraph.analysis.inference import predict_associations
 from nimgraph.analysis.paths import connecting_network, shortest_paths
 from nimgraph.analysis.problem_links import problem_links
@@ -114,8 +114,6 @@ def test_centrality_and_cores_find_the_planted_hub_and_clique():
 
 @pytest.mark.parametrize("method", ["louvain", "leiden"])
 def test_communities_recover_planted_groups(method):
-    if method == "leiden" and not leiden_available():
-        pytest.skip("the leiden extra is not installed: pip install 'nimgraph[leiden]'")
     rng = random.Random(5)
     planted = [{f"g{g}p{i}" for i in range(10)} for g in range(4)]
     graph = nx.Graph()

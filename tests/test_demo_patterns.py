@@ -10,7 +10,7 @@ from conftest import Demo, demo_in_neo4j, person_id
 
 from nimgraph.analysis.association import person_projection
 from nimgraph.analysis.build import to_networkx
-from nimgraph.analysis.communities import communities, leiden_available, strong_groups
+from nimgraph.analysis.communities import communities, strong_groups
 from nimgraph.analysis.inference import predict_associations
 from nimgraph.analysis.paths import connecting_network
 from nimgraph.analysis.repeats import event_points, near_repeats, rank_areas
@@ -101,8 +101,6 @@ def test_the_drugs_network_is_one_strong_group(planted):
 
 @pytest.mark.parametrize("method", ["louvain", "leiden"])
 def test_the_drugs_network_is_one_community(planted, method):
-    if method == "leiden" and not leiden_available():
-        pytest.skip("the leiden extra is not installed: pip install 'nimgraph[leiden]'")
     demo = planted
     _, projection = _projection(demo)
     network = {person_id(demo, n) for n in demo.planted["network"]}

@@ -358,5 +358,5 @@ def build_problem_profile(
         handling=notes.handling,
         generated_at=generated_at(),
         truncated=truncated,
-        network=network_view(graph.subgraph(drawn_nodes), category_of(model), focus=[problem_id]),
+        network=network_view(graph.subgraph(drawn_nodes), model, focus=[problem_id]),
     )

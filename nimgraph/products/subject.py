@@ -396,5 +396,5 @@ def build_subject_profile(
         handling=notes.handling,
         generated_at=generated_at(),
         truncated=network.truncated,
-        network=network_view(drawn, category, focus=[subject_id]),
+        network=network_view(drawn, model, focus=[subject_id]),
     )
