@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -57,6 +58,10 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = store or open_store(settings.store, model, settings)
+        # What start-up built (the ontology Model, the store, the app) lives as long as the process:
+        # move it out of the collector's sight, so a full collection does not walk it mid-request.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
