@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+_RECORD = {
+    "source": "police-nominals",
+    "record_id": "NOM-2026-004512",
+    "file": "police_nominals_restricted.csv",
+    "row": 418,
+    "date": "2026-08-14",
+    "grade": "1AC",
+    "handling": "C",
+}
+_WITHHELD = {"entities": 0, "links": 2, "records": 3}
 
 
 class ProvenancePublic(BaseModel):
@@ -33,6 +44,21 @@ class EntitySummary(BaseModel):
 
 
 class EntityPublic(EntitySummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "Person-3f2a9c0d1e4b5a6f7c8d",
+                    "type": "Person",
+                    "label": "Leon Hughes",
+                    "properties": {"name": "Leon Hughes", "nominalId": "NP000178", "dateOfBirth": "1998-03-02"},
+                    "provenance": [_RECORD],
+                    "withheld": _WITHHELD,
+                }
+            ]
+        }
+    )
+
     provenance: list[ProvenancePublic]
     withheld: Withheld
 
@@ -61,6 +87,38 @@ class AssociationPublic(BaseModel):
 
 
 class AssociationList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "Person-3f2a9c0d1e4b5a6f7c8d",
+                    "hops": 2,
+                    "link_types": None,
+                    "since": "2026-01-01",
+                    "until": None,
+                    "min_grade": "2B",
+                    "items": [
+                        {
+                            "person": "Person-8b1e7a2c9d0f3e4a5b6c",
+                            "label": "Isaac Collins",
+                            "strength": 2.35,
+                            "evidence": [
+                                {
+                                    "kind": "offenderIn",
+                                    "via": "CrimeIncident-0c9d8e7f6a5b4c3d2e1f",
+                                    "via_label": "Drugs, 2026-08-14",
+                                    "weight": 1.0,
+                                    "records": [_RECORD],
+                                }
+                            ],
+                        }
+                    ],
+                    "withheld": _WITHHELD,
+                }
+            ]
+        }
+    )
+
     subject: str
     hops: int
     link_types: list[str] | None

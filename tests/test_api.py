@@ -132,3 +132,23 @@ def test_ontology_classes_link_types_and_code_lists_come_from_the_model(client, 
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
     assert "Did you mean 'SaraStage'" in missing.json()["detail"]
+
+
+def test_openapi_carries_examples_and_the_security_schemes(client):
+    schema = client.get("/openapi.json").json()
+    components = schema["components"]
+    assert {"APIKeyHeader", "HTTPBasic"} <= set(components["securitySchemes"])
+    assert components["schemas"]["EntityPublic"]["examples"][0]["provenance"][0]["grade"] == "1AC"
+    search = schema["paths"]["/search"]["get"]["parameters"]
+    assert any(p["name"] == "purpose" for p in search)
+
+
+def test_cors_is_off_unless_configured(demo, tmp_path):
+    origin = {"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET"}
+    closed = Settings(store="unused", work_dir=demo.work_dir, access_db=tmp_path / "a.db")
+    with TestClient(create_app(closed, store=demo.store, model=demo.model)) as plain:
+        assert "access-control-allow-origin" not in plain.options("/search", headers=origin).headers
+    opened = closed.model_copy(update={"cors_origins": ["https://elsewhere.example"]})
+    with TestClient(create_app(opened, store=demo.store, model=demo.model)) as allowed:
+        preflight = allowed.options("/search", headers=origin)
+        assert preflight.headers["access-control-allow-origin"] == "https://elsewhere.example"
