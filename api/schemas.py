@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nimgraph.ontology import Core
+
 _RECORD = {
     "source": "police-nominals",
     "record_id": "NOM-2026-004512",
@@ -49,7 +51,7 @@ class EntityPublic(EntitySummary):
             "examples": [
                 {
                     "id": "Person-3f2a9c0d1e4b5a6f7c8d",
-                    "type": "Person",
+                    "type": Core.PERSON,
                     "label": "Leon Hughes",
                     "properties": {"name": "Leon Hughes", "nominalId": "NP000178", "dateOfBirth": "1998-03-02"},
                     "provenance": [_RECORD],
@@ -104,7 +106,7 @@ class AssociationList(BaseModel):
                             "strength": 2.35,
                             "evidence": [
                                 {
-                                    "kind": "offenderIn",
+                                    "kind": Core.OFFENDER_IN,
                                     "via": "CrimeIncident-0c9d8e7f6a5b4c3d2e1f",
                                     "via_label": "Drugs, 2026-08-14",
                                     "weight": 1.0,
