@@ -10,7 +10,8 @@ from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.graphs import Format, graph_page, graph_public
 from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_found
-from api.schemas import EntityPublic, EntitySummary, GraphPublic, Withheld
+from api.schemas import EntityPage, EntityPublic, EntitySummary, GraphPublic, Withheld
+from nimgraph.access.view import ClearedView
 from nimgraph.analysis.build import to_networkx
 from nimgraph.records import Entity
 
@@ -19,6 +20,17 @@ router = APIRouter(prefix="/entities", tags=["entities"])
 
 def summary(entity: Entity) -> EntitySummary:
     return EntitySummary(id=entity.id, type=entity.type, label=entity.caption, properties=entity.properties)
+
+
+def entity_page(view: ClearedView, found: list[Entity], limit: int, offset: int) -> EntityPage:
+    """One page of a search through ``view``; the next page starts after what the store scanned."""
+    return EntityPage(
+        items=[summary(e) for e in found],
+        limit=limit,
+        offset=offset,
+        next_offset=offset + limit if view.last_page_full else None,
+        withheld=Withheld(**view.withheld),
+    )
 
 
 @router.get("/{entity_id}", response_model=EntityPublic)
@@ -50,14 +62,15 @@ def entity_network(
     format: Format = "json",
 ):
     """The entities and links within ``hops`` of an entity, nearest first up to ``max_entities``."""
-    if view.get(entity_id) is None:
+    entity = view.get(entity_id)
+    if entity is None:
         raise not_found(entity_id)
     follow = known_link_types(model, link_types)
     sub = view.neighbourhood([entity_id], hops=hops, link_types=follow, max_entities=max_entities)
     graph = to_networkx(sub)
     if format == "html":
         return graph_page(
-            f"Network around {graph.nodes[entity_id]['label'] if entity_id in graph else entity_id}",
+            f"Network around {entity.caption}",
             graph,
             model,
             focus=[entity_id],

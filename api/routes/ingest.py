@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, File, HTTPException, Path, Request, UploadFile
@@ -41,11 +42,16 @@ class JobPublic(BaseModel):
     rejects: str | None = Field(description="where to fetch the rejected rows, when there are any")
 
 
+_CREATING = threading.Lock()
+
+
 def _jobs(request: Request) -> IngestJobs:
+    """The app's one job runner, made on first use (two runners would write to the store at once)."""
     state = request.app.state
-    if getattr(state, "ingest_jobs", None) is None:
-        settings = state.settings
-        state.ingest_jobs = IngestJobs(state.store, state.model, settings.work_dir, settings.batch_size)
+    with _CREATING:
+        if getattr(state, "ingest_jobs", None) is None:
+            settings = state.settings
+            state.ingest_jobs = IngestJobs(state.store, state.model, settings.work_dir, settings.batch_size)
     return state.ingest_jobs
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.auth import ViewDep
 from api.deps import ModelDep
 from api.params import EntityId
-from api.routes.entities import summary
+from api.routes.entities import entity_page
 from api.schemas import EntityPage, ProblemLinks, Withheld
 from nimgraph.ontology import Core
 from nimgraph.products.problem import linked_problems
@@ -26,13 +26,7 @@ def list_problems(
 ) -> EntityPage:
     """Problems, a page at a time."""
     found = view.find(Core.PROBLEM, q, limit=limit, offset=offset)
-    return EntityPage(
-        items=[summary(e) for e in found],
-        limit=limit,
-        offset=offset,
-        next_offset=offset + limit if view.last_page_full else None,
-        withheld=Withheld(**view.withheld),
-    )
+    return entity_page(view, found, limit, offset)
 
 
 @router.get("/{entity_id}/links", response_model=ProblemLinks)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.auth import ViewDep
 from api.deps import ModelDep
-from api.routes.entities import summary
-from api.schemas import EntityPage, Withheld
+from api.routes.entities import entity_page
+from api.schemas import EntityPage
 from nimgraph.ontology import Core
 
 router = APIRouter(prefix="/search", tags=["search"])
@@ -60,10 +60,4 @@ def search(
         for e in found
         if all(str(e.properties.get(name, "")).strip().casefold() == value for name, value in filters.items())
     ]
-    return EntityPage(
-        items=[summary(e) for e in matching],
-        limit=limit,
-        offset=offset,
-        next_offset=offset + limit if view.last_page_full else None,
-        withheld=Withheld(**view.withheld),
-    )
+    return entity_page(view, matching, limit, offset)
