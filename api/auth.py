@@ -51,7 +51,7 @@ class Access:
         settings.access_db.parent.mkdir(parents=True, exist_ok=True)
         return cls(
             keys=settings.effective_api_keys(),
-            pseudonyms=Pseudonyms(settings.access_db, settings.effective_pseudonym_key()),
+            pseudonyms=Pseudonyms(settings.access_db, settings.secret("pseudonym_key")),
             audit=AuditLog(settings.access_db),
         )
 

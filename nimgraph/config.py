@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import secrets
+import sys
+from collections import Counter
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,17 +18,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from nimgraph.access.roles import Role
 from nimgraph.grading import HANDLING_ORDER
 
-# Keys anyone could guess. Outside development the app refuses to start with one of them, or
-# with any key shorter than MIN_KEY_LENGTH.
+# Keys anyone could guess. Outside development the app refuses to start with one of them, with
+# any secret shorter than MIN_KEY_LENGTH, or with one whose characters carry less than
+# MIN_KEY_BITS of entropy (``aaaa...``, ``abcabc...``).
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "password", "test", "placeholder"})
 MIN_KEY_LENGTH = 24
+MIN_KEY_BITS = 96
+DEVELOPMENT_SECRETS_FILE = "dev-secrets.json"
 DEVELOPMENT_KEYS = {
     "dev-analyst": {"name": "development analyst", "role": "analyst"},
     "dev-researcher": {"name": "development researcher", "role": "researcher"},
     "dev-partner": {"name": "development partner viewer", "role": "partner_viewer"},
     "dev-admin": {"name": "development admin", "role": "admin"},
 }
-DEVELOPMENT_PSEUDONYM_KEY = "dev-pseudonym-key"
+SECRET_SETTINGS = ("pseudonym_key", "audit_key", "id_key")
 
 
 class ApiKey(BaseModel):
@@ -68,7 +78,13 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=5000, ge=1, description="Records per write transaction.")
     host: str = Field(default="127.0.0.1", description="Address the API binds to.")
     port: int = Field(default=8000, description="Port the API listens on.")
-    env: str = Field(default="development", description="development or production.")
+    env: Literal["production", "development"] = Field(
+        default="production",
+        description=(
+            "production (the default) or development. Development allows the well-known dev-* keys and "
+            "generates secrets it keeps in dev-secrets.json beside the access database; `nimgraph demo` chooses it."
+        ),
+    )
     api_keys: dict[str, ApiKey] = Field(
         default_factory=dict,
         description=(
@@ -78,6 +94,24 @@ class Settings(BaseSettings):
     )
     pseudonym_key: SecretStr = Field(
         default=SecretStr(""), description="Secret that makes pseudonyms stable and unguessable; never logged."
+    )
+    audit_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Secret that keys the audit log's hash chain (HMAC), so nobody can re-chain an edited log.",
+    )
+    audit_anchor: Path = Field(
+        default=Path("var/audit-anchor.log"),
+        description=(
+            "Append-only file of audit checkpoints (length and head of the chain); put it where the API "
+            "host cannot rewrite it (another volume, a WORM mount) so truncating the log shows."
+        ),
+    )
+    id_key: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Secret that keys entity and link ids, so nobody can compute a person's id from a name or a "
+            "nominal number. Empty: the store makes one when it is created and keeps it."
+        ),
     )
     access_db: Path = Field(
         default=Path("var/access.db"), description="The append-only audit log and the pseudonym register."
@@ -104,26 +138,87 @@ class Settings(BaseSettings):
             return self.api_keys
         return {key: ApiKey(**value) for key, value in DEVELOPMENT_KEYS.items()}
 
-    def effective_pseudonym_key(self) -> str:
-        secret = self.pseudonym_key.get_secret_value()
-        return secret or (DEVELOPMENT_PSEUDONYM_KEY if self.development else "")
+    def secret(self, name: str) -> str:
+        """The secret setting ``name`` (one of SECRET_SETTINGS); in development, a generated one if unset.
+
+        A generated secret is random, kept in dev-secrets.json beside the access database (mode
+        0600) so pseudonyms and the audit chain survive a restart, and announced on stderr: nobody
+        can guess it, but it is not one an operator chose.
+        """
+        if name not in SECRET_SETTINGS:
+            raise ValueError(f"{name!r} is not a secret setting: use one of {SECRET_SETTINGS}")
+        value = getattr(self, name).get_secret_value()
+        if value or not self.development or name == "id_key":  # the store keeps its own id key
+            return value
+        return _development_secret(self.access_db.parent / DEVELOPMENT_SECRETS_FILE, name)
 
     def insecure(self) -> list[str]:
-        """Why these settings must not serve real data; empty when they may. Development is exempt."""
-        if self.development:
-            return []
+        """Why these settings must not serve real data, one short reason each; empty when they may.
+
+        Development is exempt from everything but a CORS wildcard, which no mode needs.
+        """
         reasons = []
+        if "*" in self.cors_origins:
+            reasons.append("NIMGRAPH_CORS_ORIGINS contains '*': name the origins that may call the API")
+        if self.development:
+            return reasons
         if not self.api_keys:
             reasons.append("NIMGRAPH_API_KEYS is empty: set at least one key")
         for key, holder in self.api_keys.items():
-            if key.lower() in PLACEHOLDER_SECRETS or key.startswith("dev-") or len(key) < MIN_KEY_LENGTH:
-                reasons.append(
-                    f"the key of {holder.name!r} is a placeholder or shorter than {MIN_KEY_LENGTH} characters"
-                )
-        pseudonym_key = self.pseudonym_key.get_secret_value()
-        if pseudonym_key.lower() in PLACEHOLDER_SECRETS or len(pseudonym_key) < MIN_KEY_LENGTH:
-            reasons.append(f"NIMGRAPH_PSEUDONYM_KEY must be a secret of at least {MIN_KEY_LENGTH} characters")
+            if key.startswith("dev-") or (weak := _weakness(key)):
+                reasons.append(f"the key of {holder.name!r} is {weak or 'a development key'}")
+        for name in ("pseudonym_key", "audit_key"):
+            if weak := _weakness(getattr(self, name).get_secret_value()):
+                reasons.append(f"NIMGRAPH_{name.upper()} is {weak}")
+        if (id_key := self.id_key.get_secret_value()) and (weak := _weakness(id_key)):
+            reasons.append(f"NIMGRAPH_ID_KEY is {weak}")
+        secrets_seen = Counter(
+            [*self.api_keys, *(v for n in SECRET_SETTINGS if (v := getattr(self, n).get_secret_value()))]
+        )
+        if any(count > 1 for count in secrets_seen.values()):
+            reasons.append("the same secret is used twice (API keys, pseudonym, audit and id keys must all differ)")
         return reasons
+
+
+def _weakness(secret: str) -> str:
+    """Why ``secret`` is guessable, or an empty string when it is not.
+
+    >>> _weakness("a" * 40)
+    'low in entropy (0 bits): generate one with `python -c "import secrets; print(secrets.token_urlsafe(32))"`'
+    >>> _weakness("Vq3x9LrT0bNw2PzKc8YhJm5sGd4fEa7U")
+    ''
+    """
+    if not secret:
+        return "empty"
+    if secret.lower() in PLACEHOLDER_SECRETS:
+        return "a placeholder"
+    if len(secret) < MIN_KEY_LENGTH:
+        return f"shorter than {MIN_KEY_LENGTH} characters"
+    counts = Counter(secret)
+    bits = sum(n * math.log2(len(secret) / n) for n in counts.values())
+    if bits < MIN_KEY_BITS:
+        return (
+            f"low in entropy ({bits:.0f} bits): generate one with "
+            '`python -c "import secrets; print(secrets.token_urlsafe(32))"`'
+        )
+    return ""
+
+
+def _development_secret(path: Path, name: str) -> str:
+    """A random secret for development, made once and kept in ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = json.loads(path.read_text()) if path.is_file() else {}
+    if name not in kept:
+        kept[name] = secrets.token_urlsafe(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            json.dump(kept, out)
+        print(
+            f"nimgraph: development mode generated NIMGRAPH_{name.upper()} and kept it in {path}; "
+            "set your own outside development",
+            file=sys.stderr,
+        )
+    return kept[name]
 
 
 @cache
