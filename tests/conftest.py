@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from nimgraph.config import Settings
 from nimgraph.demo import DemoResult, run_demo
 from nimgraph.ontology import Model, default_model
 from nimgraph.store.embedded import EmbeddedStore
@@ -22,6 +23,11 @@ class Demo:
     planted: dict
     result: DemoResult
     work_dir: Path
+
+
+def dev_settings(**values) -> Settings:
+    """Settings in development mode (the dev-* keys, generated secrets); production is the default."""
+    return Settings(env="development", **values)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import person_id
+from conftest import dev_settings, person_id
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from nimgraph.config import Settings
 from nimgraph.demo import find_problem
 
 ANALYST = {"X-API-Key": "dev-analyst", "X-Purpose": "API tests"}
@@ -15,7 +14,7 @@ ANALYST = {"X-API-Key": "dev-analyst", "X-Purpose": "API tests"}
 
 @pytest.fixture(scope="module")
 def client(demo, tmp_path_factory):
-    settings = Settings(
+    settings = dev_settings(
         store=str(demo.work_dir / "graph.db"),
         work_dir=demo.work_dir,
         access_db=tmp_path_factory.mktemp("api") / "access.db",
@@ -145,7 +144,7 @@ def test_openapi_carries_examples_and_the_security_schemes(client):
 
 def test_cors_is_off_unless_configured(demo, tmp_path):
     origin = {"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET"}
-    closed = Settings(store="unused", work_dir=demo.work_dir, access_db=tmp_path / "a.db")
+    closed = dev_settings(store="unused", work_dir=demo.work_dir, access_db=tmp_path / "a.db")
     with TestClient(create_app(closed, store=demo.store, model=demo.model)) as plain:
         assert "access-control-allow-origin" not in plain.options("/search", headers=origin).headers
     opened = closed.model_copy(update={"cors_origins": ["https://elsewhere.example"]})

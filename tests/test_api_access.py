@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 
 import pytest
-from conftest import Demo, demo_in_neo4j, person_id
+from conftest import Demo, demo_in_neo4j, dev_settings, person_id
 from fastapi.testclient import TestClient
 
 from api.auth import InsecureSettingsError
@@ -46,7 +46,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         else demo_in_neo4j(request, tmp_path_factory, model)
     )
     access_db = tmp_path_factory.mktemp("access") / "access.db"
-    settings = Settings(store="unused", work_dir=demo.work_dir, access_db=access_db)
+    settings = dev_settings(store="unused", work_dir=demo.work_dir, access_db=access_db)
     with TestClient(create_app(settings, store=demo.store, model=demo.model)) as client:
         yield Served(client, demo)
 

@@ -7,10 +7,10 @@ import io
 import time
 
 import pytest
+from conftest import dev_settings
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from nimgraph.config import Settings
 from nimgraph.demo.generate import write_dataset
 from nimgraph.mappings import mapping_path
 
@@ -19,7 +19,7 @@ ANALYST = {"X-API-Key": "dev-analyst", "X-Purpose": "ingest tests"}
 
 @pytest.fixture
 def client(store, model, tmp_path):
-    settings = Settings(store="unused", work_dir=tmp_path / "work", access_db=tmp_path / "access.db")
+    settings = dev_settings(store="unused", work_dir=tmp_path / "work", access_db=tmp_path / "access.db")
     with TestClient(create_app(settings, store=store, model=model)) as test_client:
         yield test_client
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import person_id
+from conftest import dev_settings, person_id
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from api.main import create_app
-from nimgraph.config import Settings
 
 HEADERS = {"X-API-Key": "dev-admin", "X-Purpose": "input tests"}
 
@@ -18,7 +17,7 @@ HEADERS = {"X-API-Key": "dev-admin", "X-Purpose": "input tests"}
 @pytest.fixture(scope="module")
 def app(demo, tmp_path_factory):
     work = tmp_path_factory.mktemp("inputs")
-    config = Settings(store="unused", work_dir=work, access_db=work / "access.db", max_upload_bytes=50_000)
+    config = dev_settings(store="unused", work_dir=work, access_db=work / "access.db", max_upload_bytes=50_000)
     return create_app(config, store=demo.store, model=demo.model)
 
 
