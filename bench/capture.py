@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from nimgraph.ids import IdKey
 from nimgraph.records import Batch
 
 
@@ -12,6 +13,10 @@ class Capture:
 
     def __init__(self) -> None:
         self.batches: list[Batch] = []
+        self._ids = IdKey.generate()
+
+    def id_key(self) -> IdKey:
+        return self._ids
 
     def stage(self, batch: Batch) -> Callable[[], None]:
         self.batches.append(batch)

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from nimgraph.demo import PLAN  # noqa: E402
 from nimgraph.demo.generate import write_dataset  # noqa: E402
+from nimgraph.ids import IdKey  # noqa: E402
 from nimgraph.ingest.engine import ingest_file  # noqa: E402
 from nimgraph.ingest.mapper import Row, RowError, RowMapper  # noqa: E402
 from nimgraph.ingest.readers import open_source  # noqa: E402
@@ -174,7 +175,7 @@ def per_row_baseline(server: Server, data: Path) -> tuple[int, float]:
     model = default_model()
     prepare_schema(server, model)
     spec = load_spec(mapping_path("police_uk_street"), model)
-    mapper = RowMapper(spec, model)
+    mapper = RowMapper(spec, model, IdKey.generate())
     driver = server.driver()
     rows, started = 0, time.perf_counter()
     with driver.session() as session:

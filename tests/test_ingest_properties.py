@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nimgraph.ingest.engine import ingest_file
-from nimgraph.ingest.mapper import stable_id
 from nimgraph.ingest.spec import load_spec
 from nimgraph.ontology import default_model
 from nimgraph.store.embedded import EmbeddedStore
@@ -94,10 +93,11 @@ def test_nothing_valid_is_lost_and_nothing_doubles(generated):
             assert report.rows_loaded == len(valid)
             assert report.rows_rejected == len(rows) - len(valid)
             things = {e.id: e for e in store.find(type_name, limit=1000)}
-            expected = {stable_id(type_name, type_name, [value]): folded(value) for value, *_ in valid}
+            ids = store.id_key()
+            expected = {ids.entity_id(type_name, type_name, [value]): folded(value) for value, *_ in valid}
             assert set(things) == set(expected)
             for entity_id, entity in things.items():  # the key text survives, whatever it holds
-                keyed = [folded(v) for v, *_ in valid if stable_id(type_name, type_name, [v]) == entity_id]
+                keyed = [folded(v) for v, *_ in valid if ids.entity_id(type_name, type_name, [v]) == entity_id]
                 assert entity.properties[TYPES[type_name]] in keyed
             events = store.find("ASBIncident", limit=1000)
             assert len(events) == len({(folded(v).casefold(), d) for v, _, _, d in valid})

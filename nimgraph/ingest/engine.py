@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nimgraph.ids import IdKey
 from nimgraph.ingest.mapper import Row, RowError, RowMapper
 from nimgraph.ingest.neo4j_import import Neo4jImportMapper, parse_header
 from nimgraph.ingest.readers import WIDTH, Source, open_source
@@ -181,14 +182,17 @@ def ingest_file(
     progress: Progress | None = None,
     known_ids: set[str] | None = None,
     source: Source | None = None,
+    ids: IdKey | None = None,
 ) -> IngestReport:
     """Load one file through one spec. Idempotent: a second run writes the same records again.
 
     With ``store`` None it is a dry run: every row is read, mapped and checked, rejects are written,
-    and nothing else. Every batch is its own transaction, so a run that fails midway keeps what it wrote, and running
+    and nothing else; ids are then keyed under a throwaway key unless ``ids`` is given (by default
+    the store's id key). Every batch is its own transaction, so a run that fails midway keeps what it wrote, and running
     it again completes it without duplicates.
     """
     path = Path(path)
+    ids = ids or (store.id_key() if store is not None else IdKey.generate())
     source = source or open_source(path, spec.read)  # a caller that opened it already saves a detection pass
     columns = source.columns()
     mapper: RowMapper | Neo4jImportMapper
@@ -199,10 +203,11 @@ def ingest_file(
             parse_header(spec, model, columns, path.name),
             known_ids if known_ids is not None else set(),
             exists=lambda entity_id: store is not None and store.get(entity_id) is not None,
+            ids=ids,
         )
     else:
         check_columns(spec, columns, path)
-        mapper = RowMapper(spec, model)
+        mapper = RowMapper(spec, model, ids)
     report = IngestReport(file=path.name, source=spec.source, read_as=source.describe(), dry_run=store is None)
     writer = _BatchWriter(store, batch_size, report)
     rejects = _Rejects(Path(rejects_dir) / f"{path.stem}.rejects.csv", columns)

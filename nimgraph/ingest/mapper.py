@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from nimgraph.grading import GradeError, parse_grade
+from nimgraph.ids import IdKey, link_id
 from nimgraph.ingest.spec import EntitySpec, LinkSpec, MappingSpec
-from nimgraph.ingest.values import ConversionError, ValueSpec, fold
+from nimgraph.ingest.values import ConversionError, ValueSpec
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link
 from nimgraph.validation import article, violations
@@ -26,22 +26,13 @@ class Row:
     file: str
 
 
-def stable_id(type_name: str, namespace: str, parts: list[str]) -> str:
-    """An id that is the same whenever the same keys are seen, whatever the source.
-
-    >>> stable_id("Person", "police-nominal", ["N1001"]) == stable_id("Person", "police-nominal", [" n1001 "])
-    True
-    """
-    normalised = "\x1f".join([namespace.casefold(), *(fold(p) for p in parts)])
-    return f"{type_name}-{hashlib.sha256(normalised.encode()).hexdigest()[:20]}"
-
-
 class RowMapper:
-    """Applies one MappingSpec to rows."""
+    """Applies one MappingSpec to rows; entity ids are keyed under ``ids`` (see nimgraph.ids)."""
 
-    def __init__(self, spec: MappingSpec, model: Model) -> None:
+    def __init__(self, spec: MappingSpec, model: Model, ids: IdKey) -> None:
         self.spec = spec
         self.model = model
+        self.ids = ids
         # The Model is immutable, so what each entity needs from it is looked up once, not per row.
         self._datatypes = {
             alias: {name: p.datatype for name, p in model.properties_for(e.type).items()}
@@ -107,7 +98,7 @@ class RowMapper:
                 return None
             missing = [k.describe() for k, v in zip(spec.keys, keys, strict=True) if not v]
             raise RowError(f"{article(self._labels[spec.alias])} needs its key {', '.join(missing)}; got ''")
-        return self._checked(spec, stable_id(spec.type, spec.namespace, keys), row, assertion)
+        return self._checked(spec, self.ids.entity_id(spec.type, spec.namespace, keys), row, assertion)
 
     def _entity_with_id(self, spec: EntitySpec, row: Row, assertion: Assertion) -> Entity | None:
         assert spec.id_value is not None
@@ -119,6 +110,8 @@ class RowMapper:
         if len(given) > MAX_ID_LENGTH or not given.isprintable():
             raise RowError(f"id {spec.id_value.describe()} must be printable and at most {MAX_ID_LENGTH} characters")
         scope = spec.type if spec.namespace == spec.type else f"{spec.type}:{spec.namespace}"
+        if self.model.identifies_person(spec.type):  # a partner's id for a person is as guessable as a name
+            return self._checked(spec, self.ids.entity_id(spec.type, scope, [given]), row, assertion)
         return self._checked(spec, f"{scope}:{given}", row, assertion)
 
     def _checked(self, spec: EntitySpec, entity_id: str, row: Row, assertion: Assertion) -> Entity:
@@ -175,7 +168,7 @@ class RowMapper:
             if (text := value.raw(row.values))
         }
         return Link(
-            id=stable_id(type_name, "link", [source.id, target.id]),
+            id=link_id(type_name, source.id, target.id),
             type=type_name,
             source=source.id,
             target=target.id,

@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nimgraph.ingest.mapper import Row, RowError, RowMapper, stable_id
+from nimgraph.ids import IdKey, link_id
+from nimgraph.ingest.mapper import Row, RowError, RowMapper
 from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ingest.values import ConversionError, convert
 from nimgraph.ontology import Model
@@ -74,16 +75,18 @@ class Neo4jImportMapper:
         columns: list[Column],
         known_ids: set[str],
         exists: Callable[[str], bool],
+        ids: IdKey,
     ) -> None:
         assert spec.neo4j_import is not None
         self.spec, self.model, self.columns = spec, model, columns
         self.table = spec.neo4j_import
         self.known_ids, self.exists = known_ids, exists
-        self.assertions = RowMapper(spec, model)  # record, grade and date, as for any file
+        self.ids = ids
+        self.assertions = RowMapper(spec, model, ids)  # record, grade and date, as for any file
         self.nodes = any(c.role == "id" for c in columns)
 
     def node_id(self, space: str, raw: str) -> str:
-        return stable_id(self.table.labels.get(space, "Node"), f"neo4j-import:{space}", [raw])
+        return self.ids.entity_id(self.table.labels.get(space, "Node"), f"neo4j-import:{space}", [raw])
 
     def map(self, row: Row) -> tuple[list[Entity], list[Link]]:
         try:
@@ -151,7 +154,7 @@ class Neo4jImportMapper:
         properties = self._properties(row, lambda name: self.model.property_def(name).datatype)
         return [], [
             Link(
-                id=stable_id(link_type, "link", [ends["start"], ends["end"]]),
+                id=link_id(link_type, ends["start"], ends["end"]),
                 type=link_type,
                 source=ends["start"],
                 target=ends["end"],

@@ -31,6 +31,7 @@ def open_store(location: str, model: Model, settings: Settings | None = None) ->
             database=settings.neo4j_database,
             max_connection_lifetime=settings.neo4j_max_connection_lifetime,
             retry_seconds=settings.neo4j_retry_seconds,
+            id_key=settings.id_key.get_secret_value(),
         )
     if "://" in location:
         raise StoreConfigError(
@@ -39,7 +40,7 @@ def open_store(location: str, model: Model, settings: Settings | None = None) ->
         )
     from nimgraph.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(location, model)
+    return EmbeddedStore(location, model, id_key=(settings or Settings()).id_key.get_secret_value())
 
 
 __all__ = ["GraphStore", "StoreConfigError", "StoreError", "StoreUnavailableError", "is_neo4j", "open_store"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from nimgraph.records import Batch, Entity, Subgraph, WriteStats
+
+if TYPE_CHECKING:  # nimgraph.ids raises the store's errors, so it imports this package
+    from nimgraph.ids import IdKey
 
 
 @runtime_checkable
@@ -68,6 +71,14 @@ class GraphStore(GraphReader, Protocol):
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Entity and link counts by type: ``{"entities": {...}, "links": {...}}``."""
+
+    def id_key(self) -> IdKey:
+        """The secret behind this store's entity ids (nimgraph.ids); StoreConfigError if it cannot be used."""
+        ...
+
+    def migrate_ids(self) -> int:
+        """Rewrite ids made before ids were keyed; how many entities were rewritten (0 when already keyed)."""
+        ...
 
     def close(self) -> None:
         """Release the store's resources."""

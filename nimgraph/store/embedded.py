@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
 from nimgraph.store.expand import expand
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS assertion (
     PRIMARY KEY (item_id, source, record_id)
 );
 CREATE INDEX IF NOT EXISTS assertion_record ON assertion(source, record_id);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 UPSERT_ENTITY = """
@@ -95,9 +97,10 @@ def _like(text: str) -> str:
 class EmbeddedStore:
     """A GraphStore in a single SQLite file."""
 
-    def __init__(self, path: str | Path, model: Model) -> None:
+    def __init__(self, path: str | Path, model: Model, id_key: str = "") -> None:
         self.path = Path(path)
         self.model = model
+        self._configured_id_key = id_key
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -235,6 +238,49 @@ class EmbeddedStore:
                 db.executemany("DELETE FROM assertion WHERE source = ? AND record_id = ?", [(source, r) for r in named])
             entities, links = self._prune(db, items)
         return {"records": record_count, "entities": entities, "links": links}
+
+    # ------------------------------------------------------------------ ids
+    def id_key(self) -> IdKey:
+        """The key behind this store's entity ids (see nimgraph.ids); made with a new store."""
+        with self._transaction() as db:
+            meta = dict(db.execute("SELECT name, value FROM meta").fetchall())
+            has_entities = db.execute("SELECT 1 FROM entity LIMIT 1").fetchone() is not None
+            return store_key(self._configured_id_key, meta, has_entities, lambda rows: self._write_meta(db, rows))
+
+    def migrate_ids(self) -> int:
+        """Rewrite ids made before ids were keyed, in one transaction; the number of entities rewritten."""
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM meta WHERE name = ?", (META_FINGERPRINT,)).fetchone():
+                return 0
+            key = IdKey(self._configured_id_key) if self._configured_id_key else IdKey.generate()
+            entities, links = migration(
+                key,
+                [r[0] for r in db.execute("SELECT id FROM entity")],
+                db.execute("SELECT id, type, source, target FROM link").fetchall(),
+            )
+            db.execute("CREATE TEMP TABLE id_map (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
+            try:
+                db.executemany("INSERT INTO id_map VALUES (?, ?)", [*entities.items(), *links.items()])
+                for table, column in (("entity", "id"), ("link", "id"), ("link", "source"), ("link", "target")):
+                    db.execute(
+                        f"UPDATE {table} SET {column} = (SELECT new FROM id_map WHERE old = {column})"
+                        f" WHERE {column} IN (SELECT old FROM id_map)"
+                    )
+                db.execute(
+                    "UPDATE assertion SET item_id = (SELECT new FROM id_map WHERE old = item_id)"
+                    " WHERE item_id IN (SELECT old FROM id_map)"
+                )
+            finally:
+                db.execute("DROP TABLE temp.id_map")
+            fresh = {META_FINGERPRINT: key.fingerprint}
+            if not self._configured_id_key:
+                fresh[META_SECRET] = key.secret
+            self._write_meta(db, fresh)
+        return len(entities)
+
+    @staticmethod
+    def _write_meta(db: sqlite3.Connection, rows: dict[str, str]) -> None:
+        db.executemany("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", rows.items())
 
     # ------------------------------------------------------------------ reads
     def get(self, entity_id: str) -> Entity | None:

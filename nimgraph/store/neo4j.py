@@ -19,6 +19,7 @@ import neo4j
 from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, DriverError, ServiceUnavailable, SessionExpired
 
+from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
@@ -50,8 +51,10 @@ class Neo4jStore:
         database: str = "neo4j",
         max_connection_lifetime: int = 300,
         retry_seconds: float = 30.0,
+        id_key: str = "",
     ) -> None:
         self.uri, self.model, self.database = uri, model, database
+        self._configured_id_key = id_key
         self.driver: neo4j.Driver
         self._by_relationship = {link.relationship: name for name, link in model.links.items()}
         self._relationship_of = {name: link.relationship for name, link in model.links.items()}
@@ -296,6 +299,52 @@ class Neo4jStore:
     def close(self) -> None:
         self.driver.close()
 
+    # ------------------------------------------------------------------ ids
+    def id_key(self) -> IdKey:
+        """The key behind this store's entity ids (see nimgraph.ids); made with a new store."""
+        meta, has_entities = self._meta()
+        key = store_key(self._configured_id_key, meta, has_entities, self._write_meta)
+        if META_FINGERPRINT in meta:
+            return key
+        meta, _ = self._meta()  # what was written: ours, or the key of a process that came first
+        return store_key(self._configured_id_key, meta, True, self._write_meta)
+
+    def _meta(self) -> tuple[dict[str, str], bool]:
+        (row,) = self._read("read_meta")
+        return {m["name"]: m["value"] for m in row["meta"] if m["name"] is not None}, row["has_entities"]
+
+    def _write_meta(self, rows: dict[str, str]) -> None:
+        self._write(lambda tx: tx.run(query("write_meta").text, rows=_meta_rows(rows)).consume())
+
+    def migrate_ids(self) -> int:
+        """Rewrite ids made before ids were keyed, in one transaction; the number of entities rewritten."""
+        if META_FINGERPRINT in self._meta()[0]:
+            return 0
+        key = IdKey(self._configured_id_key) if self._configured_id_key else IdKey.generate()
+
+        def work(tx: neo4j.ManagedTransaction) -> int:
+            found = list(tx.run(query("ids_for_migration").text))
+            links = [
+                (link_id, self._by_relationship.get(relationship, relationship), r["id"], target)
+                for r in found
+                for link_id, relationship, target in r["links"]
+            ]
+            entities, renamed = migration(key, [r["id"] for r in found], links)
+            tx.run(query("rekey_entities").text, rows=[{"old": o, "new": n} for o, n in entities.items()]).consume()
+            rows = [
+                {"old": old, "new": renamed[old], "source": entities[source]}
+                for old, _, source, _ in links
+                if old in renamed
+            ]
+            tx.run(query("rekey_links").text, rows=rows).consume()
+            fresh = {META_FINGERPRINT: key.fingerprint}
+            if not self._configured_id_key:
+                fresh[META_SECRET] = key.secret
+            tx.run(query("write_meta").text, rows=_meta_rows(fresh)).consume()
+            return len(entities)
+
+        return self._write(work)
+
     # ------------------------------------------------------------------ helpers
     def _relationships(self, link_types: Iterable[str]) -> list[str]:
         return sorted({self.model.link_type(name).relationship for name in link_types})
@@ -351,3 +400,7 @@ def _clean(properties: dict) -> dict:
 
 
 __all__ = ["ENTITY_LABEL", "RECORD_LABEL", "Neo4jStore"]
+
+
+def _meta_rows(rows: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in rows.items()]
