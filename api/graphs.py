@@ -8,7 +8,7 @@ import networkx as nx
 from fastapi import Query
 from fastapi.responses import HTMLResponse
 
-from api.schemas import GraphPublic, LinkPublic, NodePublic, Withheld
+from api.schemas import ClearanceNotice, GraphPublic, LinkPublic, NodePublic
 from nimgraph.grading import HANDLING, most_restrictive
 from nimgraph.ontology import Model
 from nimgraph.products.render import environment
@@ -20,7 +20,7 @@ Format = Annotated[
 
 
 def graph_public(
-    graph: nx.MultiDiGraph, model: Model, truncated: bool = False, withheld: dict[str, int] | None = None
+    graph: nx.MultiDiGraph, model: Model, truncated: bool = False, clearance: ClearanceNotice | None = None
 ) -> GraphPublic:
     nodes = [
         NodePublic(
@@ -43,9 +43,7 @@ def graph_public(
         )
         for u, v, key, data in graph.edges(keys=True, data=True)
     ]
-    return GraphPublic(
-        nodes=nodes, links=links, truncated=truncated, withheld=Withheld(**withheld) if withheld is not None else None
-    )
+    return GraphPublic(nodes=nodes, links=links, truncated=truncated, clearance=clearance)
 
 
 def graph_page(
@@ -54,11 +52,11 @@ def graph_page(
     model: Model,
     *,
     focus: list[str],
-    withheld: dict[str, int],
+    clearance: ClearanceNotice,
     max_nodes: int,
     summary: list[str] | None = None,
 ) -> HTMLResponse:
-    """One HTML file: the graph drawn with vis-network inlined, a legend, and what was withheld."""
+    """One HTML file: the graph drawn with vis-network inlined, a legend, and the clearance notice."""
     codes = {r["handling"] for _, d in graph.nodes(data=True) for r in d.get("provenance", [])}
     codes |= {r["handling"] for *_, d in graph.edges(data=True) for r in d.get("provenance", [])}
     handling = most_restrictive(codes)
@@ -70,7 +68,7 @@ def graph_page(
             title=title,
             summary=summary or [],
             view=network_view(graph, model, focus=focus, max_nodes=max_nodes),
-            withheld=Withheld(**withheld),
+            notice=clearance.notice,
             handling=handling,
             handling_text=HANDLING[handling],
             vis_script=script,

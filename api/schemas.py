@@ -9,15 +9,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from nimgraph.ontology import Core
 
 _RECORD = {
-    "source": "police-nominals",
-    "record_id": "NOM-2026-004512",
-    "file": "police_nominals_restricted.csv",
-    "row": 418,
-    "date": "2026-08-14",
-    "grade": "1AC",
-    "handling": "C",
+    "source": "council-asb",
+    "record_id": "ASB-EXAMPLE-0001",
+    "file": "council_asb.csv",
+    "row": 2,
+    "date": "2026-01-01",
+    "grade": "2BP",
+    "handling": "P",
 }
-_WITHHELD = {"entities": 0, "links": 2, "records": 3}
+_CLEARANCE = {"filtered": False, "notice": None}
 
 
 class ProvenancePublic(BaseModel):
@@ -30,12 +30,11 @@ class ProvenancePublic(BaseModel):
     handling: str
 
 
-class Withheld(BaseModel):
-    """What the caller's clearance kept out of this response (distinct items)."""
+class ClearanceNotice(BaseModel):
+    """Whether the caller's key filters results: the same on every answer to that key, never a count."""
 
-    entities: int = 0
-    links: int = 0
-    records: int = Field(0, description="source records the caller is not cleared for")
+    filtered: bool = Field(description="true when your clearance (handling codes, pseudonyms) filters what you see")
+    notice: str | None = Field(description="the partnership's fixed words for it, where its policy shows them")
 
 
 class EntitySummary(BaseModel):
@@ -52,17 +51,17 @@ class EntityPublic(EntitySummary):
                 {
                     "id": "Person-3f2a9c0d1e4b5a6f7c8d",
                     "type": Core.PERSON,
-                    "label": "Leon Hughes",
-                    "properties": {"name": "Leon Hughes", "nominalId": "NP000178", "dateOfBirth": "1998-03-02"},
+                    "label": "Alex Example",
+                    "properties": {"name": "Alex Example", "nominalId": "EXAMPLE-0001"},
                     "provenance": [_RECORD],
-                    "withheld": _WITHHELD,
+                    "clearance": _CLEARANCE,
                 }
             ]
         }
     )
 
     provenance: list[ProvenancePublic]
-    withheld: Withheld
+    clearance: ClearanceNotice
 
 
 class EntityPage(BaseModel):
@@ -70,7 +69,7 @@ class EntityPage(BaseModel):
     limit: int
     offset: int
     next_offset: int | None = Field(description="where the next page starts; null after the last page")
-    withheld: Withheld
+    clearance: ClearanceNotice
 
 
 class EvidencePublic(BaseModel):
@@ -102,7 +101,7 @@ class AssociationList(BaseModel):
                     "items": [
                         {
                             "person": "Person-8b1e7a2c9d0f3e4a5b6c",
-                            "label": "Isaac Collins",
+                            "label": "Sam Sample",
                             "strength": 2.35,
                             "evidence": [
                                 {
@@ -115,7 +114,7 @@ class AssociationList(BaseModel):
                             ],
                         }
                     ],
-                    "withheld": _WITHHELD,
+                    "clearance": _CLEARANCE,
                 }
             ]
         }
@@ -128,7 +127,7 @@ class AssociationList(BaseModel):
     until: str | None
     min_grade: str | None
     items: list[AssociationPublic]
-    withheld: Withheld
+    clearance: ClearanceNotice
 
 
 class NodePublic(BaseModel):
@@ -154,7 +153,7 @@ class GraphPublic(BaseModel):
     nodes: list[NodePublic]
     links: list[LinkPublic]
     truncated: bool = Field(description="true when a size cap left part of the asked-for graph out")
-    withheld: Withheld | None = Field(default=None, description="set when the graph is the whole response")
+    clearance: ClearanceNotice | None = Field(default=None, description="set when the graph is the whole response")
 
 
 class PathList(BaseModel):
@@ -163,7 +162,7 @@ class PathList(BaseModel):
     max_hops: int
     paths: list[list[str]] = Field(description="shortest paths, each a list of entity ids from source to target")
     graph: GraphPublic
-    withheld: Withheld
+    clearance: ClearanceNotice
 
 
 class ConnectingNetworkPublic(BaseModel):
@@ -172,7 +171,7 @@ class ConnectingNetworkPublic(BaseModel):
     unconnected: list[list[str]]
     intermediaries: list[dict[str, Any]]
     graph: GraphPublic
-    withheld: Withheld
+    clearance: ClearanceNotice
 
 
 class SharedPublic(BaseModel):
@@ -194,7 +193,7 @@ class ProblemLinks(BaseModel):
     problem: str
     links: list[ProblemLinkPublic]
     footnotes: list[dict[str, Any]]
-    withheld: Withheld
+    clearance: ClearanceNotice
 
 
 class ClassPublic(BaseModel):

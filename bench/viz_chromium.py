@@ -90,7 +90,7 @@ def render_page(graph: nx.MultiDiGraph, model) -> tuple[str, int, int]:
             title="Benchmark network",
             summary=[],
             view=view,
-            withheld=None,
+            notice=None,
             handling="P",
             handling_text=HANDLING["P"],
             vis_script=script,

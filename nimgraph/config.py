@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed to call the API from a browser; none unless set."
     )
+    clearance_notice: bool = Field(
+        default=True,
+        description=(
+            "Whether a caller whose clearance filters results is told so, in one fixed notice that is "
+            "the same for every answer to its key (never a count). Off where the partnership's policy says so."
+        ),
+    )
     max_upload_bytes: int = Field(default=200_000_000, ge=1, description="Largest file an ingest job accepts.")
     viz_max_nodes: int = Field(
         default=300, ge=10, description="Nodes a visualisation draws before it keeps the nearest and says so."

@@ -288,10 +288,11 @@ def test_the_siblings_profile_flags_the_relative_they_live_with(planted):
     sibling = person_id(demo, demo.planted["vulnerable_relative"])
     data = build_subject_profile(demo.store, demo.model, sibling).to_dict()
     flagged = data["risk"]["relatives_with_criminal_associates"]
+    relative = person_id(demo, demo.planted["vulnerable"])
     assert flagged == [
         {
-            "relative": person_id(demo, demo.planted["vulnerable"]),
-            "label": flagged[0]["label"],
+            "relative": relative,
+            "label": demo.store.get(relative).caption,
             "associates": len(demo.planted["vulnerable_associates"]),
             "lives_with": True,
         }

@@ -83,14 +83,12 @@ def test_ingest_survives_neo4j_going_away(tmp_path, model):
                 server.kill()
                 server.wait()
 
-        started = time.monotonic()
         with pytest.raises(
             StoreUnavailableError, match=rf"Neo4j at {uri} stopped answering.*Run the same ingest again"
         ):
             ingest_file(
                 store, model, spec, data, rejects_dir=tmp_path / "rejects", batch_size=1000, progress=kill_partway
             )
-        assert time.monotonic() - started < 120
         store.close()
 
         log = tmp_path / "neo4j-restarted.log"

@@ -10,8 +10,9 @@ from fastapi import APIRouter, HTTPException, Query
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.graphs import Format, graph_page
+from api.notice import clearance_notice
 from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_found
-from api.schemas import AssociationList, Withheld
+from api.schemas import AssociationList
 from nimgraph.analysis.association import associations
 from nimgraph.analysis.build import to_networkx
 from nimgraph.grading import GradeError, meets, parse_minimum
@@ -90,7 +91,7 @@ def list_associations(
             graph.subgraph(keep).copy(),
             model,
             focus=[entity.id],
-            withheld=view.withheld,
+            clearance=clearance_notice(view.clearance, settings),
             max_nodes=settings.viz_max_nodes,
             summary=[f"{len(found)} associated people within {hops} hops"],
         )
@@ -120,5 +121,5 @@ def list_associations(
         until=until.isoformat() if until else None,
         min_grade=f"{minimum[0]}{minimum[1]}" if minimum else None,
         items=items,
-        withheld=Withheld(**view.withheld),
+        clearance=clearance_notice(view.clearance, settings),
     )

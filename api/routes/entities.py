@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.graphs import Format, graph_page, graph_public
+from api.notice import clearance_notice
 from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_found
-from api.schemas import EntityPage, EntityPublic, EntitySummary, GraphPublic, Withheld
+from api.schemas import EntityPage, EntityPublic, EntitySummary, GraphPublic
 from nimgraph.access.view import ClearedView
 from nimgraph.analysis.build import to_networkx
+from nimgraph.config import Settings
 from nimgraph.records import Entity
 
 router = APIRouter(prefix="/entities", tags=["entities"])
@@ -22,19 +24,19 @@ def summary(entity: Entity) -> EntitySummary:
     return EntitySummary(id=entity.id, type=entity.type, label=entity.caption, properties=entity.properties)
 
 
-def entity_page(view: ClearedView, found: list[Entity], limit: int, offset: int) -> EntityPage:
-    """One page of a search through ``view``; the next page starts after what the store scanned."""
+def entity_page(view: ClearedView, settings: Settings, found: list[Entity], limit: int, offset: int) -> EntityPage:
+    """One page of a search through ``view``, counted among what the caller can see."""
     return EntityPage(
         items=[summary(e) for e in found],
         limit=limit,
         offset=offset,
-        next_offset=offset + limit if view.last_page_full else None,
-        withheld=Withheld(**view.withheld),
+        next_offset=offset + limit if view.has_more else None,
+        clearance=clearance_notice(view.clearance, settings),
     )
 
 
 @router.get("/{entity_id}", response_model=EntityPublic)
-def get_entity(entity_id: EntityId, view: ViewDep) -> EntityPublic:
+def get_entity(entity_id: EntityId, view: ViewDep, settings: SettingsDep) -> EntityPublic:
     """One entity with every source record that asserts it (those you are cleared to see)."""
     entity = view.get(entity_id)
     if entity is None:
@@ -42,7 +44,7 @@ def get_entity(entity_id: EntityId, view: ViewDep) -> EntityPublic:
     return EntityPublic(
         **summary(entity).model_dump(),
         provenance=[a.as_dict() for a in entity.provenance],
-        withheld=Withheld(**view.withheld),
+        clearance=clearance_notice(view.clearance, settings),
     )
 
 
@@ -74,8 +76,8 @@ def entity_network(
             graph,
             model,
             focus=[entity_id],
-            withheld=view.withheld,
+            clearance=clearance_notice(view.clearance, settings),
             max_nodes=settings.viz_max_nodes,
             summary=[f"{hops} hops" + (", capped" if sub.truncated else "")],
         )
-    return graph_public(graph, model, truncated=sub.truncated, withheld=view.withheld)
+    return graph_public(graph, model, truncated=sub.truncated, clearance=clearance_notice(view.clearance, settings))

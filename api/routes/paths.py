@@ -10,8 +10,9 @@ from fastapi import APIRouter, HTTPException, Query
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.graphs import Format, graph_page, graph_public
+from api.notice import clearance_notice
 from api.params import ENTITY_ID, ENTITY_ID_HELP, MAX_PATH_HOPS, LinkTypes, known_link_types, not_found
-from api.schemas import ConnectingNetworkPublic, PathList, Withheld
+from api.schemas import ConnectingNetworkPublic, PathList
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.paths import connecting_network, shortest_paths
 
@@ -57,7 +58,7 @@ def paths_between(
             on_paths,
             model,
             focus=[source, target],
-            withheld=view.withheld,
+            clearance=clearance_notice(view.clearance, settings),
             max_nodes=settings.viz_max_nodes,
             summary=[f"{len(found)} shortest path(s) of at most {max_hops} links"],
         )
@@ -67,7 +68,7 @@ def paths_between(
         max_hops=max_hops,
         paths=found,
         graph=graph_public(on_paths, model, truncated=sub.truncated),
-        withheld=Withheld(**view.withheld),
+        clearance=clearance_notice(view.clearance, settings),
     )
 
 
@@ -100,7 +101,7 @@ def network_connecting(
             drawn,
             model,
             focus=list(dict.fromkeys(ids)),
-            withheld=view.withheld,
+            clearance=clearance_notice(view.clearance, settings),
             max_nodes=settings.viz_max_nodes,
             summary=[f"{len(found.paths)} connected pair(s), {len(found.unconnected)} unconnected"],
         )
@@ -110,5 +111,5 @@ def network_connecting(
         unconnected=[list(pair) for pair in found.unconnected],
         intermediaries=found.intermediaries,
         graph=graph_public(drawn, model, truncated=sub.truncated),
-        withheld=Withheld(**view.withheld),
+        clearance=clearance_notice(view.clearance, settings),
     )

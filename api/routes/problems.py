@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.auth import ViewDep
-from api.deps import ModelDep
-from api.params import EntityId
+from api.deps import ModelDep, SettingsDep
+from api.notice import clearance_notice
+from api.params import SEARCH_TEXT, EntityId
 from api.routes.entities import entity_page
-from api.schemas import EntityPage, ProblemLinks, Withheld
+from api.schemas import EntityPage, ProblemLinks
 from nimgraph.ontology import Core
 from nimgraph.products.problem import linked_problems
 
@@ -20,21 +21,27 @@ router = APIRouter(prefix="/problems", tags=["problems"])
 @router.get("", response_model=EntityPage)
 def list_problems(
     view: ViewDep,
-    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Text in the problem's record")] = None,
+    settings: SettingsDep,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, pattern=SEARCH_TEXT, description="Text in the problem's record"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> EntityPage:
     """Problems, a page at a time."""
     found = view.find(Core.PROBLEM, q, limit=limit, offset=offset)
-    return entity_page(view, found, limit, offset)
+    return entity_page(view, settings, found, limit, offset)
 
 
 @router.get("/{entity_id}/links", response_model=ProblemLinks)
-def problem_links(entity_id: EntityId, view: ViewDep, model: ModelDep) -> ProblemLinks:
+def problem_links(entity_id: EntityId, view: ViewDep, model: ModelDep, settings: SettingsDep) -> ProblemLinks:
     """Other problems that share people, places, objects or events with this one's scope, strongest first.
 
     Each link lists what the problems share by POLE category, examples, and the footnoted source
     records behind them.
     """
     links, records = linked_problems(view, model, entity_id)
-    return ProblemLinks(problem=entity_id, links=links, footnotes=records, withheld=Withheld(**view.withheld))
+    return ProblemLinks(
+        problem=entity_id, links=links, footnotes=records, clearance=clearance_notice(view.clearance, settings)
+    )

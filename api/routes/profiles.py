@@ -8,9 +8,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth import ViewDep
-from api.deps import ModelDep
+from api.deps import ModelDep, SettingsDep
+from api.notice import clearance_notice
 from api.params import EntityId
 from nimgraph.access.view import ClearedView
+from nimgraph.config import Settings
 from nimgraph.products import render
 from nimgraph.products.problem import build_problem_profile
 from nimgraph.products.subject import build_subject_profile
@@ -20,16 +22,19 @@ Format = Annotated[Literal["json", "html"], Query(description="json, or html for
 HTML_OR_JSON = {200: {"content": {"text/html": {}}, "description": "The product, as JSON or as a report"}}
 
 
-def _respond(product, fmt: str, view: ClearedView):
+def _respond(product, fmt: str, view: ClearedView, settings: Settings):
+    notice = clearance_notice(view.clearance, settings)
     if fmt == "html":
-        return HTMLResponse(render.to_html(product, withheld=view.withheld))
-    return JSONResponse({**product.to_dict(), "withheld": view.withheld})
+        return HTMLResponse(render.to_html(product, notice=notice.notice))
+    return JSONResponse({**product.to_dict(), "clearance": notice.model_dump()})
 
 
 @router.get("/subject/{entity_id}", responses=HTML_OR_JSON)
-def subject_profile(entity_id: EntityId, view: ViewDep, model: ModelDep, format: Format = "json"):
+def subject_profile(
+    entity_id: EntityId, view: ViewDep, model: ModelDep, settings: SettingsDep, format: Format = "json"
+):
     """The subject profile of a person: identifiers, involvement, associations, risks, gaps."""
-    return _respond(build_subject_profile(view, model, entity_id), format, view)
+    return _respond(build_subject_profile(view, model, entity_id), format, view, settings)
 
 
 @router.get("/problem/{entity_id}", responses=HTML_OR_JSON)
@@ -37,8 +42,9 @@ def problem_profile(
     entity_id: EntityId,
     view: ViewDep,
     model: ModelDep,
+    settings: SettingsDep,
     format: Format = "json",
     months: Annotated[int, Query(ge=1, le=60)] = 12,
 ):
     """The problem profile: volume, repeat locations, victims and offenders within the problem's areas."""
-    return _respond(build_problem_profile(view, model, entity_id, months=months), format, view)
+    return _respond(build_problem_profile(view, model, entity_id, months=months), format, view, settings)

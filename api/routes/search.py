@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from api.auth import ViewDep
-from api.deps import ModelDep
+from api.deps import ModelDep, SettingsDep
+from api.params import SEARCH_TEXT
 from api.routes.entities import entity_page
 from api.schemas import EntityPage
 from nimgraph.ontology import Core
@@ -31,12 +32,19 @@ def _property_filters(model, where: list[str]) -> dict[str, str]:
 def search(
     view: ViewDep,
     model: ModelDep,
+    settings: SettingsDep,
     type: Annotated[
         str | None, Query(description="An ontology type; subtypes are included", examples=[Core.PERSON])
     ] = None,
     q: Annotated[
         str | None,
-        Query(min_length=1, max_length=200, description="Text in any property, or an exact id", examples=["Marlowe"]),
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=SEARCH_TEXT,
+            description="Text in any property you can see, or an exact id",
+            examples=["Marlowe"],
+        ),
     ] = None,
     where: Annotated[
         list[str],
@@ -47,17 +55,11 @@ def search(
 ) -> EntityPage:
     """Entities by type, text and property values, a page at a time, less what you may not see.
 
-    A page may hold fewer than ``limit`` items when some were withheld; continue from
-    ``next_offset``.
+    Offsets count only what you may see, and ``next_offset`` is null after your last match.
     """
     if type is not None:
         model.entity_type(type)
     filters = _property_filters(model, where)
     text = q or (next(iter(filters.values())) if filters else None)
-    found = view.find(type, text, limit=limit, offset=offset)
-    matching = [
-        e
-        for e in found
-        if all(str(e.properties.get(name, "")).strip().casefold() == value for name, value in filters.items())
-    ]
-    return entity_page(view, matching, limit, offset)
+    found = view.find(type, text, limit=limit, offset=offset, where=filters)
+    return entity_page(view, settings, found, limit, offset)

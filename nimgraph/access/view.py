@@ -29,6 +29,8 @@ from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link, Subgraph
 from nimgraph.store.base import GraphReader
 
+SCAN_CHUNK = 500  # store matches read per step while a page of visible matches is gathered
+
 
 class ClearedView:
     def __init__(
@@ -44,12 +46,20 @@ class ClearedView:
         self._withheld_links: set[str] = set()
         self._hidden_records: set[tuple[str, str]] = set()
         self.released: set[str] = set()  # real ids of released entities that identify a person
-        self.last_page_full = False  # whether the store filled the last page find() asked for
+        self.has_more = False  # whether the caller can see more matches after the last page find() gave
 
-    # ------------------------------------------------------------------ what the caller is told
+    # ------------------------------------------------------------------ what the audit log is told
+    @property
+    def clearance(self) -> Clearance:
+        return self._clearance
+
     @property
     def withheld(self) -> dict[str, int]:
-        """Distinct entities, links and source records withheld from this caller so far."""
+        """Distinct entities, links and source records withheld from this caller so far.
+
+        For the audit log and admins only: told to the caller, a count is an oracle for what it
+        may not see (see docs/security.md).
+        """
         return {
             "entities": len(self._withheld_entities),
             "links": len(self._withheld_links),
@@ -78,27 +88,50 @@ class ClearedView:
         return self._present(shown) if shown else None
 
     def find(
-        self, type_name: str | None = None, text: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        type_name: str | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        where: dict[str, str] | None = None,
     ) -> list[Entity]:
-        """A page of the store's matches, less what is withheld: a page may be short, never padded."""
+        """A page of what the caller can see that matches, counted among visible matches only.
+
+        The store's matches are read in chunks and filtered here, so ``offset``, the page and
+        ``has_more`` depend only on what the caller may see: a hidden match neither shortens a
+        page nor moves the next one. ``text`` and ``where`` (property equals value, folded) must
+        match what the caller is shown, so a hidden or pseudonymised value never matches. A
+        pseudonymised caller gets its matches ordered by pseudonym, not by the store's ids, which
+        would line pseudonyms up with a list of real ids.
+        """
         if text is not None and self._pseudonyms is not None and text.startswith(PREFIX):
             one = self.get(text)
-            self.last_page_full = False
-            return [one] if one is not None and (type_name is None or self._model.is_a(one.type, type_name)) else []
-        found = self._store.find(type_name, text, limit=limit, offset=offset)
-        self.last_page_full = len(found) == limit
-        shown = []
-        for entity in found:
-            visible = self._entity(entity)
-            if visible is None:
-                continue
-            presented = self._present(visible)
-            if text and not _matches(presented, text):
-                self._withheld_entities.add(entity.id)  # it matched on something the caller cannot see
-                continue
-            shown.append((visible, presented))
-        self._release([v for v, _ in shown])
-        return [p for _, p in shown]
+            kept = one is not None and (type_name is None or self._model.is_a(one.type, type_name))
+            self.has_more = False
+            return [one] if one is not None and kept and _has(one, where or {}) else []
+        enough = offset + limit + 1
+        shown: list[tuple[Entity, Entity]] = []
+        scanned = 0
+        while True:
+            found = self._store.find(type_name, text, limit=SCAN_CHUNK, offset=scanned)
+            scanned += len(found)
+            for entity in found:
+                visible = self._entity(entity)
+                if visible is None:
+                    continue
+                presented = self._present(visible)
+                if (text and not _matches(presented, text)) or not _has(presented, where or {}):
+                    self._withheld_entities.add(entity.id)  # it matched on something the caller cannot see
+                    continue
+                shown.append((visible, presented))
+            if len(found) < SCAN_CHUNK or (self._pseudonyms is None and len(shown) >= enough):
+                break
+        if self._pseudonyms is not None:
+            shown.sort(key=lambda pair: pair[1].id)
+        page = shown[offset : offset + limit]
+        self.has_more = len(shown) > offset + limit
+        self._release([v for v, _ in page])
+        return [p for _, p in page]
 
     def neighbourhood(
         self,
@@ -219,6 +252,11 @@ class ClearedView:
 def _matches(entity: Entity, text: str) -> bool:
     needle = text.casefold()
     return entity.id.casefold() == needle or any(needle in str(v).casefold() for v in entity.properties.values())
+
+
+def _has(entity: Entity, where: dict[str, str]) -> bool:
+    """Whether each named property of ``entity``, folded, equals the value given (already folded)."""
+    return all(str(entity.properties.get(name, "")).strip().casefold() == value for name, value in where.items())
 
 
 def _within(sub: Subgraph, seeds: list[str], hops: int) -> set[str]:

@@ -27,13 +27,13 @@ def environment() -> Environment:
     )
 
 
-def to_html(product: Product, withheld: dict[str, int] | None = None) -> str:
-    """The report as one self-contained page; ``withheld`` says what a caller's clearance kept out."""
+def to_html(product: Product, notice: str | None = None) -> str:
+    """The report as one self-contained page; ``notice`` is the fixed clearance notice, if any."""
     script, style = vis_assets()
     template = environment().get_template(TEMPLATES[type(product)])
     return template.render(
         product=product.to_dict(),
-        withheld=withheld,
+        notice=notice,
         view=product.network,
         handling=product.handling,
         handling_text=HANDLING[product.handling],
