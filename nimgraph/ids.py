@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable
 
@@ -28,6 +29,7 @@ from nimgraph.store.errors import StoreConfigError
 FINGERPRINT_MESSAGE = b"nimgraph id key fingerprint"
 META_SECRET = "id_secret"  # kept only when the store made its own key
 META_FINGERPRINT = "id_fingerprint"
+HASHED = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[0-9a-f]{20}$")  # an id made from key values, not a partner's own
 
 
 def unkeyed_id(type_name: str, namespace: str, parts: list[str]) -> str:
@@ -120,8 +122,9 @@ def migration(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Old id -> keyed id, for entities and for links given as (id, type, source, target).
 
-    A link whose id was made from its ends is re-made from the new ends; any other (an accepted
-    inference's) keeps its id.
+    Only ids made from key values are rewritten: a partner's own id (``id:`` in a spec) is kept,
+    though ingest now keys one that names a person. A link whose id was made from its ends is
+    re-made from the new ends; any other (an accepted inference's) keeps its id.
 
     >>> key = IdKey("doctest-secret")
     >>> a, b = unkeyed_id("Person", "n", ["1"]), unkeyed_id("Person", "n", ["2"])
@@ -129,7 +132,7 @@ def migration(
     >>> links[link_id("knows", a, b)] == link_id("knows", entities[a], entities[b]), "inference:x" in links
     (True, False)
     """
-    entities = {old: key.keyed(old) for old in entity_ids}
+    entities = {old: key.keyed(old) for old in entity_ids if HASHED.match(old)}
     renamed = {}
     for old, type_name, source, target in links:
         if old == link_id(type_name, source, target):

@@ -1,0 +1,133 @@
+"""Attacks on what a restricted caller can infer: search oracles, listing order and computed ids.
+
+Each test is the attack a hostile reviewer ran against the API, replayed: if the attacker could
+tell a hidden value from one that does not exist, or line pseudonyms up with real ids, it fails.
+The demo's police nominals and intelligence log are handled C; partner viewers are cleared for P.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import dev_settings, person_id
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from nimgraph.ids import unkeyed_id
+from nimgraph.ingest.spec import load_spec
+from nimgraph.mappings import mapping_path
+
+PARTNER, RESEARCHER, ANALYST = "dev-partner", "dev-researcher", "dev-analyst"
+
+
+@pytest.fixture(scope="module")
+def client(demo, tmp_path_factory):
+    work = tmp_path_factory.mktemp("enumeration")
+    settings = dev_settings(store="unused", work_dir=demo.work_dir, access_db=work / "access.db")
+    with TestClient(create_app(settings, store=demo.store, model=demo.model)) as test_client:
+        yield test_client
+
+
+def _ask(client, key: str, url: str, **params):
+    response = client.get(url, params=params, headers={"X-API-Key": key, "X-Purpose": "enumeration test"})
+    return response.status_code, response.json()
+
+
+def _c_only(demo, type_name: str):
+    """Entities that only C records support: what a partner viewer must not learn exists."""
+    return [e for e in demo.store.find(type_name, limit=100_000) if {a.handling for a in e.provenance} == {"C"}]
+
+
+def test_a_partner_cannot_tell_a_hidden_phone_number_from_a_missing_one(client, demo):
+    hidden = [e.properties["phoneNumber"] for e in _c_only(demo, "Phone") if e.properties.get("phoneNumber")]
+    assert len(hidden) >= 3, "the demo should hold phone numbers only C records name"
+    for number in hidden[:5]:
+        for probe in (number, number[:-1], number[:-3]):  # whole, and the prefixes a digit-by-digit walk tries
+            for limit in (1, 50):
+                found = _ask(client, PARTNER, "/search", q=probe, limit=limit)
+                absent = _ask(client, PARTNER, "/search", q="7" * len(probe) + "x", limit=limit)
+                assert found == absent, (probe, found)
+    # the same search as an analyst does find them: the comparison above could have failed
+    assert _ask(client, ANALYST, "/search", q=hidden[0])[1]["items"]
+
+
+def test_a_researcher_cannot_walk_nominal_numbers(client, demo):
+    nominal = demo.planted["vulnerable"]
+    person = demo.store.get(person_id(demo, nominal))
+    probes = [nominal[:n] for n in range(2, len(nominal) + 1)] + [person.properties["name"], person.id]
+    for probe in probes:
+        for type_name in ("Person", "Phone", "Address"):  # what identifies a person never matches text
+            found = _ask(client, RESEARCHER, "/search", q=probe, type=type_name)
+            absent = _ask(client, RESEARCHER, "/search", q="Q" * len(probe), type=type_name)
+            assert found == absent, (probe, type_name, found)
+        anything = _ask(client, RESEARCHER, "/search", q=probe, limit=500)[1]["items"]
+        assert not [e for e in anything if e["id"].startswith("psn-") or e["type"] == "Person"], probe
+    assert _ask(client, ANALYST, "/search", q=nominal)[1]["items"]
+
+
+def test_a_partner_learns_nothing_about_restricted_records_on_a_person_it_can_see(client, demo):
+    mixed = [e for e in demo.store.find("Person", limit=5000) if {a.handling for a in e.provenance} == {"P", "C"}]
+    assert mixed
+    status, body = _ask(client, PARTNER, f"/entities/{mixed[0].id}")
+    _, listing = _ask(client, PARTNER, "/search", type="Street", limit=1)  # nothing restricted about streets
+    assert status == 200 and len(body["provenance"]) < len(mixed[0].provenance)
+    assert set(body) == {"id", "type", "label", "properties", "provenance", "clearance"}
+    assert body["clearance"] == listing["clearance"]  # the same fixed notice, whatever the entity
+
+
+def test_a_hidden_entity_answers_as_a_missing_one(client, demo):
+    hidden = _c_only(demo, "Person")[0].id
+    missing = hidden.split("-")[0] + "-" + "0" * 20
+    for key in (PARTNER, RESEARCHER):
+        status, body = _ask(client, key, f"/entities/{hidden}")
+        status_missing, body_missing = _ask(client, key, f"/entities/{missing}")
+        assert status == status_missing == 404
+        assert body["detail"].replace(hidden, "ID") == body_missing["detail"].replace(missing, "ID")
+
+
+def test_a_null_byte_is_not_a_wildcard(client):
+    status, body = _ask(client, PARTNER, "/search", q="\x00")
+    assert status == 422 and "q" in body["detail"]
+
+
+def test_pseudonymised_listings_follow_pseudonyms_not_real_ids(client, demo):
+    pseudonyms = client.app.state.access.pseudonyms
+    _, page = _ask(client, RESEARCHER, "/search", type="Person", limit=500)
+    listed = [e["id"] for e in page["items"]]
+    assert len(listed) == 500 and all(i.startswith("psn-") for i in listed)
+    assert listed == sorted(listed)
+    # in real-id order the same people would come out in another order: the listing does not leak it
+    everyone = sorted(e.id for e in demo.store.find("Person", limit=100_000))
+    assert [pseudonyms.of(i) for i in everyone[:500]] != listed
+    # pages continue in pseudonym order, and only visible matches count towards offsets
+    _, second = _ask(client, RESEARCHER, "/search", type="Person", limit=500, offset=500)
+    assert second["items"] and second["items"][0]["id"] > listed[-1]
+
+
+def test_nobody_can_compute_a_persons_id(client, demo):
+    nominal = demo.planted["vulnerable"]
+    real = person_id(demo, nominal)
+    shipped = load_spec(mapping_path("police_nominals"), demo.model)  # the namespaces anyone can read
+    namespaces = {e.namespace for e in shipped.entities.values() if e.type == "Person"}
+    assert namespaces
+    computable = {unkeyed_id("Person", namespace, [nominal]) for namespace in namespaces | {"Person"}}
+    computable.add("Person-" + hashlib.sha256(nominal.encode()).hexdigest()[:20])
+    assert real not in computable
+    for candidate in computable:
+        assert _ask(client, ANALYST, f"/entities/{candidate}")[0] == 404
+    # the id is the same hash keyed under the store's secret
+    assert {demo.store.id_key().keyed(c) for c in computable} & {real}
+
+
+def test_pseudonyms_are_keyed(client, demo, tmp_path):
+    pseudonyms = client.app.state.access.pseudonyms
+    _, page = _ask(client, RESEARCHER, "/search", type="Person", limit=1)
+    shown = page["items"][0]["id"]
+    real = next(e.id for e in demo.store.find("Person", limit=100_000) if pseudonyms.of(e.id) == shown)
+    unkeyed = {hashlib.sha256(real.encode()).hexdigest()[:20], hashlib.sha256(f"id:{real}".encode()).hexdigest()[:20]}
+    assert shown.removeprefix("psn-") not in unkeyed
+    other = dev_settings(store="unused", work_dir=tmp_path, access_db=tmp_path / "access.db")
+    with TestClient(create_app(other, store=demo.store, model=demo.model)) as elsewhere:
+        again = elsewhere.app.state.access.pseudonyms.of(real)
+    assert again != shown  # another deployment's secret gives another pseudonym
