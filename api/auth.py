@@ -1,15 +1,17 @@
-"""Who is calling, what they may see, and the audit entry every personal-data read leaves.
+"""Who is calling, what they may see, and the audit entry every request leaves.
 
 A caller presents an API key in ``X-API-Key`` (or as the password of HTTP Basic, so a browser
 can open the HTML pages). A read of personal data also needs a purpose, in ``X-Purpose`` (or the
 ``purpose`` query parameter, for links opened in a browser); the route gets a ``ClearedView`` of
-the store, and the audit middleware writes one entry when the response is ready, before it is
-sent.
+the store. The audit middleware writes one entry for every request outside the public routes
+(reads, ingest jobs, refusals alike) when the response is ready, before it is sent.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
+from base64 import b64decode
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -25,6 +27,11 @@ from nimgraph.config import ApiKey, Settings
 
 MAX_PURPOSE = 500
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="nimgraph"'}  # lets a browser ask for the key
+# What carries no personal data and needs no key: these alone leave no audit entry.
+PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})
+PUBLIC_PREFIXES = ("/docs-assets/", "/ontology/")
+# Who a refused caller was, in the log: never the key itself, which would then be in the file.
+NO_KEY, UNRECOGNISED_KEY = "(no key)", "(unrecognised key)"
 
 
 class InsecureSettingsError(RuntimeError):
@@ -52,7 +59,7 @@ class Access:
         return cls(
             keys=settings.effective_api_keys(),
             pseudonyms=Pseudonyms(settings.access_db, settings.secret("pseudonym_key")),
-            audit=AuditLog(settings.access_db),
+            audit=AuditLog.from_settings(settings),
         )
 
     def caller(self, presented: str) -> Caller | None:
@@ -96,6 +103,7 @@ def current_caller(
     caller = request.app.state.access.caller(presented)
     if caller is None:
         raise HTTPException(401, "the API key is not recognised", headers=CHALLENGE)
+    request.state.caller = caller  # so the audit entry of a later refusal still names them
     return caller
 
 
@@ -114,7 +122,7 @@ def stated_purpose(
     ] = None,
 ) -> AuditContext:
     """The audit context of a personal-data read; refused without a purpose."""
-    stated = (request.headers.get("x-purpose") or purpose or "").strip()
+    stated = (_header_purpose(request) or purpose or "").strip()
     if len(stated) < 3:
         raise HTTPException(
             400,
@@ -151,34 +159,94 @@ def requires(permission: Permission):
     return Depends(check)
 
 
+def _header_purpose(request: Request) -> str:
+    """X-Purpose as its sender wrote it: Starlette decodes headers as latin-1, clients send UTF-8."""
+    value = request.headers.get("x-purpose") or ""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:  # not UTF-8, so latin-1 is what was meant
+        return value
+
+
+def _is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
 def install(app: FastAPI) -> None:
-    """The audit middleware: one entry per request that declared a personal-data read."""
+    """The audit middleware: one entry per request outside the public routes, refusals included."""
 
     @app.middleware("http")
-    async def audit_reads(request: Request, call_next) -> Response:
+    async def audit_requests(request: Request, call_next) -> Response:
+        if _is_public(request.url.path):
+            return await call_next(request)
         try:
             response = await call_next(request)
         except Exception:
             await _record(request, 500)
             raise
-        await _record(request, response.status_code)
+        response, jobs = await _ingest_jobs(request, response)
+        await _record(request, response.status_code, jobs)
         return response
 
 
-async def _record(request: Request, status: int) -> None:
+async def _record(request: Request, status: int, items: set[str] | None = None) -> None:
     context: AuditContext | None = getattr(request.state, "audit", None)
-    if context is None:
-        return
-    view = context.view
+    view = context.view if context else None
+    released = (context.items | (view.released if view else set())) if context else set()
+    who, role = _who(request, context)
     query = f"?{request.url.query}" if request.url.query else ""
     entry = AuditEntry(
-        who=context.caller.name,
-        role=context.caller.role.value,
-        purpose=context.purpose,
+        who=who,
+        role=role,
+        # Only a purpose a route accepted: what a refused request stated may be another site's choice.
+        purpose=context.purpose if context else "",
         method=request.method,
         path=request.url.path + query,
         status=status,
-        items=sorted(context.items | (view.released if view else set())),
+        items=sorted(released | (items or set())),
         withheld=view.withheld if view else {},
     )
     await run_in_threadpool(request.app.state.access.audit.append, entry)
+
+
+def _who(request: Request, context: AuditContext | None) -> tuple[str, str]:
+    """The caller's name and role; for a request no route identified, whoever its key names."""
+    caller = context.caller if context else getattr(request.state, "caller", None)
+    if caller is None:
+        presented = request.headers.get("x-api-key") or _basic_password(request)
+        caller = request.app.state.access.caller(presented) if presented else None
+        if caller is None:
+            return (UNRECOGNISED_KEY if presented else NO_KEY), ""
+    return caller.name, caller.role.value
+
+
+def _basic_password(request: Request) -> str | None:
+    scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return b64decode(credentials).decode("ascii").partition(":")[2] or None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+async def _ingest_jobs(request: Request, response: Response) -> tuple[Response, set[str]]:
+    """The ingest job a request made or read the status of, as an audit item: ``ingest-job:<id>``.
+
+    A status read names the job in its path; a submission only in its response, so that one
+    response is read here and passed on as a copy. (The rejects route names its own item.)
+    """
+    parts = request.url.path.strip("/").split("/")
+    if parts[:2] != ["ingest", "jobs"] or not 200 <= response.status_code < 300:
+        return response, set()
+    if len(parts) == 3:
+        return response, {f"ingest-job:{parts[2]}"}
+    if request.method != "POST":
+        return response, set()
+    body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+    copy = Response(body, response.status_code, headers=dict(response.headers))
+    try:
+        job_id = json.loads(body).get("id")
+    except (ValueError, AttributeError):
+        job_id = None
+    return copy, {f"ingest-job:{job_id}"} if job_id else set()

@@ -236,10 +236,10 @@ def test_only_admins_read_the_audit_log_and_nobody_changes_it(served):
 
 
 def test_the_audit_log_refuses_edits_and_shows_tampering(tmp_path):
-    log = AuditLog(tmp_path / "audit.db")
+    log = AuditLog(tmp_path / "audit.db", key="k" * 32, anchor=tmp_path / "anchor.log")
     for n in range(3):
         log.append(AuditEntry("DC 1", "analyst", "case 7", "GET", f"/entities/Person-{n}", 200, [f"Person-{n}"]))
-    assert log.verify() is None
+    assert log.verify().intact
     raw = sqlite3.connect(tmp_path / "audit.db")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         raw.execute("UPDATE audit SET who = 'someone else' WHERE seq = 2")
@@ -248,7 +248,8 @@ def test_the_audit_log_refuses_edits_and_shows_tampering(tmp_path):
     raw.execute("DROP TRIGGER audit_no_update")  # what only someone with the file itself could do
     raw.execute("UPDATE audit SET items = ? WHERE seq = 2", (json.dumps([]),))
     raw.commit()
-    assert log.verify() == 2
+    found = log.verify()
+    assert not found.intact and found.first_broken == 2
 
 
 def test_placeholder_secrets_refuse_to_start_outside_development(tmp_path):

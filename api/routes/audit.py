@@ -33,8 +33,14 @@ class AuditPage(BaseModel):
     limit: int
     offset: int
     next_offset: int | None
-    intact: bool | None = Field(description="whether the hash chain holds; null unless verify=true")
-    first_broken: int | None = None
+    intact: bool | None = Field(
+        description="whether the keyed chain holds and reaches every checkpoint in the anchor; null unless verify=true"
+    )
+    first_broken: int | None = Field(default=None, description="the first entry whose chain does not hold")
+    problems: list[str] = Field(default_factory=list, description="what verify found wrong, one sentence each")
+    unkeyed_before: int | None = Field(
+        default=None, description="entries before this one predate the audit key: only plain SHA-256 chains them"
+    )
 
 
 @router.get("", response_model=AuditPage)
@@ -48,9 +54,9 @@ def read_log(
     until: Annotated[datetime | None, Query(description="Before this time (ISO 8601, UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
-    verify: Annotated[bool, Query(description="Walk the whole hash chain (reads every entry)")] = False,
+    verify: Annotated[bool, Query(description="Check the chain and the anchor (reads every entry)")] = False,
 ) -> AuditPage:
-    """Entries oldest first, by who read, what they released and when; with verify=true, whether the chain holds.
+    """Entries oldest first, by who read, what they released and when; with verify=true, whether the log is intact.
 
     Reading the log is itself a read of personal data, so it needs a purpose and is logged.
     """
@@ -63,12 +69,14 @@ def read_log(
         limit=limit,
         offset=offset,
     )
-    broken = log.verify() if verify else None
+    found = log.verify() if verify else None
     return AuditPage(
         items=entries,
         limit=limit,
         offset=offset,
         next_offset=offset + limit if len(entries) == limit else None,
-        intact=(broken is None) if verify else None,
-        first_broken=broken,
+        intact=found.intact if found else None,
+        first_broken=found.first_broken if found else None,
+        problems=list(found.problems) if found else [],
+        unkeyed_before=found.unkeyed_before if found else None,
     )
