@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import auth, errors, limits
+from api import auth, browser, errors, limits
 from api.routes import (
     associations,
     audit,
@@ -86,6 +86,7 @@ def create_app(
     errors.install(app)
     auth.install(app)
     limits.install(app)
+    browser.install(app)  # outermost of the three: its headers reach every response they make
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

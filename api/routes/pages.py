@@ -5,10 +5,11 @@ from __future__ import annotations
 from importlib.resources import files
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from api import browser
 from api.auth import AuditDep, CallerDep
 from api.deps import SettingsDep, StoreDep
 from nimgraph.grading import HANDLING_ORDER
@@ -21,6 +22,7 @@ DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "tex
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def landing(
+    request: Request,
     settings: SettingsDep,
     store: StoreDep,
     caller: CallerDep,
@@ -36,6 +38,8 @@ def landing(
             caller=caller,
             purpose=(purpose or "").strip(),
             may_read_reports=_fully_cleared(caller),
+            # A browser on Basic credentials needs the token in the links that state a purpose.
+            csrf=browser.issue_token(request, caller) if browser.uses_basic(request) else "",
         )
     )
 
