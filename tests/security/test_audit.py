@@ -109,9 +109,6 @@ def test_every_refusal_leaves_exactly_one_entry(served, method, url, key, purpos
     assert A_GUESS not in json.dumps(entry)
 
 
-# Not strict: it passes wherever api/limits.py's UploadGuard runs inside the audit middleware.
-# Drop the mark once api/main.py installs auth after limits and browser, so the audit wraps them.
-@pytest.mark.xfail(reason="the UploadGuard in api/limits.py refuses it outside the audit middleware")
 def test_an_upload_without_a_key_leaves_an_entry(served):
     response, entry = served.one_entry_from(
         "POST", "/ingest/jobs", key=None, files={"spec": ("s.yaml", "x"), "file": ("f.csv", "a,b\n")}
