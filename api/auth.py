@@ -14,6 +14,7 @@ import json
 from base64 import b64decode
 from dataclasses import dataclass, field
 from typing import Annotated
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBasicCredentials
@@ -26,6 +27,7 @@ from nimgraph.access.view import ClearedView
 from nimgraph.config import ApiKey, Settings
 
 MAX_PURPOSE = 500
+CSRF_PARAM = "csrf"  # api/browser.py's anti-forgery token
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="nimgraph"'}  # lets a browser ask for the key
 # What carries no personal data and needs no key: these alone leave no audit entry.
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})
@@ -194,7 +196,9 @@ async def _record(request: Request, status: int, items: set[str] | None = None) 
     view = context.view if context else None
     released = (context.items | (view.released if view else set())) if context else set()
     who, role = _who(request, context)
-    query = f"?{request.url.query}" if request.url.query else ""
+    # an anti-forgery token proves a browser request's origin; it is no business of the log's
+    kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != CSRF_PARAM]
+    query = f"?{urlencode(kept)}" if kept else ""
     entry = AuditEntry(
         who=who,
         role=role,

@@ -37,11 +37,12 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request, Response
 
+from api.auth import CSRF_PARAM
 from api.errors import problem
 from nimgraph.access.roles import Caller
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-TOKEN_PARAM = "csrf"
+TOKEN_PARAM = CSRF_PARAM
 TOKEN_HEADER = "x-csrf-token"
 TOKEN_LIFETIME = 12 * 3600  # a working shift; the landing page issues a fresh one on every visit
 TOKEN_LABEL = b"nimgraph anti-forgery token v1"  # keeps the derived key apart from the audit chain's

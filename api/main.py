@@ -35,8 +35,9 @@ Associations, paths and intelligence products from the partnership's knowledge g
 **Access.** Send your API key in `X-API-Key` (a browser can send it as the HTTP Basic password).
 Every read of personal data needs a purpose in `X-Purpose` (or `?purpose=` on a link) and is
 written to the audit log. Your role decides which handling codes you see: anything supported only
-by records you are not cleared for is withheld, and each response says how many items were. The
-researcher role sees people under stable pseudonyms (`psn-...`).
+by records you are not cleared for is withheld, and nothing in a response says what or how much
+(`clearance` carries one fixed notice when your key's answers are filtered). The researcher role
+sees people under stable pseudonyms (`psn-...`).
 
 **Errors** are `application/problem+json` (RFC 9457) with a `detail` saying what to change.
 """
@@ -58,6 +59,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         app.state.store = store or open_store(settings.store, model, settings)
+        app.state.store.id_key()  # refuses a store whose ids anyone could compute, or made under another key
         # What start-up built (the ontology Model, the store, the app) lives as long as the process:
         # move it out of the collector's sight, so a full collection does not walk it mid-request.
         gc.collect()
@@ -84,9 +86,9 @@ def create_app(
         app.state.store = store
     app.state.access = access
     errors.install(app)
-    auth.install(app)
     limits.install(app)
-    browser.install(app)  # outermost of the three: its headers reach every response they make
+    browser.install(app)  # outside the upload limits: its headers reach every response they make
+    auth.install(app)  # outermost: every refusal of the middlewares inside it is audited too
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

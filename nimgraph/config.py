@@ -172,8 +172,9 @@ class Settings(BaseSettings):
         if not self.api_keys:
             reasons.append("NIMGRAPH_API_KEYS is empty: set at least one key")
         for key, holder in self.api_keys.items():
-            if key.startswith("dev-") or (weak := _weakness(key)):
-                reasons.append(f"the key of {holder.name!r} is {weak or 'a development key'}")
+            weak = "a development key" if key.startswith("dev-") else _weakness(key)
+            if weak:
+                reasons.append(f"the key of {holder.name!r} is {weak}")
         for name in ("pseudonym_key", "audit_key"):
             if weak := _weakness(getattr(self, name).get_secret_value()):
                 reasons.append(f"NIMGRAPH_{name.upper()} is {weak}")

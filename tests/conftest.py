@@ -26,7 +26,12 @@ class Demo:
 
 
 def dev_settings(**values) -> Settings:
-    """Settings in development mode (the dev-* keys, generated secrets); production is the default."""
+    """Settings in development mode (the dev-* keys, generated secrets); production is the default.
+
+    The audit anchor goes beside the access database, not into the working directory.
+    """
+    if "access_db" in values:
+        values.setdefault("audit_anchor", Path(values["access_db"]).parent / "audit-anchor.log")
     return Settings(env="development", **values)
 
 

@@ -137,7 +137,7 @@ def test_openapi_carries_examples_and_the_security_schemes(client):
     schema = client.get("/openapi.json").json()
     components = schema["components"]
     assert {"APIKeyHeader", "HTTPBasic"} <= set(components["securitySchemes"])
-    assert components["schemas"]["EntityPublic"]["examples"][0]["provenance"][0]["grade"] == "1AC"
+    assert components["schemas"]["EntityPublic"]["examples"][0]["provenance"][0]["grade"] == "2BP"
     search = schema["paths"]["/search"]["get"]["parameters"]
     assert any(p["name"] == "purpose" for p in search)
 

@@ -15,10 +15,8 @@ import pytest
 from conftest import Demo, demo_in_neo4j, dev_settings, person_id
 from fastapi.testclient import TestClient
 
-from api.auth import InsecureSettingsError
 from api.main import create_app
 from nimgraph.access.audit import AuditEntry, AuditLog
-from nimgraph.config import Settings
 from nimgraph.demo import find_problem
 
 ANALYST, RESEARCHER, PARTNER, ADMIN = "dev-analyst", "dev-researcher", "dev-partner", "dev-admin"
@@ -138,11 +136,8 @@ def test_a_partner_sees_only_the_keys_of_an_entity_that_c_records_also_support(s
     assert set(body["properties"]) <= keys < set(mixed.properties) | keys
     assert {p["handling"] for p in body["provenance"]} == {"P"}
     # that C records about this person exist is itself restricted: nothing in the answer says so
-    only_p = next(
-        e for e in served.demo.store.find("Person", limit=2000) if {a.handling for a in e.provenance} == {"P"}
-    )
-    plain = served.get(PARTNER, f"/entities/{only_p.id}").json()
-    assert set(body) == set(plain) and body["clearance"] == plain["clearance"]
+    streets = served.get(PARTNER, "/search", type="Street", limit=1).json()
+    assert "withheld" not in body and body["clearance"] == streets["clearance"]
 
 
 def _names(demo: Demo) -> set[str]:
@@ -250,26 +245,3 @@ def test_the_audit_log_refuses_edits_and_shows_tampering(tmp_path):
     raw.commit()
     found = log.verify()
     assert not found.intact and found.first_broken == 2
-
-
-def test_placeholder_secrets_refuse_to_start_outside_development(tmp_path):
-    weak = Settings(
-        env="production", api_keys={"changeme": {"name": "ops", "role": "admin"}}, access_db=tmp_path / "a.db"
-    )
-    with pytest.raises(InsecureSettingsError, match="placeholder"):
-        create_app(weak)
-    no_pseudonym_key = Settings(
-        env="production", api_keys={"k" * 32: {"name": "ops", "role": "admin"}}, access_db=tmp_path / "a.db"
-    )
-    with pytest.raises(InsecureSettingsError, match="NIMGRAPH_PSEUDONYM_KEY"):
-        create_app(no_pseudonym_key)
-    strong = Settings(
-        env="production",
-        api_keys={"k" * 32: {"name": "ops", "role": "admin"}},
-        pseudonym_key="p" * 32,
-        access_db=tmp_path / "a.db",
-        store=str(tmp_path / "graph.db"),
-    )
-    with TestClient(create_app(strong)) as client:
-        assert client.get("/health").status_code == 200
-        assert client.get("/search", headers={"X-API-Key": "dev-analyst", "X-Purpose": "x y z"}).status_code == 401
