@@ -9,9 +9,12 @@ contend for the same store.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,11 +60,20 @@ class IngestJobs:
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
 
-    def new_directory(self) -> tuple[str, Path]:
+    @contextmanager
+    def staged(self) -> Iterator[tuple[str, Path]]:
+        """A new job's id and directory; if the block raises, the directory goes with all it holds.
+
+        An upload that is refused, for any reason, must leave nothing on disk.
+        """
         job_id = uuid.uuid4().hex
         directory = self._dir / job_id
         directory.mkdir(parents=True)
-        return job_id, directory
+        try:
+            yield job_id, directory
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
 
     def check(self, directory: Path, spec_path: Path, data_path: Path) -> tuple[MappingSpec, int]:
         """The spec, checked against the ontology and the file's header; raises SpecError or FileError."""

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import math
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
 
 from nimgraph.ingest.spec import ReadSpec
 
@@ -42,6 +46,7 @@ _BY_SUFFIX = {
     ".parquet": "parquet",
 }
 _CHUNK = 1 << 20
+MAX_NESTING = 64  # JSON records are flat or nearly; deeper nesting only exhausts the parser's stack
 WIDTH = "\0width"  # set in a row's values when its field count differs from the header's
 
 
@@ -67,6 +72,8 @@ def open_source(path: Path, read: ReadSpec) -> Source:
         raise FileError(f"{path}: unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     if not path.exists():
         raise FileError(f"{path}: no such file")
+    if not path.is_file():
+        raise FileError(f"{path}: is a directory (or a device), not a file; name the file to load")
     return {"csv": CsvSource, "xlsx": ExcelSource, "json": JsonSource, "jsonl": JsonLinesSource}.get(
         fmt, ParquetSource
     )(path, read)
@@ -219,6 +226,21 @@ def count_rows(path: Path) -> int:
 
 
 # ---------------------------------------------------------------------------------------- Excel
+# openpyxl parses through defusedxml (a dependency for this), which refuses entity declarations:
+# an xlsx never needs them, and they carry XML bombs (billion laughs) and external entities (XXE).
+_XML_ERRORS = (DefusedXmlException, ParseError)
+
+
+def _unreadable_xlsx(err: BaseException) -> str:
+    """Why a workbook cannot be read, from openpyxl's error or the XML error beneath it."""
+    cause = err.__cause__ or err.__context__ or err
+    if isinstance(err, DefusedXmlException) or isinstance(cause, DefusedXmlException):
+        return "not a readable xlsx workbook: its XML declares entities or a DTD, which a workbook never does; refused"
+    if isinstance(err, ParseError) or isinstance(cause, ParseError):
+        return "not a readable xlsx workbook: its XML is malformed; save it again from the spreadsheet program"
+    return f"not a readable xlsx workbook ({type(err).__name__}); save it again as .xlsx"
+
+
 @dataclass
 class ExcelSource:
     """The first sheet (or ``read.sheet``) of an xlsx workbook, streamed in read-only mode."""
@@ -236,12 +258,14 @@ class ExcelSource:
 
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
-            raise FileError(f"{self.path}: not a readable xlsx workbook ({type(err).__name__})") from None
+        except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, *_XML_ERRORS) as err:
+            raise FileError(f"{self.path}: {_unreadable_xlsx(err)}") from None
         try:
             if self.read.sheet and self.read.sheet not in book.sheetnames:
                 raise FileError(f"{self.path}: no sheet {self.read.sheet!r}; it has: {', '.join(book.sheetnames)}")
             yield book[self.read.sheet] if self.read.sheet else book.worksheets[0]
+        except (zipfile.BadZipFile, EOFError, zlib.error, *_XML_ERRORS) as err:  # read-only mode parses sheets late
+            raise FileError(f"{self.path}: {_unreadable_xlsx(err)}") from None
         finally:
             book.close()
 
@@ -269,6 +293,44 @@ class ExcelSource:
 
 
 # ---------------------------------------------------------------------------------------- JSON
+class _TooDeep(ValueError):
+    pass
+
+
+@contextmanager
+def _utf8(path: Path, kind: str) -> Iterator[None]:
+    try:
+        yield
+    except UnicodeDecodeError as err:
+        raise FileError(f"{path}: {kind} must be UTF-8; byte 0x{err.object[err.start]:02x} is not") from None
+
+
+def _parsed(text: str) -> Any:
+    """JSON text parsed, refused when nested deeper than MAX_NESTING (the parser and the writer recurse)."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise _TooDeep from None
+    if _depth(data) > MAX_NESTING:
+        raise _TooDeep
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value``, walked without recursion.
+
+    >>> _depth({"a": [1, {"b": []}]}), _depth("x")
+    (4, 0)
+    """
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 @dataclass
 class JsonLinesSource:
     """One JSON object per line, read a line at a time, so that one bad line rejects only itself."""
@@ -280,23 +342,29 @@ class JsonLinesSource:
         return "JSON Lines"
 
     def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        with self.path.open(encoding="utf-8-sig") as handle:
+        with self.path.open(encoding="utf-8-sig") as handle, _utf8(self.path, "JSON Lines"):
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
+                    record = _parsed(line)
                 except json.JSONDecodeError as err:
                     yield number, {WIDTH: f"not valid JSON: {err.msg} at column {err.colno}"}
+                    continue
+                except _TooDeep:
+                    yield number, {WIDTH: f"nested more than {MAX_NESTING} levels deep"}
                     continue
                 yield number, record if isinstance(record, dict) else {WIDTH: "not a JSON object"}
 
     def columns(self) -> list[str]:
         seen: dict[str, None] = {}  # every key of every object: a key may first appear late in the file
-        for _, record in self._records():
+        first_problem = ""
+        for number, record in self._records():
             seen.update(dict.fromkeys(k for k in record if k != WIDTH))
+            if WIDTH in record and not first_problem:
+                first_problem = f"; line {number}: {record[WIDTH]}"
         if not seen:
-            raise FileError(f"{self.path}: no JSON objects found")
+            raise FileError(f"{self.path}: no JSON objects found{first_problem}")
         return list(seen)
 
     def rows(self) -> Iterator[Row]:
@@ -321,11 +389,13 @@ class JsonSource:
     @cached_property
     def _records(self) -> list[Any]:  # parsed once: columns(), rows() and count() all need it
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8-sig"))
+            data = _parsed(self.path.read_text(encoding="utf-8-sig"))
         except json.JSONDecodeError as err:
             raise FileError(f"{self.path}: not valid JSON: {err.msg} at line {err.lineno}") from None
         except UnicodeDecodeError:
             raise FileError(f"{self.path}: JSON must be UTF-8") from None
+        except _TooDeep:
+            raise FileError(f"{self.path}: nested more than {MAX_NESTING} levels deep; send flat records") from None
         if isinstance(data, dict) and self.read.records:
             data = data.get(self.read.records)
         if not isinstance(data, list):

@@ -6,6 +6,7 @@ before anything is written, with the spec line that caused it. See docs/mapping.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,22 @@ from nimgraph.ontology import Model, UnknownTypeError
 
 class SpecError(ValueError):
     """A mistake in a mapping spec, located by file and line."""
+
+
+# A mapping spec is a few levels deep and a few hundred nodes; anything far beyond is an attack on the
+# loader (PyYAML builds nested nodes recursively) or an alias bomb that expands as it is walked.
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """``text`` on one line with control characters escaped (``\\x1b``), safe to echo to a terminal or log.
+
+    >>> printable("Ref\\x1b[31m\\nDate")
+    'Ref\\\\x1b[31m\\\\nDate'
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 class _Located(dict):
@@ -444,6 +461,65 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _spec_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise SpecError(f"{path}: cannot read the spec: {err.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        kind = "a binary file" if b"\0" in data[:8192] else "not UTF-8 text"
+        where = f"byte 0x{data[err.start]:02x} at offset {err.start}"
+        raise SpecError(f"{path}: {kind} ({where}); a mapping spec is YAML saved as UTF-8") from None
+
+
+def _check_shape(text: str, path: Path) -> None:
+    """Refuse a spec nested deeper than MAX_DEPTH or whose aliases expand past MAX_NODES, before it is built.
+
+    Read as events (iteratively), so the check itself cannot run out of stack or memory.
+    """
+    sizes: dict[str, int] = {}  # nodes under each anchor, so an alias counts as what it stands for
+    open_nodes: list[list] = [[None, 0]]  # [anchor, nodes so far] of each collection being read
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_nodes.append([event.anchor, 1])
+            if len(open_nodes) > MAX_DEPTH:
+                line = event.start_mark.line + 1
+                raise SpecError(f"{path}:{line}: nested more than {MAX_DEPTH} levels deep; a mapping spec needs a few")
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, nodes = open_nodes.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in sizes:  # a node that holds itself: walking it would never end
+                line = event.start_mark.line + 1
+                raise SpecError(f"{path}:{line}: *{printable(event.anchor)} is inside the node it names, or undefined")
+            anchor, nodes = None, sizes[event.anchor]
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, nodes = event.anchor, 1
+        else:
+            continue
+        if anchor:
+            sizes[anchor] = nodes
+        open_nodes[-1][1] += nodes
+        if open_nodes[-1][1] > MAX_NODES:
+            line = event.start_mark.line + 1
+            raise SpecError(f"{path}:{line}: its aliases expand past {MAX_NODES:,} values; write it out plainly")
+
+
+def _yaml_line(err: yaml.YAMLError) -> int | str:
+    mark = getattr(err, "problem_mark", None)
+    return mark.line + 1 if mark is not None else "?"
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    """PyYAML's explanation without the multi-line snippet of the file it quotes."""
+    if isinstance(err, yaml.reader.ReaderError):
+        return f"character U+{int(err.character):04X} at offset {err.position} is not allowed in YAML"
+    problem = getattr(err, "problem", None) or str(err)
+    return printable(" ".join(str(problem).split()))
+
+
 def load_spec(path: str | Path, model: Model, *, confine_to: Path | None = None) -> MappingSpec:
     """Read and check a mapping spec; raises SpecError naming the line of the first mistake.
 
@@ -451,12 +527,12 @@ def load_spec(path: str | Path, model: Model, *, confine_to: Path | None = None)
     spec must not read the server's files.
     """
     path = Path(path)
+    text = _spec_text(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        _check_shape(text, path)
+        raw = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as err:
-        raise SpecError(f"{path}: not valid YAML: {err}") from None
-    except OSError as err:
-        raise SpecError(f"{path}: cannot read the spec: {err.strerror}") from None
+        raise SpecError(f"{path}:{_yaml_line(err)}: not valid YAML: {_yaml_problem(err)}") from None
     reader = _Reader(path, model, confine_to)
     if not isinstance(raw, dict):
         raise reader.fail(1, "a mapping spec is a YAML mapping with 'source', 'entities' and 'links'")
