@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
 import re
-import shutil
 import threading
 from typing import Annotated
 
@@ -15,11 +15,12 @@ from api.auth import AuditDep, requires
 from nimgraph.access.roles import Caller, Permission
 from nimgraph.ingest.jobs import IngestJobs, Job
 from nimgraph.ingest.readers import FileError
-from nimgraph.ingest.spec import SpecError
+from nimgraph.ingest.spec import SpecError, printable
 
 router = APIRouter(prefix="/ingest/jobs", tags=["ingest jobs"])
 
 CHUNK = 1 << 20
+MAX_SPEC_BYTES = 1_000_000
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson", ".parquet"}
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The job id POST returned")]
@@ -69,13 +70,14 @@ def _public(job: Job, jobs: IngestJobs) -> JobPublic:
     )
 
 
-async def _save(upload: UploadFile, target, limit: int) -> None:
+async def _save(upload: UploadFile, target: pathlib.Path, limit: int) -> None:
     written = 0
     with target.open("wb") as out:
         while chunk := await upload.read(CHUNK):
             written += len(chunk)
             if written > limit:
-                raise HTTPException(413, f"{upload.filename or 'the file'} is larger than the {limit:,}-byte limit")
+                name = printable(upload.filename or "the file")
+                raise HTTPException(413, f"{name} is larger than the {limit:,}-byte limit")
             out.write(chunk)
 
 
@@ -88,8 +90,9 @@ async def submit(
 ) -> JobPublic:
     """Check the spec against the ontology and the file's header, then ingest the file in the background.
 
-    A spec with errors is refused here (422, naming the line); rows that fail are rejected one by
-    one while the rest load, and the rejects file can be fetched once the job is done.
+    A spec with errors, or a file that cannot be read as it says, is refused here (422, naming the
+    line); rows that fail are rejected one by one while the rest load, and the rejects file can be
+    fetched once the job is done. The key is checked before any of the upload is read (api/limits.py).
     """
     settings = request.app.state.settings
     jobs = _jobs(request)
@@ -97,18 +100,14 @@ async def submit(
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if suffix not in SUFFIXES:
         raise HTTPException(415, f"{name!r}: send one of {', '.join(sorted(SUFFIXES))}")
-    job_id, directory = jobs.new_directory()
-    try:
-        await _save(spec, directory / "spec.yaml", 1_000_000)
+    with jobs.staged() as (job_id, directory):  # removed, with whatever was saved, if anything below raises
+        await _save(spec, directory / "spec.yaml", MAX_SPEC_BYTES)
         await _save(file, directory / name, settings.max_upload_bytes)
-        checked, rows = jobs.check(directory, directory / "spec.yaml", directory / name)
-    except HTTPException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    except (SpecError, FileError) as err:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise HTTPException(422, str(err).replace(str(directory) + "/", "")) from None
-    job = jobs.submit(job_id, caller.name, checked, directory / name, rows)
+        try:
+            checked, rows = jobs.check(directory, directory / "spec.yaml", directory / name)
+        except (SpecError, FileError) as err:
+            raise HTTPException(422, printable(str(err).replace(str(directory) + "/", ""))) from None
+        job = jobs.submit(job_id, caller.name, checked, directory / name, rows)
     return _public(job, jobs)
 
 
