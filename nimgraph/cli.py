@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import copy
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from tqdm import tqdm
 
 from nimgraph.config import DEVELOPMENT_KEYS, Settings, get_settings
 from nimgraph.inferences import InferenceError
-from nimgraph.ingest.engine import ingest_file
+from nimgraph.ingest.engine import check_columns, ingest_file
 from nimgraph.ingest.readers import FileError, open_source
-from nimgraph.ingest.spec import SpecError, load_spec
+from nimgraph.ingest.spec import SpecError, load_spec, printable
 from nimgraph.ontology import Model, UnknownTypeError, default_model
 from nimgraph.products.common import ProductError
 from nimgraph.records import Subgraph
@@ -21,6 +26,7 @@ from nimgraph.store import StoreConfigError, StoreError, is_neo4j, open_store
 from nimgraph.store.base import GraphStore
 
 PAGE = 1000  # entities per page when exporting everything
+MIN_DEMO_INCIDENTS = 300  # below about 200 the background has too few people for its intelligence reports
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -46,7 +52,8 @@ def _progress_bar(label: str, total: int) -> Callable[[int], None]:
 def cmd_demo(args: argparse.Namespace) -> int:
     from nimgraph.demo import run_demo
 
-    settings = _settings(args)
+    # The demo serves made-up data with the well-known dev-* keys: development, whatever the environment says.
+    settings = _settings(args).model_copy(update={"env": "development"})
     model = default_model()
     store = open_store(settings.store, model, settings)
     try:
@@ -83,6 +90,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     sources = [open_source(Path(name), spec.read) for name in args.files]
     if spec.neo4j_import is not None:  # node files before the relationship files that use them
         sources.sort(key=lambda source: any(":START_ID" in c for c in source.columns()))
+    else:  # every file's header, before the first is loaded: a bad second file must not leave half a load
+        for source in sources:
+            check_columns(spec, source.columns(), source.path)
     store = None if args.dry_run else open_store(settings.store, model, settings)
     rejected = 0
     known_ids: set[str] = set()  # nodes of a Neo4j import, so its relationship files find them
@@ -103,7 +113,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 source=source,
             )
             rejected += report.rows_rejected
-            print(report.summary())
+            print("\n".join(printable(line) for line in report.summary().splitlines()))  # rejects quote the file
     finally:
         if store is not None:
             store.close()
@@ -262,12 +272,43 @@ def cmd_export_rdf(args: argparse.Namespace) -> int:
     return 0
 
 
+class DropQuery(logging.Filter):
+    """Drops the query string from uvicorn's access log lines: search terms and purposes are personal data.
+
+    >>> record = logging.LogRecord("uvicorn.access", 20, "", 0, "%s %s", ("GET", "/search?q=Smith"), None)
+    >>> DropQuery().filter(record), record.getMessage()
+    (True, 'GET /search')
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # uvicorn logs (client, method, path with query, HTTP version, status); the formatter unpacks all five.
+        if isinstance(record.args, tuple):
+            record.args = tuple(a.split("?", 1)[0] if isinstance(a, str) and "?" in a else a for a in record.args)
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's own logging configuration, with query strings kept out of the access log."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["drop_query"] = {"()": DropQuery}
+    config["loggers"]["uvicorn.access"]["filters"] = ["drop_query"]
+    return config
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
+    from api.auth import InsecureSettingsError
     from api.main import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    try:
+        app = create_app(settings)
+    except InsecureSettingsError as err:
+        print(f"nimgraph: {printable(err)}", file=sys.stderr)
+        return 2
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", log_config=log_config())
     return 0
 
 
@@ -280,15 +321,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _serve(settings)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake on one line (its usage text is a --help away); subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {printable(message)} (see {self.prog} --help)\n")
+
+
+def _demo_incidents(text: str) -> int:
+    if not text.isdigit() or int(text) < MIN_DEMO_INCIDENTS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least {MIN_DEMO_INCIDENTS}")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="nimgraph", description="Knowledge graph and link analysis for CSPs.")
+    root = _Parser(prog="nimgraph", description="Knowledge graph and link analysis for CSPs.")
     root.add_argument("--store", help="embedded store file (default: NIMGRAPH_STORE or var/nimgraph.db)")
     commands = root.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="generate, ingest and profile the demo partnership, then serve it")
     demo.add_argument("--work-dir", help="where data, rejects and reports go (default: NIMGRAPH_WORK_DIR or var)")
     demo.add_argument("--seed", type=int, default=2026)
-    demo.add_argument("--incidents", type=int, default=5000)
+    demo.add_argument("--incidents", type=_demo_incidents, default=5000, help=f"at least {MIN_DEMO_INCIDENTS}")
     demo.add_argument("--no-serve", action="store_true", help="stop after writing the reports")
     demo.set_defaults(run=cmd_demo)
 
@@ -358,15 +412,28 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _settings_problem(err: ValidationError) -> str:
+    """Which NIMGRAPH_* settings are wrong, and why, on one line."""
+    return "; ".join(f"NIMGRAPH_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in err.errors())
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; a bad input is one line on stderr (control characters escaped) and exit status 2."""
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SpecError, FileError, StoreError, ProductError, InferenceError, FileNotFoundError, UnknownTypeError) as err:
-        print(f"nimgraph: {err}", file=sys.stderr)
-        return 2
+    except (SpecError, FileError, StoreError, ProductError, InferenceError, UnknownTypeError) as err:
+        message = str(err)
+    except ValidationError as err:
+        message = f"the settings in the environment or .env are not valid: {_settings_problem(err)}"
+    except SettingsError as err:  # a JSON setting that does not parse
+        message = f"the settings in the environment or .env are not valid: {err} (it must be JSON)"
+    except OSError as err:  # a file given is missing, a directory, or not ours to read or write
+        message = f"{err.filename}: {err.strerror}" if err.filename else str(err)
     except KeyboardInterrupt:
         return 130
+    print(f"nimgraph: {printable(message)}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
