@@ -58,7 +58,10 @@ class UploadGuard:
 
 def _unauthorised(request: Request) -> Response | None:
     """A problem response when an upload comes without a key that may send it; None otherwise."""
-    permission = UPLOADS.get(request.url.path.rstrip("/")) if request.method == "POST" else None
+    if request.method != "POST":
+        return None
+    path = request.url.path.rstrip("/")  # matched by its end, so a root path in front changes nothing
+    permission = next((needed for route, needed in UPLOADS.items() if path.endswith(route)), None)
     if permission is None:
         return None
     try:
