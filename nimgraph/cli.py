@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import getpass
 import logging
 import sys
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from tqdm import tqdm
 
+from nimgraph.access.audit import AuditEntry, AuditLog
 from nimgraph.config import DEVELOPMENT_KEYS, Settings, get_settings
 from nimgraph.inferences import InferenceError
 from nimgraph.ingest.engine import check_columns, ingest_file
@@ -36,6 +38,32 @@ def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "work_dir", None):
         overrides["work_dir"] = Path(args.work_dir)
     return get_settings().model_copy(update=overrides)
+
+
+class CommandError(Exception):
+    """A command cannot run as asked; the message says what to change."""
+
+
+def _audit_log(settings: Settings) -> AuditLog:
+    """The API's audit log, opened before the command touches any data, so an unlogged run never starts.
+
+    The command line reaches the store directly, so its ingests, profiles and exports are logged
+    in the same keyed chain as the API's reads (DPA 2018 s62), under the operating-system user.
+    """
+    key = settings.secret("audit_key")
+    if not key:
+        raise CommandError(
+            "this command is written to the audit log, which needs NIMGRAPH_AUDIT_KEY: set it in the "
+            "environment or .env (or NIMGRAPH_ENV=development to have one generated)"
+        )
+    return AuditLog(settings.access_db, key, settings.audit_anchor)
+
+
+def _audit(log: AuditLog, action: str, what: str, purpose: str = "", items: list[str] | None = None) -> None:
+    try:
+        log.append(AuditEntry(f"cli:{getpass.getuser()}", "cli", purpose, action, what, 0, sorted(items or [])))
+    finally:
+        log.close()
 
 
 def _progress_bar(label: str, total: int) -> Callable[[int], None]:
@@ -93,6 +121,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     else:  # every file's header, before the first is loaded: a bad second file must not leave half a load
         for source in sources:
             check_columns(spec, source.columns(), source.path)
+    log = None if args.dry_run else _audit_log(settings)
     store = None if args.dry_run else open_store(settings.store, model, settings)
     rejected = 0
     known_ids: set[str] = set()  # nodes of a Neo4j import, so its relationship files find them
@@ -114,9 +143,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             )
             rejected += report.rows_rejected
             print("\n".join(printable(line) for line in report.summary().splitlines()))  # rejects quote the file
+            if log is not None:
+                entry = AuditEntry(
+                    f"cli:{getpass.getuser()}", "cli", "", "INGEST", f"{spec.source} {path.resolve()}", 0,
+                    [f"rows:{report.rows_loaded}"],
+                )  # fmt: skip
+                log.append(entry)
     finally:
         if store is not None:
             store.close()
+        if log is not None:
+            log.close()
     return 1 if rejected and args.strict else 0
 
 
@@ -127,12 +164,14 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     model = default_model()
+    log = _audit_log(settings)
     store = open_store(settings.store, model, settings)
     try:
         build = build_subject_profile if args.kind == "subject" else build_problem_profile
         product = build(store, model, args.id)
     finally:
         store.close()
+    _audit(log, "PROFILE", f"{args.kind} {args.id}", args.purpose, [args.id])
     if args.html:
         render.write(product, html_path=args.html)
         print(f"Wrote {args.html}", file=sys.stderr)
@@ -172,11 +211,13 @@ def cmd_retract(args: argparse.Namespace) -> int:
             "run again with --yes to go ahead"
         )
     settings = _settings(args)
+    log = _audit_log(settings)
     store = open_store(settings.store, default_model(), settings)
     try:
         removed = store.retract(args.source)
     finally:
         store.close()
+    _audit(log, "RETRACT", args.source, items=[f"records:{removed['records']}"])
     print(
         f"{args.source}: {removed['records']} records, {removed['entities']} entities and "
         f"{removed['links']} links removed"
@@ -189,14 +230,17 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     model = default_model()
+    log = _audit_log(settings)
     store = open_store(settings.store, model, settings)
     try:
         if args.infer_command == "undo":
             removed = inferences.undo(store, args.inference)
+            _audit(log, "INFER-UNDO", args.inference, items=[args.inference] if removed else [])
             print(f"{args.inference}: {'undone' if removed else 'no such accepted inference'}")
             return 0 if removed else 1
         found = inferences.suggest(store, model, args.person, method=args.method, top=args.top)
         if args.infer_command == "suggest":
+            _audit(log, "INFER-SUGGEST", args.person, items=[args.person, *(i.id for i in found)])
             for inference in found:
                 other = inference.target if inference.source == args.person else inference.source
                 print(
@@ -213,6 +257,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
                 "see `nimgraph infer suggest`"
             )
         link = inferences.accept(store, model, chosen[0], analyst=args.analyst)
+        _audit(log, "INFER-ACCEPT", f"{args.person} {args.other} by {args.analyst}", items=[link.id])
         print(f"accepted {link.id}: {link.source} {link.type} {link.target} (handling {link.provenance[0].handling})")
         return 0
     finally:
@@ -245,6 +290,29 @@ def _export_subgraph(store: GraphStore, model: Model, args: argparse.Namespace) 
     return everything
 
 
+def cmd_migrate_ids(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    log = _audit_log(settings)
+    store = open_store(settings.store, default_model(), settings)
+    try:
+        rewritten = store.migrate_ids()
+    finally:
+        store.close()
+    _audit(log, "MIGRATE-IDS", settings.store, items=[f"entities:{rewritten}"])
+    print(f"Rewrote {rewritten:,} entity ids under the store's key" if rewritten else "The ids are keyed already")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    log = _audit_log(_settings(args))
+    try:
+        found = log.verify()
+    finally:
+        log.close()
+    print("\n".join(found.describe()))
+    return 0 if found.intact else 1
+
+
 def cmd_export_rdf(args: argparse.Namespace) -> int:
     from nimgraph import grading, rdf
 
@@ -252,11 +320,14 @@ def cmd_export_rdf(args: argparse.Namespace) -> int:
     model = default_model()
     for name in args.subgraph or []:
         model.link_type(name)
+    log = _audit_log(settings)
     store = open_store(settings.store, model, settings)
     try:
         subgraph = _export_subgraph(store, model, args)
     finally:
         store.close()
+    what = f"rdf {args.format} to {args.output or 'standard output'}; around {args.around or 'everything'}"
+    _audit(log, "EXPORT", what, args.purpose, [*(args.around or []), f"entities:{len(subgraph.entities)}"])
     text = rdf.serialise(rdf.to_rdf(subgraph, model), args.format)
     codes = [a.handling for item in [*subgraph.entities.values(), *subgraph.links.values()] for a in item.provenance]
     handling = grading.most_restrictive(codes) if codes else "none"
@@ -365,6 +436,7 @@ def parser() -> argparse.ArgumentParser:
     profile.add_argument("id", help="the entity id of the person or problem")
     profile.add_argument("--html", help="write the HTML report here")
     profile.add_argument("--json", help="write the JSON here (default: print it)")
+    profile.add_argument("--purpose", required=True, help="why you are reading it, for the audit log")
     profile.set_defaults(run=cmd_profile)
 
     infer = commands.add_parser("infer", help="predicted associations: suggest, accept as inferred links, undo")
@@ -403,7 +475,16 @@ def parser() -> argparse.ArgumentParser:
     rdf_export.add_argument("--hops", type=int, default=1, help="with --around: how far (default 1)")
     rdf_export.add_argument("--format", default="turtle", choices=["turtle", "json-ld"])
     rdf_export.add_argument("--output", "-o", help="file to write (default: standard output)")
+    rdf_export.add_argument("--purpose", required=True, help="why you are exporting it, for the audit log")
     rdf_export.set_defaults(run=cmd_export_rdf)
+
+    migrate = commands.add_parser("migrate-ids", help="rewrite ids made before ids were keyed (once per store)")
+    migrate.set_defaults(run=cmd_migrate_ids)
+
+    audit = commands.add_parser("audit", help="the audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="check the keyed chain against the anchor's checkpoints")
+    verify.set_defaults(run=cmd_audit_verify)
 
     serve = commands.add_parser("serve", help="serve the API and reports")
     serve.add_argument("--host")
@@ -422,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (SpecError, FileError, StoreError, ProductError, InferenceError, UnknownTypeError) as err:
+    except (SpecError, FileError, StoreError, ProductError, InferenceError, UnknownTypeError, CommandError) as err:
         message = str(err)
     except ValidationError as err:
         message = f"the settings in the environment or .env are not valid: {_settings_problem(err)}"

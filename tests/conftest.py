@@ -35,6 +35,19 @@ def dev_settings(**values) -> Settings:
     return Settings(env="development", **values)
 
 
+@pytest.fixture
+def cli_development(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """In-process CLI runs in development mode, with the access database and anchor in tmp_path."""
+    from nimgraph.config import get_settings
+
+    monkeypatch.setenv("NIMGRAPH_ENV", "development")
+    monkeypatch.setenv("NIMGRAPH_ACCESS_DB", str(tmp_path / "access.db"))
+    monkeypatch.setenv("NIMGRAPH_AUDIT_ANCHOR", str(tmp_path / "audit-anchor.log"))
+    get_settings.cache_clear()
+    yield tmp_path / "access.db"
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def model() -> Model:
     return default_model()

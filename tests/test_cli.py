@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,9 +10,16 @@ from pathlib import Path
 from test_ingest import GOOD_AND_BAD, SPEC, write_csv
 
 
-def nimgraph(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def nimgraph(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The CLI in development mode (generated audit key) unless ``env`` says otherwise."""
+    environment = {**os.environ, "NIMGRAPH_ENV": "development", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "nimgraph.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "nimgraph.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
     )
 
 
@@ -39,12 +47,14 @@ def test_spec_error_exits_2_with_the_line(tmp_path):
 
 
 def test_store_uri_not_yet_supported_is_a_clear_error(tmp_path):
-    result = nimgraph("--store", "neo4j://127.0.0.1:7687", "profile", "subject", "Person-x", cwd=tmp_path)
+    result = nimgraph(
+        "--store", "neo4j://127.0.0.1:7687", "profile", "subject", "Person-x", "--purpose", "t", cwd=tmp_path
+    )
     assert result.returncode == 2 and "neo4j://127.0.0.1:7687" in result.stderr
 
 
 def test_profile_of_a_missing_entity_says_how_to_find_one(tmp_path):
-    result = nimgraph("--store", "g.db", "profile", "subject", "Person-nobody", cwd=tmp_path)
+    result = nimgraph("--store", "g.db", "profile", "subject", "Person-nobody", "--purpose", "t", cwd=tmp_path)
     assert result.returncode == 2
     assert "no entity with id 'Person-nobody'" in result.stderr
 

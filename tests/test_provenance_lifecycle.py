@@ -115,7 +115,7 @@ def test_rows_that_share_a_record_id_add_up_within_one_run(store, model, tmp_pat
         assert streets(store) == {"Elm Street": {"A1"}, "Oak Road": {"A2"}}
 
 
-def test_cli_retract_needs_yes_and_reports_what_went(tmp_path, model, capsys):
+def test_cli_retract_needs_yes_and_reports_what_went(tmp_path, model, capsys, cli_development):
     from nimgraph.store.embedded import EmbeddedStore
 
     store = EmbeddedStore(tmp_path / "g.db", model)

@@ -6,7 +6,9 @@ import pytest
 from rdflib import RDF, Graph, Literal
 
 from nimgraph import rdf
+from nimgraph.access.audit import AuditLog
 from nimgraph.cli import main
+from nimgraph.config import get_settings
 from nimgraph.ontology import NIM
 from nimgraph.validation import validate_graph, violations
 from tests.test_store_parity import chain_batch
@@ -66,21 +68,28 @@ def store_free_subgraph():
     return Subgraph(entities={e.id: e for e in batch.entities}, links={k.id: k for k in batch.links})
 
 
-def test_cli_exports_the_demo_neighbourhood_of_a_subject(demo, tmp_path, capsys):
+def test_cli_exports_the_demo_neighbourhood_of_a_subject(demo, tmp_path, capsys, cli_development):
     subject = demo.result.subject_id
     out = tmp_path / "subject.ttl"
     store = str(demo.work_dir / "graph.db")
-    code = main(["--store", store, "export", "rdf", "--around", subject, "--hops", "2", "-o", str(out)])
+    code = main(
+        ["--store", store, "export", "rdf", "--around", subject, "--hops", "2", "-o", str(out), "--purpose", "test"]
+    )
     assert code == 0
     graph = Graph().parse(out, format="turtle")
     back = rdf.from_rdf(graph, demo.model)
     expected = demo.store.neighbourhood([subject], hops=2)
     assert set(back.entities) == set(expected.entities) and set(back.links) == set(expected.links)
     assert "handling: C" in capsys.readouterr().err  # the nominal extract is handled under conditions
+    log = AuditLog.from_settings(get_settings())  # an export is a disclosure: it is in the audit log
+    (entry,) = log.query(limit=10)
+    assert (entry["method"], entry["purpose"], entry["role"]) == ("EXPORT", "test", "cli") and subject in entry["items"]
+    log.close()
     assert validate_graph(graph, demo.model).conforms
 
 
-def test_cli_refuses_an_unknown_link_type(demo, capsys):
-    code = main(["--store", str(demo.work_dir / "graph.db"), "export", "rdf", "--subgraph", "livesAtt"])
+def test_cli_refuses_an_unknown_link_type(demo, capsys, cli_development):
+    store = str(demo.work_dir / "graph.db")
+    code = main(["--store", store, "export", "rdf", "--subgraph", "livesAtt", "--purpose", "test"])
     assert code == 2
     assert "unknown link type 'livesAtt'. Did you mean 'livesAt'" in capsys.readouterr().err

@@ -57,11 +57,22 @@ def test_unreachable_server_is_a_clear_error_with_a_nonzero_exit(model, tmp_path
     with pytest.raises(StoreUnavailableError, match=r"cannot reach Neo4j at bolt://127\.0\.0\.1:9"):
         Neo4jStore("bolt://127.0.0.1:9", model, password="x")
     result = subprocess.run(
-        [sys.executable, "-m", "nimgraph.cli", "--store", "neo4j://127.0.0.1:9", "profile", "subject", "P"],
+        [
+            sys.executable,
+            "-m",
+            "nimgraph.cli",
+            "--store",
+            "neo4j://127.0.0.1:9",
+            "profile",
+            "subject",
+            "P",
+            "--purpose",
+            "t",
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={**_env(), "NIMGRAPH_NEO4J_PASSWORD": "s3cret-pw"},
+        env={**_env(), "NIMGRAPH_NEO4J_PASSWORD": "s3cret-pw", "NIMGRAPH_ENV": "development"},
     )
     assert result.returncode == 2
     assert "cannot reach Neo4j at neo4j://127.0.0.1:9" in result.stderr and "s3cret-pw" not in result.stderr

@@ -20,7 +20,9 @@ from test_ingest import SPEC
 from test_uploads import CASES, malformed_inputs
 from uvicorn.logging import AccessFormatter
 
+from nimgraph.access.audit import AuditLog
 from nimgraph.cli import DropQuery, log_config
+from nimgraph.config import Settings
 
 
 def _env(**settings: str) -> dict[str, str]:
@@ -80,7 +82,19 @@ def test_file_content_echoed_in_row_reports_is_escaped(tmp_path):
 
 
 def test_an_id_with_an_escape_sequence_is_echoed_escaped(tmp_path):
-    line = refused(nimgraph("--store", "g.db", "profile", "subject", "Person-\x1b[2J", cwd=tmp_path))
+    line = refused(
+        nimgraph(
+            "--store",
+            "g.db",
+            "profile",
+            "subject",
+            "Person-\x1b[2J",
+            "--purpose",
+            "t",
+            cwd=tmp_path,
+            NIMGRAPH_ENV="development",
+        )
+    )
     assert "Person-\\x1b[2J" in line
 
 
@@ -159,3 +173,34 @@ def test_demo_serves_in_development_and_logs_no_query_strings(tmp_path):
     assert status == 200, output
     assert "GET /search HTTP/1.1" in output
     assert "Smith" not in output and "Larch" not in output
+
+
+def test_the_command_line_is_audited_and_refuses_to_run_unlogged(tmp_path):
+    spec = tmp_path / "asb.yaml"
+    spec.write_text((Path(__file__).parents[2] / "nimgraph" / "mappings" / "council_asb.yaml").read_text())
+    (tmp_path / "asb.csv").write_text(
+        "Case Reference,Date Reported,Time Reported,ASB Type,Description,Street,LSOA Code\n"
+        "ASB1,01/02/2026,10:00,Noise,loud music,High Street,E01000001\n"
+    )
+    # production without an audit key: refused before the store is touched
+    line = refused(nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", cwd=tmp_path))
+    assert "NIMGRAPH_AUDIT_KEY" in line and not (tmp_path / "g.db").exists()
+    development = {"NIMGRAPH_ENV": "development"}
+    loaded = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", cwd=tmp_path, **development)
+    assert loaded.returncode == 0, loaded.stderr
+    exported = nimgraph(
+        "--store", "g.db", "export", "rdf", "-o", "all.ttl", "--purpose", "Op Larch", cwd=tmp_path, **development
+    )
+    assert exported.returncode == 0, exported.stderr
+    verified = nimgraph("audit", "verify", cwd=tmp_path, **development)
+    assert verified.returncode == 0 and "intact: 2 entries" in verified.stdout, verified.stdout + verified.stderr
+    settings = Settings(
+        env="development", access_db=tmp_path / "var" / "access.db", audit_anchor=tmp_path / "var" / "audit-anchor.log"
+    )
+    log = AuditLog.from_settings(settings)
+    entries = log.query(limit=10)
+    log.close()
+    assert [(e["method"], e["role"], e["purpose"]) for e in entries] == [
+        ("INGEST", "cli", ""),
+        ("EXPORT", "cli", "Op Larch"),
+    ]
