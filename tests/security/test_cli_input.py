@@ -92,7 +92,7 @@ def test_an_id_with_an_escape_sequence_is_echoed_escaped(tmp_path):
             "--purpose",
             "t",
             cwd=tmp_path,
-            NIMGRAPH_ENV="development",
+            NIMGRAPH_AUDIT_KEY="k7Jv2Qp9Lx4Rz8Wt1Ny6Bm3Hc5Fd0Gs",
         )
     )
     assert "Person-\\x1b[2J" in line
