@@ -10,7 +10,7 @@ from nimgraph.cli import main
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def test_the_headerless_worked_example_in_the_mapping_guide_loads(tmp_path, capsys):
+def test_the_headerless_worked_example_in_the_mapping_guide_loads(tmp_path, capsys, cli_development):
     section = (DOCS / "mapping.md").read_text().split("### Worked example: a headerless file")[1]
     data = re.findall(r"```\n(.*?)```", section, re.S)[0]
     spec = re.findall(r"```yaml\n(.*?)```", section, re.S)[0]
