@@ -90,7 +90,7 @@ def test_relationship_files_find_nodes_already_in_the_store(store, model, tmp_pa
     assert report.rows_loaded == 1
 
 
-def test_cli_loads_node_files_first_whatever_the_order(tmp_path, capsys):
+def test_cli_loads_node_files_first_whatever_the_order(tmp_path, capsys, cli_development):
     paths = write(tmp_path)
     files = [str(paths[n]) for n in ("uses", "knows", "people", "phones")]
     assert main(["--store", str(tmp_path / "g.db"), "ingest", str(tmp_path / "legacy.yaml"), *files]) == 0

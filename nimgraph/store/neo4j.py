@@ -28,6 +28,7 @@ from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
 RECORD_LABEL = Core.RECORD  # provenance: one node per source record
+META_LABEL = "NimgraphMeta"  # the store's own settings, as queries/read_meta.cypher names them
 RETRACT_BATCH = 5000  # records withdrawn per transaction
 T = TypeVar("T")
 Reader = Callable[..., list[neo4j.Record]]  # (query name, **parameters) -> records

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import neo4j
 
 from nimgraph.ontology import Model, snake_case
-from nimgraph.store.neo4j import ENTITY_LABEL, RECORD_LABEL
+from nimgraph.store.neo4j import ENTITY_LABEL, META_LABEL, RECORD_LABEL
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
@@ -42,6 +42,11 @@ def schema_items(model: Model) -> list[SchemaItem]:
             "constraint",
             "record_key",
             f"CREATE CONSTRAINT record_key IF NOT EXISTS FOR (r:{RECORD_LABEL}) REQUIRE r.key IS UNIQUE",
+        ),
+        SchemaItem(  # the store's own settings (its id key): one node per name, whoever writes first
+            "constraint",
+            "meta_name",
+            f"CREATE CONSTRAINT meta_name IF NOT EXISTS FOR (m:{META_LABEL}) REQUIRE m.name IS UNIQUE",
         ),
     ]
     for name in sorted(n for n, t in model.entities.items() if t.mappable):  # the rest are never Entity nodes

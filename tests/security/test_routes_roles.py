@@ -177,7 +177,7 @@ def test_per_key_overrides_hold_through_the_api(deployment):
         assert {p["handling"] for p in shown["provenance"]} == {"P"}, item["id"]
 
 
-def test_one_analyst_cannot_read_anothers_rejects(deployment, tmp_path):
+def test_one_analyst_cannot_read_anothers_rejects(tmp_path, model):
     data = tmp_path / "asb.csv"
     data.write_text(
         "Case Reference,Date Reported,Time Reported,ASB Type,Description,Street,LSOA Code\n"
@@ -185,22 +185,35 @@ def test_one_analyst_cannot_read_anothers_rejects(deployment, tmp_path):
         "ASB2,not a date,10:00,Noise,a bad row,High Street,E01000001\n"
     )
     spec = (Path(__file__).parents[2] / "nimgraph" / "mappings" / "council_asb.yaml").read_bytes()
-    submitted = deployment.client.post(
-        "/ingest/jobs",
-        headers={"X-API-Key": deployment.keys["analyst"]},
-        files={"spec": ("council_asb.yaml", spec, "application/yaml"), "file": ("asb.csv", data.read_bytes())},
-    )
-    assert submitted.status_code == 202, submitted.text
-    job = submitted.json()["id"]
-    deadline = time.monotonic() + 60
-    while deployment.get("analyst", f"/ingest/jobs/{job}").json()["status"] not in ("done", "failed"):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-    assert deployment.get("analyst", f"/ingest/jobs/{job}/rejects").status_code == 200
-    other = deployment.get("second analyst", f"/ingest/jobs/{job}/rejects")
-    assert other.status_code == 403 and "a bad row" not in other.text
-    assert deployment.get("researcher", f"/ingest/jobs/{job}/rejects").status_code == 403
-    assert deployment.get("admin", f"/ingest/jobs/{job}/rejects").status_code == 200
+    holders = {name: {"name": name, "role": role} for name, role in (
+        ("analyst", "analyst"), ("second analyst", "analyst"), ("researcher", "researcher"), ("admin", "admin")
+    )}  # fmt: skip
+    settings, keys = _production(tmp_path, holders, store="unused", work_dir=tmp_path / "work")
+    store = EmbeddedStore(tmp_path / "graph.db", model)  # its own store: the session's demo stays as it was
+    try:
+        with TestClient(create_app(settings, store=store, model=model)) as client:
+
+            def get(who: str, url: str):
+                return client.get(url, headers={"X-API-Key": keys[who], "X-Purpose": "rejects test"})
+
+            submitted = client.post(
+                "/ingest/jobs",
+                headers={"X-API-Key": keys["analyst"]},
+                files={"spec": ("council_asb.yaml", spec, "application/yaml"), "file": ("asb.csv", data.read_bytes())},
+            )
+            assert submitted.status_code == 202, submitted.text
+            job = submitted.json()["id"]
+            deadline = time.monotonic() + 60
+            while get("analyst", f"/ingest/jobs/{job}").json()["status"] not in ("done", "failed"):
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            assert get("analyst", f"/ingest/jobs/{job}/rejects").status_code == 200
+            other = get("second analyst", f"/ingest/jobs/{job}/rejects")
+            assert other.status_code == 403 and "a bad row" not in other.text
+            assert get("researcher", f"/ingest/jobs/{job}/rejects").status_code == 403
+            assert get("admin", f"/ingest/jobs/{job}/rejects").status_code == 200
+    finally:
+        store.close()
 
 
 SCRIPT_NAME = "</script><script>document.title='pwned'</script>"
