@@ -25,11 +25,14 @@ from dataclasses import replace
 
 from nimgraph.access.pseudonyms import PREFIX, Pseudonyms
 from nimgraph.access.roles import Clearance
+from nimgraph.grading import HANDLING_ORDER
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link, Subgraph
 from nimgraph.store.base import GraphReader
 
 SCAN_CHUNK = 500  # store matches read per step while a page of visible matches is gathered
+GROWTH = 4  # a filtered neighbourhood read is repeated with this many times the cap...
+CEILING = 16  # ...up to this many times the caller's cap
 
 
 class ClearedView:
@@ -141,18 +144,37 @@ class ClearedView:
         max_entities: int = 5000,
         entity_provenance: bool = True,
     ) -> Subgraph:
+        """What visible links connect to the seeds within ``hops``, nearest first, up to ``max_entities``.
+
+        The store's cap counts every entity, hidden ones too, so for a caller whose clearance hides
+        records the store is read again with a larger cap until its read is whole (up to
+        ``CEILING`` times the cap), and the cap is applied here, to visible entities only: which
+        entities come back, and ``truncated``, then depend on nothing the caller may not see.
+        """
         real_seeds = [r for r in (self.real_id(s) for s in seeds) if r]
-        sub = self._store.neighbourhood(real_seeds, hops, link_types, max_entities, entity_provenance=True)
+        cap = max_entities
+        while True:
+            sub = self._store.neighbourhood(real_seeds, hops, link_types, cap, entity_provenance=True)
+            if not sub.truncated or self._sees_everything or cap >= max_entities * CEILING:
+                break
+            cap *= GROWTH
         cleared = self._cleared(sub)
-        reachable = _within(cleared, [s for s in real_seeds if s in cleared.entities], hops)
-        for entity_id in set(cleared.entities) - reachable:
+        distance = _distances(cleared, [s for s in real_seeds if s in cleared.entities], hops)
+        nearest = sorted(distance, key=lambda entity_id: (distance[entity_id], entity_id))
+        kept = set(nearest[:max_entities])
+        for entity_id in set(cleared.entities) - kept:
             self._withheld_entities.add(entity_id)
         cleared = Subgraph(
-            entities={i: e for i, e in cleared.entities.items() if i in reachable},
-            links={i: k for i, k in cleared.links.items() if k.source in reachable and k.target in reachable},
-            truncated=sub.truncated,
+            entities={i: e for i, e in cleared.entities.items() if i in kept},
+            links={i: k for i, k in cleared.links.items() if k.source in kept and k.target in kept},
+            # a store read cut at the ceiling is the one case where hidden entities still shape the answer
+            truncated=len(nearest) > max_entities or (sub.truncated and not self._sees_everything),
         )
         return self._presented(cleared)
+
+    @property
+    def _sees_everything(self) -> bool:
+        return set(HANDLING_ORDER) <= self._clearance.handling
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
         sub = self._store.subgraph(link_types)
@@ -259,8 +281,8 @@ def _has(entity: Entity, where: dict[str, str]) -> bool:
     return all(str(entity.properties.get(name, "")).strip().casefold() == value for name, value in where.items())
 
 
-def _within(sub: Subgraph, seeds: list[str], hops: int) -> set[str]:
-    """The entities that links in ``sub`` connect to a seed in at most ``hops`` steps, either way."""
+def _distances(sub: Subgraph, seeds: list[str], hops: int) -> dict[str, int]:
+    """How many links in ``sub`` separate each entity from the nearest seed, up to ``hops``, either way."""
     adjacent: dict[str, set[str]] = {}
     for link in sub.links.values():
         adjacent.setdefault(link.source, set()).add(link.target)
@@ -275,4 +297,4 @@ def _within(sub: Subgraph, seeds: list[str], hops: int) -> set[str]:
             if neighbour not in distance:
                 distance[neighbour] = distance[node] + 1
                 queue.append(neighbour)
-    return set(distance)
+    return distance

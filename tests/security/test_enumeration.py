@@ -131,3 +131,30 @@ def test_pseudonyms_are_keyed(client, demo, tmp_path):
     with TestClient(create_app(other, store=demo.store, model=demo.model)) as elsewhere:
         again = elsewhere.app.state.access.pseudonyms.of(real)
     assert again != shown  # another deployment's secret gives another pseudonym
+
+
+def test_a_size_cap_says_nothing_about_hidden_links(client, demo):
+    """The reviewer read hidden offender and victim links off ``truncated`` with max_entities=1."""
+    mixed = [e for e in demo.store.find("Person", limit=5000) if {a.handling for a in e.provenance} == {"P", "C"}]
+    crimes = _c_linked_crimes(demo)
+    probed = 0
+    for entity_id in [e.id for e in mixed[:8]] + crimes[:4]:
+        for link_type in ("offenderIn", "victimIn", "livesAt", None):
+            params = {"hops": 1, **({"link_types": link_type} if link_type else {})}
+            _, whole = _ask(client, PARTNER, f"/entities/{entity_id}/network", max_entities=5000, **params)
+            visible = {n["id"] for n in whole["nodes"]}
+            for cap in (1, 2, 3):
+                status, capped = _ask(client, PARTNER, f"/entities/{entity_id}/network", max_entities=cap, **params)
+                assert status == 200
+                shown = {n["id"] for n in capped["nodes"]}
+                assert capped["truncated"] == (len(visible) > cap), (entity_id, link_type, cap)
+                assert shown <= visible and len(shown) == min(cap, len(visible)), (entity_id, link_type, cap)
+                probed += 1
+    assert probed >= 100
+
+
+def _c_linked_crimes(demo) -> list[str]:
+    """Crimes the partner can see that C records also link people to."""
+    sub = demo.store.subgraph(["victimIn", "offenderIn"])
+    linked = {k.target for k in sub.links.values() if any(a.handling == "C" for a in k.provenance)}
+    return sorted(i for i in linked if any(a.handling == "P" for a in sub.entities[i].provenance))
