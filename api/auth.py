@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from base64 import b64decode
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -27,7 +28,8 @@ from nimgraph.access.view import ClearedView
 from nimgraph.config import ApiKey, Settings
 
 MAX_PURPOSE = 500
-CSRF_PARAM = "csrf"  # api/browser.py's anti-forgery token
+CSRF_PARAM = "csrf"
+SECRET_NAME = re.compile(r"key|pass|secret|token|auth|credential", re.IGNORECASE)  # api/browser.py's anti-forgery token
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="nimgraph"'}  # lets a browser ask for the key
 # What carries no personal data and needs no key: these alone leave no audit entry.
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})
@@ -196,9 +198,7 @@ async def _record(request: Request, status: int, items: set[str] | None = None) 
     view = context.view if context else None
     released = (context.items | (view.released if view else set())) if context else set()
     who, role = _who(request, context)
-    # an anti-forgery token proves a browser request's origin; it is no business of the log's
-    kept = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if k != CSRF_PARAM]
-    query = f"?{urlencode(kept)}" if kept else ""
+    query = _logged_query(request.url.query)
     entry = AuditEntry(
         who=who,
         role=role,
@@ -211,6 +211,22 @@ async def _record(request: Request, status: int, items: set[str] | None = None) 
         withheld=view.withheld if view else {},
     )
     await run_in_threadpool(request.app.state.access.audit.append, entry)
+
+
+def _logged_query(query: str) -> str:
+    """The query string as the log keeps it: no anti-forgery token, and no value of a secret-looking name.
+
+    The log cannot be edited, so a key someone pasted into a URL must never reach it.
+
+    >>> _logged_query("q=Zak&api_key=dev-partner&csrf=abc&purpose=Op+Larch")
+    '?q=Zak&api_key=%5Bredacted%5D&purpose=Op+Larch'
+    """
+    kept = [
+        (name, "[redacted]" if SECRET_NAME.search(name) else value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name != CSRF_PARAM  # proves a browser request's origin; no business of the log's
+    ]
+    return f"?{urlencode(kept)}" if kept else ""
 
 
 def _who(request: Request, context: AuditContext | None) -> tuple[str, str]:

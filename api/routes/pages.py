@@ -33,7 +33,7 @@ def landing(
     return HTMLResponse(
         template.render(
             reports=reports,
-            counts=store.counts(),
+            counts=store.counts() if caller.clearance.sees_everything else None,  # sizes include hidden material
             handling=None,
             caller=caller,
             purpose=(purpose or "").strip(),

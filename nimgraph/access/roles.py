@@ -35,6 +35,11 @@ class Clearance:
     def sees(self, handling_code: str) -> bool:
         return handling_code in self.handling
 
+    @property
+    def sees_everything(self) -> bool:
+        """Cleared for every handling code: nothing is hidden from this caller (names may still be)."""
+        return set(HANDLING_ORDER) <= self.handling
+
 
 ROLE_CLEARANCE: dict[Role, Clearance] = {
     Role.ANALYST: Clearance(frozenset(HANDLING_ORDER), pseudonymised=False),

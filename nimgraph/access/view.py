@@ -25,7 +25,6 @@ from dataclasses import replace
 
 from nimgraph.access.pseudonyms import PREFIX, Pseudonyms
 from nimgraph.access.roles import Clearance
-from nimgraph.grading import HANDLING_ORDER
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link, Subgraph
 from nimgraph.store.base import GraphReader
@@ -174,7 +173,7 @@ class ClearedView:
 
     @property
     def _sees_everything(self) -> bool:
-        return set(HANDLING_ORDER) <= self._clearance.handling
+        return self._clearance.sees_everything
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
         sub = self._store.subgraph(link_types)
@@ -184,10 +183,12 @@ class ClearedView:
     def _records(self, provenance: list[Assertion]) -> list[Assertion]:
         visible = []
         for record in provenance:
-            if self._clearance.sees(record.handling):
-                visible.append(record)
-            else:
+            if not self._clearance.sees(record.handling):
                 self._hidden_records.add((record.source, record.record_id))
+            elif self._clearance.sees_everything:
+                visible.append(record)
+            else:  # the gaps between a file's visible row numbers count its hidden rows
+                visible.append(replace(record, row=0))
         return visible
 
     def _entity(self, entity: Entity) -> Entity | None:
@@ -196,7 +197,8 @@ class ClearedView:
             self._withheld_entities.add(entity.id)
             return None
         if len(visible) == len(entity.provenance):
-            return entity
+            # the same records, with row numbers blanked for a caller who is not cleared for everything
+            return entity if self._clearance.sees_everything else replace(entity, provenance=visible)
         keys = set(self._model.entity_type(entity.type).keys) if entity.type in self._model.entities else set()
         properties = {k: v for k, v in entity.properties.items() if k in keys}
         return replace(entity, properties=properties, provenance=visible)
@@ -206,7 +208,7 @@ class ClearedView:
         if not visible or link.source not in entities or link.target not in entities:
             self._withheld_links.add(link.id)
             return None
-        return link if len(visible) == len(link.provenance) else replace(link, provenance=visible)
+        return link if self._clearance.sees_everything else replace(link, provenance=visible)
 
     def _cleared(self, sub: Subgraph) -> Subgraph:
         entities = {i: shown for i, e in sub.entities.items() if (shown := self._entity(e)) is not None}

@@ -158,3 +158,30 @@ def _c_linked_crimes(demo) -> list[str]:
     sub = demo.store.subgraph(["victimIn", "offenderIn"])
     linked = {k.target for k in sub.links.values() if any(a.handling == "C" for a in k.provenance)}
     return sorted(i for i in linked if any(a.handling == "P" for a in sub.entities[i].provenance))
+
+
+def test_whole_graph_sizes_and_row_numbers_are_for_callers_cleared_for_everything(client, demo):
+    def health(key):
+        return client.get("/health", headers={"X-API-Key": key}).json()
+
+    def landing(key):
+        return client.get("/", headers={"X-API-Key": key}).text
+
+    assert set(health(PARTNER)) == {"status"} and set(health(RESEARCHER)) >= {"entities", "links"}
+    assert "<h2>The graph</h2>" not in landing(PARTNER) and "<h2>The graph</h2>" in landing(ANALYST)
+    # the gaps between a file's row numbers would count the hidden rows between them
+    intel = [
+        e for e in demo.store.find("IntelligenceReport", limit=1000) if {a.handling for a in e.provenance} == {"P"}
+    ]
+    assert intel, "the demo should hold intelligence reports handled P"
+    for report in intel[:10]:
+        partner_rows = [p["row"] for p in _ask(client, PARTNER, f"/entities/{report.id}")[1]["provenance"]]
+        analyst_rows = [p["row"] for p in _ask(client, ANALYST, f"/entities/{report.id}")[1]["provenance"]]
+        assert partner_rows == [0] * len(partner_rows) and all(analyst_rows)
+
+
+def test_the_audit_log_never_keeps_a_key_pasted_into_a_link(client):
+    client.get("/search", params={"q": "Zak", "api_key": PARTNER}, headers={"X-Purpose": "pasted key"})
+    client.get("/search", params={"q": "Zak", "password": "hunter2"}, headers={"X-API-Key": PARTNER, "X-Purpose": "p"})
+    logged = "\n".join(e["path"] for e in client.app.state.access.audit.query(limit=100_000))
+    assert "q=Zak" in logged and PARTNER not in logged and "hunter2" not in logged
