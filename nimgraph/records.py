@@ -19,6 +19,9 @@ class Assertion:
     date: str | None
     grade: str
     handling: str
+    # What this record says of an entity's properties, where the store kept it: lets a caller who
+    # may see only some of an entity's records see what those records say, and nothing else.
+    properties: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -15,6 +15,10 @@ from nimgraph.demo import DemoResult, run_demo
 from nimgraph.ontology import Model, default_model
 from nimgraph.store.embedded import EmbeddedStore
 
+# One id key for the tests' stores, so that the same data gets the same ids in the embedded store
+# and in Neo4j, and answers can be compared across them (a deployment sets NIMGRAPH_ID_KEY so too).
+TEST_ID_KEY = "tests-id-key-Vq3x9LrT0bNw2PzKc8YhJm5s"
+
 
 @dataclass
 class Demo:
@@ -55,7 +59,7 @@ def model() -> Model:
 
 @pytest.fixture
 def embedded_store(tmp_path: Path, model: Model):
-    opened = EmbeddedStore(tmp_path / "graph.db", model)
+    opened = EmbeddedStore(tmp_path / "graph.db", model, id_key=TEST_ID_KEY)
     yield opened
     opened.close()
 
@@ -81,7 +85,9 @@ def neo4j_session_store(model: Model):
     from nimgraph.store.schema import apply_schema
 
     settings = neo4j_settings()
-    opened = Neo4jStore(settings["uri"], model, user=settings["user"], password=settings["password"])
+    opened = Neo4jStore(
+        settings["uri"], model, user=settings["user"], password=settings["password"], id_key=TEST_ID_KEY
+    )
     apply_schema(opened.driver, model)
     yield opened
     opened.close()
@@ -109,7 +115,7 @@ def store(request: pytest.FixtureRequest):
 def demo(tmp_path_factory: pytest.TempPathFactory, model: Model):
     """The demo partnership, generated, ingested through the ready mappings and profiled."""
     work_dir = tmp_path_factory.mktemp("demo")
-    store = EmbeddedStore(work_dir / "graph.db", model)
+    store = EmbeddedStore(work_dir / "graph.db", model, id_key=TEST_ID_KEY)
     result = run_demo(store, model, work_dir, say=lambda _: None)
     planted = json.loads((work_dir / "data" / "planted.json").read_text())
     yield Demo(store=store, model=model, planted=planted, result=result, work_dir=work_dir)

@@ -6,9 +6,9 @@ products built on it never see what the caller may not:
 - A record whose handling code the caller is not cleared for is dropped from every provenance
   list. An entity or link that only such records support is withheld, and so is a link with a
   withheld end. A neighbourhood keeps only what visible links still connect to the seeds.
-- Properties merge across records, so an entity that hidden records also support shows only its
-  key properties: every record behind it carried those (they make its id), so they reveal
-  nothing the visible records do not.
+- Properties merge across records, so an entity that hidden records also support shows what its
+  visible records themselves said (each assertion keeps its row's properties); for records
+  stored before that was kept, only the key properties, which every record behind it carried.
 - A pseudonymised caller sees each entity that identifies a person (``nim:identifiesPerson``)
   under a stable pseudonym with no properties, free text nowhere, and record ids as
   pseudonymous references; ids of such entities are accepted only as pseudonyms, and a text
@@ -199,9 +199,21 @@ class ClearedView:
         if len(visible) == len(entity.provenance):
             # the same records, with row numbers blanked for a caller who is not cleared for everything
             return entity if self._clearance.sees_everything else replace(entity, provenance=visible)
+        return replace(entity, properties=self._told_by(entity, visible), provenance=visible)
+
+    def _told_by(self, entity: Entity, visible: list[Assertion]) -> dict:
+        """The properties the visible records themselves give, where the store kept what each said.
+
+        Otherwise (records written before stores kept it) only the key properties, which every
+        record behind the entity carried: they make its id.
+        """
+        if all(record.properties is not None for record in visible):
+            told: dict = {}
+            for record in visible:
+                told.update(record.properties or {})
+            return told
         keys = set(self._model.entity_type(entity.type).keys) if entity.type in self._model.entities else set()
-        properties = {k: v for k, v in entity.properties.items() if k in keys}
-        return replace(entity, properties=properties, provenance=visible)
+        return {k: v for k, v in entity.properties.items() if k in keys}
 
     def _link(self, link: Link, entities: dict[str, Entity]) -> Link | None:
         visible = self._records(link.provenance)

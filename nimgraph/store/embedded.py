@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS assertion (
     grade TEXT NOT NULL,
     handling TEXT NOT NULL,
     run TEXT NOT NULL DEFAULT '',
+    props TEXT,
     PRIMARY KEY (item_id, source, record_id)
 );
 CREATE INDEX IF NOT EXISTS assertion_record ON assertion(source, record_id);
@@ -77,11 +78,11 @@ INSERT INTO link (id, type, source, target, props) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET props = json_patch(link.props, excluded.props)
 """
 UPSERT_ASSERTION = """
-INSERT INTO assertion (item_id, source, record_id, file, row, date, grade, handling, run)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO assertion (item_id, source, record_id, file, row, date, grade, handling, run, props)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(item_id, source, record_id) DO UPDATE SET
     file = excluded.file, row = excluded.row, date = excluded.date,
-    grade = excluded.grade, handling = excluded.handling, run = excluded.run
+    grade = excluded.grade, handling = excluded.handling, run = excluded.run, props = excluded.props
 """
 
 
@@ -121,6 +122,8 @@ class EmbeddedStore:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(assertion)")}
             if "run" not in columns:  # a file written before runs were recorded
                 self._db.execute("ALTER TABLE assertion ADD COLUMN run TEXT NOT NULL DEFAULT ''")
+            if "props" not in columns:  # before records kept what they said (read as: not known)
+                self._db.execute("ALTER TABLE assertion ADD COLUMN props TEXT")
             if "sources" not in {row[1] for row in self._db.execute("PRAGMA table_info(entity)")}:
                 self._db.execute("ALTER TABLE entity ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'")
                 self._db.execute(REFRESH_SOURCES.replace("WHERE id = ?", ""))
@@ -153,8 +156,9 @@ class EmbeddedStore:
             self.model.entity_type(entity.type)  # only ontology types reach the store
         for link in batch.links:
             self.model.link_type(link.type)
+        said = {e.id: json.dumps(e.properties, default=str) for e in batch.entities}  # what this row says of it
         assertions = [
-            (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling, batch.run)
+            (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling, batch.run, said.get(item.id))
             for item in [*batch.entities, *batch.links]
             for a in item.provenance
         ]
@@ -393,8 +397,8 @@ class EmbeddedStore:
     def _attach_provenance(self, db: sqlite3.Connection, items: dict[str, Entity] | dict[str, Link]) -> None:
         self._load_ids(db, "wanted_items", items)
         rows = db.execute(
-            "SELECT item_id, source, record_id, file, row, date, grade, handling FROM assertion "
+            "SELECT item_id, source, record_id, file, row, date, grade, handling, props FROM assertion "
             "WHERE item_id IN (SELECT id FROM wanted_items) ORDER BY source, record_id"
         )
-        for item_id, *fields in rows:
-            items[item_id].provenance.append(Assertion(*fields))
+        for item_id, *fields, said in rows:
+            items[item_id].provenance.append(Assertion(*fields, properties=json.loads(said) if said else None))

@@ -12,6 +12,7 @@ Model; query text comes only from ``queries/``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -156,7 +157,8 @@ class Neo4jStore:
                     key = _record_key(a)
                     if key not in records:
                         records[key] = {"key": key, **a.as_dict()}
-                    assertions.append({"key": key, "item": item.id, "anchor": anchor})
+                    said = None if is_link else json.dumps(item.properties, default=str)  # what this row says
+                    assertions.append({"key": key, "item": item.id, "anchor": anchor, "props": said})
         return [  # nodes first, so that links and assertions find their ends in the same transaction
             ("upsert_entities", entities, {}),
             ("upsert_records", list(records.values()), {"run": batch.run}),
@@ -389,10 +391,13 @@ class Neo4jStore:
 def _assertions(records: list[dict] | list[neo4j.Record]) -> list[Assertion]:
     """Records as provenance, in the order every store gives them: by source, then record id."""
     ordered = sorted(records, key=lambda r: (r["source"], r["record_id"]))
-    return [
-        Assertion(r["source"], r["record_id"], r["file"], r["row"], r["date"], r["grade"], r["handling"])
-        for r in ordered
-    ]
+    return [_assertion(r) for r in ordered]
+
+
+def _assertion(r: dict | neo4j.Record) -> Assertion:
+    said = r.get("props")  # what the record says of an entity's properties, as JSON; none for a link
+    fields = (r["source"], r["record_id"], r["file"], r["row"], r["date"], r["grade"], r["handling"])
+    return Assertion(*fields, properties=json.loads(said) if said else None)
 
 
 def _clean(properties: dict) -> dict:
