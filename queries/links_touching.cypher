@@ -1,12 +1,17 @@
 // name: links_touching
-// description: Up to a limit of the links of the given relationship types (all when null) with either end among the given entities, by id, each with the records that assert it.
-// parameters: ids, relationships, limit
+// description: Up to a limit of the links of the given relationship types (all when null) with either end among the given entities, by id, each with the records that assert it; with handling codes given, only links that a record of those codes asserts, between entities such records assert (what a caller of that clearance may see), so the limit counts nothing else.
+// parameters: ids, relationships, limit, handling
 MATCH (n:Entity)-[r]-(:Entity)
 WHERE n.id IN $ids AND ($relationships IS NULL OR type(r) IN $relationships)
-WITH DISTINCT r
+WITH DISTINCT r, startNode(r) AS anchor, endNode(r) AS other
+WHERE $handling IS NULL OR (
+  EXISTS { MATCH (anchor)<-[a:ASSERTS]-(record:Record) WHERE a.item = r.id AND record.handling IN $handling }
+  AND EXISTS { MATCH (anchor)<-[a:ASSERTS]-(record:Record) WHERE a.item = anchor.id AND record.handling IN $handling }
+  AND EXISTS { MATCH (other)<-[a:ASSERTS]-(record:Record) WHERE a.item = other.id AND record.handling IN $handling }
+)
+WITH r, anchor
 ORDER BY r.id
 LIMIT $limit
-WITH r, startNode(r) AS anchor
 RETURN r.id AS id, type(r) AS relationship, anchor.id AS source, endNode(r).id AS target,
        properties(r) AS properties,
        COLLECT {

@@ -151,3 +151,21 @@ def test_the_store_is_a_durable_file(tmp_path, model):
     again = EmbeddedStore(tmp_path / "g.db", model)
     assert again.get("cat").properties == {"name": "Cat"}
     again.close()
+
+
+def test_a_walk_for_a_clearance_follows_only_what_its_records_assert(store):
+    """l4 (bob's flat to cat) is asserted by a C record only: a walk for P stops at the flat, and
+    its cap and truncation count nothing past it."""
+    store.upsert(chain_batch())
+    everything = store.neighbourhood(["bob"], hops=3)
+    assert {"cat", "e2"} <= set(everything.entities)
+    cleared = store.neighbourhood(["bob"], hops=3, handling={"P"})
+    assert set(cleared.entities) == {"bob", "e1", "ann", "flat"} and "l4" not in cleared.links
+    assert not cleared.truncated
+    assert store.neighbourhood(["bob"], hops=3, max_entities=4, handling={"P"}).truncated is False
+    assert store.neighbourhood(["bob"], hops=3, max_entities=4).truncated is True  # cat would have counted
+    # an entity only C records assert is not walked to, even along a P link
+    store.upsert(Batch(entities=[Entity("dan", "Person", {"name": "Dan"}, [record("dan", "1AC")])]))
+    store.upsert(Batch(entities=[], links=[Link("l7", "knows", "bob", "dan", {}, [record("l7")])]))
+    assert "dan" not in store.neighbourhood(["bob"], hops=1, handling={"P"}).entities
+    assert "dan" in store.neighbourhood(["bob"], hops=1, handling={"P", "C"}).entities

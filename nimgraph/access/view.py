@@ -30,8 +30,6 @@ from nimgraph.records import Assertion, Entity, Link, Subgraph
 from nimgraph.store.base import GraphReader
 
 SCAN_CHUNK = 500  # store matches read per step while a page of visible matches is gathered
-GROWTH = 4  # a filtered neighbourhood read is repeated with this many times the cap...
-CEILING = 16  # ...up to this many times the caller's cap
 
 
 class ClearedView:
@@ -145,18 +143,13 @@ class ClearedView:
     ) -> Subgraph:
         """What visible links connect to the seeds within ``hops``, nearest first, up to ``max_entities``.
 
-        The store's cap counts every entity, hidden ones too, so for a caller whose clearance hides
-        records the store is read again with a larger cap until its read is whole (up to
-        ``CEILING`` times the cap), and the cap is applied here, to visible entities only: which
-        entities come back, and ``truncated``, then depend on nothing the caller may not see.
+        For a caller whose clearance hides records, the store walks only links and entities that
+        records of the caller's codes assert, so its cap, its link budget and ``truncated`` count
+        nothing the caller may not see; the nearest visible entities are then kept here.
         """
         real_seeds = [r for r in (self.real_id(s) for s in seeds) if r]
-        cap = max_entities
-        while True:
-            sub = self._store.neighbourhood(real_seeds, hops, link_types, cap, entity_provenance=True)
-            if not sub.truncated or self._sees_everything or cap >= max_entities * CEILING:
-                break
-            cap *= GROWTH
+        only = None if self._sees_everything else self._clearance.handling
+        sub = self._store.neighbourhood(real_seeds, hops, link_types, max_entities, True, handling=only)
         cleared = self._cleared(sub)
         distance = _distances(cleared, [s for s in real_seeds if s in cleared.entities], hops)
         nearest = sorted(distance, key=lambda entity_id: (distance[entity_id], entity_id))
@@ -166,8 +159,7 @@ class ClearedView:
         cleared = Subgraph(
             entities={i: e for i, e in cleared.entities.items() if i in kept},
             links={i: k for i, k in cleared.links.items() if k.source in kept and k.target in kept},
-            # a store read cut at the ceiling is the one case where hidden entities still shape the answer
-            truncated=len(nearest) > max_entities or (sub.truncated and not self._sees_everything),
+            truncated=sub.truncated or len(nearest) > max_entities,
         )
         return self._presented(cleared)
 

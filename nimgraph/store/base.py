@@ -30,11 +30,15 @@ class GraphReader(Protocol):
         link_types: Iterable[str] | None = None,
         max_entities: int = 5000,
         entity_provenance: bool = True,
+        handling: Iterable[str] | None = None,
     ) -> Subgraph:
         """Everything within ``hops`` links of the seeds, following only ``link_types`` if given.
 
         Links always carry their provenance; ``entity_provenance=False`` leaves entities without
-        theirs, for reads that only need to know what the entities are.
+        theirs, for reads that only need to know what the entities are. With ``handling``, the
+        walk follows only links that a record of those codes asserts, between entities such records
+        assert, so ``max_entities`` and ``truncated`` count only what a caller of that clearance
+        may see.
         """
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:

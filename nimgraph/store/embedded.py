@@ -324,16 +324,26 @@ class EmbeddedStore:
         link_types: Iterable[str] | None = None,
         max_entities: int = 5000,
         entity_provenance: bool = True,
+        handling: Iterable[str] | None = None,
     ) -> Subgraph:
         types = sorted(set(link_types)) if link_types is not None else None
         type_filter = f" AND type IN ({','.join('?' * len(types))})" if types is not None else ""
+        parameters: list[str] = types or []
+        if handling is not None:  # only what a record of these codes asserts, so the cap counts nothing else
+            codes = sorted(set(handling))
+            among = ",".join("?" * len(codes))
+            type_filter += "".join(
+                f" AND EXISTS (SELECT 1 FROM assertion a WHERE a.item_id = link.{end} AND a.handling IN ({among}))"
+                for end in ("id", "source", "target")
+            )
+            parameters = [*parameters, *codes, *codes, *codes]
         with self._reading() as db:
             seen, links, truncated = expand(
                 seeds,
                 hops,
                 max_entities,
                 lambda ids, limit: [
-                    self._link_from_row(row) for row in self._links_touching(db, ids, type_filter, types or [], limit)
+                    self._link_from_row(row) for row in self._links_touching(db, ids, type_filter, parameters, limit)
                 ],
             )
             entities = self._entities(db, seen, entity_provenance)
@@ -371,7 +381,7 @@ class EmbeddedStore:
         db.executemany(f"INSERT OR IGNORE INTO {table} (id) VALUES (?)", ((i,) for i in ids))
 
     def _links_touching(
-        self, db: sqlite3.Connection, ids: set[str], type_filter: str, types: list[str], limit: int
+        self, db: sqlite3.Connection, ids: set[str], type_filter: str, parameters: list[str], limit: int
     ) -> list[tuple]:
         self._load_ids(db, "wanted_ends", ids)
         sql = (
@@ -380,7 +390,7 @@ class EmbeddedStore:
             "UNION SELECT id, type, source, target, props FROM link "
             f"WHERE target IN (SELECT id FROM wanted_ends){type_filter} ORDER BY 1 LIMIT ?"
         )
-        return db.execute(sql, [*types, *types, limit]).fetchall()
+        return db.execute(sql, [*parameters, *parameters, limit]).fetchall()
 
     @staticmethod
     def _link_from_row(row: tuple) -> Link:

@@ -268,8 +268,10 @@ class Neo4jStore:
         link_types: Iterable[str] | None = None,
         max_entities: int = 5000,
         entity_provenance: bool = True,
+        handling: Iterable[str] | None = None,
     ) -> Subgraph:
         relationships = self._relationships(link_types) if link_types is not None else None
+        codes = sorted(set(handling)) if handling is not None else None
         chosen = list(seeds)
 
         def work(read: Reader) -> Subgraph:
@@ -279,7 +281,9 @@ class Neo4jStore:
                 max_entities,
                 lambda ids, limit: [
                     self._link(row, row["records"])
-                    for row in read("links_touching", ids=sorted(ids), relationships=relationships, limit=limit)
+                    for row in read(
+                        "links_touching", ids=sorted(ids), relationships=relationships, limit=limit, handling=codes
+                    )
                 ],
             )
             entities = self._entities(seen, read, "get_entities" if entity_provenance else "entity_facts")
