@@ -92,12 +92,15 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your AP
 _basic = HTTPBasic(auto_error=False, realm="nimgraph", description="Any user name; the API key as password.")
 
 
-def current_caller(
-    request: Request,
+def presented_key(
     api_key: Annotated[str | None, Depends(_api_key)],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
-) -> Caller:
-    presented = api_key or (basic.password if basic else None)
+) -> str | None:
+    """The key the request carries, in X-API-Key or as the HTTP Basic password, if any."""
+    return api_key or (basic.password if basic else None)
+
+
+def current_caller(request: Request, presented: Annotated[str | None, Depends(presented_key)]) -> Caller:
     if not presented:
         raise HTTPException(
             401,
@@ -233,21 +236,27 @@ def _who(request: Request, context: AuditContext | None) -> tuple[str, str]:
     """The caller's name and role; for a request no route identified, whoever its key names."""
     caller = context.caller if context else getattr(request.state, "caller", None)
     if caller is None:
-        presented = request.headers.get("x-api-key") or _basic_password(request)
+        presented = key_in(request)
         caller = request.app.state.access.caller(presented) if presented else None
         if caller is None:
             return (UNRECOGNISED_KEY if presented else NO_KEY), ""
     return caller.name, caller.role.value
 
 
-def _basic_password(request: Request) -> str | None:
+def basic_password(request: Request) -> str | None:
+    """The password of the request's HTTP Basic credentials (where a browser sends the key), if any."""
     scheme, _, credentials = (request.headers.get("authorization") or "").partition(" ")
-    if scheme.lower() != "basic":
+    if scheme.lower() != "basic" or not credentials:
         return None
     try:
-        return b64decode(credentials).decode("ascii").partition(":")[2] or None
+        return b64decode(credentials, validate=True).decode().partition(":")[2] or None
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def key_in(request: Request) -> str | None:
+    """The key a request carries, read from its headers as the dependencies read it, for middleware."""
+    return request.headers.get("x-api-key") or basic_password(request)
 
 
 async def _ingest_jobs(request: Request, response: Response) -> tuple[Response, set[str]]:

@@ -29,7 +29,6 @@ otherwise, ``Cache-Control: no-store``.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import time
@@ -37,7 +36,7 @@ from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request, Response
 
-from api.auth import CSRF_PARAM
+from api.auth import CSRF_PARAM, basic_password
 from api.errors import problem
 from nimgraph.access.roles import Caller
 
@@ -166,13 +165,7 @@ def _token_key(app: FastAPI) -> bytes:
 
 
 def _basic_caller(request: Request) -> Caller | None:
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        return None
-    try:
-        _, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
+    password = basic_password(request)
     return request.app.state.access.caller(password) if password else None
 
 

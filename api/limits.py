@@ -8,15 +8,13 @@ Content-Length gets a byte past the limit.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from http import HTTPStatus
 
 from fastapi import FastAPI, HTTPException, Request, Response
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import current_caller, requires
+from api.auth import current_caller, key_in, requires
 from api.errors import problem
 from nimgraph.access.roles import Permission
 
@@ -65,26 +63,12 @@ def _unauthorised(request: Request) -> Response | None:
     if permission is None:
         return None
     try:
-        caller = current_caller(request, _presented_key(request), None)
+        caller = current_caller(request, key_in(request))
         requires(permission).dependency(caller)
     except HTTPException as refused:
         status = refused.status_code
         return problem(status, HTTPStatus(status).phrase, refused.detail, request, refused.headers)
     return None
-
-
-def _presented_key(request: Request) -> str | None:
-    """The key from X-API-Key, or the password of HTTP Basic, as api.auth reads them."""
-    if key := request.headers.get("x-api-key"):
-        return key
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(token, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[2] or None
 
 
 def _declared_too_large(request: Request, limit: int) -> Response | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nimgraph.config import Settings
-from nimgraph.demo import DemoResult, run_demo
+from nimgraph.demo import DemoResult, find_problem, run_demo
 from nimgraph.ontology import Model, default_model
 from nimgraph.store.embedded import EmbeddedStore
 
@@ -137,6 +137,25 @@ def person_id(demo: Demo, nominal: str) -> str:
     found = [e for e in demo.store.find("Person", nominal) if e.properties.get("nominalId") == nominal]
     assert len(found) == 1, f"expected one person with nominal {nominal}, found {len(found)}"
     return found[0].id
+
+
+def personal_urls(demo: Demo) -> list[str]:
+    """One read of each personal-data route, about the demo's planted people and problem."""
+    vulnerable = person_id(demo, demo.planted["vulnerable"])
+    network = [person_id(demo, n) for n in demo.planted["network"][:3]]
+    problem = find_problem(demo.store, demo.planted["problem"])
+    return [
+        f"/entities/{vulnerable}",
+        f"/entities/{vulnerable}/associations",
+        f"/entities/{vulnerable}/network",
+        f"/paths?from={network[0]}&to={network[1]}",
+        f"/paths/network?ids={network[0]}&ids={network[1]}&ids={network[2]}",
+        f"/profiles/subject/{vulnerable}",
+        f"/profiles/problem/{problem}",
+        f"/problems/{problem}/links",
+        "/search?type=Person",
+        "/problems",
+    ]
 
 
 def chromium_path() -> str | None:

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 
 import pytest
-from conftest import Demo, demo_in_neo4j, dev_settings, person_id
+from conftest import Demo, demo_in_neo4j, dev_settings, person_id, personal_urls
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -63,27 +63,8 @@ def _records(body) -> list[dict]:
     return found
 
 
-def _personal_urls(served: Served) -> list[str]:
-    demo = served.demo
-    vulnerable = person_id(demo, demo.planted["vulnerable"])
-    network = [person_id(demo, n) for n in demo.planted["network"][:3]]
-    problem = find_problem(demo.store, demo.planted["problem"])
-    return [
-        f"/entities/{vulnerable}",
-        f"/entities/{vulnerable}/associations",
-        f"/entities/{vulnerable}/network",
-        f"/paths?from={network[0]}&to={network[1]}",
-        f"/paths/network?ids={network[0]}&ids={network[1]}&ids={network[2]}",
-        f"/profiles/subject/{vulnerable}",
-        f"/profiles/problem/{problem}",
-        f"/problems/{problem}/links",
-        "/search?type=Person",
-        "/problems",
-    ]
-
-
 def test_a_caller_without_a_key_is_refused(served):
-    for url in _personal_urls(served):
+    for url in personal_urls(served.demo):
         for key in (None, "not-a-key"):
             response = served.get(key, url)
             assert response.status_code == 401, url
@@ -103,7 +84,7 @@ def test_a_personal_read_needs_a_purpose(served):
 
 def test_a_partner_viewer_never_receives_a_c_handled_record(served):
     hidden_ids: set[str] = set()
-    for url in _personal_urls(served):
+    for url in personal_urls(served.demo):
         analyst = served.get(ANALYST, url)
         assert analyst.status_code == 200, (url, analyst.text[:300])
         hidden_ids |= {r["record_id"] for r in _records(analyst.json()) if r["handling"] == "C"}

@@ -5,24 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBasicCredentials
 
+from api.auth import presented_key
 from api.deps import StoreDep
 from nimgraph.access.roles import Caller
 
 router = APIRouter(tags=["health"])
 
-# Optional here: a monitor polls without a key, and an unknown key is simply anonymous.
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Your API key, to see the graph's size.")
-_basic = HTTPBasic(auto_error=False, realm="nimgraph", description="Any user name; the API key as password.")
 
-
-def _known_caller(
-    request: Request,
-    api_key: Annotated[str | None, Depends(_api_key)],
-    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
-) -> Caller | None:
-    presented = api_key or (basic.password if basic else None)
+def _known_caller(request: Request, presented: Annotated[str | None, Depends(presented_key)]) -> Caller | None:
+    """Optional here: a monitor polls without a key, and an unknown key is simply anonymous."""
     return request.app.state.access.caller(presented) if presented else None
 
 

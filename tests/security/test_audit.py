@@ -202,10 +202,15 @@ def _hmac_under(key: str):
 
 def _rechain(served: Served, link) -> None:
     """Rewrite who made entry 2, then recompute every link after it, as the attacker thinks they work."""
-    with _raw(served.settings.access_db) as raw:
+    _rewrite(served.settings.access_db, link)
+
+
+def _rewrite(path: Path, link, before: int | None = None) -> None:
+    """Edit entry 2 in the file itself and re-chain the entries (those before ``before``) with ``link``."""
+    with _raw(path) as raw:
         raw.execute("UPDATE audit SET who = 'someone else' WHERE seq = 2")
         prev = "0" * 64
-        for row in raw.execute("SELECT * FROM audit ORDER BY seq").fetchall():
+        for row in raw.execute("SELECT * FROM audit WHERE seq < ? ORDER BY seq", (before or 2**62,)).fetchall():
             head = link(row["seq"], prev, dict(row))
             raw.execute("UPDATE audit SET prev = ?, hash = ? WHERE seq = ?", (prev, head, row["seq"]))
             prev = head
@@ -249,13 +254,7 @@ def test_a_log_from_before_the_key_opens_and_says_so(tmp_path: Path):
     assert any("entries before seq 4 were written under the old unkeyed chain" in line for line in found.describe())
     log.append(AuditEntry("DC 1", "analyst", "case 7", "GET", "/entities/Person-4", 200, ["Person-4"]))
     assert log.verify().intact and log.query()[-1]["seq"] == 4
-    with _raw(path) as raw:  # an old entry edited and its unkeyed chain recomputed
-        raw.execute("UPDATE audit SET who = 'someone else' WHERE seq = 2")
-        prev = "0" * 64
-        for row in raw.execute("SELECT * FROM audit WHERE seq < 4 ORDER BY seq").fetchall():
-            head = _sha256(row["seq"], prev, dict(row))
-            raw.execute("UPDATE audit SET prev = ?, hash = ? WHERE seq = ?", (prev, head, row["seq"]))
-            prev = head
+    _rewrite(path, _sha256, before=4)  # an old entry edited and its unkeyed chain recomputed
     assert log.verify().first_broken == 4  # the first keyed entry no longer follows from them
     log.close()
 

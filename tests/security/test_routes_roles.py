@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import Demo, person_id
+from conftest import Demo, person_id, personal_urls
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -70,24 +70,6 @@ def deployment(demo, tmp_path_factory):
         yield Deployment(client, keys, demo)
 
 
-def _personal_urls(demo: Demo) -> list[str]:
-    vulnerable = person_id(demo, demo.planted["vulnerable"])
-    network = [person_id(demo, n) for n in demo.planted["network"][:3]]
-    problem = find_problem(demo.store, demo.planted["problem"])
-    return [
-        f"/entities/{vulnerable}",
-        f"/entities/{vulnerable}/associations",
-        f"/entities/{vulnerable}/network",
-        f"/paths?from={network[0]}&to={network[1]}",
-        f"/paths/network?ids={network[0]}&ids={network[1]}&ids={network[2]}",
-        f"/profiles/subject/{vulnerable}",
-        f"/profiles/problem/{problem}",
-        f"/problems/{problem}/links",
-        "/search?type=Person",
-        "/problems",
-    ]
-
-
 def _audit(deployment: Deployment, purpose: str) -> list[dict]:
     log = deployment.get("admin", "/audit", purpose="route and role audit check", limit=1000)
     assert log.status_code == 200, log.text[:300]
@@ -102,7 +84,7 @@ def _audit(deployment: Deployment, purpose: str) -> list[dict]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_personal_route_needs_a_key_and_a_purpose_and_leaves_an_audit_entry(deployment, role):
-    urls = _personal_urls(deployment.demo)
+    urls = personal_urls(deployment.demo)
     purpose = f"audit of {role} {time.time_ns()}"
     for url in urls:
         assert deployment.get(None, url).status_code == 401, url
