@@ -201,7 +201,7 @@ async def _record(request: Request, status: int, items: set[str] | None = None) 
     view = context.view if context else None
     released = (context.items | (view.released if view else set())) if context else set()
     who, role = _who(request, context)
-    query = _logged_query(request.url.query)
+    query = _logged_query(request.url.query, _declared(request))
     entry = AuditEntry(
         who=who,
         role=role,
@@ -216,20 +216,40 @@ async def _record(request: Request, status: int, items: set[str] | None = None) 
     await run_in_threadpool(request.app.state.access.audit.append, entry)
 
 
-def _logged_query(query: str) -> str:
-    """The query string as the log keeps it: no anti-forgery token, and no value of a secret-looking name.
+def _logged_query(query: str, declared: frozenset[str] | None) -> str:
+    """The query string as the log keeps it: the values of the parameters the route declares.
 
-    The log cannot be edited, so a key someone pasted into a URL must never reach it.
+    Any other parameter (or any at all, where no route matched) keeps its name but not its value,
+    as do secret-looking names, and the anti-forgery token goes: the log cannot be edited, so a key
+    someone pasted into a link must never reach it.
 
-    >>> _logged_query("q=Zak&api_key=dev-partner&csrf=abc&purpose=Op+Larch")
-    '?q=Zak&api_key=%5Bredacted%5D&purpose=Op+Larch'
+    >>> _logged_query("q=Zak&api_key=dev-partner&csrf=abc&purpose=Op+Larch&pw=x", frozenset({"q", "purpose"}))
+    '?q=Zak&api_key=%5Bredacted%5D&purpose=Op+Larch&pw=%5Bredacted%5D'
     """
     kept = [
-        (name, "[redacted]" if SECRET_NAME.search(name) else value)
+        (name, value if name in (declared or ()) and not SECRET_NAME.search(name) else "[redacted]")
         for name, value in parse_qsl(query, keep_blank_values=True)
         if name != CSRF_PARAM  # proves a browser request's origin; no business of the log's
     ]
     return f"?{urlencode(kept)}" if kept else ""
+
+
+def _declared(request: Request) -> frozenset[str] | None:
+    """The query parameters of the route that answered, found by the router; None when none matched."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return None
+    if id(dependant) not in _DECLARED:
+        names, pending = set(), [dependant]
+        while pending:  # the route's own parameters and its dependencies' (the purpose, the key)
+            current = pending.pop()
+            names |= {p.alias for p in current.query_params}
+            pending.extend(current.dependencies)
+        _DECLARED[id(dependant)] = frozenset(names)
+    return _DECLARED[id(dependant)]
+
+
+_DECLARED: dict[int, frozenset[str]] = {}  # by route; routes live as long as the app
 
 
 def _who(request: Request, context: AuditContext | None) -> tuple[str, str]:

@@ -193,5 +193,8 @@ def test_whole_graph_sizes_and_row_numbers_are_for_callers_cleared_for_everythin
 def test_the_audit_log_never_keeps_a_key_pasted_into_a_link(client):
     client.get("/search", params={"q": "Zak", "api_key": PARTNER}, headers={"X-Purpose": "pasted key"})
     client.get("/search", params={"q": "Zak", "password": "hunter2"}, headers={"X-API-Key": PARTNER, "X-Purpose": "p"})
+    client.get("/search", params={"q": "Zak", "pw": "hunter3", "sig": "s3cr3t"}, headers={"X-API-Key": PARTNER})
+    client.get("/no-such-route", params={"anything": "dev-admin"})  # no route: no value is kept
     logged = "\n".join(e["path"] for e in client.app.state.access.audit.query(limit=100_000))
-    assert "q=Zak" in logged and PARTNER not in logged and "hunter2" not in logged
+    assert "q=Zak" in logged and "/no-such-route?anything=" in logged
+    assert [secret for secret in (PARTNER, "dev-admin", "hunter2", "hunter3", "s3cr3t") if secret in logged] == []
