@@ -247,7 +247,7 @@ class ClearedView:
         pseudonyms = self._pseudonyms
         if pseudonyms is None:
             return entity
-        provenance = [self._present_record(a) for a in entity.provenance]
+        provenance = self._present_records(entity.provenance)
         if self._identifies(entity.type):
             return Entity(id=pseudonyms.of(entity.id), type=entity.type, properties={}, provenance=provenance)
         return Entity(entity.id, entity.type, self._without_free_text(entity.properties), provenance)
@@ -265,8 +265,13 @@ class ClearedView:
             source=source,
             target=target,
             properties=self._without_free_text(link.properties),
-            provenance=[self._present_record(a) for a in link.provenance],
+            provenance=self._present_records(link.provenance),
         )
+
+    def _present_records(self, provenance: list[Assertion]) -> list[Assertion]:
+        """Records as references, ordered by the reference: in the store's order, by real record id,
+        they would rank the people a crime names by nominal number."""
+        return sorted((self._present_record(a) for a in provenance), key=lambda a: (a.source, a.record_id))
 
     def _present_record(self, record: Assertion) -> Assertion:
         assert self._pseudonyms is not None

@@ -198,3 +198,13 @@ def test_the_audit_log_never_keeps_a_key_pasted_into_a_link(client):
     logged = "\n".join(e["path"] for e in client.app.state.access.audit.query(limit=100_000))
     assert "q=Zak" in logged and "/no-such-route?anything=" in logged
     assert [secret for secret in (PARTNER, "dev-admin", "hunter2", "hunter3", "s3cr3t") if secret in logged] == []
+
+
+def test_a_researcher_cannot_rank_people_by_the_order_of_a_crimes_records(client, demo):
+    """Record ids such as {crime}/{nominal}/{role} sort by nominal number; so would their order."""
+    crimes = _c_linked_crimes(demo)[:40]
+    assert crimes
+    for crime in crimes:
+        _, shown = _ask(client, RESEARCHER, f"/entities/{crime}")
+        references = [(p["source"], p["record_id"]) for p in shown["provenance"]]
+        assert all(r.startswith("rec-") for _, r in references) and references == sorted(references), crime
