@@ -10,7 +10,6 @@ the store. The audit middleware writes one entry for every request outside the p
 from __future__ import annotations
 
 import hmac
-import json
 import re
 from base64 import b64decode
 from dataclasses import dataclass, field
@@ -28,8 +27,8 @@ from nimgraph.access.view import ClearedView
 from nimgraph.config import ApiKey, Settings
 
 MAX_PURPOSE = 500
-CSRF_PARAM = "csrf"
-SECRET_NAME = re.compile(r"key|pass|secret|token|auth|credential", re.IGNORECASE)  # api/browser.py's anti-forgery token
+CSRF_PARAM = "csrf"  # api/browser.py's anti-forgery token
+SECRET_NAME = re.compile(r"key|pass|secret|token|auth|credential", re.IGNORECASE)
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="nimgraph"'}  # lets a browser ask for the key
 # What carries no personal data and needs no key: these alone leave no audit entry.
 PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json"})
@@ -191,12 +190,16 @@ def install(app: FastAPI) -> None:
         except Exception:
             await _record(request, 500)
             raise
-        response, jobs = await _ingest_jobs(request, response)
-        await _record(request, response.status_code, jobs)
+        await _record(request, response.status_code)
         return response
 
 
-async def _record(request: Request, status: int, items: set[str] | None = None) -> None:
+def audited(request: Request, *items: str) -> None:
+    """Name what a request collected or read beyond what a view released (an ingest job, say)."""
+    request.state.audit_items = getattr(request.state, "audit_items", set()) | set(items)
+
+
+async def _record(request: Request, status: int) -> None:
     context: AuditContext | None = getattr(request.state, "audit", None)
     view = context.view if context else None
     released = (context.items | (view.released if view else set())) if context else set()
@@ -210,7 +213,7 @@ async def _record(request: Request, status: int, items: set[str] | None = None) 
         method=request.method,
         path=request.url.path + query,
         status=status,
-        items=sorted(released | (items or set())),
+        items=sorted(released | getattr(request.state, "audit_items", set())),
         withheld=view.withheld if view else {},
     )
     await run_in_threadpool(request.app.state.access.audit.append, entry)
@@ -277,25 +280,3 @@ def basic_password(request: Request) -> str | None:
 def key_in(request: Request) -> str | None:
     """The key a request carries, read from its headers as the dependencies read it, for middleware."""
     return request.headers.get("x-api-key") or basic_password(request)
-
-
-async def _ingest_jobs(request: Request, response: Response) -> tuple[Response, set[str]]:
-    """The ingest job a request made or read the status of, as an audit item: ``ingest-job:<id>``.
-
-    A status read names the job in its path; a submission only in its response, so that one
-    response is read here and passed on as a copy. (The rejects route names its own item.)
-    """
-    parts = request.url.path.strip("/").split("/")
-    if parts[:2] != ["ingest", "jobs"] or not 200 <= response.status_code < 300:
-        return response, set()
-    if len(parts) == 3:
-        return response, {f"ingest-job:{parts[2]}"}
-    if request.method != "POST":
-        return response, set()
-    body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-    copy = Response(body, response.status_code, headers=dict(response.headers))
-    try:
-        job_id = json.loads(body).get("id")
-    except (ValueError, AttributeError):
-        job_id = None
-    return copy, {f"ingest-job:{job_id}"} if job_id else set()

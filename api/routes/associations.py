@@ -13,11 +13,9 @@ from api.graphs import Format, graph_page
 from api.notice import clearance_notice
 from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_found
 from api.schemas import AssociationList
-from nimgraph.analysis.association import associations
-from nimgraph.analysis.build import to_networkx
 from nimgraph.grading import GradeError, meets, parse_minimum
 from nimgraph.ontology import Core
-from nimgraph.products.common import association_weights
+from nimgraph.products.network import person_associations
 from nimgraph.records import Assertion
 
 router = APIRouter(prefix="/entities", tags=["associations"])
@@ -74,16 +72,16 @@ def list_associations(
         raise HTTPException(400, f"{entity_id!r} is a {entity.type}; associations are between people")
     follow = known_link_types(model, link_types)
     window = _in_window(since, until)
-    sub = view.neighbourhood([entity.id], hops=hops, link_types=follow).links_supported_by(
-        lambda record: window(record) and (minimum is None or meets(record.grade, minimum))
+    network, found = person_associations(
+        view,
+        model,
+        entity.id,
+        hops,
+        follow,
+        lambda record: window(record) and (minimum is None or meets(record.grade, minimum)),
+        min_strength,
     )
-    graph = to_networkx(sub)
-    people, links, connectors = association_weights(model)
-    found = [
-        a
-        for a in associations(graph, entity.id, person_types=people, link_weights=links, connector_weights=connectors)
-        if a.strength >= min_strength
-    ]
+    graph = network.graph
     if format == "html":
         keep = {entity.id} | {a.person for a in found} | {e.via for a in found for e in a.evidence if e.via}
         return graph_page(

@@ -13,8 +13,8 @@ from api.notice import clearance_notice
 from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_found
 from api.schemas import EntityPage, EntityPublic, EntitySummary, GraphPublic
 from nimgraph.access.view import ClearedView
-from nimgraph.analysis.build import to_networkx
 from nimgraph.config import Settings
+from nimgraph.products.network import network_around
 from nimgraph.records import Entity
 
 router = APIRouter(prefix="/entities", tags=["entities"])
@@ -68,8 +68,8 @@ def entity_network(
     if entity is None:
         raise not_found(entity_id)
     follow = known_link_types(model, link_types)
-    sub = view.neighbourhood([entity_id], hops=hops, link_types=follow, max_entities=max_entities)
-    graph = to_networkx(sub)
+    network = network_around(view, entity_id, hops, follow, max_entities)
+    graph = network.graph
     if format == "html":
         return graph_page(
             f"Network around {entity.caption}",
@@ -78,6 +78,6 @@ def entity_network(
             focus=[entity_id],
             clearance=clearance_notice(view.clearance, settings),
             max_nodes=settings.viz_max_nodes,
-            summary=[f"{hops} hops" + (", capped" if sub.truncated else "")],
+            summary=[f"{hops} hops" + (", capped" if network.truncated else "")],
         )
-    return graph_public(graph, model, truncated=sub.truncated, clearance=clearance_notice(view.clearance, settings))
+    return graph_public(graph, model, truncated=network.truncated, clearance=clearance_notice(view.clearance, settings))

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, File, HTTPException, Path, Request, Uplo
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from api.auth import AuditDep, requires
+from api.auth import AuditDep, audited, requires
 from nimgraph.access.roles import Caller, Permission
 from nimgraph.ingest.jobs import IngestJobs, Job
 from nimgraph.ingest.readers import FileError
@@ -108,6 +108,7 @@ async def submit(
         except (SpecError, FileError) as err:
             raise HTTPException(422, printable(str(err).replace(str(directory) + "/", ""))) from None
         job = jobs.submit(job_id, caller.name, checked, directory / name, rows)
+    audited(request, f"ingest-job:{job.id}")  # collection: the audit entry names the job
     return _public(job, jobs)
 
 
@@ -118,6 +119,7 @@ def status(job_id: JobId, request: Request, caller: Ingester) -> JobPublic:
     job = jobs.get(job_id)
     if job is None:
         raise HTTPException(404, f"no ingest job {job_id!r}")
+    audited(request, f"ingest-job:{job.id}")  # its report echoes rejected values
     return _public(job, jobs)
 
 

@@ -13,8 +13,7 @@ from api.graphs import Format, graph_page, graph_public
 from api.notice import clearance_notice
 from api.params import ENTITY_ID, ENTITY_ID_HELP, MAX_PATH_HOPS, LinkTypes, known_link_types, not_found
 from api.schemas import ConnectingNetworkPublic, PathList
-from nimgraph.analysis.build import to_networkx
-from nimgraph.analysis.paths import connecting_network, shortest_paths
+from nimgraph.products import network
 
 router = APIRouter(prefix="/paths", tags=["paths"])
 
@@ -48,14 +47,13 @@ def paths_between(
         if view.get(entity_id) is None:
             raise not_found(entity_id)
     follow = known_link_types(model, link_types)
-    sub = view.neighbourhood([source, target], hops=(max_hops + 1) // 2, link_types=follow, max_entities=max_entities)
-    graph = to_networkx(sub)
-    found = shortest_paths(graph, source, target, follow, max_hops=max_hops, limit=limit, direction=direction)
-    on_paths = graph.subgraph({n for path in found for n in path} | {source, target}).copy()
+    on_paths, found = network.paths_between(
+        view, source, target, follow, max_hops=max_hops, limit=limit, direction=direction, max_entities=max_entities
+    )
     if format == "html":
         return graph_page(
             "Paths",
-            on_paths,
+            on_paths.graph,
             model,
             focus=[source, target],
             clearance=clearance_notice(view.clearance, settings),
@@ -67,7 +65,7 @@ def paths_between(
         target=target,
         max_hops=max_hops,
         paths=found,
-        graph=graph_public(on_paths, model, truncated=sub.truncated),
+        graph=graph_public(on_paths.graph, model, truncated=on_paths.truncated),
         clearance=clearance_notice(view.clearance, settings),
     )
 
@@ -91,14 +89,11 @@ def network_connecting(
         if view.get(entity_id) is None:
             raise not_found(entity_id)
     follow = known_link_types(model, link_types)
-    sub = view.neighbourhood(ids, hops=(max_hops + 1) // 2, link_types=follow, max_entities=max_entities)
-    graph = to_networkx(sub)
-    found = connecting_network(graph, ids, follow, max_hops=max_hops)
-    drawn = found.subgraph(graph)
+    drawn, found = network.connecting(view, ids, follow, max_hops=max_hops, max_entities=max_entities)
     if format == "html":
         return graph_page(
             "Connecting network",
-            drawn,
+            drawn.graph,
             model,
             focus=list(dict.fromkeys(ids)),
             clearance=clearance_notice(view.clearance, settings),
@@ -110,6 +105,6 @@ def network_connecting(
         paths=[{"between": list(pair), "paths": p} for pair, p in found.paths.items()],
         unconnected=[list(pair) for pair in found.unconnected],
         intermediaries=found.intermediaries,
-        graph=graph_public(drawn, model, truncated=sub.truncated),
+        graph=graph_public(drawn.graph, model, truncated=drawn.truncated),
         clearance=clearance_notice(view.clearance, settings),
     )

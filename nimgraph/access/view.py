@@ -148,7 +148,7 @@ class ClearedView:
         nothing the caller may not see; the nearest visible entities are then kept here.
         """
         real_seeds = [r for r in (self.real_id(s) for s in seeds) if r]
-        only = None if self._sees_everything else self._clearance.handling
+        only = None if self._clearance.sees_everything else self._clearance.handling
         sub = self._store.neighbourhood(real_seeds, hops, link_types, max_entities, True, handling=only)
         cleared = self._cleared(sub)
         distance = _distances(cleared, [s for s in real_seeds if s in cleared.entities], hops)
@@ -162,10 +162,6 @@ class ClearedView:
             truncated=sub.truncated or len(nearest) > max_entities,
         )
         return self._presented(cleared)
-
-    @property
-    def _sees_everything(self) -> bool:
-        return self._clearance.sees_everything
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
         sub = self._store.subgraph(link_types)

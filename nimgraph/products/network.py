@@ -1,0 +1,84 @@
+"""Graph-shaped answers: the network around an entity, a person's associations, paths between
+entities and the network that connects several, each read through ``store`` (a ClearedView for
+an API caller) and analysed in NetworkX. Routes and commands reach the analysis through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+
+from nimgraph.analysis.association import Association, associations
+from nimgraph.analysis.build import to_networkx
+from nimgraph.analysis.paths import ConnectingNetwork, connecting_network, shortest_paths
+from nimgraph.ontology import Model
+from nimgraph.products.common import association_weights
+from nimgraph.records import Assertion
+from nimgraph.store.base import GraphReader
+
+
+@dataclass(frozen=True)
+class Network:
+    graph: nx.MultiDiGraph
+    truncated: bool  # a size cap left part of the asked-for graph out
+
+
+def network_around(
+    store: GraphReader, entity_id: str, hops: int, follow: set[str] | None, max_entities: int
+) -> Network:
+    """The entities and links within ``hops`` of an entity, nearest first up to ``max_entities``."""
+    sub = store.neighbourhood([entity_id], hops=hops, link_types=follow, max_entities=max_entities)
+    return Network(to_networkx(sub), sub.truncated)
+
+
+def person_associations(
+    store: GraphReader,
+    model: Model,
+    person_id: str,
+    hops: int,
+    follow: set[str] | None,
+    counts: Callable[[Assertion], bool],
+    min_strength: float = 0.0,
+) -> tuple[Network, list[Association]]:
+    """People associated with a person, strongest first, from the links that records ``counts`` support."""
+    sub = store.neighbourhood([person_id], hops=hops, link_types=follow).links_supported_by(counts)
+    graph = to_networkx(sub)
+    people, links, connectors = association_weights(model)
+    found = associations(graph, person_id, person_types=people, link_weights=links, connector_weights=connectors)
+    return Network(graph, sub.truncated), [a for a in found if a.strength >= min_strength]
+
+
+def paths_between(
+    store: GraphReader,
+    source: str,
+    target: str,
+    follow: set[str] | None,
+    *,
+    max_hops: int,
+    limit: int,
+    direction: Literal["both", "out", "in"],
+    max_entities: int,
+) -> tuple[Network, list[list[str]]]:
+    """The shortest paths between two entities, and the graph they run through.
+
+    Both ends are read out to half the hop limit each, so every path of that length is found
+    unless ``max_entities`` cut the read short.
+    """
+    sub = store.neighbourhood([source, target], hops=(max_hops + 1) // 2, link_types=follow, max_entities=max_entities)
+    graph = to_networkx(sub)
+    found = shortest_paths(graph, source, target, follow, max_hops=max_hops, limit=limit, direction=direction)
+    on_paths = graph.subgraph({n for path in found for n in path} | {source, target}).copy()
+    return Network(on_paths, sub.truncated), found
+
+
+def connecting(
+    store: GraphReader, ids: list[str], follow: set[str] | None, *, max_hops: int, max_entities: int
+) -> tuple[Network, ConnectingNetwork]:
+    """How several entities connect: the shortest paths between every pair, merged, and the graph they draw."""
+    sub = store.neighbourhood(ids, hops=(max_hops + 1) // 2, link_types=follow, max_entities=max_entities)
+    graph = to_networkx(sub)
+    found = connecting_network(graph, ids, follow, max_hops=max_hops)
+    return Network(found.subgraph(graph), sub.truncated), found
