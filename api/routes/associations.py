@@ -15,7 +15,7 @@ from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_foun
 from api.schemas import AssociationList
 from nimgraph.grading import GradeError, meets, parse_minimum
 from nimgraph.ontology import Core
-from nimgraph.products.network import person_associations
+from nimgraph.products.connections import person_associations
 from nimgraph.records import Assertion
 
 router = APIRouter(prefix="/entities", tags=["associations"])

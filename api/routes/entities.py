@@ -14,7 +14,7 @@ from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_foun
 from api.schemas import EntityPage, EntityPublic, EntitySummary, GraphPublic
 from nimgraph.access.view import ClearedView
 from nimgraph.config import Settings
-from nimgraph.products.network import network_around
+from nimgraph.products.connections import network_around
 from nimgraph.records import Entity
 
 router = APIRouter(prefix="/entities", tags=["entities"])

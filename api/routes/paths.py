@@ -13,7 +13,7 @@ from api.graphs import Format, graph_page, graph_public
 from api.notice import clearance_notice
 from api.params import ENTITY_ID, ENTITY_ID_HELP, MAX_PATH_HOPS, LinkTypes, known_link_types, not_found
 from api.schemas import ConnectingNetworkPublic, PathList
-from nimgraph.products import network
+from nimgraph.products import connections
 
 router = APIRouter(prefix="/paths", tags=["paths"])
 
@@ -47,7 +47,7 @@ def paths_between(
         if view.get(entity_id) is None:
             raise not_found(entity_id)
     follow = known_link_types(model, link_types)
-    on_paths, found = network.paths_between(
+    on_paths, found = connections.paths_between(
         view, source, target, follow, max_hops=max_hops, limit=limit, direction=direction, max_entities=max_entities
     )
     if format == "html":
@@ -89,7 +89,7 @@ def network_connecting(
         if view.get(entity_id) is None:
             raise not_found(entity_id)
     follow = known_link_types(model, link_types)
-    drawn, found = network.connecting(view, ids, follow, max_hops=max_hops, max_entities=max_entities)
+    drawn, found = connections.connecting(view, ids, follow, max_hops=max_hops, max_entities=max_entities)
     if format == "html":
         return graph_page(
             "Connecting network",
