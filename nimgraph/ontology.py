@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
 
 NIM = Namespace("https://w3id.org/nimgraph/ontology#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -108,6 +109,10 @@ class UnknownTypeError(KeyError):
     def __str__(self) -> str:
         return str(self.args[0])
 
+    def with_context(self, where: str) -> UnknownTypeError:
+        self.args = (f"{self.args[0].rstrip('.')} ({where}).",)
+        return self
+
 
 @dataclass(frozen=True)
 class Concept:
@@ -182,6 +187,7 @@ class EntityType:
     mappable: bool = True  # False for what nimgraph creates itself: records, products, inferences
     identifies_person: bool = False  # nim:identifiesPerson, as declared (subclasses inherit: Model.identifies_person)
     aligned_with: tuple[str, ...] = ()  # superclasses outside nim: (PROV-O, FOAF, schema.org)
+    label_patterns: tuple[str, ...] = ()  # nim:labelPatterns, as declared on this class
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,7 @@ class Model:
     properties: Mapping[str, PropertyDef]
     constraints: Mapping[str, tuple[Constraint, ...]] = field(default_factory=dict)
     code_lists: Mapping[str, CodeList] = field(default_factory=dict)
+    label_patterns: tuple[str, ...] = ()  # the ontology's own nim:labelPatterns: every class's last resort
     # Memo of derived answers (lineages, constraints): the Model never changes, so they never go stale.
     _memo: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -309,6 +316,16 @@ class Model:
             self._memo[key] = tuple(c for t in self.ancestors(type_name) for c in self.constraints.get(t, ()))
         return self._memo[key]
 
+    def labelling(self, type_name: str) -> tuple[str, ...]:
+        """The label patterns to try for an instance of the type: its own, its ancestors' nearest
+        first, then the ontology's (an unknown type gets the ontology's alone)."""
+        key = ("labelling", type_name)
+        if key not in self._memo:
+            lineage = self.ancestors(type_name) if type_name in self.entities else ()
+            own = [p for t in lineage for p in self.entities[t].label_patterns]
+            self._memo[key] = tuple(dict.fromkeys([*own, *self.label_patterns]))
+        return self._memo[key]
+
     def association_weight(self, type_name: str, default: float = 0.0) -> float:
         """The nearest ``nim:associationWeight`` up the type's lineage."""
         table: Mapping[str, EntityType | LinkType] = self.entities if type_name in self.entities else self.links
@@ -351,6 +368,14 @@ def _aligned(graph: Graph, subject: URIRef, predicate: URIRef) -> tuple[str, ...
     )
 
 
+def _patterns(graph: Graph, subject: URIRef) -> tuple[str, ...]:
+    """The strings of the subject's ``nim:labelPatterns`` list, in order (RDF keeps a list's order)."""
+    found: list[str] = []
+    for head in graph.objects(subject, NIM.labelPatterns):
+        found.extend(str(item) for item in Collection(graph, head))
+    return tuple(found)
+
+
 def _entity_types(graph: Graph) -> dict[str, EntityType]:
     return {
         _local(c): EntityType(
@@ -363,6 +388,7 @@ def _entity_types(graph: Graph) -> dict[str, EntityType]:
             mappable=_flag(graph, c, NIM.mappable, True),
             identifies_person=_flag(graph, c, NIM.identifiesPerson, False),
             aligned_with=_aligned(graph, c, RDFS.subClassOf),
+            label_patterns=_patterns(graph, c),
         )
         for c in graph.subjects(RDF.type, OWL.Class)
         if _in_nim(c)
@@ -475,6 +501,15 @@ def _check(model: Model) -> None:
     for prop in model.properties.values():
         if prop.code_list is not None:
             model.code_list(prop.code_list)
+    from nimgraph.labels import pattern_properties  # labels.py needs nothing of this module's
+
+    declared = [(t.name, p) for t in model.entities.values() for p in t.label_patterns]
+    for owner, pattern in [*declared, *(("the ontology", p) for p in model.label_patterns)]:
+        for name in pattern_properties(pattern):
+            if name not in model.properties:
+                raise UnknownTypeError("property", name, list(model.properties)).with_context(
+                    f"in label pattern {pattern!r} of {owner}"
+                )
 
 
 def load_model(directory: Path | str | None = None) -> Model:
@@ -492,6 +527,7 @@ def load_model(directory: Path | str | None = None) -> Model:
         properties=MappingProxyType(_properties(graph)),
         constraints=MappingProxyType(_constraints(graph)),
         code_lists=MappingProxyType(_code_lists(graph)),
+        label_patterns=tuple(p for o in graph.subjects(RDF.type, OWL.Ontology) for p in _patterns(graph, o)),
     )
     _check(model)
     return model

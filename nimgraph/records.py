@@ -42,16 +42,6 @@ class Entity:
     properties: dict[str, Any] = field(default_factory=dict)
     provenance: list[Assertion] = field(default_factory=list)
 
-    @property
-    def caption(self) -> str:
-        """A short human label: a name or title, else what happened and when, else a reference."""
-        props = self.properties
-        if props.get("name") or props.get("title"):
-            return str(props.get("name") or props.get("title"))
-        if props.get("category") and props.get("date"):
-            return f"{props['category']}, {props['date']}"
-        return str(props.get("reference") or self.id)
-
 
 @dataclass
 class Link:

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from nimgraph.access.audit import AuditEntry, AuditLog
 from nimgraph.demo import find_problem
+from nimgraph.labels import entity_label
 
 ANALYST, RESEARCHER, PARTNER, ADMIN = "dev-analyst", "dev-researcher", "dev-partner", "dev-admin"
 
@@ -177,7 +178,7 @@ def test_a_researcher_cannot_confirm_a_name_or_an_id(served):
     demo = served.demo
     vulnerable = demo.store.get(person_id(demo, demo.planted["vulnerable"]))
     assert served.get(RESEARCHER, f"/entities/{vulnerable.id}").status_code == 404
-    surname = vulnerable.properties.get("surname") or vulnerable.caption.split()[-1]
+    surname = entity_label(demo.model, vulnerable).split()[-1]
     found = served.get(RESEARCHER, "/search", q=surname, type="Person").json()
     assert found["items"] == []
     assert served.get(ANALYST, "/search", q=surname, type="Person").json()["items"]

@@ -18,6 +18,7 @@ from nimgraph.analysis.risk import criminal_triangles, parties_to_crime, relativ
 from nimgraph.demo import find_problem, run_demo, screen_for_vulnerable
 from nimgraph.demo.generate import generate
 from nimgraph.inferences import accept, undo
+from nimgraph.labels import entity_label
 from nimgraph.ontology import Core
 from nimgraph.products.common import association_weights
 from nimgraph.products.problem import build_problem_profile
@@ -292,7 +293,7 @@ def test_the_siblings_profile_flags_the_relative_they_live_with(planted):
     assert flagged == [
         {
             "relative": relative,
-            "label": demo.store.get(relative).caption,
+            "label": entity_label(demo.model, demo.store.get(relative)),
             "associates": len(demo.planted["vulnerable_associates"]),
             "lives_with": True,
         }

@@ -14,6 +14,7 @@ from api.notice import clearance_notice
 from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_found
 from api.schemas import AssociationList
 from nimgraph.grading import GradeError, meets, parse_minimum
+from nimgraph.labels import entity_label
 from nimgraph.ontology import Core
 from nimgraph.products.connections import person_associations
 from nimgraph.records import Assertion
@@ -85,7 +86,7 @@ def list_associations(
     if format == "html":
         keep = {entity.id} | {a.person for a in found} | {e.via for a in found for e in a.evidence if e.via}
         return graph_page(
-            f"Associations of {entity.caption}",
+            f"Associations of {entity_label(model, entity)}",
             graph.subgraph(keep).copy(),
             model,
             focus=[entity.id],

@@ -14,20 +14,26 @@ from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_foun
 from api.schemas import EntityPage, EntityPublic, EntitySummary, GraphPublic
 from nimgraph.access.view import ClearedView
 from nimgraph.config import Settings
+from nimgraph.labels import entity_label
+from nimgraph.ontology import Model
 from nimgraph.products.connections import network_around
 from nimgraph.records import Entity
 
 router = APIRouter(prefix="/entities", tags=["entities"])
 
 
-def summary(entity: Entity) -> EntitySummary:
-    return EntitySummary(id=entity.id, type=entity.type, label=entity.caption, properties=entity.properties)
+def summary(entity: Entity, model: Model) -> EntitySummary:
+    return EntitySummary(
+        id=entity.id, type=entity.type, label=entity_label(model, entity), properties=entity.properties
+    )
 
 
-def entity_page(view: ClearedView, settings: Settings, found: list[Entity], limit: int, offset: int) -> EntityPage:
+def entity_page(
+    view: ClearedView, model: Model, settings: Settings, found: list[Entity], limit: int, offset: int
+) -> EntityPage:
     """One page of a search through ``view``, counted among what the caller can see."""
     return EntityPage(
-        items=[summary(e) for e in found],
+        items=[summary(e, model) for e in found],
         limit=limit,
         offset=offset,
         next_offset=offset + limit if view.has_more else None,
@@ -36,13 +42,13 @@ def entity_page(view: ClearedView, settings: Settings, found: list[Entity], limi
 
 
 @router.get("/{entity_id}", response_model=EntityPublic)
-def get_entity(entity_id: EntityId, view: ViewDep, settings: SettingsDep) -> EntityPublic:
+def get_entity(entity_id: EntityId, view: ViewDep, model: ModelDep, settings: SettingsDep) -> EntityPublic:
     """One entity with every source record that asserts it (those you are cleared to see)."""
     entity = view.get(entity_id)
     if entity is None:
         raise not_found(entity_id)
     return EntityPublic(
-        **summary(entity).model_dump(),
+        **summary(entity, model).model_dump(),
         provenance=[a.as_dict() for a in entity.provenance],
         clearance=clearance_notice(view.clearance, settings),
     )
@@ -72,7 +78,7 @@ def entity_network(
     graph = network.graph
     if format == "html":
         return graph_page(
-            f"Network around {entity.caption}",
+            f"Network around {entity_label(model, entity)}",
             graph,
             model,
             focus=[entity_id],

@@ -21,6 +21,7 @@ router = APIRouter(prefix="/problems", tags=["problems"])
 @router.get("", response_model=EntityPage)
 def list_problems(
     view: ViewDep,
+    model: ModelDep,
     settings: SettingsDep,
     q: Annotated[
         str | None,
@@ -31,7 +32,7 @@ def list_problems(
 ) -> EntityPage:
     """Problems, a page at a time."""
     found = view.find(Core.PROBLEM, q, limit=limit, offset=offset)
-    return entity_page(view, settings, found, limit, offset)
+    return entity_page(view, model, settings, found, limit, offset)
 
 
 @router.get("/{entity_id}/links", response_model=ProblemLinks)

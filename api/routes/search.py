@@ -62,4 +62,4 @@ def search(
     filters = _property_filters(model, where)
     text = q or (next(iter(filters.values())) if filters else None)
     found = view.find(type, text, limit=limit, offset=offset, where=filters)
-    return entity_page(view, settings, found, limit, offset)
+    return entity_page(view, model, settings, found, limit, offset)

@@ -5,23 +5,29 @@ from __future__ import annotations
 import networkx as nx
 
 from nimgraph.grading import GradeError, parse_grade
+from nimgraph.labels import entity_label
+from nimgraph.ontology import Model, default_model
 from nimgraph.records import Assertion, Subgraph
 
 __all__ = ["reliability", "to_networkx"]
 
 
-def to_networkx(subgraph: Subgraph) -> nx.MultiDiGraph:
+def to_networkx(subgraph: Subgraph, model: Model | None = None) -> nx.MultiDiGraph:
     """One node per entity and one keyed edge per link, with provenance as plain dicts.
+
+    Each node's ``label`` is the ontology's label for it (``nimgraph.labels``), from ``model``
+    (the packaged ontology when not given).
 
     Nodes and edges are added in id order, so every analysis gives the same answer whatever order
     the store returned them in.
     """
+    model = model or default_model()
     graph = nx.MultiDiGraph()
     for entity in sorted(subgraph.entities.values(), key=lambda e: e.id):
         graph.add_node(
             entity.id,
             type=entity.type,
-            label=entity.caption,
+            label=entity_label(model, entity),
             properties=dict(entity.properties),
             provenance=[a.as_dict() for a in entity.provenance],
         )

@@ -45,7 +45,7 @@ def screen_for_vulnerable(store: GraphStore, model: Model) -> list[str]:
     """People party to no crime who know three or more who are, most at risk first."""
     involvement = crime_roles(model)
     association = set(model.descendants(Core.ASSOCIATED_WITH))
-    graph = to_networkx(store.subgraph(involvement | association))
+    graph = to_networkx(store.subgraph(involvement | association), model)
     hits = drawn_towards_crime(
         graph,
         association=association,

@@ -20,6 +20,7 @@ from nimgraph.analysis.communities import communities
 from nimgraph.analysis.problem_links import problem_links
 from nimgraph.analysis.repeats import Repeat, month_range, monthly_counts, repeat_locations, repeat_people, trend
 from nimgraph.analysis.timing import WEEKDAYS, hour_weekday
+from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
 from nimgraph.products.common import Footnotes, ProductError, category_of, crime_roles, generated_at, people_projection
 from nimgraph.records import Entity
@@ -111,7 +112,7 @@ def _scope_links(model: Model) -> set[str]:
 def _scope_graph(store: GraphReader, model: Model, problem_id: str, max_entities: int) -> tuple[nx.MultiDiGraph, bool]:
     follow = {*_scope_links(model), *model.descendants(Core.RESPONDS_TO), *model.descendants(Core.OUTCOME_OF)}
     sub = store.neighbourhood([problem_id], hops=SCOPE_HOPS, link_types=follow, max_entities=max_entities)
-    return to_networkx(sub), sub.truncated
+    return to_networkx(sub, model), sub.truncated
 
 
 def _scope(graph: nx.MultiDiGraph, problem_id: str, model: Model) -> tuple[set[str], dict[str, str]]:
@@ -172,7 +173,7 @@ def _linked_problems(
         rows.append(
             {
                 "problem": other,
-                "label": entity.caption if entity else other,
+                "label": entity_label(model, entity) if entity else other,
                 "strength": link.strength,
                 "shared": dict(kinds.most_common()),
                 "examples": [
@@ -323,7 +324,7 @@ def build_problem_profile(
         },
         problem={
             "id": entity.id,
-            "label": entity.caption,
+            "label": entity_label(model, entity),
             "reference": props.get("reference"),
             "title": props.get("title"),
             "owner": props.get("owner"),

@@ -26,6 +26,7 @@ from nimgraph.analysis.risk import (
     relatives_with_criminal_associates,
 )
 from nimgraph.grading import GradeError, parse_grade, weakly_sourced
+from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
 from nimgraph.products.common import (
     Footnotes,
@@ -261,7 +262,7 @@ def read_subject_network(
     roles = store.neighbourhood(sorted(is_person), hops=1, **typed)
     partners = store.neighbourhood(sorted(direct & is_person), hops=2, **typed)
     sub = roles.merged(partners).merged(ego)  # the ego's entities, with their provenance, win
-    graph = to_networkx(sub)
+    graph = to_networkx(sub, model)
     return SubjectNetwork(graph=graph, ego=graph.subgraph(ego.entities).copy(), truncated=sub.truncated)
 
 
@@ -344,7 +345,12 @@ def build_subject_profile(
                 "evidence": evidence,
             }
         )
-    subject = {"id": entity.id, "type": entity.type, "label": entity.caption, "properties": entity.properties}
+    subject = {
+        "id": entity.id,
+        "type": entity.type,
+        "label": entity_label(model, entity),
+        "properties": entity.properties,
+    }
     drawn = ego_graph if hops <= 2 else neighbourhood(ego_graph, [subject_id], 2)  # two hops are drawn
     network_groups = [
         {
