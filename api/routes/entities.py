@@ -29,14 +29,21 @@ def summary(entity: Entity, model: Model) -> EntitySummary:
 
 
 def entity_page(
-    view: ClearedView, model: Model, settings: Settings, found: list[Entity], limit: int, offset: int
+    view: ClearedView,
+    model: Model,
+    settings: Settings,
+    found: list[Entity],
+    limit: int,
+    offset: int,
+    has_more: bool | None = None,
 ) -> EntityPage:
     """One page of a search through ``view``, counted among what the caller can see."""
+    more = view.has_more if has_more is None else has_more
     return EntityPage(
         items=[summary(e, model) for e in found],
         limit=limit,
         offset=offset,
-        next_offset=offset + limit if view.has_more else None,
+        next_offset=offset + limit if more else None,
         clearance=clearance_notice(view.clearance, settings),
     )
 

@@ -11,14 +11,23 @@ from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.graphs import Format, graph_page, graph_public
 from api.notice import clearance_notice
-from api.params import ENTITY_ID, ENTITY_ID_HELP, MAX_PATH_HOPS, LinkTypes, known_link_types, not_found
+from api.params import ENTITY_ID_HELP, MAX_PATH_HOPS, SEARCH_TEXT, LinkTypes, known_link_types, not_found
 from api.schemas import ConnectingNetworkPublic, PathList
-from nimgraph.products import connections
+from nimgraph.access.view import ClearedView
+from nimgraph.ontology import Model
+from nimgraph.products import connections, finding
+from nimgraph.products.common import ProductError
 
 router = APIRouter(prefix="/paths", tags=["paths"])
 
 MaxHops = Annotated[int, Query(ge=1, le=MAX_PATH_HOPS, description="Longest path to look for, in links")]
 MaxEntities = Annotated[int, Query(ge=10, le=20_000, description="Entities read around the ends at most")]
+ID_OR_LABEL = {
+    "min_length": 1,
+    "max_length": 200,
+    "pattern": SEARCH_TEXT,
+    "description": f"{ENTITY_ID_HELP}; or the exact label of one entity, e.g. a name or a phone number",
+}
 HTML_OR_JSON = {200: {"content": {"text/html": {}}, "description": "The result, as JSON or drawn"}}
 
 
@@ -27,8 +36,8 @@ def paths_between(
     view: ViewDep,
     model: ModelDep,
     settings: SettingsDep,
-    source: Annotated[str, Query(alias="from", pattern=ENTITY_ID, description=ENTITY_ID_HELP)],
-    target: Annotated[str, Query(alias="to", pattern=ENTITY_ID, description=ENTITY_ID_HELP)],
+    source: Annotated[str, Query(alias="from", **ID_OR_LABEL)],
+    target: Annotated[str, Query(alias="to", **ID_OR_LABEL)],
     max_hops: MaxHops = 4,
     link_types: LinkTypes = None,
     direction: Annotated[
@@ -43,9 +52,7 @@ def paths_between(
     Both ends are read out to half the hop limit each, so every path of that length is found
     unless ``max_entities`` cut the read short (``graph.truncated``).
     """
-    for entity_id in (source, target):
-        if view.get(entity_id) is None:
-            raise not_found(entity_id)
+    source, target = (_resolved(view, model, reference) for reference in (source, target))
     follow = known_link_types(model, link_types)
     on_paths, found = connections.paths_between(
         view, source, target, follow, max_hops=max_hops, limit=limit, direction=direction, max_entities=max_entities
@@ -75,7 +82,9 @@ def network_connecting(
     view: ViewDep,
     model: ModelDep,
     settings: SettingsDep,
-    ids: Annotated[list[str], Query(min_length=2, max_length=20, description="Two to twenty entity ids")],
+    ids: Annotated[
+        list[str], Query(min_length=2, max_length=20, description="Two to twenty entity ids or exact labels")
+    ],
     max_hops: MaxHops = 4,
     link_types: LinkTypes = None,
     max_entities: MaxEntities = 5000,
@@ -83,11 +92,10 @@ def network_connecting(
 ):
     """How several entities connect: the shortest paths between every pair, merged, with the
     intermediaries that join most pairs first."""
-    for entity_id in ids:
-        if not re.match(ENTITY_ID, entity_id):
-            raise HTTPException(422, f"ids: {entity_id!r} is not an entity id")
-        if view.get(entity_id) is None:
-            raise not_found(entity_id)
+    for reference in ids:
+        if len(reference) > 200 or not re.match(SEARCH_TEXT, reference):
+            raise HTTPException(422, f"ids: {reference[:50]!r} is neither an entity id nor a label")
+    ids = [_resolved(view, model, reference) for reference in ids]
     follow = known_link_types(model, link_types)
     drawn, found = connections.connecting(view, ids, follow, max_hops=max_hops, max_entities=max_entities)
     if format == "html":
@@ -108,3 +116,13 @@ def network_connecting(
         graph=graph_public(drawn.graph, model, truncated=drawn.truncated),
         clearance=clearance_notice(view.clearance, settings),
     )
+
+
+def _resolved(view: ClearedView, model: Model, reference: str) -> str:
+    """The id of the entity the caller named by id or by exact label; 404 as for a missing id."""
+    try:
+        return finding.resolve(view, model, reference).id
+    except ProductError as err:  # a LookupError too, but one the caller can fix by asking differently
+        raise HTTPException(400, str(err)) from None
+    except LookupError:
+        raise not_found(reference) from None

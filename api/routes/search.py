@@ -8,15 +8,16 @@ from fastapi import APIRouter, HTTPException, Query
 
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
-from api.params import SEARCH_TEXT
+from api.params import ENTITY_ID, SEARCH_TEXT, not_found
 from api.routes.entities import entity_page
 from api.schemas import EntityPage
 from nimgraph.ontology import Core
+from nimgraph.products import finding
 
 router = APIRouter(prefix="/search", tags=["search"])
 
 
-def _property_filters(model, where: list[str]) -> dict[str, str]:
+def property_filters(model, where: list[str]) -> dict[str, str]:
     filters = {}
     for item in where:
         name, sep, value = item.partition(":")
@@ -50,16 +51,36 @@ def search(
         list[str],
         Query(description="Property equals value, as name:value (repeatable)", examples=[["postcode:NS1 4AB"]]),
     ] = [],  # noqa: B006 - FastAPI copies defaults per request
+    linked_to: Annotated[
+        str | None,
+        Query(pattern=ENTITY_ID, description="Only entities linked to this one (e.g. crimes an officer investigated)"),
+    ] = None,
+    linked_by: Annotated[
+        list[str], Query(description="With linked_to: only links of these types (subtypes included)")
+    ] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> EntityPage:
-    """Entities by type, text and property values, a page at a time, less what you may not see.
+    """Entities by type, text and property values, and by a link to a given entity, a page at a
+    time, less what you may not see.
 
     Offsets count only what you may see, and ``next_offset`` is null after your last match.
     """
-    if type is not None:
-        model.entity_type(type)
-    filters = _property_filters(model, where)
-    text = q or (next(iter(filters.values())) if filters else None)
-    found = view.find(type, text, limit=limit, offset=offset, where=filters)
-    return entity_page(view, model, settings, found, limit, offset)
+    if linked_by and linked_to is None:
+        raise HTTPException(400, "linked_by needs linked_to: the entity the links must reach")
+    filters = property_filters(model, where)
+    try:
+        found = finding.find(
+            view,
+            model,
+            type_name=type,
+            text=q,
+            where=filters,
+            linked_to=linked_to,
+            linked_by=tuple(linked_by),
+            limit=limit,
+            offset=offset,
+        )
+    except LookupError:
+        raise not_found(linked_to or "") from None
+    return entity_page(view, model, settings, found.entities, limit, offset, found.has_more)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from nimgraph.grading import HANDLING
+from nimgraph.grading import HANDLING, most_restrictive
+from nimgraph.ontology import Model
+from nimgraph.products.answers import Answer
 from nimgraph.products.problem import ProblemProfile
 from nimgraph.products.subject import SubjectProfile
-from nimgraph.viz.network import vis_assets
+from nimgraph.viz.network import network_view, vis_assets
 
 Product = SubjectProfile | ProblemProfile
 TEMPLATES = {SubjectProfile: "subject_profile.html", ProblemProfile: "problem_profile.html"}
@@ -39,6 +41,45 @@ def to_html(product: Product, notice: str | None = None) -> str:
         handling_text=HANDLING[product.handling],
         vis_script=script,
         vis_style=style,
+    )
+
+
+QUESTION_TITLES = {
+    "rank": "Ranking",
+    "groups": "Groups",
+    "screening": "Screening",
+    "places": "Places",
+    "search": "Search",
+}
+
+
+def answer_html(answer: Answer, model: Model, notice: str | None = None, max_nodes: int = 300) -> str:
+    """A graph-wide answer as one self-contained page: its table, definitions, notes and the entities drawn."""
+    graph = answer.graph
+    assert graph is not None
+    codes = {r["handling"] for _, d in graph.nodes(data=True) for r in d.get("provenance", [])}
+    codes |= {r["handling"] for *_, d in graph.edges(data=True) for r in d.get("provenance", [])}
+    handling = most_restrictive(codes) if codes else None
+    script, style = vis_assets()
+    data = answer.to_dict()
+    flat = answer.lines()
+    title = QUESTION_TITLES.get(answer.question, answer.question.title())
+    detail = answer.parameters.get("measure") or answer.parameters.get("method") or answer.parameters.get("indicator")
+    return (
+        environment()
+        .get_template("answer.html")
+        .render(
+            title=f"{title}: {detail}" if detail else title,
+            answer=data,
+            columns=answer.columns,
+            rows=flat,
+            notice=notice,
+            view=network_view(graph, model, focus=[r["id"] for r in flat if "id" in r][:20], max_nodes=max_nodes),
+            handling=handling,
+            handling_text=HANDLING[handling] if handling else "",
+            vis_script=script,
+            vis_style=style,
+        )
     )
 
 

@@ -1,0 +1,132 @@
+"""The one shape every graph-wide question answers in: a table with its columns defined, as JSON or CSV.
+
+The same answer goes to the API, the command line and the workbench, so a number means the same
+wherever an analyst reads it. Each column says what it counts beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from nimgraph.labels import label
+from nimgraph.ontology import Model
+
+__all__ = ["Answer", "Column", "entity_cells", "top_with_ties"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    definition: str
+
+
+@dataclass
+class Answer:
+    question: str  # rank, groups, screening, places, search
+    parameters: dict[str, Any]
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    engine: str = "networkx"
+    projection: dict[str, int] = field(default_factory=lambda: {"nodes": 0, "links": 0})
+    truncated: bool = False
+    # The entities the rows name and the links among them, for drawing; not part of the JSON.
+    graph: nx.MultiDiGraph | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "parameters": self.parameters,
+            "engine": self.engine,
+            "projection": self.projection,
+            "columns": [{"name": c.name, "definition": c.definition} for c in self.columns],
+            "rows": self.rows,
+            "notes": self.notes,
+            "truncated": self.truncated,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str)
+
+    def to_csv(self) -> str:
+        """One line per row (per member, for groups), lists joined by ``; ``; definitions are in the JSON.
+
+        >>> a = Answer("rank", {}, [Column("rank", "r"), Column("label", "l")], [{"rank": 1, "label": "=A"}])
+        >>> a.to_csv().splitlines()
+        ['rank,label', "1,'=A"]
+        """
+        out = io.StringIO()
+        names = [c.name for c in self.columns]
+        writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for line in self.lines():
+            writer.writerow({k: _inert(line.get(k)) for k in names})
+        return out.getvalue()
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The rows as a table shows them: a group's members one per line, lists and maps as text."""
+        flat = []
+        for row in self.rows:
+            members = row.get("members")
+            base = {k: v for k, v in row.items() if k != "members"}
+            for line in [{**base, **m} for m in members] if isinstance(members, list) and members else [base]:
+                flat.append({k: _text(v) for k, v in line.items()})
+        return flat
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, list):
+        return "; ".join(str(v.get("label", v.get("id"))) if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
+    return value
+
+
+def _inert(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value  # a spreadsheet would run it as a formula
+    return value
+
+
+def entity_cells(graph: nx.MultiDiGraph, model: Model, node: str) -> dict[str, str]:
+    """The id, type and label of a node, for a row.
+
+    >>> from nimgraph.ontology import default_model
+    >>> g = nx.MultiDiGraph(); g.add_node("Phone-3b94c1d2e5f60718", type="Phone", properties={})
+    >>> entity_cells(g, default_model(), "Phone-3b94c1d2e5f60718")["label"]
+    'Phone 3b94c1d2'
+    """
+    data = graph.nodes[node] if node in graph else {}
+    kind = data.get("type", "")
+    return {
+        "id": node,
+        "type": kind,
+        "label": data.get("label") or label(model, kind, node, data.get("properties", {})),
+    }
+
+
+def top_with_ties(values: dict[str, float], top: int, order: dict[str, str]) -> list[tuple[int, str, float]]:
+    """(rank, node, value), highest first, the ``top`` best and everyone tied with the last of them.
+
+    Ranks are competition ranks (1, 2, 2, 4); ties are ordered by ``order`` (the labels), then id.
+
+    >>> top_with_ties({"a": 3, "b": 2, "c": 2, "d": 1}, 2, {"a": "A", "b": "B", "c": "C", "d": "D"})
+    [(1, 'a', 3), (2, 'b', 2), (2, 'c', 2)]
+    """
+    ranked = sorted(values, key=lambda n: (-values[n], order.get(n, ""), n))
+    if not ranked or top <= 0:
+        return []
+    cutoff = values[ranked[min(top, len(ranked)) - 1]]
+    rows: list[tuple[int, str, float]] = []
+    for position, node in enumerate(ranked):
+        if values[node] < cutoff:
+            break
+        rank = rows[-1][0] if rows and values[node] == rows[-1][2] else position + 1
+        rows.append((rank, node, values[node]))
+    return rows
