@@ -12,6 +12,7 @@ from api.deps import ModelDep, SettingsDep
 from api.graphs import Format, graph_page, graph_public
 from api.notice import clearance_notice
 from api.params import ENTITY_ID_HELP, MAX_PATH_HOPS, SEARCH_TEXT, LinkTypes, known_link_types, not_found
+from api.questions import HTML_CSV_OR_JSON, AnswerFormat, respond
 from api.schemas import ConnectingNetworkPublic, PathList
 from nimgraph.access.view import ClearedView
 from nimgraph.ontology import Model
@@ -31,7 +32,7 @@ ID_OR_LABEL = {
 HTML_OR_JSON = {200: {"content": {"text/html": {}}, "description": "The result, as JSON or drawn"}}
 
 
-@router.get("", response_model=PathList, responses=HTML_OR_JSON)
+@router.get("", response_model=PathList, responses=HTML_CSV_OR_JSON)
 def paths_between(
     view: ViewDep,
     model: ModelDep,
@@ -45,7 +46,7 @@ def paths_between(
     ] = "both",
     limit: Annotated[int, Query(ge=1, le=100, description="Most shortest paths to return")] = 10,
     max_entities: MaxEntities = 5000,
-    format: Format = "json",
+    format: AnswerFormat = "json",
 ):
     """The shortest paths between two entities, up to ``max_hops`` links, with the graph they run through.
 
@@ -57,6 +58,9 @@ def paths_between(
     on_paths, found = connections.paths_between(
         view, source, target, follow, max_hops=max_hops, limit=limit, direction=direction, max_entities=max_entities
     )
+    if format == "csv":
+        asked = {"from": source, "to": target, "max_hops": max_hops, "direction": direction, "limit": limit}
+        return respond(connections.paths_answer(on_paths, found, model, asked), view, model, settings, format)
     if format == "html":
         return graph_page(
             "Paths",

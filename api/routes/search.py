@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.params import ENTITY_ID, SEARCH_TEXT, not_found
+from api.questions import HTML_CSV_OR_JSON, AnswerFormat, respond
 from api.routes.entities import entity_page
 from api.schemas import EntityPage
 from nimgraph.ontology import Core
@@ -29,7 +30,7 @@ def property_filters(model, where: list[str]) -> dict[str, str]:
     return filters
 
 
-@router.get("", response_model=EntityPage)
+@router.get("", response_model=EntityPage, responses=HTML_CSV_OR_JSON)
 def search(
     view: ViewDep,
     model: ModelDep,
@@ -60,7 +61,8 @@ def search(
     ] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> EntityPage:
+    format: AnswerFormat = "json",
+):
     """Entities by type, text and property values, and by a link to a given entity, a page at a
     time, less what you may not see.
 
@@ -83,4 +85,8 @@ def search(
         )
     except LookupError:
         raise not_found(linked_to or "") from None
+    if format != "json":
+        asked = {"type": type, "q": q, "where": filters, "linked_to": linked_to, "linked_by": linked_by}
+        answer = finding.search_answer(found, model, {**asked, "limit": limit, "offset": offset})
+        return respond(answer, view, model, settings, format)
     return entity_page(view, model, settings, found.entities, limit, offset, found.has_more)

@@ -15,6 +15,7 @@ from nimgraph.analysis.association import Association, associations
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.paths import ConnectingNetwork, connecting_network, shortest_paths
 from nimgraph.ontology import Model
+from nimgraph.products.answers import Answer, Column, entity_cells
 from nimgraph.products.common import association_weights
 from nimgraph.records import Assertion
 from nimgraph.store.base import GraphReader
@@ -82,3 +83,35 @@ def connecting(
     graph = to_networkx(sub)
     found = connecting_network(graph, ids, follow, max_hops=max_hops)
     return Network(found.subgraph(graph), sub.truncated), found
+
+
+def paths_answer(network: Network, found: list[list[str]], model: Model, parameters: dict) -> Answer:
+    """Shortest paths in the shape every question answers in: one row per path, its entities in order."""
+    graph = network.graph
+    rows = []
+    for number, path in enumerate(found, start=1):
+        cells = [entity_cells(graph, model, node) for node in path]
+        rows.append(
+            {
+                "path": number,
+                "links": len(path) - 1,
+                "route": " > ".join(c["label"] for c in cells),
+                "ids": " > ".join(path),
+                "entities": cells,
+            }
+        )
+    return Answer(
+        question="paths",
+        parameters=parameters,
+        columns=[
+            Column("path", "The path's number, shortest first."),
+            Column("links", "How many links the path takes."),
+            Column("route", "The entities along the path, by label, from the first to the second."),
+            Column("ids", "The same entities by id."),
+        ],
+        rows=rows,
+        notes=["Part of the graph was not read: raise max_entities."] if network.truncated else [],
+        projection={"nodes": graph.number_of_nodes(), "links": graph.number_of_edges()},
+        truncated=network.truncated,
+        graph=graph,
+    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nimgraph.access.view import ClearedView
+from nimgraph.analysis.build import to_networkx
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Model
+from nimgraph.products.answers import Answer, Column, entity_cells
 from nimgraph.products.common import ProductError
-from nimgraph.records import Entity
+from nimgraph.records import Entity, Subgraph
 from nimgraph.store.base import GraphReader
 
 LINKED_MAX = 5000  # neighbours of one entity read for a linked_to search
@@ -103,3 +105,26 @@ def resolve(store: GraphReader, model: Model, reference: str) -> Entity:
         ids = ", ".join(e.id for e in candidates[:10])
         raise ProductError(f"{len(candidates)} entities are labelled {reference!r}; give one of their ids: {ids}")
     return candidates[0]
+
+
+def search_answer(found: Found, model: Model, parameters: dict) -> Answer:
+    """A page of search results in the shape every question answers in (for CSV and pages)."""
+    graph = to_networkx(Subgraph(entities={e.id: e for e in found.entities}), model)
+    rows = [
+        {**entity_cells(graph, model, e.id), "properties": dict(sorted(e.properties.items()))} for e in found.entities
+    ]
+    notes = ["More matches follow: ask for the next page with offset."] if found.has_more else []
+    return Answer(
+        question="search",
+        parameters=parameters,
+        columns=[
+            Column("id", "The entity's id (a pseudonym where you see people under pseudonyms)."),
+            Column("type", "The entity's type."),
+            Column("label", "What the entity is called, from its properties."),
+            Column("properties", "The properties you may see, as name: value."),
+        ],
+        rows=rows,
+        notes=notes,
+        projection={"nodes": len(rows), "links": 0},
+        graph=graph,
+    )
