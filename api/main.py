@@ -13,6 +13,7 @@ from api import auth, browser, errors, limits
 from api.routes import (
     associations,
     audit,
+    charts,
     entities,
     groups,
     health,
@@ -26,6 +27,7 @@ from api.routes import (
     rankings,
     screenings,
     search,
+    workbench,
 )
 from nimgraph import __version__
 from nimgraph.config import Settings, get_settings
@@ -116,6 +118,8 @@ def create_app(
         ontology.router,
         audit.router,
         pages.router,
+        charts.router,
+        workbench.router,
     ):
         app.include_router(router)
     return app

@@ -18,7 +18,7 @@ from nimgraph.access.view import ClearedView
 from nimgraph.config import Settings
 from nimgraph.ontology import Core, Model
 from nimgraph.products.answers import Answer
-from nimgraph.products.common import ProductError
+from nimgraph.products.common import NotVisible, ProductError
 from nimgraph.products.render import answer_html
 from nimgraph.products.scope import MAX_WITHIN, Projection, Scope
 
@@ -108,9 +108,9 @@ def answered(ask: Callable[[], Answer]) -> Answer:
     """The answer, with an entity the scope names that the caller cannot see answered as a missing one."""
     try:
         return ask()
-    except ProductError as err:  # a LookupError too, but one the caller can fix by asking differently
+    except ProductError as err:
         raise HTTPException(400, str(err)) from None
-    except LookupError as missing:
+    except NotVisible as missing:
         raise not_found(str(missing.args[0]) if missing.args else "") from None
     except ValueError as err:
         raise HTTPException(400, str(err)) from None

@@ -23,7 +23,7 @@ from nimgraph.cli import CommandError, _audit, _audit_log, _settings
 from nimgraph.ontology import Core, Model, default_model
 from nimgraph.products import connections, finding
 from nimgraph.products.answers import Answer
-from nimgraph.products.common import ProductError
+from nimgraph.products.common import NotVisible
 from nimgraph.products.groupings import METHODS, groups
 from nimgraph.products.places import places
 from nimgraph.products.rankings import rank
@@ -222,9 +222,7 @@ def cmd_question(args: argparse.Namespace) -> int:
         view = ClearedView(store, model, clearance, pseudonyms)
         try:
             answer = ASKERS[args.command](view, model, args, _progress(args.quiet))
-        except LookupError as missing:
-            if isinstance(missing, ProductError):
-                raise  # a reason the caller can act on, not a missing entity
+        except NotVisible as missing:
             raise CommandError(f"no entity {missing.args[0]!r} that the {role} role may see") from None
         except ValueError as err:
             raise CommandError(str(err)) from None

@@ -23,6 +23,7 @@ from nimgraph.analysis.measures import MEASURES
 from nimgraph.cli import main
 from nimgraph.ontology import Model
 from nimgraph.products import connections, finding
+from nimgraph.products.common import NotVisible
 from nimgraph.products.groupings import groups
 from nimgraph.products.places import places
 from nimgraph.products.rankings import rank
@@ -155,7 +156,7 @@ def test_a_partner_is_answered_as_if_the_hidden_part_did_not_exist(graph: Plante
 def test_a_scope_naming_a_hidden_entity_is_refused_as_a_missing_one(graph: Planted):
     partner = graph.view(Role.PARTNER_VIEWER)
     for scope in (Scope(within=(planted.HUB,)), Scope(around=(planted.HUB,)), Scope(within=("Person-nobody",))):
-        with pytest.raises(LookupError) as refused:
+        with pytest.raises(NotVisible) as refused:
             rank(partner, graph.model, "degree", scope=scope)
         assert refused.value.args[0] in (planted.HUB, "Person-nobody")
 
@@ -232,7 +233,7 @@ def test_search_by_a_link_and_paths_by_label(graph: Planted):
     )
     expected = nx.all_shortest_paths(_independent(planted.knows_pairs()), source, target)
     assert sorted(paths) == sorted(expected)
-    with pytest.raises(LookupError):
+    with pytest.raises(NotVisible):
         finding.resolve(partner, model, "Hal Hidden")  # a C-only person: as if absent
     assert finding.resolve(graph.view(Role.ANALYST), model, "Hal Hidden").id == planted.HUB
 

@@ -13,25 +13,12 @@ from api.graphs import Format, graph_page
 from api.notice import clearance_notice
 from api.params import MAX_HOPS, EntityId, LinkTypes, known_link_types, not_found
 from api.schemas import AssociationList
-from nimgraph.grading import GradeError, meets, parse_minimum
+from nimgraph.grading import GradeError, parse_minimum
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core
-from nimgraph.products.connections import person_associations
-from nimgraph.records import Assertion
+from nimgraph.products import connections
 
 router = APIRouter(prefix="/entities", tags=["associations"])
-
-
-def _in_window(since: date | None, until: date | None):
-    def keep(record: Assertion) -> bool:
-        if since is None and until is None:
-            return True
-        if not record.date:
-            return False  # an undated record cannot be placed inside a window
-        day = record.date[:10]
-        return (since is None or day >= since.isoformat()) and (until is None or day <= until.isoformat())
-
-    return keep
 
 
 @router.get(
@@ -72,46 +59,20 @@ def list_associations(
     if not model.is_a(entity.type, Core.PERSON):
         raise HTTPException(400, f"{entity_id!r} is a {entity.type}; associations are between people")
     follow = known_link_types(model, link_types)
-    window = _in_window(since, until)
-    network, found = person_associations(
-        view,
-        model,
-        entity.id,
-        hops,
-        follow,
-        lambda record: window(record) and (minimum is None or meets(record.grade, minimum)),
-        min_strength,
+    counted = connections.records_counted(
+        since.isoformat() if since else None, until.isoformat() if until else None, minimum
     )
-    graph = network.graph
+    network, found = connections.person_associations(view, model, entity.id, hops, follow, counted, min_strength)
     if format == "html":
-        keep = {entity.id} | {a.person for a in found} | {e.via for a in found for e in a.evidence if e.via}
         return graph_page(
             f"Associations of {entity_label(model, entity)}",
-            graph.subgraph(keep).copy(),
+            connections.association_graph(network, entity.id, found),
             model,
             focus=[entity.id],
             clearance=clearance_notice(view.clearance, settings),
             max_nodes=settings.viz_max_nodes,
             summary=[f"{len(found)} associated people within {hops} hops"],
         )
-    items = [
-        {
-            "person": a.person,
-            "label": graph.nodes[a.person].get("label", a.person),
-            "strength": round(a.strength, 4),
-            "evidence": [
-                {
-                    "kind": e.kind,
-                    "via": e.via,
-                    "via_label": graph.nodes[e.via].get("label") if e.via else None,
-                    "weight": round(e.weight, 4),
-                    "records": list(e.records),
-                }
-                for e in a.evidence
-            ],
-        }
-        for a in found
-    ]
     return AssociationList(
         subject=entity.id,
         hops=hops,
@@ -119,6 +80,6 @@ def list_associations(
         since=since.isoformat() if since else None,
         until=until.isoformat() if until else None,
         min_grade=f"{minimum[0]}{minimum[1]}" if minimum else None,
-        items=items,
+        items=connections.association_rows(network, found),
         clearance=clearance_notice(view.clearance, settings),
     )

@@ -17,7 +17,7 @@ from api.schemas import ConnectingNetworkPublic, PathList
 from nimgraph.access.view import ClearedView
 from nimgraph.ontology import Model
 from nimgraph.products import connections, finding
-from nimgraph.products.common import ProductError
+from nimgraph.products.common import NotVisible, ProductError
 
 router = APIRouter(prefix="/paths", tags=["paths"])
 
@@ -126,7 +126,7 @@ def _resolved(view: ClearedView, model: Model, reference: str) -> str:
     """The id of the entity the caller named by id or by exact label; 404 as for a missing id."""
     try:
         return finding.resolve(view, model, reference).id
-    except ProductError as err:  # a LookupError too, but one the caller can fix by asking differently
+    except ProductError as err:
         raise HTTPException(400, str(err)) from None
-    except LookupError:
+    except NotVisible:
         raise not_found(reference) from None

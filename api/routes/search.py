@@ -14,6 +14,7 @@ from api.routes.entities import entity_page
 from api.schemas import EntityPage
 from nimgraph.ontology import Core
 from nimgraph.products import finding
+from nimgraph.products.common import NotVisible
 
 router = APIRouter(prefix="/search", tags=["search"])
 
@@ -83,7 +84,7 @@ def search(
             limit=limit,
             offset=offset,
         )
-    except LookupError:
+    except NotVisible:
         raise not_found(linked_to or "") from None
     if format != "json":
         asked = {"type": type, "q": q, "where": filters, "linked_to": linked_to, "linked_by": linked_by}

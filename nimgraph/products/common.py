@@ -16,6 +16,13 @@ class ProductError(LookupError):
     """The product cannot be built for what was asked; the message says why."""
 
 
+class NotVisible(LookupError):
+    """An entity a question names is not there for the caller: missing, or hidden from them, alike.
+
+    ``args[0]`` is the id (or label) as the caller gave it.
+    """
+
+
 class Footnotes:
     """Numbers each source record the first time a product cites it."""
 

@@ -14,6 +14,7 @@ import networkx as nx
 from nimgraph.analysis.association import Association, associations
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.paths import ConnectingNetwork, connecting_network, shortest_paths
+from nimgraph.grading import meets
 from nimgraph.ontology import Model
 from nimgraph.products.answers import Answer, Column, entity_cells
 from nimgraph.products.common import association_weights
@@ -46,10 +47,62 @@ def person_associations(
 ) -> tuple[Network, list[Association]]:
     """People associated with a person, strongest first, from the links that records ``counts`` support."""
     sub = store.neighbourhood([person_id], hops=hops, link_types=follow).links_supported_by(counts)
-    graph = to_networkx(sub)
+    graph = to_networkx(sub, model)
     people, links, connectors = association_weights(model)
     found = associations(graph, person_id, person_types=people, link_weights=links, connector_weights=connectors)
     return Network(graph, sub.truncated), [a for a in found if a.strength >= min_strength]
+
+
+def records_counted(
+    since: str | None, until: str | None, minimum: tuple[str, str] | None
+) -> Callable[[Assertion], bool]:
+    """Which records count: dated inside the window (an undated one is outside every window) and
+    graded at least ``minimum``.
+
+    >>> keep = records_counted("2026-01-01", None, None)
+    >>> keep(Assertion("s", "r", "f", 1, "2026-02-01", "1AP", "P")), keep(Assertion("s", "r", "f", 1, None, "1AP", "P"))
+    (True, False)
+    """
+
+    def keep(record: Assertion) -> bool:
+        if since or until:
+            if not record.date:
+                return False
+            day = record.date[:10]
+            if (since and day < since) or (until and day > until):
+                return False
+        return minimum is None or meets(record.grade, minimum)
+
+    return keep
+
+
+def association_rows(network: Network, found: list[Association]) -> list[dict]:
+    """Each associated person with their strength and the evidence, labelled, for an answer."""
+    graph = network.graph
+    return [
+        {
+            "person": a.person,
+            "label": graph.nodes[a.person].get("label", a.person),
+            "strength": round(a.strength, 4),
+            "evidence": [
+                {
+                    "kind": e.kind,
+                    "via": e.via,
+                    "via_label": graph.nodes[e.via].get("label") if e.via else None,
+                    "weight": round(e.weight, 4),
+                    "records": list(e.records),
+                }
+                for e in a.evidence
+            ],
+        }
+        for a in found
+    ]
+
+
+def association_graph(network: Network, subject: str, found: list[Association]) -> nx.MultiDiGraph:
+    """The subject, the associated people and what joins them: what a drawing of the answer shows."""
+    keep = {subject} | {a.person for a in found} | {e.via for a in found for e in a.evidence if e.via}
+    return network.graph.subgraph(keep).copy()
 
 
 def paths_between(

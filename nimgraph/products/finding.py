@@ -9,7 +9,7 @@ from nimgraph.analysis.build import to_networkx
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Model
 from nimgraph.products.answers import Answer, Column, entity_cells
-from nimgraph.products.common import ProductError
+from nimgraph.products.common import NotVisible, ProductError
 from nimgraph.records import Entity, Subgraph
 from nimgraph.store.base import GraphReader
 
@@ -57,7 +57,7 @@ def find(
 
     ``linked_to`` keeps entities with a link (of ``linked_by`` types, any when empty) to that
     entity, e.g. crimes of a type with an outcome that a named officer investigated. Raises
-    LookupError with the id when ``linked_to`` is not there for the caller.
+    NotVisible with the id when ``linked_to`` is not there for the caller.
     """
     where = where or {}
     for name in where:
@@ -71,7 +71,7 @@ def find(
         return Found(page, bool(getattr(store, "has_more", len(page) == limit)))
     anchor = store.get(linked_to)
     if anchor is None:
-        raise LookupError(linked_to)
+        raise NotVisible(linked_to)
     follow: set[str] | None = None
     if linked_by:
         follow = set()
@@ -88,7 +88,7 @@ def find(
 def resolve(store: GraphReader, model: Model, reference: str) -> Entity:
     """The one entity the caller can see whose id, or else whose label, is ``reference``.
 
-    Raises LookupError when there is none and ProductError, naming the candidates' ids, when
+    Raises NotVisible when there is none and ProductError, naming the candidates' ids, when
     several share the label.
     """
     entity = store.get(reference)
@@ -96,11 +96,11 @@ def resolve(store: GraphReader, model: Model, reference: str) -> Entity:
         return entity
     words = sorted(reference.split(), key=len, reverse=True)
     if not words:
-        raise LookupError(reference)
+        raise NotVisible(reference)
     wanted = _folded(reference)
     candidates = [e for e in store.find(None, words[0], limit=LABEL_SCAN) if _folded(entity_label(model, e)) == wanted]
     if not candidates:
-        raise LookupError(reference)
+        raise NotVisible(reference)
     if len(candidates) > 1:
         ids = ", ".join(e.id for e in candidates[:10])
         raise ProductError(f"{len(candidates)} entities are labelled {reference!r}; give one of their ids: {ids}")

@@ -8,7 +8,6 @@ for an API caller that is their ``ClearedView``, so nothing they may not see is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import networkx as nx
@@ -16,8 +15,9 @@ import networkx as nx
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.projection import project
 from nimgraph.ontology import Core, Model
-from nimgraph.products.common import ProductError
-from nimgraph.records import Assertion, Subgraph
+from nimgraph.products.common import NotVisible, ProductError
+from nimgraph.products.connections import records_counted
+from nimgraph.records import Subgraph
 from nimgraph.store.base import GraphReader
 
 MAX_WITHIN = 300  # entities an analyst's chart may send as a scope
@@ -87,16 +87,6 @@ class Read:
     notes: list[str] = field(default_factory=list)
 
 
-def _in_window(since: str | None, until: str | None) -> Callable[[Assertion], bool]:
-    def keep(record: Assertion) -> bool:
-        if not record.date:
-            return False  # an undated record cannot be placed inside a window
-        day = record.date[:10]
-        return (since is None or day >= since) and (until is None or day <= until)
-
-    return keep
-
-
 def expand_types(model: Model, names: tuple[str, ...], kind: str) -> set[str]:
     """The named entity or link types with their subtypes; an unknown name raises UnknownTypeError."""
     found: set[str] = set()
@@ -116,7 +106,7 @@ def _anchored(store: GraphReader, model: Model, scope: Scope, follow: set[str] |
     entity = store.get(anchor)
     expected = Core.AREA if scope.area else Core.PROBLEM
     if entity is None or not model.is_a(entity.type, expected):
-        raise LookupError(anchor)
+        raise NotVisible(anchor)
     reach = {*model.descendants(Core.WITHIN), *model.descendants(Core.OCCURRED_AT)}
     if scope.problem:
         reach |= model.descendants(Core.CONCERNS)
@@ -133,14 +123,14 @@ def _anchored(store: GraphReader, model: Model, scope: Scope, follow: set[str] |
 def read_scope(store: GraphReader, model: Model, scope: Scope, link_types: set[str] | None) -> Read:
     """The scope's entities and the links among them of ``link_types`` (all when None).
 
-    Raises LookupError with the id when an entity the scope names is not there for the caller.
+    Raises NotVisible with the id when an entity the scope names is not there for the caller.
     """
     follow = link_types
     notes: list[str] = []
     if scope.within:
         for entity_id in scope.within:
             if store.get(entity_id) is None:
-                raise LookupError(entity_id)
+                raise NotVisible(entity_id)
         sub = store.neighbourhood(list(scope.within), hops=1, link_types=follow, max_entities=scope.max_entities)
         keep = set(scope.within)
         sub = Subgraph(
@@ -151,7 +141,7 @@ def read_scope(store: GraphReader, model: Model, scope: Scope, link_types: set[s
     elif scope.around:
         for entity_id in scope.around:
             if store.get(entity_id) is None:
-                raise LookupError(entity_id)
+                raise NotVisible(entity_id)
         sub = store.neighbourhood(
             list(scope.around), hops=scope.hops, link_types=follow, max_entities=scope.max_entities
         )
@@ -162,7 +152,7 @@ def read_scope(store: GraphReader, model: Model, scope: Scope, link_types: set[s
     if sub.truncated:
         notes.append(f"The read stopped at {scope.max_entities:,} entities, nearest first: raise max_entities.")
     if scope.since or scope.until:
-        sub = sub.links_supported_by(_in_window(scope.since, scope.until))
+        sub = sub.links_supported_by(records_counted(scope.since, scope.until, None))
         notes.append("Only links a record dated inside the window supports count; undated records are outside it.")
     return Read(to_networkx(sub, model), sub.truncated, notes)
 
