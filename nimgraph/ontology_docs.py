@@ -50,6 +50,8 @@ def _classes(model: Model) -> str:
             facts.append(["created by", "nimgraph itself; mapping specs cannot create it"])
         if entity.association_weight is not None:
             facts.append(["association weight", entity.association_weight])
+        # the patterns tried in order, inherited ones included: what people see it called
+        facts.append(["labelled as", " or ".join(f"`{p}`" for p in model.labelling(name)) or "its type and a short id"])
         own = sorted(p.name for p in model.properties.values() if p.domain == name)
         if own:
             facts.append(["properties", ", ".join(f"[`{p}`](properties.md#{p.lower()})" for p in own)])
