@@ -1,0 +1,82 @@
+"""The analyst's workbench: one page that charts the graph through the API, as the caller may see it.
+
+The page holds no data. Its script asks the API for everything (search, networks, paths, the
+graph-wide questions, saved charts) with the key the browser already sent and the purpose the
+analyst states on the page, so roles, handling codes, pseudonyms and the audit log apply exactly
+as to any other client. vis-network's script and style come from the pyvis package and the
+workbench's own from ``nimgraph/workbench/``; everything is inlined, so the page fetches nothing
+but the API and works offline.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from api import browser
+from api.auth import CallerDep
+from api.deps import SettingsDep
+from api.notice import clearance_notice
+from api.routes.charts import MAX_CHART_NODES
+from nimgraph.grading import HANDLING, HANDLING_ORDER
+from nimgraph.products.render import environment
+from nimgraph.viz.network import CATEGORY_COLOUR, vis_assets
+
+router = APIRouter(tags=["pages"])
+
+MAX_WITHIN = 300  # entity ids a question on the chart may name (the question routes' own limit)
+
+
+@cache
+def workbench_assets() -> tuple[Markup, Markup]:
+    """The workbench's script and style, from the package's data."""
+    base = files("nimgraph").joinpath("workbench")
+    script = base.joinpath("workbench.js").read_text(encoding="utf-8")
+    style = base.joinpath("workbench.css").read_text(encoding="utf-8")
+    return Markup(script.replace("</script", "<\\/script")), Markup(style.replace("</style", "<\\/style"))
+
+
+@router.get("/workbench", response_class=HTMLResponse, include_in_schema=False)
+def workbench(
+    request: Request,
+    caller: CallerDep,
+    settings: SettingsDep,
+    purpose: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    """The page; it reads nothing itself, so it needs a key but no purpose."""
+    vis_script, vis_style = vis_assets()
+    script, style = workbench_assets()
+    config = {
+        "caller": {
+            "name": caller.name,
+            "role": caller.role.value,
+            "handling": [code for code in HANDLING_ORDER if caller.clearance.sees(code)],
+            "pseudonymised": caller.clearance.pseudonymised,
+        },
+        "handlingText": HANDLING,
+        "colours": CATEGORY_COLOUR,
+        "maxWithin": MAX_WITHIN,
+        "maxChartNodes": MAX_CHART_NODES,
+        # A browser on Basic credentials without fetch metadata proves its writes are ours with this.
+        "csrf": browser.issue_token(request, caller) if browser.uses_basic(request) else "",
+    }
+    page = (
+        environment()
+        .get_template("workbench.html")
+        .render(
+            caller=caller,
+            purpose=(purpose or "").strip(),
+            notice=clearance_notice(caller.clearance, settings).notice,
+            config=config,
+            vis_script=vis_script,
+            vis_style=vis_style,
+            script=script,
+            style=style,
+        )
+    )
+    return HTMLResponse(page)

@@ -1,0 +1,100 @@
+"""Saved workbench charts, kept per user in the access database beside the pseudonym register.
+
+A chart is kept as what the analyst arranged (entity and link ids, positions, pins, what was
+hidden, the view's filters), never as the entities' data: a reopened chart reads each item again
+through the caller's cleared view, so it shows what the caller may see now, not what it could see
+when it was saved (``api/routes/charts.py``).
+
+Only its owner (the key holder's name, as the audit log records it) gets a chart back: asked by
+anyone else, a chart is missing, exactly as an id that was never issued. Ids are random, so they
+say nothing about how many charts exist or whose they are.
+
+>>> import tempfile, pathlib
+>>> charts = Charts(pathlib.Path(tempfile.mkdtemp()) / "access.db")
+>>> saved = charts.save("DC 1234 Hughes", "Op Larch", {"nodes": [{"id": "Person-1"}], "links": []})
+>>> charts.get("DC 1234 Hughes", saved.id).body["nodes"]
+[{'id': 'Person-1'}]
+>>> charts.get("PC 99 Other", saved.id) is None
+True
+>>> [c.name for c in charts.owned_by("DC 1234 Hughes")], charts.owned_by("PC 99 Other")
+(['Op Larch'], [])
+>>> charts.close()
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PREFIX", "Charts", "SavedChart"]
+
+PREFIX = "chart-"
+BUSY_TIMEOUT_MS = 5000  # the audit log and the pseudonym register write to the same file
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chart (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chart_by_owner ON chart (owner, created);
+"""
+
+
+@dataclass(frozen=True)
+class SavedChart:
+    id: str
+    name: str
+    created: str
+    body: dict[str, Any] = field(default_factory=dict)  # empty in listings
+
+
+class Charts:
+    """The chart table of the access database: one connection, used by one request at a time."""
+
+    def __init__(self, path: Path | str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # A request's dependency may open it on one worker thread and close it on another.
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def save(self, owner: str, name: str, body: dict[str, Any]) -> SavedChart:
+        """Keep a new chart for ``owner``; returns it with its id."""
+        chart = SavedChart(PREFIX + secrets.token_urlsafe(16), name, _now(), body)
+        self._db.execute(
+            "INSERT INTO chart (id, owner, name, created, body) VALUES (?, ?, ?, ?, ?)",
+            (chart.id, owner, chart.name, chart.created, json.dumps(body, separators=(",", ":"))),
+        )
+        return chart
+
+    def get(self, owner: str, chart_id: str) -> SavedChart | None:
+        """The chart if ``owner`` saved it; None for another's and a missing one alike."""
+        row = self._db.execute(
+            "SELECT id, name, created, body FROM chart WHERE id = ? AND owner = ?", (chart_id, owner)
+        ).fetchone()
+        return SavedChart(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+    def owned_by(self, owner: str) -> list[SavedChart]:
+        """The owner's charts, newest first, without their bodies."""
+        rows = self._db.execute(
+            "SELECT id, name, created FROM chart WHERE owner = ? ORDER BY created DESC, id", (owner,)
+        ).fetchall()
+        return [SavedChart(*row) for row in rows]
+
+    def count(self, owner: str) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM chart WHERE owner = ?", (owner,)).fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
