@@ -110,8 +110,9 @@ def _networkx(graph: nx.Graph, measure: str, weighted: bool, normalised: bool, k
 def _igraph(graph: nx.Graph, measure: str, weighted: bool, normalised: bool, k: int | None, seed: int) -> dict:
     nodes = list(graph)
     index = {n: i for i, n in enumerate(nodes)}
-    g = igraph.Graph(n=len(nodes), edges=[(index[u], index[v]) for u, v in graph.edges()])
-    strengths = [float(w) for _, _, w in graph.edges(data="weight", default=1.0)]
+    kept = [(u, v, w) for u, v, w in graph.edges(data="weight", default=1.0) if u != v]  # no self-ties
+    g = igraph.Graph(n=len(nodes), edges=[(index[u], index[v]) for u, v, _ in kept])
+    strengths = [float(w) for _, _, w in kept]
     g.es["w"] = strengths
     weights = strengths if weighted else None
     distances = [1.0 / max(w, 1e-9) for w in strengths] if weighted else None
@@ -198,17 +199,24 @@ def scores(
     """
     if measure not in DEFINITIONS:
         raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
-    graph = _simple(projection)
-    for _, _, data in graph.edges(data=True):
-        data.setdefault("weight", 1.0)
-    if graph.number_of_nodes() == 0:
+    if projection.number_of_nodes() == 0:
         return Scores({}, "networkx", None, normalised)
-    use = engine if engine != "auto" else ("igraph" if graph.number_of_nodes() >= IGRAPH_FROM else "networkx")
-    k = _pivots(graph.number_of_nodes(), pivots) if measure == "betweenness" else None
+    size = projection.number_of_nodes()
+    use = engine if engine != "auto" else ("igraph" if size >= IGRAPH_FROM else "networkx")
+    k = _pivots(size, pivots) if measure == "betweenness" else None
+    # Equal weights give the same shortest paths as none, and a breadth-first search is several
+    # times faster than Dijkstra's (a projection joined by one link type has equal weights).
+    strengths = {w for _, _, w in projection.edges(data="weight", default=1.0)}
+    by_weight = weighted and len(strengths) > 1
+    if measure == "closeness" and weighted and len(strengths) == 1:
+        by_weight = True  # closeness is measured in distance units: equal weights still scale it
     if use == "igraph":
-        values = _igraph(graph, measure, weighted, normalised, k, seed)
+        values = _igraph(projection, measure, by_weight, normalised, k, seed)
     else:
-        values = _networkx(graph, measure, weighted, normalised, k, seed)
+        graph = _simple(projection)
+        for _, _, data in graph.edges(data=True):
+            data.setdefault("weight", 1.0)
+        values = _networkx(graph, measure, by_weight, normalised, k, seed)
     return Scores({n: _clean(v) for n, v in values.items()}, use, k, normalised)
 
 
