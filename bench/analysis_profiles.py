@@ -42,6 +42,7 @@ from nimgraph.analysis.build import to_networkx  # noqa: E402
 from nimgraph.analysis.communities import communities, modularity  # noqa: E402
 from nimgraph.ontology import Core, default_model  # noqa: E402
 from nimgraph.products.subject import PROFILE_HOPS, PROFILE_MAX_ENTITIES, build_subject_profile  # noqa: E402
+from nimgraph.records import Batch  # noqa: E402
 from nimgraph.store.embedded import EmbeddedStore  # noqa: E402
 from nimgraph.store.neo4j import Neo4jStore  # noqa: E402
 
@@ -70,8 +71,15 @@ def _progress(label: str, total: int) -> Callable[[int], None]:
     return step
 
 
-def load_embedded(plan: Plan, model) -> tuple[EmbeddedStore, float]:
-    folder = ROOT / "var" / "bench" / f"graph-{plan.entities}-{plan.seed}"
+def load_embedded(
+    plan: Plan, model, name: str = "graph", rewrite: Callable[[EmbeddedStore], Callable[[Batch], Batch]] | None = None
+) -> tuple[EmbeddedStore, float]:
+    """The generated graph in an embedded store kept under var/bench/<name>-N-seed/, and its load time.
+
+    ``rewrite``, where given, is called once on the new, empty store and returns how each batch is
+    rewritten before it is written (bench/workbench_expand.py keys the ids under the store's key).
+    """
+    folder = ROOT / "var" / "bench" / f"{name}-{plan.entities}-{plan.seed}"
     folder.mkdir(parents=True, exist_ok=True)
     done = folder / "loaded"
     if done.exists():
@@ -79,13 +87,14 @@ def load_embedded(plan: Plan, model) -> tuple[EmbeddedStore, float]:
     (folder / "graph.db").unlink(missing_ok=True)
     store = EmbeddedStore(folder / "graph.db", model)
     started = time.perf_counter()
+    adapt = rewrite(store) if rewrite is not None else (lambda batch: batch)
     step = _progress("embedded entities", plan.entities)
     for batch in entity_batches(plan):
-        store.upsert(batch)
+        store.upsert(adapt(batch))
         step(len(batch.entities))
     step = _progress("embedded links", 5 * plan.entities)
     for batch in link_batches(plan):
-        store.upsert(batch)
+        store.upsert(adapt(batch))
         step(len(batch.links))
     seconds = time.perf_counter() - started
     done.write_text(f"{seconds:.0f}")
