@@ -1,4 +1,5 @@
-"""The graph-wide questions on the command line: rank, groups, screen, places, search, paths, connect.
+"""The graph-wide questions on the command line: rank, groups, screen, places, search, paths, connect,
+problem-links.
 
 Each takes the API route's parameters under the same names (``--link-types`` for ``link_types``),
 answers through the same product function, prints JSON, CSV or a page, and is written to the
@@ -26,6 +27,7 @@ from nimgraph.products.answers import Answer
 from nimgraph.products.common import NotVisible
 from nimgraph.products.groupings import METHODS, groups
 from nimgraph.products.places import places
+from nimgraph.products.problem import linked_problems_answer
 from nimgraph.products.rankings import rank
 from nimgraph.products.render import answer_html
 from nimgraph.products.scope import Projection, Scope
@@ -199,6 +201,11 @@ def _ask_connect(view: ClearedView, model: Model, args: argparse.Namespace, say:
     return answer
 
 
+def _ask_problem_links(view: ClearedView, model: Model, args: argparse.Namespace, say: Callable[[str], None]) -> Answer:
+    say("reading the problem's scope")
+    return linked_problems_answer(view, model, args.problem_id, max_entities=args.max_entities)
+
+
 ASKERS: dict[str, Asker] = {
     "rank": _ask_rank,
     "groups": _ask_groups,
@@ -207,6 +214,7 @@ ASKERS: dict[str, Asker] = {
     "search": _ask_search,
     "paths": _ask_paths,
     "connect": _ask_connect,
+    "problem-links": _ask_problem_links,
 }
 
 
@@ -342,5 +350,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     connected.add_argument("--max-entities", type=int, default=5000)
     _common(connected, scoped=False)
 
-    for command in (ranked, grouped, screened, placed, searched, pathed, connected):
+    linked = commands.add_parser("problem-links", help="what links a problem to others: shared people, places, events")
+    linked.add_argument("problem_id", metavar="PROBLEM_ID")
+    linked.add_argument("--max-entities", type=int, default=50_000)
+    _common(linked, scoped=False)
+
+    for command in (ranked, grouped, screened, placed, searched, pathed, connected, linked):
         command.set_defaults(run=cmd_question)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -328,3 +329,18 @@ def test_the_command_line_answers_as_the_api_does(graph: Planted, cli_developmen
         == 2
     )
     assert "no entity 'Hal Hidden'" in capsys.readouterr().err
+
+
+def test_what_links_two_problems_from_the_command_line(demo, cli_development, capsys):
+    from nimgraph.demo import DEMO_PROBLEM, find_problem
+    from nimgraph.products.problem import linked_problems
+
+    problem = find_problem(demo.store, DEMO_PROBLEM)
+    expected, _ = linked_problems(demo.store, demo.model, problem)
+    assert expected, "the demo plants problems that share people and places"
+    store = str(demo.work_dir / "graph.db")
+    assert main(["--store", store, "problem-links", problem, "--purpose", "cli test", "-q"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["problem"], r["strength"], r["shared"]) for r in rows] == [
+        (e["problem"], e["strength"], e["shared"]) for e in expected
+    ]

@@ -22,6 +22,7 @@ from nimgraph.analysis.repeats import Repeat, month_range, monthly_counts, repea
 from nimgraph.analysis.timing import WEEKDAYS, hour_weekday
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
+from nimgraph.products.answers import Answer, Column
 from nimgraph.products.common import Footnotes, ProductError, category_of, crime_roles, generated_at, people_projection
 from nimgraph.records import Entity
 from nimgraph.store.base import GraphReader
@@ -202,6 +203,27 @@ def linked_problems(
     graph, _ = _scope_graph(store, model, problem_id, max_entities)
     notes = Footnotes()
     return _linked_problems(store, model, problem_id, graph, notes, max_entities), notes.records
+
+
+def linked_problems_answer(store: GraphReader, model: Model, problem_id: str, *, max_entities: int = 50000) -> Answer:
+    """What links a problem to others, in the shape every question answers in (for the command line)."""
+    links, records = linked_problems(store, model, problem_id, max_entities=max_entities)
+    rows = [{**{k: v for k, v in link.items() if k != "records"}, "records": link["records"]} for link in links]
+    return Answer(
+        question="linked problems",
+        parameters={"problem": problem_id, "max_entities": max_entities},
+        columns=[
+            Column("problem", "The other problem's id."),
+            Column("label", "The other problem's label."),
+            Column("strength", "How much the two problems share, weighted by what is shared (people count most)."),
+            Column("shared", "What they share, by POLE category: people, objects, locations, events."),
+            Column("examples", "Up to eight of the shared entities."),
+            Column("records", "Footnote numbers of the source records behind the examples."),
+        ],
+        rows=rows,
+        notes=[f"[{r['n']}] {r['source']} {r['record_id']} ({r['grade']}, {r['handling']})" for r in records],
+        projection={"nodes": len(rows), "links": 0},
+    )
 
 
 def _people(scoped: nx.MultiDiGraph, model: Model, seed: int) -> dict:
