@@ -107,7 +107,7 @@ def browser(chromium: str):
 class Bench:
     """One workbench page, as one key holder; remembers every URL the page asked for."""
 
-    def __init__(self, browser, served: Served, role: str) -> None:
+    def __init__(self, browser, served: Served, role: str, via_landing: str | None = None) -> None:
         self.served = served
         self.context = browser.new_context(
             http_credentials={"username": role, "password": KEYS[role]},
@@ -119,7 +119,13 @@ class Bench:
         self.errors: list[str] = []
         self.page.on("request", lambda request: self.requested.append(request.url))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(f"{served.base}/workbench")
+        if via_landing:  # as an analyst arrives: the landing page, a purpose, its link
+            self.page.goto(f"{served.base}/")
+            self.page.fill('input[name="purpose"]', via_landing)
+            self.page.click('#purpose-form button[type="submit"]')
+            self.page.click("#workbench-link a")
+        else:
+            self.page.goto(f"{served.base}/workbench")
         self.page.wait_for_selector('#wb-chart[data-ready="true"]', state="attached", timeout=30_000)
 
     def close(self) -> None:
@@ -199,8 +205,8 @@ class Bench:
 def bench(browser, served):
     opened: list[Bench] = []
 
-    def open_as(role: str) -> Bench:
-        opened.append(Bench(browser, served, role))
+    def open_as(role: str, via_landing: str | None = None) -> Bench:
+        opened.append(Bench(browser, served, role, via_landing))
         return opened[-1]
 
     yield open_as
@@ -546,8 +552,8 @@ def test_a_researcher_sees_only_pseudonyms(served, bench):
 
 
 def test_a_partner_sees_nothing_restricted(served, bench):
-    page = bench("partner")
-    page.purpose()
+    page = bench("partner", via_landing="Op Larch partner review")
+    assert page.page.input_value("#wb-purpose") == "Op Larch partner review"
     assert page.page.locator("#wb-filter-handling input").evaluate_all("boxes => boxes.map(b => b.value)") == ["P"]
     vulnerable = person_id(served.demo, served.demo.planted["vulnerable"])  # only C records name them
     assert "Nothing found" in page.search(served.demo.planted["vulnerable"], "Person")
