@@ -179,12 +179,15 @@ class Bench:
 
     def expand(self, *ids: str, max_entities: int = 100) -> str:
         self.select(*ids)
-        if not self.js("document.querySelector('#wb-expand-max').closest('details').open"):
-            self.page.click("text=Expand options")
+        self.expand_options()
         self.page.fill("#wb-expand-max", str(max_entities))
         status = self.act(lambda: self.page.click("#wb-expand"))
         self.until("document.querySelector('#wb-chart').dataset.stable !== 'false'")
         return status
+
+    def expand_options(self) -> None:
+        if not self.js("document.querySelector('#wb-expand-max').closest('details').open"):
+            self.page.click("text=Expand options")
 
     def ask(self, question: str, scope: str = "chart", add: bool = False, **fields: str) -> str:
         self.page.select_option("#wb-question", question)
@@ -422,6 +425,17 @@ def test_questions_on_the_chart_and_the_graph_and_paths(served, bench):
     assert found["paths"] and "shortest path" in status
     assert set(page.js("workbench.highlighted()")) == on_paths <= set(page.entities())
     assert page.js("workbench.highlightedLinks()")
+
+    # one link type only: what the API's network of that type holds, and no other type
+    page.expand_options()
+    page.page.select_option("#wb-expand-types", ["knows"])
+    page.expand(network[0])
+    knows = served.api(f"/entities/{network[0]}/network", hops=1, link_types="knows", max_entities=100)
+    added = {k["id"]: k["type"] for k in page.js("Array.from(workbench.links.values())")}
+    assert {k["id"] for k in knows["links"]} <= set(added) and {n["id"] for n in knows["nodes"]} <= set(page.entities())
+    assert set(added) == {k["id"] for k in found["graph"]["links"] + knows["links"]}
+    assert {k["type"] for k in knows["links"]} == {"knows"}
+    page.page.select_option("#wb-expand-types", [])
 
     page.expand(*network)
     shown = sorted(page.shown())
