@@ -220,3 +220,29 @@ def test_a_chart_write_with_browser_credentials_must_come_from_the_site(api, cha
         "/charts", auth=basic, headers={"X-Purpose": PURPOSE, "Origin": "http://testserver"}, json=chart["body"]
     )
     assert own.status_code == 201, own.text
+
+
+def test_a_researchers_chart_of_pseudonyms_reopens_as_saved(api, chart):
+    street = chart["street"]
+    around = api.get("same person as researcher", f"/entities/{street}/network", hops=2, max_entities=400).json()
+    people = [n["id"] for n in around["nodes"] if n["type"] == "Person"]
+    assert people and all(p.startswith("psn-") for p in people)
+    body = {
+        "name": "pseudonymised",
+        "chart": {
+            "nodes": [{"id": n["id"]} for n in around["nodes"]],
+            "links": [
+                {k: v for k, v in link.items() if k in ("id", "type", "source", "target")} for link in around["links"]
+            ],
+        },
+    }
+    chart_id = api.save("same person as researcher", body).json()["id"]
+    opened = api.get("same person as researcher", f"/charts/{chart_id}").json()["chart"]
+    assert [n["id"] for n in opened["nodes"]] == [n["id"] for n in around["nodes"]]
+    assert {k["id"] for k in opened["links"]} == {k["id"] for k in around["links"]}
+    assert all(not n["properties"] for n in opened["nodes"] if n["type"] == "Person")
+    # the same holder under an analyst's key sees no pseudonym: those entities are not shown by them
+    as_analyst = api.get("analyst", f"/charts/{chart_id}").json()["chart"]
+    assert street in {n["id"] for n in as_analyst["nodes"]} and not [
+        n for n in as_analyst["nodes"] if n["type"] == "Person"
+    ]
