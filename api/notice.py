@@ -8,14 +8,8 @@ and what was withheld goes to the audit log (docs/security.md).
 from __future__ import annotations
 
 from api.schemas import ClearanceNotice
-from nimgraph.access.roles import Clearance
+from nimgraph.access.roles import FILTERED_NOTICE, Clearance
 from nimgraph.config import Settings
-from nimgraph.grading import HANDLING_ORDER
-
-TEXT = (
-    "Results are filtered by your clearance: they show only what records you are cleared for support"
-    ", and people under pseudonyms where your key says so. Nothing about the rest is shown or implied."
-)
 
 
 def clearance_notice(clearance: Clearance, settings: Settings) -> ClearanceNotice:
@@ -27,5 +21,7 @@ def clearance_notice(clearance: Clearance, settings: Settings) -> ClearanceNotic
     >>> clearance_notice(clearance_for(Role.ANALYST), Settings(env="development")).notice is None
     True
     """
-    filtered = clearance.pseudonymised or not set(HANDLING_ORDER) <= clearance.handling
-    return ClearanceNotice(filtered=filtered, notice=TEXT if filtered and settings.clearance_notice else None)
+    filtered = clearance.filtered
+    return ClearanceNotice(
+        filtered=filtered, notice=FILTERED_NOTICE if filtered and settings.clearance_notice else None
+    )

@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import HTTPException, Path, Query
 
 from nimgraph.ontology import Core, Model, UnknownTypeError
+from nimgraph.products.connections import MAX_HOPS, MAX_PATH_HOPS  # noqa: F401 - the limits the CLI shares
 
 ENTITY_ID = r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_.:\-]{1,100}$"
 ENTITY_ID_HELP = "An entity id such as Person-3f2a9c0d1e4b5a6f7c8d, or a pseudonym such as psn-..."
 # Search text may not hold control characters: a NUL cut the store's match short and matched everything.
 SEARCH_TEXT = r"^[^\x00-\x1f\x7f]+$"
-MAX_HOPS = 4
-MAX_PATH_HOPS = 6
 
 EntityId = Annotated[str, Path(pattern=ENTITY_ID, description=ENTITY_ID_HELP, examples=["Person-3f2a9c0d1e4b5a6f7c8d"])]
 LinkTypes = Annotated[

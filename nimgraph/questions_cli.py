@@ -11,13 +11,14 @@ shared as that role would see it.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from nimgraph.access.pseudonyms import Pseudonyms
-from nimgraph.access.roles import Role, clearance_for
+from nimgraph.access.roles import FILTERED_NOTICE, Role, clearance_for
 from nimgraph.access.view import ClearedView
 from nimgraph.analysis.measures import DEFINITIONS
 from nimgraph.cli import CommandError, _audit, _audit_log, _settings
@@ -25,6 +26,7 @@ from nimgraph.ontology import Core, Model, default_model
 from nimgraph.products import connections, finding
 from nimgraph.products.answers import Answer
 from nimgraph.products.common import NotVisible
+from nimgraph.products.connections import MAX_HOPS, MAX_PATH_HOPS
 from nimgraph.products.groupings import METHODS, groups
 from nimgraph.products.places import places
 from nimgraph.products.problem import linked_problems_answer
@@ -45,6 +47,17 @@ def _progress(quiet: bool) -> Callable[[str], None]:
             print(f"nimgraph: {step} ({time.monotonic() - started:.1f} s)", file=sys.stderr, flush=True)
 
     return say
+
+
+def _between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, the API's limits."""
+
+    def number(text: str) -> int:
+        if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return int(text)
+
+    return number
 
 
 def _where(items: list[str] | None) -> dict[str, str]:
@@ -196,7 +209,12 @@ def _ask_connect(view: ClearedView, model: Model, args: argparse.Namespace, say:
         view, ids, _follow(model, args.link_types), max_hops=args.max_hops, max_entities=args.max_entities
     )
     every = [path for paths in found.paths.values() for path in paths]
-    answer = connections.paths_answer(network, every, model, {"entities": ids, "max_hops": args.max_hops})
+    asked = {"entities": ids, "max_hops": args.max_hops, "link_types": args.link_types or None}
+    answer = connections.paths_answer(network, every, model, asked)
+    label = {node: data.get("label", node) for node, data in network.graph.nodes(data=True)}
+    answer.notes.extend(
+        f"Joins {i['pairs']} pair(s): {label.get(i['id'], i['id'])} ({i['id']})" for i in found.intermediaries
+    )
     answer.notes.extend(f"Not connected within {args.max_hops} links: {a} and {b}" for a, b in found.unconnected)
     return answer
 
@@ -239,12 +257,15 @@ def cmd_question(args: argparse.Namespace) -> int:
         store.close()
         if pseudonyms is not None:
             pseudonyms.close()
+    # the API's notice, as an answer made for a role may be passed on to someone holding it
+    notice = FILTERED_NOTICE if clearance.filtered and settings.clearance_notice else None
     if args.format == "csv":
         text = answer.to_csv()
     elif args.format == "html":
-        text = answer_html(answer, model, max_nodes=settings.viz_max_nodes)
+        text = answer_html(answer, model, notice, max_nodes=settings.viz_max_nodes)
     else:
-        text = answer.to_json() + "\n"
+        shown = {**answer.to_dict(), "clearance": {"filtered": clearance.filtered, "notice": notice}}
+        text = json.dumps(shown, indent=2, default=str) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"Wrote {args.output}", file=sys.stderr)
@@ -268,7 +289,7 @@ def _common(command: argparse.ArgumentParser, scoped: bool = True) -> None:
     scope = command.add_argument_group("scope (default: the whole graph)")
     scope.add_argument("--within", action="append", metavar="ID", help="only these entities (repeatable)")
     scope.add_argument("--around", action="append", metavar="ID", help="only what lies near these (repeatable)")
-    scope.add_argument("--hops", type=int, default=2, help="with --around: how far (default 2)")
+    scope.add_argument("--hops", type=_between(1, MAX_HOPS), default=2, help="with --around: how far (default 2)")
     scope.add_argument("--area", metavar="ID", help="only an area's places and the events there")
     scope.add_argument("--problem", metavar="ID", help="only what a problem's scope reaches")
     scope.add_argument("--since", metavar="YYYY-MM-DD", help="only links a record dated on or after it supports")
@@ -336,7 +357,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     pathed = commands.add_parser("paths", help="all shortest paths between two entities, by id or label")
     pathed.add_argument("source", metavar="FROM")
     pathed.add_argument("target", metavar="TO")
-    pathed.add_argument("--max-hops", type=int, default=4)
+    pathed.add_argument("--max-hops", type=_between(1, MAX_PATH_HOPS), default=4)
     pathed.add_argument("--link-types", action="append", metavar="LINK")
     pathed.add_argument("--direction", default="both", choices=["both", "out", "in"])
     pathed.add_argument("--limit", type=int, default=10)
@@ -345,7 +366,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
     connected = commands.add_parser("connect", help="the network connecting several entities, by id or label")
     connected.add_argument("entities", nargs="+", metavar="ENTITY")
-    connected.add_argument("--max-hops", type=int, default=4)
+    connected.add_argument("--max-hops", type=_between(1, MAX_PATH_HOPS), default=4)
     connected.add_argument("--link-types", action="append", metavar="LINK")
     connected.add_argument("--max-entities", type=int, default=5000)
     _common(connected, scoped=False)

@@ -45,7 +45,7 @@ def _cases(demo) -> list[tuple[str, int, str]]:
         (f"/entities/{person}/associations?since=2026-06-01&until=2026-01-01", 400, "is after until"),
         (f"/paths?from={person}&to=nope", 404, "no entity with id 'nope'"),  # ids or exact labels
         (f"/paths?from={person}&to=%00", 422, "to: String should match pattern"),
-        (f"/paths?from={person}&to={person}&max_hops=99", 422, "max_hops: Input should be less than or equal to 6"),
+        (f"/paths?from={person}&to={person}&max_hops=99", 422, "max_hops: Input should be less than or equal to 8"),
         (f"/paths/network?ids={person}", 422, "ids: List should have at least 2 items"),
         ("/profiles/subject/Street-0000", 404, "no entity with id 'Street-0000'"),
         ("/ontology/classes/Persn", 404, "Did you mean 'Person'"),

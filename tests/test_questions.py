@@ -7,6 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,3 +347,22 @@ def test_what_links_two_problems_from_the_command_line(demo, cli_development, ca
     assert [(r["problem"], r["strength"], r["shared"]) for r in rows] == [
         (e["problem"], e["strength"], e["shared"]) for e in expected
     ]
+
+
+def test_equal_shortest_paths_come_in_the_same_order_in_every_process(tmp_path):
+    """Neighbour order once came from a set union, so which equal paths a limit kept varied by hash seed."""
+    script = (
+        "import networkx as nx\n"
+        "from nimgraph.analysis.paths import shortest_paths\n"
+        "g = nx.MultiDiGraph()\n"
+        "for m in ['m' + str(i) for i in range(12)]:\n"
+        "    g.add_edge('s', m, type='knows'); g.add_edge('t', m, type='knows')\n"
+        "print(shortest_paths(g, 's', 't', limit=3))\n"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert runs == {"[['s', 'm0', 't'], ['s', 'm1', 't'], ['s', 'm10', 't']]\n"}

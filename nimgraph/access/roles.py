@@ -36,10 +36,21 @@ class Clearance:
         return handling_code in self.handling
 
     @property
+    def filtered(self) -> bool:
+        """Whether answers to this clearance leave anything out or pseudonymise anyone."""
+        return self.pseudonymised or not self.sees_everything
+
+    @property
     def sees_everything(self) -> bool:
         """Cleared for every handling code: nothing is hidden from this caller (names may still be)."""
         return set(HANDLING_ORDER) <= self.handling
 
+
+# The one notice a filtered caller is given, the same for every answer to it (docs/security.md).
+FILTERED_NOTICE = (
+    "Results are filtered by your clearance: they show only what records you are cleared for support"
+    ", and people under pseudonyms where your key says so. Nothing about the rest is shown or implied."
+)
 
 ROLE_CLEARANCE: dict[Role, Clearance] = {
     Role.ANALYST: Clearance(frozenset(HANDLING_ORDER), pseudonymised=False),

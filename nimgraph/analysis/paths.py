@@ -13,6 +13,7 @@ import networkx as nx
 __all__ = ["ConnectingNetwork", "connecting_network", "link_view", "neighbourhood", "shortest_paths"]
 
 Direction = Literal["both", "out", "in"]
+PATHS_SORTED = 1000  # equal shortest paths gathered, then sorted, before the first ``limit`` are kept
 
 
 def link_view(
@@ -21,7 +22,9 @@ def link_view(
     """A view with only ``link_types``, followed in ``direction`` (``both`` ignores direction)."""
     if direction not in ("both", "out", "in"):
         raise ValueError(f"direction must be 'both', 'out' or 'in'; got {direction!r}")
-    view = graph.to_undirected(as_view=True) if direction == "both" else graph
+    # A copy, not to_undirected's view: the view lists neighbours from a set union, whose order
+    # changes with the process's hash seed, and so would the order of equal shortest paths.
+    view = nx.MultiGraph(graph) if direction == "both" else graph
     if direction == "in":
         view = graph.reverse(copy=False)
     if link_types is None:
@@ -63,7 +66,7 @@ def shortest_paths(
     limit: int = 10,
     direction: Direction = "both",
 ) -> list[list[str]]:
-    """All shortest paths between two entities (node ids), at most ``limit``.
+    """All shortest paths between two entities (node ids), at most ``limit``, in id order.
 
     ``direction`` is ``both`` (ignore direction), ``out`` (follow links from source to target) or
     ``in`` (follow them backwards); ``link_types`` keeps only those links.
@@ -91,9 +94,9 @@ def shortest_paths(
             if max_hops is not None and len(path) - 1 > max_hops:
                 return []
             paths.append(path)
-            if len(paths) >= limit:
+            if len(paths) >= max(limit, PATHS_SORTED):
                 break
-        return paths
+        return sorted(paths)[:limit]
     except nx.NetworkXNoPath:
         return []
 

@@ -17,7 +17,7 @@ import networkx as nx
 from nimgraph.labels import label
 from nimgraph.ontology import Model
 
-__all__ = ["Answer", "Column", "entity_cells", "top_with_ties"]
+__all__ = ["Answer", "Column", "Ranked", "cut_with_ties", "entity_cells", "top_with_ties"]
 
 
 @dataclass(frozen=True)
@@ -111,22 +111,74 @@ def entity_cells(graph: nx.MultiDiGraph, model: Model, node: str) -> dict[str, s
     }
 
 
-def top_with_ties(values: dict[str, float], top: int, order: dict[str, str]) -> list[tuple[int, str, float]]:
-    """(rank, node, value), highest first, the ``top`` best and everyone tied with the last of them.
+MAX_TIED = 200  # rows listed beyond ``top`` because they tie with the last of them
+
+
+@dataclass
+class Ranked:
+    rows: list[tuple[int, str, Any]]  # (rank, node, value)
+    tied_not_listed: int = 0  # further nodes tied with the last row, left out
+
+    def notes(self, top: int) -> list[str]:
+        notes = []
+        if len(self.rows) > top:
+            notes.append(f"{len(self.rows) - top} more shown: they tie with the last of the top {top}.")
+        if self.tied_not_listed:
+            notes.append(f"{self.tied_not_listed} more tie with the last row and are not listed.")
+        return notes
+
+
+def top_with_ties(values: dict[str, Any], top: int, order: dict[str, str]) -> Ranked:
+    """(rank, node, value), highest first: the ``top`` best, and those tied with the last of them.
 
     Ranks are competition ranks (1, 2, 2, 4); ties are ordered by ``order`` (the labels), then id.
+    Ties beyond ``top`` are listed up to ``MAX_TIED``, and not at all when the tied value is zero
+    (nothing to rank by); the rest are counted.
 
-    >>> top_with_ties({"a": 3, "b": 2, "c": 2, "d": 1}, 2, {"a": "A", "b": "B", "c": "C", "d": "D"})
+    >>> top_with_ties({"a": 3, "b": 2, "c": 2, "d": 1}, 2, {"a": "A", "b": "B", "c": "C", "d": "D"}).rows
     [(1, 'a', 3), (2, 'b', 2), (2, 'c', 2)]
+    >>> found = top_with_ties({"a": 1, "b": 0, "c": 0, "d": 0}, 2, {})
+    >>> found.rows, found.tied_not_listed
+    ([(1, 'a', 1), (2, 'b', 0)], 2)
     """
     ranked = sorted(values, key=lambda n: (-values[n], order.get(n, ""), n))
     if not ranked or top <= 0:
-        return []
+        return Ranked([])
     cutoff = values[ranked[min(top, len(ranked)) - 1]]
-    rows: list[tuple[int, str, float]] = []
+    rows: list[tuple[int, str, Any]] = []
+    tied_not_listed = 0
     for position, node in enumerate(ranked):
         if values[node] < cutoff:
             break
+        if position >= top and (not cutoff or position >= top + MAX_TIED):
+            tied_not_listed += 1
+            continue
         rank = rows[-1][0] if rows and values[node] == rows[-1][2] else position + 1
         rows.append((rank, node, values[node]))
-    return rows
+    return Ranked(rows, tied_not_listed)
+
+
+def cut_with_ties(rows: list[dict], top: int, key, label: str = "label") -> tuple[list[dict], list[str]]:
+    """The first ``top`` rows (already in order, best first, by ``key``) and those tied with the
+    last of them, ties in label order, so which rows show never depends on ids; and notes.
+
+    >>> rows = [{"n": 3, "label": "z"}, {"n": 2, "label": "y"}, {"n": 2, "label": "x"}, {"n": 1, "label": "w"}]
+    >>> [r["label"] for r in cut_with_ties(rows, 2, key=lambda r: r["n"])[0]]
+    ['z', 'x', 'y']
+    """
+    ordered = sorted(rows, key=lambda r: (_negated(key(r)), str(r.get(label, "")), str(r.get("id", ""))))
+    if len(ordered) <= top:
+        return ordered, []
+    last = key(ordered[top - 1])
+    kept = [r for i, r in enumerate(ordered) if i < top or (key(r) == last and i < top + MAX_TIED)]
+    notes = [f"The first {top} of {len(ordered)} rows are shown, most at risk first"]
+    if len(kept) > top:
+        notes[0] += f", with {len(kept) - top} more tied with the last"
+    notes[0] += "."
+    return kept, notes
+
+
+def _negated(value):
+    if isinstance(value, tuple):
+        return tuple(-v for v in value)
+    return -value

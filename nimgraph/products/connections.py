@@ -21,6 +21,9 @@ from nimgraph.products.common import association_weights
 from nimgraph.records import Assertion
 from nimgraph.store.base import GraphReader
 
+MAX_HOPS = 4  # links out from seeds a read may go: past it, a neighbourhood is most of the graph
+MAX_PATH_HOPS = 8  # the longest path looked for: each end is read out to half of it, MAX_HOPS
+
 
 @dataclass(frozen=True)
 class Network:

@@ -58,21 +58,21 @@ def places(
         counted = {r.id: r.count for r in found}
     by_id = {r.id: r for r in found}
     labels = {n: entity_cells(graph, model, n)["label"] for n in counted}
+    ranked = top_with_ties(counted, top, labels)
     rows = [
         {
             "rank": position,
             **entity_cells(graph, model, node),
             "events": value,
             "by_type": {t: c for t, c in by_id[node].by_type.items() if t in kinds},
-            "trend": by_id[node].trend,
+            "trend": by_id[node].trend + 0.0,  # no -0.0
         }
-        for position, node, value in top_with_ties(counted, top, labels)
+        for position, node, value in ranked.rows
     ]
     notes = list(read.notes)
     if window:
         notes.append("Events are counted by their own date; undated events are outside any window.")
-    if len(rows) > top:
-        notes.append(f"{len(rows) - top} more shown: they tie with the last of the top {top}.")
+    notes += ranked.notes(top)
     shown = {r["id"] for r in rows}
     return Answer(
         question="places",

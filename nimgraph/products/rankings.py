@@ -61,9 +61,10 @@ def rank(
         seed=seed,  # type: ignore[arg-type]
     )
     labels = {n: entity_cells(read.graph, model, n)["label"] for n in graph}
+    ranked = top_with_ties(found.values, top, labels)
     rows = [
         {"rank": position, **entity_cells(read.graph, model, node), measure: value, "degree": graph.degree(node)}
-        for position, node, value in top_with_ties(found.values, top, labels)
+        for position, node, value in ranked.rows
     ]
     beside = [] if measure == "degree" else [Column("degree", DEFINITIONS["degree"])]
     definition = DEFINITIONS[measure]
@@ -80,8 +81,7 @@ def rank(
             )
     if found.engine == "igraph":
         notes.append(f"Computed with igraph (C), as the projection has {graph.number_of_nodes():,} nodes.")
-    if len(rows) > top:
-        notes.append(f"{len(rows) - top} more shown: they tie with the last of the top {top}.")
+    notes += ranked.notes(top)
     if measure in ("betweenness", "closeness") and weighted:
         notes.append("Distances are 1/weight: a strong tie is a short one.")
     return Answer(

@@ -71,8 +71,20 @@ class Projection:
     max_connector_members: int = 200
 
     def followed(self, model: Model) -> set[str] | None:
-        """The link types to read: the projection's, with their subtypes; None (all) when it names none."""
-        return expand_types(model, self.link_types, "link") if self.link_types else None
+        """The link types to read: the projection's, with their subtypes, and the links that reach a
+        ``via`` type (``via=Phone`` follows ``usesPhone``: a connector joins nothing unread); None
+        (every type) when it names none."""
+        if not self.link_types:
+            return None
+        found = expand_types(model, self.link_types, "link")
+        connectors = expand_types(model, self.via, "entity")
+        for name, link in model.links.items():
+            ends = {link.domain, link.range} - {None}
+            if not link.inferred and any(
+                model.is_a(c, end) or model.is_a(end, c) for c in connectors for end in ends if end in model.entities
+            ):
+                found.add(name)
+        return found
 
     def as_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}

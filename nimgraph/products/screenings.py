@@ -16,7 +16,7 @@ from nimgraph.analysis.risk import (
     relatives_with_criminal_associates,
 )
 from nimgraph.ontology import Core, Model
-from nimgraph.products.answers import Answer, Column, entity_cells
+from nimgraph.products.answers import Answer, Column, cut_with_ties, entity_cells
 from nimgraph.products.common import crime_roles, people_projection
 from nimgraph.products.scope import Scope, expand_types, read_scope
 from nimgraph.store.base import GraphReader
@@ -27,6 +27,11 @@ INDICATORS = {
     "criminal_associates": "People party to no crime who are associated with people who are.",
     "relatives": "People party to no crime whose relatives are associated with people who are.",
     "criminal_triangles": "People party to crime in triangles of the criminal subgraph: the cohesive core of a group.",
+}
+ORDER = {  # most at risk first; equal rows are then in label order
+    "criminal_associates": lambda r: (r["one_hop"], r["two_hops"]),
+    "relatives": lambda r: (int(r["lives_with_relative"]), r["relatives_associates"]),
+    "criminal_triangles": lambda r: r["triangles"],
 }
 REVIEW = "A screening for review, not a finding: every row needs an analyst's judgement."
 
@@ -163,9 +168,8 @@ def screen(
         ]
         notes += extra
         thresholds = {"min_triangles": min_triangles}
-    if len(rows) > top:
-        notes.append(f"The first {top} of {len(rows)} rows are shown, most at risk first.")
-    rows = rows[:top]
+    rows, cut = cut_with_ties(rows, top, key=ORDER[indicator])
+    notes += cut
     entity_columns = [
         Column("id", "The person's id (a pseudonym where you see people under pseudonyms)."),
         Column("type", "The entity's type."),
