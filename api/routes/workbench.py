@@ -20,25 +20,62 @@ from markupsafe import Markup
 
 from api import browser
 from api.auth import CallerDep
-from api.deps import SettingsDep
+from api.deps import ModelDep, SettingsDep
 from api.notice import clearance_notice
 from api.routes.charts import MAX_CHART_NODES
 from nimgraph.grading import HANDLING, HANDLING_ORDER
+from nimgraph.ontology import Core, Model
 from nimgraph.products.render import environment
-from nimgraph.viz.network import CATEGORY_COLOUR, vis_assets
+from nimgraph.viz.network import _Styles, vis_assets  # the reports' styles, so a chart looks like a report
 
 router = APIRouter(tags=["pages"])
 
 MAX_WITHIN = 300  # entity ids a question on the chart may name (the question routes' own limit)
 
 
+# The page's scripts, in load order: the parts first, then the core that puts them together.
+SCRIPTS = ("client.js", "timeline.js", "geography.js", "answers.js", "workbench.js")
+
+
 @cache
-def workbench_assets() -> tuple[Markup, Markup]:
-    """The workbench's script and style, from the package's data."""
+def workbench_assets() -> tuple[tuple[Markup, ...], Markup]:
+    """The workbench's scripts and style, from the package's data."""
     base = files("nimgraph").joinpath("workbench")
-    script = base.joinpath("workbench.js").read_text(encoding="utf-8")
+    scripts = tuple(
+        Markup(base.joinpath(name).read_text(encoding="utf-8").replace("</script", "<\\/script")) for name in SCRIPTS
+    )
     style = base.joinpath("workbench.css").read_text(encoding="utf-8")
-    return Markup(script.replace("</script", "<\\/script")), Markup(style.replace("</style", "<\\/style"))
+    return scripts, Markup(style.replace("</style", "<\\/style"))
+
+
+def vocabulary(model: Model) -> dict[str, list[dict]]:
+    """Entity and link types as the page needs them: drawn as the reports draw them (viz/network.py)."""
+    styles = _Styles(model)
+    events = model.descendants(Core.EVENT)
+    types = []
+    for name in sorted(model.entities):
+        category, colour, shape = styles.node(name)
+        mappable = model.entities[name].mappable
+        types.append(
+            {
+                "name": name,
+                "category": category,
+                "colour": colour,
+                "shape": shape,
+                "event": name in events,
+                "mappable": mappable,
+            }
+        )
+    links = [
+        {
+            "name": name,
+            "label": model.links[name].label,
+            "kind": styles.kind(name),
+            "inferred": model.links[name].inferred,
+        }
+        for name in sorted(model.links)
+    ]
+    return {"types": types, "links": links}
 
 
 @router.get("/workbench", response_class=HTMLResponse, include_in_schema=False)
@@ -46,11 +83,12 @@ def workbench(
     request: Request,
     caller: CallerDep,
     settings: SettingsDep,
+    model: ModelDep,
     purpose: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
     """The page; it reads nothing itself, so it needs a key but no purpose."""
     vis_script, vis_style = vis_assets()
-    script, style = workbench_assets()
+    scripts, style = workbench_assets()
     config = {
         "caller": {
             "name": caller.name,
@@ -59,7 +97,7 @@ def workbench(
             "pseudonymised": caller.clearance.pseudonymised,
         },
         "handlingText": HANDLING,
-        "colours": CATEGORY_COLOUR,
+        **vocabulary(model),
         "maxWithin": MAX_WITHIN,
         "maxChartNodes": MAX_CHART_NODES,
         # A browser on Basic credentials without fetch metadata proves its writes are ours with this.
@@ -75,7 +113,7 @@ def workbench(
             config=config,
             vis_script=vis_script,
             vis_style=vis_style,
-            script=script,
+            scripts=scripts,
             style=style,
         )
     )

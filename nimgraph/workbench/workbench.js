@@ -3,7 +3,9 @@
  * Everything comes from the API with the key the browser already sent (HTTP Basic) and the
  * purpose stated at the top, which every request carries in X-Purpose: the page itself holds no
  * data. Data is only ever written into the page as text (textContent, canvas labels, plain-text
- * tooltips), never as markup.
+ * tooltips), never as markup. The API client (client.js), the timeline (timeline.js), map mode
+ * (geography.js) and questions (answers.js) are loaded first; this core holds the chart and puts
+ * them together.
  */
 (function () {
   "use strict";
@@ -15,14 +17,13 @@
 
   const LINK_COLOURS = ["#4477AA", "#CC6677", "#228833", "#AA3377", "#EE7733", "#66CCEE",
     "#882255", "#999933", "#0077BB", "#EE3377", "#117733", "#332288"];
-  const SHAPES = { Person: "dot", Object: "diamond", Location: "square", Area: "hexagon", Event: "triangle",
-    IntelligenceReport: "star", Problem: "triangleDown", Other: "dot" };
   const HIGHLIGHT = "#d6006f";
   const GRADE_WIDTH = { 1: 3, 2: 2, 3: 1 };
   const MAX_ADD = 200; // entities fetched one by one for an answer, at most
 
   // ------------------------------------------------------------------ state
-  const ontology = { classes: new Map(), links: new Map() };
+  const types = new Map(config.types.map((t) => [t.name, t])); // name -> {category, colour, shape, event, mappable}
+  const linkTypes = new Map(config.links.map((k) => [k.name, k])); // name -> {label, kind, inferred}
   const entities = new Map(); // id -> {id, type, label, properties, provenance, pinned, hidden, dates, geo}
   const links = new Map(); // id -> {id, type, source, target, inferred, provenance, dates}
   const filters = { hiddenLinkTypes: new Set(), minGrade: "", handling: new Set(config.caller.handling), since: "", until: "" };
@@ -33,10 +34,7 @@
   let highlightedLinks = new Set();
   let mode = "network";
   let networkPositions = null; // where entities stood before map mode
-  let mapFrame = null;
   let lastResults = [];
-  let answerIds = [];
-  let busy = 0;
 
   const nodes = new vis.DataSet();
   const edges = new vis.DataSet();
@@ -53,108 +51,34 @@
     },
   });
 
-  // ------------------------------------------------------------------ talking to the API
-  function say(text, error) {
-    statusEl.textContent = text;
-    statusEl.classList.toggle("error", Boolean(error));
-  }
+  const geography = window.nimgraphGeography(network);
+  const timeline = window.nimgraphTimeline($("wb-timeline"), datesOnChart, filters, (since, until) => setWindow(since, until));
 
-  function setBusy(delta) {
-    busy += delta;
-    statusEl.dataset.busy = String(busy);
-  }
-
-  function utf8(text) {
-    // Headers travel as bytes: send the purpose as UTF-8, as the API reads it.
-    return unescape(encodeURIComponent(text));
-  }
-
-  function query(params) {
-    const search = new URLSearchParams();
-    Object.entries(params || {}).forEach(([name, value]) => {
-      (Array.isArray(value) ? value : [value]).forEach((one) => {
-        if (one !== undefined && one !== null && one !== "") search.append(name, String(one));
-      });
-    });
-    const text = search.toString();
-    return text ? "?" + text : "";
-  }
-
-  async function api(path, params, init) {
-    const purpose = $("wb-purpose").value.trim();
-    if (purpose.length < 3) {
-      $("wb-purpose").focus();
-      throw new Error("State the purpose of your reading first (at the top): every request records it in the audit log.");
-    }
-    const headers = { Accept: "application/json", "X-Purpose": utf8(purpose) };
-    if (config.csrf) headers["X-CSRF-Token"] = config.csrf;
-    const options = { method: (init && init.method) || "GET", headers: headers, credentials: "same-origin", cache: "no-store" };
-    if (init && init.body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(init.body);
-    }
-    setBusy(1);
-    try {
-      const response = await fetch(path + query(params), options);
-      const text = await response.text();
-      let data = null;
-      try { data = text ? JSON.parse(text) : null; } catch (ignored) { data = null; }
-      if (!response.ok) throw new Error((data && data.detail) || response.status + " " + response.statusText);
-      return data;
-    } finally {
-      setBusy(-1);
-    }
-  }
-
-  let done = 0;
-
-  /** An action from the page: its error is shown, and the status counts it done (tests wait on that). */
-  function guarded(action) {
-    return async function (event) {
-      if (event && event.preventDefault) event.preventDefault();
-      try {
-        await action(event);
-      } catch (error) {
-        say(error.message || String(error), true);
-      } finally {
-        done += 1;
-        statusEl.dataset.done = String(done);
-      }
-    };
-  }
+  const client = window.nimgraphClient(config.csrf, $("wb-purpose"), statusEl);
+  const api = client.api;
+  const guarded = client.guarded;
+  const say = client.say;
 
   // ------------------------------------------------------------------ the ontology: colours, shapes, words
-  function ancestors(name, table) {
-    const seen = [];
-    const queue = [name];
-    while (queue.length) {
-      const next = queue.shift();
-      if (seen.includes(next)) continue;
-      seen.push(next);
-      const known = table.get(next);
-      if (known) queue.push(...known.parents);
-    }
-    return seen;
-  }
+  const OTHER = { category: "Other", colour: "#999999", shape: "dot" };
 
-  function category(type) {
-    return ancestors(type, ontology.classes).find((name) => name in config.colours) || "Other";
-  }
-
-  function linkKind(type) {
-    const line = ancestors(type, ontology.links);
-    return line[line.length - 1];
+  function style(type) {
+    return types.get(type) || OTHER;
   }
 
   function kindColour(type) {
-    const kind = linkKind(type);
+    const kind = (linkTypes.get(type) || { kind: type }).kind;
     if (!kindColours.has(kind)) kindColours.set(kind, LINK_COLOURS[kindColours.size % LINK_COLOURS.length]);
     return kindColours.get(kind);
   }
 
   function linkWords(type) {
-    const known = ontology.links.get(type);
+    const known = linkTypes.get(type);
     return known && known.label ? known.label : type;
+  }
+
+  function values(id) {
+    return Array.from($(id).selectedOptions).map((o) => o.value);
   }
 
   function option(value, text) {
@@ -164,26 +88,13 @@
     return element;
   }
 
-  async function loadOntology() {
-    const [classes, linkTypes] = await Promise.all([
-      fetch("/ontology/classes", { credentials: "same-origin" }).then((r) => r.json()),
-      fetch("/ontology/link-types", { credentials: "same-origin" }).then((r) => r.json()),
-    ]);
-    classes.forEach((c) => ontology.classes.set(c.name, { label: c.label, parents: c.parents, mappable: c.mappable }));
-    linkTypes.forEach((k) => ontology.links.set(k.name, { label: k.label, parents: k.parents, inferred: k.inferred }));
-    const typeNames = classes.filter((c) => c.mappable).map((c) => c.name).sort();
-    const eventNames = typeNames.filter((name) => ancestors(name, ontology.classes).includes("Event"));
-    typeNames.forEach((name) => {
-      $("wb-type").appendChild(option(name, name));
-      $("wb-q-types").appendChild(option(name, name));
-      $("wb-via").appendChild(option(name, name));
-    });
-    eventNames.forEach((name) => $("wb-event-types").appendChild(option(name, name)));
-    linkTypes.map((k) => k.name).sort().forEach((name) => {
-      const words = linkWords(name) === name ? name : name + " (" + linkWords(name) + ")";
-      $("wb-linked-by").appendChild(option(name, words));
-      $("wb-expand-types").appendChild(option(name, words));
-      $("wb-q-link-types").appendChild(option(name, words));
+  function fillLists() {
+    const named = config.types.filter((t) => t.mappable).map((t) => t.name);
+    named.forEach((name) => ["wb-type", "wb-q-types", "wb-via"].forEach((id) => $(id).appendChild(option(name, name))));
+    config.types.filter((t) => t.mappable && t.event).forEach((t) => $("wb-event-types").appendChild(option(t.name, t.name)));
+    config.links.forEach((k) => {
+      const words = k.label && k.label !== k.name ? k.name + " (" + k.label + ")" : k.name;
+      ["wb-linked-by", "wb-expand-types", "wb-q-link-types"].forEach((id) => $(id).appendChild(option(k.name, words)));
     });
   }
 
@@ -196,11 +107,11 @@
     return Array.from(new Set(dates)).sort();
   }
 
-  function geoOf(properties) {
-    if (!properties || properties.latitude === undefined || properties.longitude === undefined) return null;
-    const lat = Number(properties.latitude);
-    const lon = Number(properties.longitude);
-    return Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { lat: lat, lon: lon } : null;
+  function datesOnChart() {
+    const dates = [];
+    entities.forEach((e) => dates.push(...e.dates));
+    links.forEach((k) => dates.push(...k.dates));
+    return dates;
   }
 
   function keepEntity(node, flags) {
@@ -215,7 +126,7 @@
       hidden: before ? before.hidden : Boolean(flags && flags.hidden),
     };
     entity.dates = datesOf(entity.provenance, entity.properties);
-    entity.geo = geoOf(entity.properties);
+    entity.geo = geography.geoOf(entity.properties);
     entities.set(entity.id, entity);
     return !before;
   }
@@ -258,7 +169,7 @@
   function place(added, anchor) {
     const fresh = added.map((id, index) => Object.assign({ id: id }, positionNear(anchor, index, added.length)));
     nodes.update(fresh.map((p) => Object.assign(visNode(entities.get(p.id)), { x: p.x, y: p.y })));
-    if (mode === "map") placeForMap();
+    if (mode === "map") nodes.update(geography.place(Array.from(entities.values())));
   }
 
   async function fetchEntities(ids) {
@@ -337,14 +248,14 @@
   function visNode(entity) {
     const lit = highlighted.has(entity.id);
     const dim = highlighted.size > 0 && !lit;
-    const colour = config.colours[category(entity.type)] || config.colours.Other;
+    const drawn = style(entity.type);
     return {
       id: entity.id,
       label: shorten(entity.label, 34),
       title: [entity.label, entity.type + " \u00b7 " + entity.id].concat(recordLines(entity.provenance)).join("\n"),
-      shape: SHAPES[category(entity.type)] || "dot",
+      shape: drawn.shape,
       size: lit ? 20 : 14,
-      color: { background: colour, border: lit ? HIGHLIGHT : "#333", highlight: { background: colour, border: "#000" } },
+      color: { background: drawn.colour, border: lit ? HIGHLIGHT : "#333", highlight: { background: drawn.colour, border: lit ? HIGHLIGHT : "#000" } },
       borderWidth: lit ? 4 : entity.pinned ? 3 : 1,
       shapeProperties: { borderDashes: entity.pinned ? [5, 3] : false },
       opacity: dim ? 0.3 : 1,
@@ -395,7 +306,8 @@
     $("wb-counts").textContent = entities.size + " entities (" + shownIds.size + " shown), " + links.size + " links (" + shownLinks.size + " shown)";
     renderEntityList();
     renderLinkTypeFilter();
-    drawTimeline();
+    renderLegend();
+    timeline.draw();
     if (added && added.length && mode === "network") relayout(added);
   }
 
@@ -433,6 +345,26 @@
       const element = option(e.id, e.label + " \u2014 " + e.type + flags);
       element.selected = selected.has(e.id);
       return element;
+    }));
+  }
+
+  const GLYPHS = { dot: "\u25cf", diamond: "\u25c6", square: "\u25a0", triangle: "\u25b2", star: "\u2605",
+    hexagon: "\u2b22", triangleDown: "\u25bc", ellipse: "\u2b2c" };
+
+  /** The entity types on the chart, each in its colour and shape, as the reports' legends show them. */
+  function renderLegend() {
+    const box = $("wb-legend");
+    const present = Array.from(new Set(Array.from(entities.values()).map((e) => e.type))).sort();
+    if (box.dataset.types === present.join(",")) return;
+    box.dataset.types = present.join(",");
+    box.replaceChildren(...present.map((type) => {
+      const drawn = style(type);
+      const item = document.createElement("span");
+      const glyph = document.createElement("b");
+      glyph.textContent = GLYPHS[drawn.shape] || GLYPHS.dot;
+      glyph.style.color = drawn.colour;
+      item.append(glyph, document.createTextNode(" " + type + " (" + drawn.category + ")"));
+      return item;
     }));
   }
 
@@ -611,164 +543,20 @@
     say("Added " + added.length + " to the chart.");
   }
 
-  // ------------------------------------------------------------------ questions
-  function values(id) {
-    return Array.from($(id).selectedOptions).map((o) => o.value);
-  }
-
-  function showFieldsFor(kind) {
-    document.querySelectorAll("#wb-question-form [data-for]").forEach((element) => {
-      element.hidden = !element.dataset.for.split(" ").includes(kind);
-    });
-  }
-
-  async function runQuestion() {
-    const kind = $("wb-question").value;
-    const params = {};
-    if (kind === "rankings") Object.assign(params, { measure: $("wb-measure").value, via: $("wb-via").value, top: $("wb-top").value });
-    if (kind === "groups") Object.assign(params, { method: $("wb-method").value, min_size: $("wb-min-size").value, top: $("wb-top").value });
-    if (kind === "screenings") Object.assign(params, { indicator: $("wb-indicator").value, top: $("wb-top").value });
-    if (kind === "places") {
-      Object.assign(params, { event_types: values("wb-event-types"), since: $("wb-places-since").value, until: $("wb-places-until").value, top: $("wb-top").value });
-    }
-    if (kind === "rankings" || kind === "groups") Object.assign(params, { types: values("wb-q-types"), link_types: values("wb-q-link-types") });
-    const scope = document.querySelector("input[name=scope]:checked").value;
-    if (scope === "chart") {
-      const within = Array.from(shownIds);
-      if (!within.length) throw new Error("The chart shows no entities: add some, or ask about the whole graph.");
-      if (within.length > config.maxWithin) {
-        throw new Error("The chart shows " + within.length + " entities; a question on the chart takes at most " + config.maxWithin + ": hide or filter some, or ask about the whole graph.");
-      }
-      params.within = within;
-    }
-    params.format = "json";
-    const answer = await api("/" + kind, params);
-    renderAnswer(answer);
-    answerIds = idsOfRows(answer.rows || []);
-    let added = [];
-    if ($("wb-add-results").checked) added = await addEntities(answerIds);
-    highlight(answerIds, []);
-    if (added.length) network.once("stabilizationIterationsDone", () => network.fit({ animation: false }));
-    const onChart = answerIds.filter((id) => entities.has(id)).length;
-    say(answer.rows.length + " row(s); " + onChart + " of their " + answerIds.length + " entities on the chart, highlighted" +
-      (added.length ? " (" + added.length + " added)" : "") +
-      (onChart < answerIds.length && !$("wb-add-results").checked ? "; tick 'add the answer's entities' to add the rest" : "") + ".");
-  }
-
-  /** The entities rows are about: each row's own and a group's members; ``deep`` adds any other
-   *  entities a row lists (a screening's associates), for one row looked at closely. */
-  function idsOfRows(rows, deep) {
-    const ids = [];
-    rows.forEach((row) => {
-      if (row.id) ids.push(row.id);
-      Object.entries(row).forEach(([name, value]) => {
-        if (!Array.isArray(value) || !(deep || name === "members")) return;
-        value.forEach((item) => { if (item && typeof item === "object" && typeof item.id === "string") ids.push(item.id); });
-      });
-    });
-    return Array.from(new Set(ids));
-  }
-
-  function cellText(value) {
-    if (value === null || value === undefined) return "";
-    if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toPrecision(4);
-    if (typeof value === "boolean") return value ? "yes" : "no";
-    if (Array.isArray(value)) {
-      const words = value.map((v) => (v && typeof v === "object" ? v.label || v.id || JSON.stringify(v) : String(v)));
-      return words.slice(0, 12).join(", ") + (words.length > 12 ? ", and " + (words.length - 12) + " more" : "");
-    }
-    if (typeof value === "object") return value.label || Object.entries(value).map(([k, v]) => k + ": " + cellText(v)).join(", ");
-    return String(value);
-  }
-
-  function renderAnswer(answer) {
-    const box = $("wb-answer");
-    const title = document.createElement("h3");
-    title.id = "wb-answer-question";
-    title.textContent = answer.question || "Answer";
-    const meta = document.createElement("p");
-    meta.className = "meta";
-    const projection = answer.projection || {};
-    meta.textContent = "Computed with " + (answer.engine || "networkx") + " on " + (projection.nodes || 0) + " entities and " +
-      (projection.links || 0) + " links" + (answer.truncated ? "; cut short by a limit" : "") + ".";
-    const rows = answer.rows || [];
-    const grouped = rows.some((row) => Array.isArray(row.members));
-    // A group's id, type and label columns describe its members, listed in one cell.
-    const hidden = grouped ? ["id", "label", "type", "members"] : ["id"];
-    const columns = (answer.columns || []).filter((c) => !hidden.includes(c.name));
-    const definitions = document.createElement("dl");
-    definitions.id = "wb-definitions";
-    (answer.columns || []).forEach((column) => {
-      const term = document.createElement("dt");
-      term.textContent = column.name;
-      const description = document.createElement("dd");
-      description.textContent = column.definition || "";
-      definitions.append(term, description);
-    });
-    const table = document.createElement("table");
-    table.id = "wb-answer-table";
-    const head = document.createElement("tr");
-    const headings = columns.map((c) => c.name).concat(grouped ? ["members"] : []);
-    headings.forEach((name) => {
-      const cell = document.createElement("th");
-      cell.scope = "col";
-      cell.textContent = name;
-      const column = (answer.columns || []).find((c) => c.name === name);
-      if (column && column.definition) cell.title = column.definition;
-      head.appendChild(cell);
-    });
-    const thead = document.createElement("thead");
-    thead.appendChild(head);
-    const body = document.createElement("tbody");
-    rows.forEach((row) => {
-      const line = document.createElement("tr");
-      line.tabIndex = 0;
-      const ids = idsOfRows([row], true);
-      line.dataset.ids = ids.join(" ");
-      const cells = columns.map((c) => (c.name === "label" ? row.label || row.id : row[c.name])).concat(grouped ? [row.members] : []);
-      cells.forEach((value) => {
-        const cell = document.createElement("td");
-        cell.textContent = cellText(value);
-        if (typeof value === "number") cell.className = "num";
-        line.appendChild(cell);
-      });
-      const focusRow = guarded(async () => {
-        body.querySelectorAll("tr.active").forEach((r) => r.classList.remove("active"));
-        line.classList.add("active");
-        if ($("wb-add-results").checked) await addEntities(ids);
-        highlight(ids, []);
-        select(ids);
-        const onChart = ids.filter((id) => shownIds.has(id));
-        if (onChart.length) network.fit({ nodes: onChart, animation: false });
-      });
-      line.addEventListener("click", focusRow);
-      line.addEventListener("keydown", (event) => { if (event.key === "Enter" || event.key === " ") focusRow(event); });
-      body.appendChild(line);
-    });
-    table.append(thead, body);
-    const notes = document.createElement("ul");
-    notes.className = "notes";
-    notes.id = "wb-notes";
-    (answer.notes || []).forEach((note) => {
-      const item = document.createElement("li");
-      item.textContent = note;
-      notes.appendChild(item);
-    });
-    const all = document.createElement("button");
-    all.type = "button";
-    all.textContent = "Highlight every row";
-    all.addEventListener("click", () => {
-      body.querySelectorAll("tr.active").forEach((r) => r.classList.remove("active"));
-      highlight(answerIds, []);
-    });
-    box.replaceChildren(title, meta, table, all, definitions);
-    if (notes.children.length) box.appendChild(notes);
-  }
-
+  // ------------------------------------------------------------------ highlighting
   function highlight(ids, linkIds) {
     highlighted = new Set(ids);
     highlightedLinks = new Set(linkIds);
     sync([]);
+  }
+
+  function focus(ids) {
+    const drawn = ids.filter((id) => shownIds.has(id));
+    if (drawn.length) network.fit({ nodes: drawn, animation: false });
+  }
+
+  function fitWhenSettled() {
+    network.once("stabilizationIterationsDone", () => network.fit({ animation: false }));
   }
 
   // ------------------------------------------------------------------ paths
@@ -795,129 +583,7 @@
     say(found.paths.length + " shortest path(s) of " + (found.paths[0].length - 1) + " link(s), highlighted.");
   }
 
-  // ------------------------------------------------------------------ timeline
-  function monthEnd(year, month) {
-    return new Date(Date.UTC(year, month, 0)).getUTCDate();
-  }
-
-  function bins(dates) {
-    const first = dates[0];
-    const last = dates[dates.length - 1];
-    const days = (Date.parse(last) - Date.parse(first)) / 86400000;
-    const result = [];
-    if (days <= 62) {
-      for (let t = Date.parse(first); t <= Date.parse(last); t += 86400000) {
-        const day = new Date(t).toISOString().slice(0, 10);
-        result.push({ key: day, start: day, end: day, count: 0 });
-      }
-      dates.forEach((d) => { const bin = result.find((b) => b.key === d); if (bin) bin.count += 1; });
-      return result;
-    }
-    let year = Number(first.slice(0, 4));
-    let month = Number(first.slice(5, 7));
-    const stop = last.slice(0, 7);
-    for (;;) {
-      const key = year + "-" + String(month).padStart(2, "0");
-      result.push({ key: key, start: key + "-01", end: key + "-" + String(monthEnd(year, month)).padStart(2, "0"), count: 0 });
-      if (key >= stop) break;
-      month += 1;
-      if (month > 12) { month = 1; year += 1; }
-    }
-    const index = new Map(result.map((b) => [b.key, b]));
-    dates.forEach((d) => { const bin = index.get(d.slice(0, 7)); if (bin) bin.count += 1; });
-    return result;
-  }
-
-  let timeline = { bins: [], left: 0, width: 0 };
-
-  function svg(name, attributes) {
-    const element = document.createElementNS("http://www.w3.org/2000/svg", name);
-    Object.entries(attributes).forEach(([key, value]) => element.setAttribute(key, String(value)));
-    return element;
-  }
-
-  function drawTimeline(brush) {
-    const box = $("wb-timeline");
-    const dates = [];
-    entities.forEach((e) => dates.push(...e.dates));
-    links.forEach((k) => dates.push(...k.dates));
-    dates.sort();
-    box.replaceChildren();
-    const width = box.clientWidth || 600;
-    const height = 70;
-    if (!dates.length) {
-      const text = svg("text", { x: 8, y: 38 });
-      text.textContent = "No dated items on the chart.";
-      box.appendChild(text);
-      timeline = { bins: [], left: 0, width: 0 };
-      box.dataset.bins = "0";
-      return;
-    }
-    const found = bins(dates);
-    const left = 8;
-    const usable = width - 2 * left;
-    const step = usable / found.length;
-    const most = Math.max(...found.map((b) => b.count));
-    timeline = { bins: found, left: left, width: usable };
-    box.dataset.bins = String(found.length);
-    found.forEach((bin, i) => {
-      const barHeight = bin.count ? Math.max(2, (bin.count / most) * 44) : 0;
-      const inside = (!filters.since || bin.end >= filters.since) && (!filters.until || bin.start <= filters.until);
-      const bar = svg("rect", { x: left + i * step + 1, y: 50 - barHeight, width: Math.max(1, step - 2), height: barHeight, class: inside ? "bar" : "bar out" });
-      const title = svg("title", {});
-      title.textContent = bin.key + ": " + bin.count;
-      bar.appendChild(title);
-      box.appendChild(bar);
-    });
-    const labels = [0, Math.floor(found.length / 2), found.length - 1].filter((v, i, all) => all.indexOf(v) === i);
-    labels.forEach((i) => {
-      const text = svg("text", { x: Math.min(left + i * step, width - 60), y: 64 });
-      text.textContent = found[i].key;
-      box.appendChild(text);
-    });
-    const range = brush || windowRange();
-    if (range) {
-      box.appendChild(svg("rect", { class: "brush", x: left + range[0] * step, y: 2, width: (range[1] - range[0] + 1) * step, height: 50 }));
-    }
-  }
-
-  function windowRange() {
-    if (!(filters.since || filters.until) || !timeline.bins.length) return null;
-    const found = timeline.bins;
-    let first = found.findIndex((b) => !filters.since || b.end >= filters.since);
-    let last = found.length - 1 - found.slice().reverse().findIndex((b) => !filters.until || b.start <= filters.until);
-    if (first < 0 || last >= found.length) return null;
-    if (last < first) last = first;
-    return [first, last];
-  }
-
-  function binAt(event) {
-    const box = $("wb-timeline").getBoundingClientRect();
-    const x = event.clientX - box.left - timeline.left;
-    return Math.max(0, Math.min(timeline.bins.length - 1, Math.floor((x / timeline.width) * timeline.bins.length)));
-  }
-
-  let brushStart = null;
-  $("wb-timeline").addEventListener("pointerdown", (event) => {
-    if (!timeline.bins.length) return;
-    brushStart = binAt(event);
-    $("wb-timeline").setPointerCapture(event.pointerId);
-    drawTimeline([brushStart, brushStart]);
-  });
-  $("wb-timeline").addEventListener("pointermove", (event) => {
-    if (brushStart === null) return;
-    const here = binAt(event);
-    drawTimeline([Math.min(brushStart, here), Math.max(brushStart, here)]);
-  });
-  $("wb-timeline").addEventListener("pointerup", (event) => {
-    if (brushStart === null) return;
-    const here = binAt(event);
-    const first = timeline.bins[Math.min(brushStart, here)];
-    const last = timeline.bins[Math.max(brushStart, here)];
-    brushStart = null;
-    setWindow(first.start, last.end);
-  });
-
+  // ------------------------------------------------------------------ dates
   function setWindow(since, until) {
     filters.since = since || "";
     filters.until = until || "";
@@ -928,46 +594,20 @@
   }
 
   // ------------------------------------------------------------------ map mode
-  function placeForMap() {
-    const located = Array.from(entities.values()).filter((e) => e.geo);
-    if (!located.length) {
-      mapFrame = null;
-      return;
-    }
-    const lats = located.map((e) => e.geo.lat);
-    const lons = located.map((e) => e.geo.lon);
-    const south = Math.min(...lats), north = Math.max(...lats), west = Math.min(...lons), east = Math.max(...lons);
-    const lat0 = (south + north) / 2, lon0 = (west + east) / 2;
-    const squeeze = Math.cos((lat0 * Math.PI) / 180);
-    const span = Math.max((east - west) * squeeze, north - south, 1e-4);
-    const scale = 900 / span; // units per degree of latitude: the located entities fill about 900 units
-    mapFrame = { lat0: lat0, lon0: lon0, squeeze: squeeze, scale: scale, south: south, north: north, west: west, east: east };
-    const project = (geo) => ({ x: (geo.lon - lon0) * squeeze * scale, y: -(geo.lat - lat0) * scale });
-    const updates = located.map((e) => Object.assign({ id: e.id, fixed: { x: true, y: true } }, project(e.geo)));
-    const parked = Array.from(entities.values()).filter((e) => !e.geo).sort((a, b) => a.label.localeCompare(b.label));
-    const top = -((north - lat0) * scale);
-    const leftEdge = (west - lon0) * squeeze * scale - 160;
-    const perColumn = Math.max(8, Math.ceil(Math.sqrt(parked.length * 2)));
-    parked.forEach((e, i) => {
-      updates.push({ id: e.id, x: leftEdge - Math.floor(i / perColumn) * 130, y: top + (i % perColumn) * 55, fixed: { x: true, y: true } });
-    });
-    nodes.update(updates);
-  }
-
   function toggleMap() {
     if (mode === "network") {
       if (!Array.from(entities.values()).some((e) => e.geo)) throw new Error("No entity on the chart has coordinates (latitude and longitude) to place on the map.");
       networkPositions = positions();
       mode = "map";
       network.setOptions({ physics: { enabled: false } });
-      placeForMap();
+      nodes.update(geography.place(Array.from(entities.values())));
     } else {
       mode = "network";
       const back = Array.from(entities.values()).map((e) => Object.assign({ id: e.id }, (networkPositions && networkPositions[e.id]) || e.pos))
         .filter((p) => p.x !== undefined);
       nodes.update(back);
       networkPositions = null;
-      mapFrame = null;
+      geography.clear();
     }
     $("wb-mode").setAttribute("aria-pressed", String(mode === "map"));
     $("wb-mode").textContent = mode === "map" ? "Network mode" : "Map mode";
@@ -975,37 +615,6 @@
     network.fit({ animation: false });
     say(mode === "map" ? "Map mode: entities with coordinates placed by latitude and longitude (no map tiles: nothing is fetched)." : "Network mode.");
   }
-
-  function niceStep(span) {
-    const rough = span / 5;
-    const power = Math.pow(10, Math.floor(Math.log10(rough)));
-    return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) || power * 10;
-  }
-
-  network.on("beforeDrawing", (ctx) => {
-    if (mode !== "map" || !mapFrame) return;
-    const f = mapFrame;
-    const pad = Math.max(f.north - f.south, 1e-3) * 0.15;
-    const latStep = niceStep(f.north - f.south + 2 * pad);
-    const lonStep = niceStep(f.east - f.west + 2 * pad);
-    const x = (lon) => (lon - f.lon0) * f.squeeze * f.scale;
-    const y = (lat) => -(lat - f.lat0) * f.scale;
-    ctx.save();
-    ctx.strokeStyle = "#e2e8ee";
-    ctx.fillStyle = "#8796a5";
-    ctx.lineWidth = 1;
-    ctx.font = "11px system-ui, sans-serif";
-    const west = f.west - pad, east = f.east + pad, south = f.south - pad, north = f.north + pad;
-    for (let lat = Math.ceil(south / latStep) * latStep; lat <= north; lat += latStep) {
-      ctx.beginPath(); ctx.moveTo(x(west), y(lat)); ctx.lineTo(x(east), y(lat)); ctx.stroke();
-      ctx.fillText(lat.toFixed(4) + "\u00b0", x(east) + 4, y(lat) + 4);
-    }
-    for (let lon = Math.ceil(west / lonStep) * lonStep; lon <= east; lon += lonStep) {
-      ctx.beginPath(); ctx.moveTo(x(lon), y(north)); ctx.lineTo(x(lon), y(south)); ctx.stroke();
-      ctx.fillText(lon.toFixed(4) + "\u00b0", x(lon) - 20, y(south) + 14);
-    }
-    ctx.restore();
-  });
 
   // ------------------------------------------------------------------ saving, reopening, exporting
   /** Where each entity stands in network mode (in map mode, where it stood before). */
@@ -1159,6 +768,21 @@
   }
 
   // ------------------------------------------------------------------ wiring
+  const answers = window.nimgraphAnswers({
+    $: $,
+    config: config,
+    api: api,
+    guarded: guarded,
+    say: say,
+    shownIds: () => Array.from(shownIds),
+    onChart: (id) => entities.has(id),
+    addEntities: addEntities,
+    highlight: highlight,
+    select: select,
+    focus: focus,
+    fitWhenSettled: fitWhenSettled,
+  });
+
   function on(id, event, handler) {
     $(id).addEventListener(event, guarded(handler));
   }
@@ -1171,7 +795,7 @@
   on("wb-remove", "click", removeSelected);
   on("wb-unhide", "click", unhideAll);
   on("wb-clear-chart", "click", () => { clearChart(); say("The chart is empty."); });
-  on("wb-question-form", "submit", runQuestion);
+  on("wb-question-form", "submit", () => answers.run());
   on("wb-paths", "click", findPaths);
   on("wb-save-form", "submit", saveChart);
   on("wb-list", "click", () => listCharts());
@@ -1181,7 +805,7 @@
   on("wb-mode", "click", toggleMap);
   on("wb-fit", "click", () => network.fit({ animation: false }));
   on("wb-clear-highlight", "click", () => highlight([], []));
-  on("wb-park", "change", () => { if (mode === "map") placeForMap(); sync([]); });
+  on("wb-park", "change", () => sync([]));
   on("wb-purpose-form", "submit", () => say("Purpose set: it goes with every request from this page."));
   on("wb-min-grade", "change", () => { filters.minGrade = $("wb-min-grade").value; sync([]); });
   on("wb-since", "change", () => setWindow($("wb-since").value, $("wb-until").value));
@@ -1194,8 +818,6 @@
       sync([]);
     });
   });
-  $("wb-question").addEventListener("change", () => showFieldsFor($("wb-question").value));
-  showFieldsFor($("wb-question").value);
 
   const SHORTCUTS = {
     "/": () => $("wb-q").focus(),
@@ -1221,7 +843,6 @@
     guarded(action)();
   });
 
-  window.addEventListener("resize", () => drawTimeline());
 
   window.workbench = {
     network: network,
@@ -1238,9 +859,9 @@
   };
 
   guarded(async () => {
-    await loadOntology();
+    fillLists();
     chartEl.dataset.ready = "true";
-    drawTimeline();
+    timeline.draw();
     if ($("wb-purpose").value.trim().length >= 3) await listCharts();
     say("Ready. State a purpose, then search for entities to chart.");
   })();
