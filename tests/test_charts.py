@@ -1,4 +1,5 @@
-"""Saved workbench charts through the API: owners only, reread through the caller's view, audited, capped.
+"""Saved workbench charts through the API: owners only, reread through the caller's view, audited,
+capped; and the workbench page itself, which reads nothing.
 
 In production mode with keys of the kind a deployment sets. "DC Test" holds three keys over the
 test (an analyst's, then a partner's, then a researcher's), as someone whose clearance changes
@@ -246,3 +247,17 @@ def test_a_researchers_chart_of_pseudonyms_reopens_as_saved(api, chart):
     assert street in {n["id"] for n in as_analyst["nodes"]} and not [
         n for n in as_analyst["nodes"] if n["type"] == "Person"
     ]
+
+
+def test_the_workbench_page_needs_a_key_and_names_nothing_elsewhere(api):
+    assert api.client.get("/workbench").status_code == 401
+    for who in ("analyst", "same person as researcher", "same person as partner"):
+        page = api.client.get("/workbench", headers={"X-API-Key": api.keys[who]})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "connect-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["cache-control"] == "no-store"
+        text = page.text
+        assert "<script src" not in text and 'href="http' not in text and '<link rel="stylesheet"' not in text
+        assert "DC Test" in text  # the caller's own name, and nobody else's data: the page reads nothing
+    partner = api.client.get("/workbench", headers={"X-API-Key": api.keys["same person as partner"]}).text
+    assert 'value="P"' in partner and 'value="C"' not in partner
