@@ -68,16 +68,19 @@ def scope_params(
     until: Annotated[date | None, Query(description="Only links a record dated on or before this day supports")] = None,
     max_entities: Annotated[int, Query(ge=10, le=200_000, description="Entities a scoped read takes at most")] = 20_000,
 ) -> Scope:
-    return Scope(
-        within=tuple(within),
-        around=tuple(around),
-        hops=hops,
-        area=area,
-        problem=problem,
-        since=since.isoformat() if since else None,
-        until=until.isoformat() if until else None,
-        max_entities=max_entities,
-    )
+    try:
+        return Scope(
+            within=tuple(within),
+            around=tuple(around),
+            hops=hops,
+            area=area,
+            problem=problem,
+            since=since.isoformat() if since else None,
+            until=until.isoformat() if until else None,
+            max_entities=max_entities,
+        )
+    except ProductError as err:  # e.g. since after until: the caller's to fix
+        raise HTTPException(400, str(err)) from None
 
 
 def projection_params(
@@ -117,8 +120,11 @@ def answered(ask: Callable[[], Answer]) -> Answer:
 
 
 def respond(
-    answer: Answer, view: ClearedView, model: Model, settings: Settings, format: str
+    answer: Answer, view: ClearedView, model: Model, settings: Settings, format: str, named: tuple[str, ...] = ()
 ) -> AnswerPublic | Response:
+    """The answer in the format asked for; the audit log is told of the people it shows and those
+    the caller ``named`` (whose existence the answer confirms), not of everyone the question read."""
+    view.release_only(answer.shown() | set(named), before=set())
     notice = clearance_notice(view.clearance, settings)
     if format == "csv":
         name = f"nimgraph-{answer.question}.csv"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -53,11 +54,21 @@ def _between(low: int, high: int) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` to ``high``, the API's limits."""
 
     def number(text: str) -> int:
-        if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+        if not re.fullmatch(r"-?[0-9]{1,12}", text) or not low <= int(text) <= high:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
         return int(text)
 
     return number
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0 and at most 100")
+    return value
 
 
 def _where(items: list[str] | None) -> dict[str, str]:
@@ -252,6 +263,7 @@ def cmd_question(args: argparse.Namespace) -> int:
             raise CommandError(f"no entity {missing.args[0]!r} that the {role} role may see") from None
         except ValueError as err:
             raise CommandError(str(err)) from None
+        view.release_only(answer.shown(), before=set())  # whom the answer shows, not all it read
         released = sorted(view.released)
     finally:
         store.close()
@@ -294,7 +306,9 @@ def _common(command: argparse.ArgumentParser, scoped: bool = True) -> None:
     scope.add_argument("--problem", metavar="ID", help="only what a problem's scope reaches")
     scope.add_argument("--since", metavar="YYYY-MM-DD", help="only links a record dated on or after it supports")
     scope.add_argument("--until", metavar="YYYY-MM-DD", help="only links a record dated on or before it supports")
-    scope.add_argument("--max-entities", type=int, default=20_000, help="a scoped read's cap (default 20,000)")
+    scope.add_argument(
+        "--max-entities", type=_between(10, 200_000), default=20_000, help="a scoped read's cap (default 20,000)"
+    )
 
 
 def _projected(command: argparse.ArgumentParser) -> None:
@@ -302,27 +316,29 @@ def _projected(command: argparse.ArgumentParser) -> None:
     projection.add_argument("--types", action="append", metavar="TYPE", help="entity types the nodes are")
     projection.add_argument("--link-types", action="append", metavar="LINK", help="link types that join them")
     projection.add_argument("--via", action="append", metavar="TYPE", help="entity types that join what shares one")
-    projection.add_argument("--max-connector-members", type=int, default=200)
+    projection.add_argument("--max-connector-members", type=_between(2, 10_000), default=200)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add the question commands to ``nimgraph``'s subcommands."""
     ranked = commands.add_parser("rank", help="who is most central: one measure, top N with ties")
     ranked.add_argument("measure", choices=list(DEFINITIONS))
-    ranked.add_argument("--top", type=int, default=20)
+    ranked.add_argument("--top", type=_between(1, 1000), default=20)
     ranked.add_argument("--unweighted", action="store_true", help="ignore the ontology's association weights")
     ranked.add_argument("--raw", action="store_true", help="betweenness as path counts, not normalised 0 to 1")
-    ranked.add_argument("--pivots", type=int, help="betweenness above 2,000 nodes: pivots sampled (500)")
-    ranked.add_argument("--seed", type=int, default=0)
+    ranked.add_argument(
+        "--pivots", type=_between(10, 100_000), help="betweenness above 2,000 nodes: pivots sampled (500)"
+    )
+    ranked.add_argument("--seed", type=_between(0, 2**31 - 1), default=0)
     _common(ranked)
     _projected(ranked)
 
     grouped = commands.add_parser("groups", help="connected components and communities, with their members")
     grouped.add_argument("--method", default="components", choices=list(METHODS))
-    grouped.add_argument("--min-size", type=int, default=2)
-    grouped.add_argument("--top", type=int, default=20)
-    grouped.add_argument("--resolution", type=float, default=1.0)
-    grouped.add_argument("--seed", type=int, default=0)
+    grouped.add_argument("--min-size", type=_between(1, 100_000), default=2)
+    grouped.add_argument("--top", type=_between(1, 1000), default=20)
+    grouped.add_argument("--resolution", type=_positive_number, default=1.0)
+    grouped.add_argument("--seed", type=_between(0, 2**31 - 1), default=0)
     _common(grouped)
     _projected(grouped)
 
@@ -330,10 +346,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     screened.add_argument("indicator", choices=list(INDICATORS))
     for role in ("association", "involvement", "family", "household", "residence"):
         screened.add_argument(f"--{role}", action="append", metavar="LINK", help=f"{role} link types")
-    screened.add_argument("--min-associates", type=int, default=2)
-    screened.add_argument("--min-within-two-hops", type=int)
-    screened.add_argument("--min-triangles", type=int, default=1)
-    screened.add_argument("--top", type=int, default=50)
+    screened.add_argument("--min-associates", type=_between(1, 1000), default=2)
+    screened.add_argument("--min-within-two-hops", type=_between(1, 1000))
+    screened.add_argument("--min-triangles", type=_between(1, 100_000), default=1)
+    screened.add_argument("--top", type=_between(1, 1000), default=50)
     _common(screened)
 
     placed = commands.add_parser("places", help="locations or areas ranked by events of a kind")
@@ -341,7 +357,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     placed.add_argument("--where", action="append", metavar="NAME:VALUE", help="event property equals value")
     placed.add_argument("--level", default="location", choices=["location", "area"])
     placed.add_argument("--area-types", action="append", metavar="TYPE", help="with --level area: which areas")
-    placed.add_argument("--top", type=int, default=20)
+    placed.add_argument("--top", type=_between(1, 1000), default=20)
     _common(placed)
 
     searched = commands.add_parser("search", help="find entities by text, type, property values and links")
@@ -350,8 +366,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     searched.add_argument("--where", action="append", metavar="NAME:VALUE", help="property equals value")
     searched.add_argument("--linked-to", metavar="ID", help="only entities linked to this one")
     searched.add_argument("--linked-by", action="append", metavar="LINK", help="with --linked-to: these link types")
-    searched.add_argument("--limit", type=int, default=50)
-    searched.add_argument("--offset", type=int, default=0)
+    searched.add_argument("--limit", type=_between(1, 500), default=50)
+    searched.add_argument("--offset", type=_between(0, 10_000_000), default=0)
     _common(searched, scoped=False)
 
     pathed = commands.add_parser("paths", help="all shortest paths between two entities, by id or label")
@@ -360,20 +376,20 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     pathed.add_argument("--max-hops", type=_between(1, MAX_PATH_HOPS), default=4)
     pathed.add_argument("--link-types", action="append", metavar="LINK")
     pathed.add_argument("--direction", default="both", choices=["both", "out", "in"])
-    pathed.add_argument("--limit", type=int, default=10)
-    pathed.add_argument("--max-entities", type=int, default=5000)
+    pathed.add_argument("--limit", type=_between(1, 100), default=10)
+    pathed.add_argument("--max-entities", type=_between(10, 20_000), default=5000)
     _common(pathed, scoped=False)
 
     connected = commands.add_parser("connect", help="the network connecting several entities, by id or label")
     connected.add_argument("entities", nargs="+", metavar="ENTITY")
     connected.add_argument("--max-hops", type=_between(1, MAX_PATH_HOPS), default=4)
     connected.add_argument("--link-types", action="append", metavar="LINK")
-    connected.add_argument("--max-entities", type=int, default=5000)
+    connected.add_argument("--max-entities", type=_between(10, 20_000), default=5000)
     _common(connected, scoped=False)
 
     linked = commands.add_parser("problem-links", help="what links a problem to others: shared people, places, events")
     linked.add_argument("problem_id", metavar="PROBLEM_ID")
-    linked.add_argument("--max-entities", type=int, default=50_000)
+    linked.add_argument("--max-entities", type=_between(10, 200_000), default=50_000)
     _common(linked, scoped=False)
 
     for command in (ranked, grouped, screened, placed, searched, pathed, connected, linked):

@@ -22,6 +22,10 @@ SIBLING = "Person-sib"
 FLAT = "Address-flat"
 HUB = "Person-hub"
 HIDDEN_CIRCLE = [f"Person-h{i}" for i in range(1, 9)]
+# Seen by a partner, but linked only by C records: a hidden knows link, a hidden offence. Nothing
+# asked of knows or offender links may so much as list them for a partner.
+QUIET = "Person-quiet"
+SECRET_OFFENDER = "Person-secret"
 STREETS = {"Street-s1": 3, "Street-s2": 2, "Street-s3": 1}  # P crimes at each street
 HIDDEN_CRIMES_AT = "Street-s3"  # and 5 C crimes there: top for an analyst, third for a partner
 HIDDEN_CRIMES = 5
@@ -60,7 +64,7 @@ def knows_pairs() -> list[tuple[str, str]]:
 
 def hidden_knows_pairs() -> list[tuple[str, str]]:
     return (
-        [(HUB, GROUP_A[2]), (HUB, BROKER)]
+        [(HUB, GROUP_A[2]), (HUB, BROKER), (QUIET, GROUP_A[3])]
         + [(HUB, h) for h in HIDDEN_CIRCLE]
         + list(combinations(HIDDEN_CIRCLE[:4], 2))
     )
@@ -103,7 +107,12 @@ def batch(with_hidden: bool = True) -> Batch:
         props = {"crimeType": "Burglary", "date": "2026-03-01", "outcome": outcome}
         entities.append(Entity(crime, "CrimeIncident", props, [_record(crime, handling)]))
         links.append(_link("occurredAt", crime, street, handling))
+    entities += [_person(QUIET), _person(SECRET_OFFENDER)]
     if with_hidden:
         entities += [_person(HUB, "C"), *(_person(h, "C") for h in HIDDEN_CIRCLE)]
         links += [_link("knows", a, b, "C") for a, b in hidden_knows_pairs()]
+        links += [
+            _link("knows", QUIET, GROUP_A[3], "C"),
+            _link("offenderIn", SECRET_OFFENDER, "CrimeIncident-s1-0", "C"),
+        ]
     return Batch(entities=entities, links=links)

@@ -148,13 +148,19 @@ def test_a_partner_is_answered_as_if_the_hidden_part_did_not_exist(graph: Plante
         lambda view: places(view, model, event_types=("CrimeIncident",), where={"outcome": "charged"}),
         lambda view: rank(view, model, "degree", scope=Scope(around=(planted.BROKER,), hops=2), projection=KNOWS),
         lambda view: rank(view, model, "pagerank", scope=Scope(within=(*planted.GROUP_A, planted.BROKER))),
+        lambda view: rank(view, model, "degree", projection=Projection(link_types=("offenderIn",)), top=100),
+        lambda view: rank(
+            view, model, "degree", projection=Projection(types=("CrimeIncident",), link_types=("offenderIn",))
+        ),
+        lambda view: groups(view, model, "components", projection=Projection(link_types=("offenderIn",)), min_size=1),
     ]
     for ask in questions:
         assert ask(partner).to_dict() == ask(analyst_of_shared).to_dict()
-    hidden = {planted.HUB, *planted.HIDDEN_CIRCLE}
+    hidden = {planted.HUB, *planted.HIDDEN_CIRCLE, planted.QUIET, planted.SECRET_OFFENDER}
     for measure in MEASURES:
         assert not hidden & {r["id"] for r in rank(partner, model, measure, projection=KNOWS, top=1000).rows}
-    assert hidden <= {r["id"] for r in rank(graph.view(Role.ANALYST), model, "degree", projection=KNOWS, top=1000).rows}
+    analyst_rows = {r["id"] for r in rank(graph.view(Role.ANALYST), model, "degree", projection=KNOWS, top=1000).rows}
+    assert hidden - {planted.SECRET_OFFENDER} <= analyst_rows
 
 
 def test_a_scope_naming_a_hidden_entity_is_refused_as_a_missing_one(graph: Planted):
@@ -366,3 +372,48 @@ def test_equal_shortest_paths_come_in_the_same_order_in_every_process(tmp_path):
         for seed in ("1", "2", "3")
     }
     assert runs == {"[['s', 'm0', 't'], ['s', 'm1', 't'], ['s', 'm10', 't']]\n"}
+
+
+def test_the_command_line_refuses_what_the_api_refuses(graph: Planted, cli_development, capsys):
+    if graph.path is None:
+        pytest.skip("one store file is enough for argument checks")
+    store = ["--store", str(graph.path)]
+    for bad in (
+        ["rank", "degree", "--top", "0"],
+        ["rank", "degree", "--top", "--5"],
+        ["rank", "betweenness", "--pivots", "-3"],
+        ["rank", "degree", "--max-entities", "0"],
+        ["rank", "degree", "--max-connector-members", "-1"],
+        ["groups", "--resolution", "-1"],
+        ["groups", "--resolution", "nan"],
+        ["search", "--limit", "-1"],
+        ["screen", "criminal_associates", "--min-associates", "-1"],
+        ["paths", "a", "b", "--max-hops", "9"],
+        ["rank", "degree", "--since", "2026-06-01", "--until", "2026-01-01"],
+    ):
+        try:
+            code = main([*store, *bad, "--purpose", "cli test", "-q"])
+        except SystemExit as stopped:  # argparse refuses before the command runs
+            code = stopped.code
+        assert code == 2, bad
+        assert capsys.readouterr().err.strip(), bad
+
+
+def test_a_purpose_that_could_mislead_a_reviewer_is_refused(client):
+    served, _ = client
+    for purpose in ("line one\nline two", "nul\x00here", "abc\u202eevil"):
+        response = served.get("/rankings", params={"purpose": purpose}, headers={"X-API-Key": "dev-analyst"})
+        assert response.status_code == 400 and "control characters" in response.json()["detail"], purpose
+
+
+def test_the_audit_log_names_whom_an_answer_shows_not_all_it_read(client):
+    served, _ = client
+    purpose = "narrow audit check"
+    ranked = served.get(
+        "/rankings",
+        params={"measure": "betweenness", "link_types": "knows", "top": 1},
+        headers={"X-API-Key": "dev-analyst", "X-Purpose": purpose},
+    ).json()
+    log = _get(served, "dev-admin", "/audit", limit=1000).json()["items"]
+    entry = next(e for e in reversed(log) if e["purpose"] == purpose)
+    assert set(entry["items"]) == {r["id"] for r in ranked["rows"]}

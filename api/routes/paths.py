@@ -58,6 +58,7 @@ def paths_between(
     on_paths, found = connections.paths_between(
         view, source, target, follow, max_hops=max_hops, limit=limit, direction=direction, max_entities=max_entities
     )
+    view.release_only([*on_paths.graph.nodes, source, target], before=set())  # what the answer shows
     if format == "csv":
         asked = {"from": source, "to": target, "max_hops": max_hops, "direction": direction, "limit": limit}
         return respond(connections.paths_answer(on_paths, found, model, asked), view, model, settings, format)
@@ -102,6 +103,7 @@ def network_connecting(
     ids = [_resolved(view, model, reference) for reference in ids]
     follow = known_link_types(model, link_types)
     drawn, found = connections.connecting(view, ids, follow, max_hops=max_hops, max_entities=max_entities)
+    view.release_only([*drawn.graph.nodes, *ids], before=set())  # what the answer shows
     if format == "html":
         return graph_page(
             "Connecting network",

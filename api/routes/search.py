@@ -89,5 +89,7 @@ def search(
     if format != "json":
         asked = {"type": type, "q": q, "where": filters, "linked_to": linked_to, "linked_by": linked_by}
         answer = finding.search_answer(found, model, {**asked, "limit": limit, "offset": offset})
-        return respond(answer, view, model, settings, format)
+        return respond(answer, view, model, settings, format, named=(linked_to,) if linked_to else ())
+    # the page, not every neighbour a linked_to search read, is what the audit log is told of
+    view.release_only([e.id for e in found.entities] + ([linked_to] if linked_to else []), before=set())
     return entity_page(view, model, settings, found.entities, limit, offset, found.has_more)

@@ -164,8 +164,37 @@ class ClearedView:
         return self._presented(cleared)
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
-        sub = self._store.subgraph(link_types)
-        return self._presented(self._cleared(sub))
+        """Every visible link of the given types with its two ends, and nothing else.
+
+        The store reads an end for each link, hidden ones too; an entity left with no visible link
+        goes, or it would say that a hidden link of that type touches it (a P-only caller asking
+        for offender links would otherwise be shown who has a C-recorded offence).
+        """
+        cleared = self._cleared(self._store.subgraph(link_types))
+        ends = {end for link in cleared.links.values() for end in (link.source, link.target)}
+        self._withheld_entities.update(set(cleared.entities) - ends)
+        kept = Subgraph(
+            entities={i: e for i, e in cleared.entities.items() if i in ends},
+            links=cleared.links,
+            truncated=cleared.truncated,
+        )
+        return self._presented(kept)
+
+    def release_only(self, shown: Iterable[str], before: set[str]) -> None:
+        """Narrow what the audit log is told was released to ``before`` and what an answer shows.
+
+        A question reads more than it shows (a ranking reads the whole network, a label lookup
+        scans every candidate); the log records whom the caller was shown, by real id. ``shown``
+        holds ids as the caller saw them (pseudonyms where it sees people under them).
+        """
+        real = set()
+        for entity_id in shown:
+            if self._pseudonyms is not None and entity_id.startswith(PREFIX):
+                resolved = self._pseudonyms.resolve(entity_id)
+                real.update([resolved] if resolved else [])
+            else:
+                real.add(entity_id)
+        self.released = before | (self.released & real)
 
     # ------------------------------------------------------------------ clearance
     def _records(self, provenance: list[Assertion]) -> list[Assertion]:

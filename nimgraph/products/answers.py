@@ -51,6 +51,27 @@ class Answer:
             "truncated": self.truncated,
         }
 
+    def shown(self) -> set[str]:
+        """The ids of every entity the answer names: its drawing's, those its rows refer to, and
+        those its scope named (the answer confirms they are there)."""
+        found = set(self.graph.nodes) if self.graph is not None else set()
+        scope = self.parameters.get("scope") or {}
+        found |= {*scope.get("within", ()), *scope.get("around", ()), scope.get("area"), scope.get("problem")} - {None}
+
+        def walk(value: Any) -> None:
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if key in ("id", "relative_id", "problem") and isinstance(item, str):
+                        found.add(item)
+                    else:
+                        walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+
+        walk(self.rows)
+        return found
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, default=str)
 
