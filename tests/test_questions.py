@@ -417,3 +417,9 @@ def test_the_audit_log_names_whom_an_answer_shows_not_all_it_read(client):
     log = _get(served, "dev-admin", "/audit", limit=1000).json()["items"]
     entry = next(e for e in reversed(log) if e["purpose"] == purpose)
     assert set(entry["items"]) == {r["id"] for r in ranked["rows"]}
+
+
+def test_a_label_lookup_logs_only_whom_it_names(graph: Planted):
+    view = graph.view(Role.ANALYST)
+    assert finding.resolve(view, graph.model, "Vic Vale").id == planted.VULNERABLE
+    assert view.released == {planted.VULNERABLE}  # not Sid Vale, whom the scan for "Vale" also read

@@ -97,12 +97,16 @@ def resolve(store: GraphReader, model: Model, reference: str) -> Entity:
     words = sorted(reference.split(), key=len, reverse=True)
     if not words:
         raise NotVisible(reference)
+    before = set(store.released) if isinstance(store, ClearedView) else set()
     wanted = _folded(reference)
     candidates = [e for e in store.find(None, words[0], limit=LABEL_SCAN) if _folded(entity_label(model, e)) == wanted]
+    named = candidates[:10]
+    if isinstance(store, ClearedView):  # the log is told of the candidates the caller is given, not all scanned
+        store.release_only([e.id for e in named], before)
     if not candidates:
         raise NotVisible(reference)
     if len(candidates) > 1:
-        ids = ", ".join(e.id for e in candidates[:10])
+        ids = ", ".join(e.id for e in named)
         raise ProductError(f"{len(candidates)} entities are labelled {reference!r}; give one of their ids: {ids}")
     return candidates[0]
 
