@@ -240,6 +240,8 @@ _NOT_TYPE_NAMES = {
     ("nimgraph/demo/generate.py", "Street"),  # a column, and a street-name suffix
     ("nimgraph/demo/generate.py", "Ward"),  # a column, and a surname
     ("nimgraph/analysis/inference.py", "Inference"),  # the Python class's name in __all__
+    ("nimgraph/products/scope.py", "within"),  # a scope's field: the entities on a chart
+    ("nimgraph/products/answers.py", "within"),  # that field, read back from an answer's parameters
 }
 
 

@@ -23,7 +23,8 @@ def ranked_places(
     settings: SettingsDep,
     scope: ScopeDep,
     event_types: Annotated[
-        list[str], Query(description="Event types counted (subtypes included)", examples=[["CrimeIncident"]])
+        list[str],
+        Query(description="Event types counted (subtypes included), e.g. CrimeIncident", examples=[[Core.EVENT]]),
     ] = [Core.EVENT],  # noqa: B006 - FastAPI copies defaults per request
     where: Annotated[
         list[str],
