@@ -459,8 +459,15 @@
   }
 
   // ------------------------------------------------------------------ chart actions
+  const EXPAND_AT_ONCE = 10; // a read per entity: more at once would keep the page waiting
+  const expandedBefore = new Set();
+
   async function expand() {
-    const ids = needSelection().slice(0, 10);
+    const selected = needSelection();
+    // those not expanded yet first, so pressing Expand again works through a large selection
+    const ordered = selected.filter((id) => !expandedBefore.has(id)).concat(selected.filter((id) => expandedBefore.has(id)));
+    const ids = ordered.slice(0, EXPAND_AT_ONCE);
+    ids.forEach((id) => expandedBefore.add(id));
     const types = Array.from($("wb-expand-types").selectedOptions).map((o) => o.value);
     const max = Math.max(1, Math.min(5000, Number($("wb-expand-max").value) || 100));
     let added = 0;
@@ -471,7 +478,8 @@
       truncated = truncated || graph.truncated;
     }
     say("Expanded " + ids.length + " entit" + (ids.length === 1 ? "y" : "ies") + ": " + added + " new on the chart" +
-      (truncated ? "; capped at " + max + " entities (raise the limit under Expand options)" : "") + ".");
+      (truncated ? "; capped at " + max + " entities (raise the limit under Expand options)" : "") +
+      (selected.length > ids.length ? "; " + (selected.length - ids.length) + " more selected wait: press Expand again" : "") + ".");
   }
 
   function togglePin() {
