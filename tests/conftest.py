@@ -155,6 +155,11 @@ def personal_urls(demo: Demo) -> list[str]:
         f"/problems/{problem}/links",
         "/search?type=Person",
         "/problems",
+        f"/rankings?measure=betweenness&around={vulnerable}",
+        "/groups?method=components",
+        "/screenings?indicator=criminal_associates",
+        "/places?event_types=Event",
+        "/charts",
     ]
 
 

@@ -128,6 +128,7 @@ class ChartSummary(BaseModel):
 
 class ChartList(BaseModel):
     items: list[ChartSummary]
+    clearance: ClearanceNotice  # as on every answer to this key: the charts reopen through it
 
 
 class ChartNodePublic(NodePublic):
@@ -178,10 +179,11 @@ def save_chart(body: ChartIn, audit: AuditDep, charts: ChartsDep, request: Reque
 
 
 @router.get("", response_model=ChartList)
-def list_charts(audit: AuditDep, charts: ChartsDep) -> ChartList:
+def list_charts(audit: AuditDep, charts: ChartsDep, settings: SettingsDep) -> ChartList:
     """Your saved charts, newest first (nobody else's)."""
     return ChartList(
-        items=[ChartSummary(id=c.id, name=c.name, created=c.created) for c in charts.owned_by(audit.caller.name)]
+        items=[ChartSummary(id=c.id, name=c.name, created=c.created) for c in charts.owned_by(audit.caller.name)],
+        clearance=clearance_notice(audit.caller.clearance, settings),
     )
 
 
