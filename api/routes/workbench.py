@@ -26,7 +26,7 @@ from api.routes.charts import MAX_CHART_NODES
 from nimgraph.grading import HANDLING, HANDLING_ORDER
 from nimgraph.ontology import Core, Model
 from nimgraph.products.render import environment
-from nimgraph.viz.network import _Styles, vis_assets  # the reports' styles, so a chart looks like a report
+from nimgraph.viz.network import Styles, vis_assets  # the reports' styles, so a chart looks like a report
 
 router = APIRouter(tags=["pages"])
 
@@ -50,7 +50,7 @@ def workbench_assets() -> tuple[tuple[Markup, ...], Markup]:
 
 def vocabulary(model: Model) -> dict[str, list[dict]]:
     """Entity and link types as the page needs them: drawn as the reports draw them (viz/network.py)."""
-    styles = _Styles(model)
+    styles = Styles(model)
     events = model.descendants(Core.EVENT)
     types = []
     for name in sorted(model.entities):

@@ -125,7 +125,7 @@ def _capped(graph: nx.MultiDiGraph, focus: list[str], max_nodes: int) -> tuple[n
     )
 
 
-class _Styles:
+class Styles:
     """Node styles per entity type and edge colours per kind of link, from the Model."""
 
     def __init__(self, model: Model) -> None:
@@ -175,7 +175,7 @@ def network_view(
     max_nodes: int = DEFAULT_MAX_NODES,
 ) -> NetworkView:
     """Style ``graph`` for vis-network (see the module docstring for what the styling says)."""
-    styles = _Styles(model)  # a few dozen types: cheaper to build than to cache on an unhashable Model
+    styles = Styles(model)  # a few dozen types: cheaper to build than to cache on an unhashable Model
     focus = [f for f in (focus or []) if f in graph]
     shown, note = _capped(graph, focus, max_nodes)
     large = shown.number_of_nodes() > LARGE
