@@ -312,10 +312,19 @@ def test_a_researcher_is_ranked_under_pseudonyms_and_every_question_is_audited(c
     assert planted.BROKER in researcher[-1]["items"]  # the real id, for the log; the caller saw a pseudonym
 
 
-def test_the_command_line_answers_as_the_api_does(graph: Planted, cli_development, capsys):
-    if graph.path is None:
-        pytest.skip("the command line's store here is the embedded file; the API test covers Neo4j")
-    args = ["--store", str(graph.path), "rank", "betweenness", "--link-types", "knows", "--top", "1"]
+@pytest.fixture(scope="module")
+def planted_file(tmp_path_factory: pytest.TempPathFactory, model: Model) -> Path:
+    """The planted graph in an embedded store file, closed, for the command line to open."""
+    path = tmp_path_factory.mktemp("planted-cli") / "graph.db"
+    store = EmbeddedStore(path, model, id_key=TEST_ID_KEY)
+    store.id_key()
+    store.upsert(planted.batch())
+    store.close()
+    return path
+
+
+def test_the_command_line_answers_as_the_api_does(planted_file: Path, cli_development, capsys):
+    args = ["--store", str(planted_file), "rank", "betweenness", "--link-types", "knows", "--top", "1"]
     assert main([*args, "--role", "partner_viewer", "--purpose", "cli test", "--format", "csv"]) == 0
     out, err = capsys.readouterr()
     rows = list(csv.DictReader(io.StringIO(out)))
@@ -325,7 +334,7 @@ def test_the_command_line_answers_as_the_api_does(graph: Planted, cli_developmen
         main(
             [
                 "--store",
-                str(graph.path),
+                str(planted_file),
                 "paths",
                 "Hal Hidden",
                 "A2 Planted",
@@ -374,10 +383,8 @@ def test_equal_shortest_paths_come_in_the_same_order_in_every_process(tmp_path):
     assert runs == {"[['s', 'm0', 't'], ['s', 'm1', 't'], ['s', 'm10', 't']]\n"}
 
 
-def test_the_command_line_refuses_what_the_api_refuses(graph: Planted, cli_development, capsys):
-    if graph.path is None:
-        pytest.skip("one store file is enough for argument checks")
-    store = ["--store", str(graph.path)]
+def test_the_command_line_refuses_what_the_api_refuses(planted_file: Path, cli_development, capsys):
+    store = ["--store", str(planted_file)]
     for bad in (
         ["rank", "degree", "--top", "0"],
         ["rank", "degree", "--top", "--5"],
