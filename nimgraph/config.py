@@ -130,6 +130,15 @@ class Settings(BaseSettings):
     viz_max_nodes: int = Field(
         default=300, ge=10, description="Nodes a visualisation draws before it keeps the nearest and says so."
     )
+    analysis_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Processes one large betweenness estimate (20,000 nodes or more) is shared among; "
+            "1 keeps it in the request's own process."
+        ),
+    )
 
     @property
     def reports_dir(self) -> Path:

@@ -115,6 +115,7 @@ def _ask_rank(view: ClearedView, model: Model, args: argparse.Namespace, say: Ca
         normalised=not args.raw,
         pivots=args.pivots,
         seed=args.seed,
+        workers=args.workers,
         progress=say,
     )
 
@@ -254,6 +255,8 @@ def cmd_question(args: argparse.Namespace) -> int:
     clearance = clearance_for(role)
     log = _audit_log(settings)
     pseudonyms = Pseudonyms(settings.access_db, settings.secret("pseudonym_key")) if clearance.pseudonymised else None
+    if getattr(args, "workers", None) is None:
+        args.workers = settings.analysis_workers
     store = open_store(settings.store, model, settings)
     try:
         view = ClearedView(store, model, clearance, pseudonyms)
@@ -330,6 +333,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--pivots", type=_between(10, 100_000), help="betweenness above 2,000 nodes: pivots sampled (500)"
     )
     ranked.add_argument("--seed", type=_between(0, 2**31 - 1), default=0)
+    ranked.add_argument("--workers", type=_between(1, 64), help="processes for a large betweenness estimate")
     _common(ranked)
     _projected(ranked)
 

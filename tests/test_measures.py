@@ -61,3 +61,13 @@ def test_sampled_betweenness_estimates_as_networkx_does(weighted_graph: nx.Graph
         for node in top:  # the estimate keeps the brokers on top, on either engine, near the exact value
             assert by_igraph.values[node] == pytest.approx(by_networkx.values[node], abs=5e-3)
             assert by_igraph.values[node] == pytest.approx(exact.values[node], rel=0.5)
+
+
+def test_a_large_estimate_shared_among_workers_is_the_same(weighted_graph: nx.Graph, monkeypatch):
+    monkeypatch.setattr(measures, "EXACT_BETWEENNESS_LIMIT", 10)
+    monkeypatch.setattr(measures, "PARALLEL_FROM", 10)
+    for weighted in (True, False):
+        alone = scores(weighted_graph, "betweenness", weighted=weighted, engine="igraph", pivots=60, seed=5)
+        shared = scores(weighted_graph, "betweenness", weighted=weighted, engine="igraph", pivots=60, seed=5, workers=2)
+        assert shared.values == pytest.approx(alone.values, abs=1e-6)
+        assert max(shared.values.values()) > 0

@@ -48,6 +48,7 @@ def rankings(
             normalised=normalised,
             pivots=pivots,
             seed=seed,
+            workers=settings.analysis_workers,
         )
     )
     return respond(answer, view, model, settings, format)

@@ -12,11 +12,12 @@ from nimgraph.records import Assertion, Subgraph
 __all__ = ["reliability", "to_networkx"]
 
 
-def to_networkx(subgraph: Subgraph, model: Model | None = None) -> nx.MultiDiGraph:
+def to_networkx(subgraph: Subgraph, model: Model | None = None, provenance: bool = True) -> nx.MultiDiGraph:
     """One node per entity and one keyed edge per link, with provenance as plain dicts.
 
     Each node's ``label`` is the ontology's label for it (``nimgraph.labels``), from ``model``
-    (the packaged ontology when not given).
+    (the packaged ontology when not given). ``provenance=False`` leaves the records out, for
+    questions about structure alone: converting them is most of the work on a large read.
 
     Nodes and edges are added in id order, so every analysis gives the same answer whatever order
     the store returned them in.
@@ -29,7 +30,7 @@ def to_networkx(subgraph: Subgraph, model: Model | None = None) -> nx.MultiDiGra
             type=entity.type,
             label=entity_label(model, entity),
             properties=dict(entity.properties),
-            provenance=[a.as_dict() for a in entity.provenance],
+            provenance=[a.as_dict() for a in entity.provenance] if provenance else [],
         )
     for link in sorted(subgraph.links.values(), key=lambda k: k.id):
         if link.source in graph and link.target in graph:
@@ -39,7 +40,7 @@ def to_networkx(subgraph: Subgraph, model: Model | None = None) -> nx.MultiDiGra
                 key=link.id,
                 type=link.type,
                 properties=dict(link.properties),
-                provenance=[a.as_dict() for a in link.provenance],
+                provenance=[a.as_dict() for a in link.provenance] if provenance else [],
             )
     return graph
 

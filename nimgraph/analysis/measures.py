@@ -11,7 +11,9 @@ always ranks the same way.
 
 from __future__ import annotations
 
+import multiprocessing
 import random
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,6 +27,7 @@ Engine = Literal["auto", "networkx", "igraph"]
 EXACT_BETWEENNESS_LIMIT = 2000
 IGRAPH_FROM = 5000  # nodes; below it NetworkX answers in well under a second
 DEFAULT_PIVOTS = 500
+PARALLEL_FROM = 20_000  # nodes: below it, starting worker processes costs more than it saves
 
 DEFINITIONS = {
     "degree": "How many others the node is joined to in the projection.",
@@ -107,7 +110,33 @@ def _networkx(graph: nx.Graph, measure: str, weighted: bool, normalised: bool, k
     raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
 
 
-def _igraph(graph: nx.Graph, measure: str, weighted: bool, normalised: bool, k: int | None, seed: int) -> dict:
+def betweenness_from(n: int, edges: list[tuple[int, int]], lengths: list[float] | None, sources: list[int]) -> list:
+    """Each node's betweenness over the shortest paths from ``sources`` only: one worker's share.
+
+    Betweenness adds up over sources, so shares computed apart sum to the whole.
+
+    >>> path = [(0, 1), (1, 2), (2, 3)]
+    >>> [a + b for a, b in zip(betweenness_from(4, path, None, [0, 1]), betweenness_from(4, path, None, [2, 3]))]
+    [0.0, 2.0, 2.0, 0.0]
+    """
+    return igraph.Graph(n=n, edges=edges).betweenness(directed=False, weights=lengths, sources=sources)
+
+
+def _betweenness_in_workers(
+    n: int, edges: list[tuple[int, int]], lengths: list[float] | None, sources: list[int], workers: int
+) -> list[float]:
+    """The sources' betweenness, shared among ``workers`` fresh processes (spawned: a server's
+    threads and open files never pass into them), summed."""
+    shares = [sources[i::workers] for i in range(workers) if sources[i::workers]]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
+        parts = list(pool.map(betweenness_from, *zip(*((n, edges, lengths, share) for share in shares), strict=True)))
+    return [sum(values) for values in zip(*parts, strict=True)]
+
+
+def _igraph(
+    graph: nx.Graph, measure: str, weighted: bool, normalised: bool, k: int | None, seed: int, workers: int = 1
+) -> dict:
     nodes = list(graph)
     index = {n: i for i, n in enumerate(nodes)}
     kept = [(u, v, w) for u, v, w in graph.edges(data="weight", default=1.0) if u != v]  # no self-ties
@@ -128,7 +157,11 @@ def _igraph(graph: nx.Graph, measure: str, weighted: bool, normalised: bool, k: 
             # Pivots as sources, every node as a target: the pivots' dependencies, summed (igraph counts
             # each undirected path once), scaled up by n/k: the pivots NetworkX would draw, its estimate.
             sources = random.Random(seed).sample(range(n), k)
-            raw = [b * n / k for b in g.betweenness(directed=False, weights=distances, sources=sources)]
+            if workers > 1 and n >= PARALLEL_FROM:
+                summed = _betweenness_in_workers(n, g.get_edgelist(), distances, sources, workers)
+            else:
+                summed = g.betweenness(directed=False, weights=distances, sources=sources)
+            raw = [b * n / k for b in summed]
         scale = 2 / ((n - 1) * (n - 2)) if normalised and n > 2 else 1.0
         found = [b * scale for b in raw]
     elif measure == "closeness":
@@ -178,11 +211,13 @@ def scores(
     engine: Engine = "auto",
     pivots: int | None = None,
     seed: int = 0,
+    workers: int = 1,
 ) -> Scores:
     """``measure`` for every node of ``projection`` (an undirected graph with a ``weight`` on each edge).
 
     ``engine="auto"`` uses igraph from ``IGRAPH_FROM`` nodes. ``normalised`` applies to
-    betweenness only (the others are as defined in ``DEFINITIONS``).
+    betweenness only (the others are as defined in ``DEFINITIONS``). ``workers`` processes share an
+    estimated betweenness on igraph from ``PARALLEL_FROM`` nodes; the answer is the same.
 
     Examples
     --------
@@ -211,7 +246,7 @@ def scores(
     if measure == "closeness" and weighted and len(strengths) == 1:
         by_weight = True  # closeness is measured in distance units: equal weights still scale it
     if use == "igraph":
-        values = _igraph(projection, measure, by_weight, normalised, k, seed)
+        values = _igraph(projection, measure, by_weight, normalised, k, seed, workers)
     else:
         graph = _simple(projection)
         for _, _, data in graph.edges(data=True):

@@ -40,7 +40,7 @@ def groups(
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     progress(f"reading {scope.describe()}")
-    read = read_scope(store, model, scope, projection.followed(model))
+    read = read_scope(store, model, scope, projection.followed(model), provenance=False)
     graph, notes = projected(read, model, projection)
     progress(f"{method} over {graph.number_of_nodes():,} nodes and {graph.number_of_edges():,} ties")
     if method == "components":
@@ -84,5 +84,5 @@ def groups(
         engine=engine,
         projection={"nodes": graph.number_of_nodes(), "links": graph.number_of_edges()},
         truncated=read.truncated,
-        graph=read.graph.subgraph(shown).copy(),
+        graph=read.drawing(shown),
     )

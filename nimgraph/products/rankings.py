@@ -38,6 +38,7 @@ def rank(
     engine: str = "auto",
     pivots: int | None = None,
     seed: int = 0,
+    workers: int = 1,
     progress: Progress = lambda _: None,
 ) -> Answer:
     """The ``top`` nodes of the projection by ``measure``, and everyone tied with the last of them.
@@ -47,7 +48,7 @@ def rank(
     if measure not in DEFINITIONS:
         raise ValueError(f"unknown measure {measure!r}; choose one of {', '.join(DEFINITIONS)}")
     progress(f"reading {scope.describe()}")
-    read = read_scope(store, model, scope, projection.followed(model))
+    read = read_scope(store, model, scope, projection.followed(model), provenance=False)
     progress(f"projecting {read.graph.number_of_nodes():,} entities")
     graph, notes = projected(read, model, projection)
     progress(f"{measure} over {graph.number_of_nodes():,} nodes and {graph.number_of_edges():,} ties")
@@ -58,9 +59,10 @@ def rank(
         normalised=normalised,
         engine=engine,
         pivots=pivots,
-        seed=seed,  # type: ignore[arg-type]
+        seed=seed,
+        workers=workers,  # type: ignore[arg-type]
     )
-    labels = {n: entity_cells(read.graph, model, n)["label"] for n in graph}
+    labels = {n: read.graph.nodes[n].get("label", n) for n in _contenders(found.values, top)}
     ranked = top_with_ties(found.values, top, labels)
     rows = [
         {"rank": position, **entity_cells(read.graph, model, node), measure: value, "degree": graph.degree(node)}
@@ -108,5 +110,14 @@ def rank(
         engine=found.engine,
         projection={"nodes": graph.number_of_nodes(), "links": graph.number_of_edges()},
         truncated=read.truncated,
-        graph=read.graph.subgraph([r["id"] for r in rows]).copy(),
+        graph=read.drawing([r["id"] for r in rows]),
     )
+
+
+def _contenders(values: dict[str, float], top: int) -> list[str]:
+    """The nodes that can be listed: the ``top`` best and those tied with the last of them (only
+    their labels are needed to order ties, and labelling a 100k-node network is not free)."""
+    if not values or top <= 0:
+        return []
+    cutoff = sorted(values.values(), reverse=True)[min(top, len(values)) - 1]
+    return [node for node, value in values.items() if value >= cutoff]

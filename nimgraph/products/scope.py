@@ -94,9 +94,20 @@ class Projection:
 class Read:
     """The graph a question reads: every entity and link of the scope, as the caller may see them."""
 
-    graph: nx.MultiDiGraph
+    graph: nx.MultiDiGraph  # without provenance when read for structure alone
     truncated: bool
     notes: list[str] = field(default_factory=list)
+    subgraph: Subgraph = field(default_factory=Subgraph, repr=False)
+    model: Model | None = field(default=None, repr=False)
+
+    def drawing(self, ids: set[str] | list[str]) -> nx.MultiDiGraph:
+        """The entities ``ids`` and the links among them, with their records: what an answer draws."""
+        keep = set(ids)
+        part = Subgraph(
+            entities={i: e for i, e in self.subgraph.entities.items() if i in keep},
+            links={i: k for i, k in self.subgraph.links.items() if k.source in keep and k.target in keep},
+        )
+        return to_networkx(part, self.model)
 
 
 def expand_types(model: Model, names: tuple[str, ...], kind: str) -> set[str]:
@@ -132,8 +143,13 @@ def _anchored(store: GraphReader, model: Model, scope: Scope, follow: set[str] |
     return around.merged(core)
 
 
-def read_scope(store: GraphReader, model: Model, scope: Scope, link_types: set[str] | None) -> Read:
+def read_scope(
+    store: GraphReader, model: Model, scope: Scope, link_types: set[str] | None, provenance: bool = True
+) -> Read:
     """The scope's entities and the links among them of ``link_types`` (all when None).
+
+    ``provenance=False`` builds the graph without records (a ranking or a grouping needs none);
+    ``Read.drawing`` still gives the shown part with them.
 
     Raises NotVisible with the id when an entity the scope names is not there for the caller.
     """
@@ -166,7 +182,7 @@ def read_scope(store: GraphReader, model: Model, scope: Scope, link_types: set[s
     if scope.since or scope.until:
         sub = sub.links_supported_by(records_counted(scope.since, scope.until, None))
         notes.append("Only links a record dated inside the window supports count; undated records are outside it.")
-    return Read(to_networkx(sub, model), sub.truncated, notes)
+    return Read(to_networkx(sub, model, provenance), sub.truncated, notes, sub, model)
 
 
 def projected(read: Read, model: Model, projection: Projection) -> tuple[nx.Graph, list[str]]:
