@@ -149,8 +149,11 @@ class ClearedView:
         """
         real_seeds = [r for r in (self.real_id(s) for s in seeds) if r]
         only = None if self._clearance.sees_everything else self._clearance.handling
-        sub = self._store.neighbourhood(real_seeds, hops, link_types, max_entities, True, handling=only)
-        cleared = self._cleared(sub)
+        # An entity's records decide what a filtered caller sees of it, so they are read unless the
+        # caller sees every code and the question needs no records (a ranking of a large network).
+        records = entity_provenance or not self._clearance.sees_everything
+        sub = self._store.neighbourhood(real_seeds, hops, link_types, max_entities, records, handling=only)
+        cleared = self._cleared(sub, every_entity=not records)
         distance = _distances(cleared, [s for s in real_seeds if s in cleared.entities], hops)
         nearest = sorted(distance, key=lambda entity_id: (distance[entity_id], entity_id))
         kept = set(nearest[:max_entities])
@@ -239,8 +242,12 @@ class ClearedView:
             return None
         return link if self._clearance.sees_everything else replace(link, provenance=visible)
 
-    def _cleared(self, sub: Subgraph) -> Subgraph:
-        entities = {i: shown for i, e in sub.entities.items() if (shown := self._entity(e)) is not None}
+    def _cleared(self, sub: Subgraph, every_entity: bool = False) -> Subgraph:
+        """``every_entity``: read without records for a caller who sees every code, all are visible."""
+        if every_entity:
+            entities = dict(sub.entities)
+        else:
+            entities = {i: shown for i, e in sub.entities.items() if (shown := self._entity(e)) is not None}
         links = {i: shown for i, k in sub.links.items() if (shown := self._link(k, entities)) is not None}
         return Subgraph(entities=entities, links=links, truncated=sub.truncated)
 

@@ -159,7 +159,9 @@ def read_scope(
         for entity_id in scope.within:
             if store.get(entity_id) is None:
                 raise NotVisible(entity_id)
-        sub = store.neighbourhood(list(scope.within), hops=1, link_types=follow, max_entities=scope.max_entities)
+        sub = store.neighbourhood(
+            list(scope.within), hops=1, link_types=follow, max_entities=scope.max_entities, entity_provenance=provenance
+        )
         keep = set(scope.within)
         sub = Subgraph(
             entities={i: e for i, e in sub.entities.items() if i in keep},
@@ -171,7 +173,11 @@ def read_scope(
             if store.get(entity_id) is None:
                 raise NotVisible(entity_id)
         sub = store.neighbourhood(
-            list(scope.around), hops=scope.hops, link_types=follow, max_entities=scope.max_entities
+            list(scope.around),
+            hops=scope.hops,
+            link_types=follow,
+            max_entities=scope.max_entities,
+            entity_provenance=provenance,
         )
     elif scope.area or scope.problem:
         sub = _anchored(store, model, scope, follow)
