@@ -163,6 +163,18 @@ def personal_urls(demo: Demo) -> list[str]:
     ]
 
 
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -176,3 +188,14 @@ def chromium() -> str:
             pytest.fail(message + "; NIMGRAPH_REQUIRE_BROWSER=1 makes this a failure")
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str):
+    """One headless Chromium per test module, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode, urlparse
 
 import pytest
 from conftest import TEST_ID_KEY, Demo, demo_in_neo4j, neo4j_settings, person_id
-from test_browser import CHROMIUM_ARGS, free_port
+from test_browser import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -92,16 +92,6 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     process.terminate()
     process.wait(timeout=20)
     log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 class Bench:
