@@ -132,6 +132,13 @@ def demo_in_neo4j(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     return Demo(store=store, model=model, planted=planted, result=result, work_dir=work_dir)
 
 
+def demo_on(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model: Model) -> Demo:
+    """The demo on the store a fixture is parametrised with: "embedded" (the session's) or "neo4j"."""
+    if request.param == "embedded":
+        return request.getfixturevalue("demo")
+    return demo_in_neo4j(request, tmp_path_factory, model)
+
+
 def person_id(demo: Demo, nominal: str) -> str:
     """The entity id of the person with this nominal number, found through the store."""
     found = [e for e in demo.store.find("Person", nominal) if e.properties.get("nominalId") == nominal]

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 
 import pytest
-from conftest import Demo, demo_in_neo4j, dev_settings, person_id, personal_urls
+from conftest import Demo, demo_on, dev_settings, person_id, personal_urls
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -39,11 +39,7 @@ class Served:
 
 @pytest.fixture(scope="module", params=["embedded", "neo4j"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model):
-    demo = (
-        request.getfixturevalue("demo")
-        if request.param == "embedded"
-        else demo_in_neo4j(request, tmp_path_factory, model)
-    )
+    demo = demo_on(request, tmp_path_factory, model)
     access_db = tmp_path_factory.mktemp("access") / "access.db"
     settings = dev_settings(store="unused", work_dir=demo.work_dir, access_db=access_db)
     with TestClient(create_app(settings, store=demo.store, model=demo.model)) as client:

@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from conftest import Demo, demo_in_neo4j, person_id
+from conftest import Demo, demo_on, person_id
 
 from nimgraph.analysis.association import person_projection
 from nimgraph.analysis.build import to_networkx
@@ -54,9 +54,7 @@ def test_police_file_has_the_police_uk_columns(demo):
 @pytest.fixture(scope="module", params=["embedded", "neo4j"])
 def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model) -> Demo:
     """The demo on each store: the session's embedded run, and the same files loaded into Neo4j."""
-    if request.param == "embedded":
-        return request.getfixturevalue("demo")
-    return demo_in_neo4j(request, tmp_path_factory, model)
+    return demo_on(request, tmp_path_factory, model)
 
 
 def _projection(demo: Demo):

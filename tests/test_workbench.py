@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urlparse
 
 import pytest
-from conftest import TEST_ID_KEY, Demo, demo_in_neo4j, neo4j_settings, person_id
+from conftest import TEST_ID_KEY, Demo, demo_on, neo4j_settings, person_id
 from test_browser import free_port
 
 pytestmark = pytest.mark.browser
@@ -46,11 +46,7 @@ class Served:
 @pytest.fixture(scope="module", params=["embedded", "neo4j"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model):
     """The demo on one store, served by `nimgraph serve` in development mode on a free port."""
-    demo = (
-        request.getfixturevalue("demo")
-        if request.param == "embedded"
-        else demo_in_neo4j(request, tmp_path_factory, model)
-    )
+    demo = demo_on(request, tmp_path_factory, model)
     work = tmp_path_factory.mktemp(f"workbench-{request.param}")
     port = free_port()
     env = {
