@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import unicodedata
 from base64 import b64decode
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -27,7 +28,10 @@ from nimgraph.access.view import ClearedView
 from nimgraph.config import ApiKey, Settings
 
 MAX_PURPOSE = 500
-UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What a reviewer cannot read as written: controls, format characters (direction marks and
+# overrides, zero-width ones, U+FEFF, interlinear annotation), line and paragraph separators,
+# private-use, surrogate and unassigned code points.
+UNSHOWABLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs", "Cn"}
 CSRF_PARAM = "csrf"  # api/browser.py's anti-forgery token
 SECRET_NAME = re.compile(r"key|pass|secret|token|auth|credential", re.IGNORECASE)
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="nimgraph"'}  # lets a browser ask for the key
@@ -138,7 +142,7 @@ def stated_purpose(
         )
     if len(stated) > MAX_PURPOSE:
         raise HTTPException(400, f"the purpose is longer than {MAX_PURPOSE} characters")
-    if UNSHOWABLE.search(stated):
+    if any(unicodedata.category(character) in UNSHOWABLE_CATEGORIES for character in stated):
         # a reviewer reads the purpose as written: a line break, a NUL or a direction override
         # (U+202E) would let a caller make one purpose look like another in the log
         raise HTTPException(400, "the purpose may not hold control characters or text-direction overrides")

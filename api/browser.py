@@ -17,7 +17,8 @@ Whatever the credentials, a write whose ``Origin`` is neither this origin nor in
 NIMGRAPH_CORS_ORIGINS, or whose ``Sec-Fetch-Site`` is cross-site or same-site without an allowed
 origin, is refused, and a Basic purpose read whose ``Sec-Fetch-Site`` is cross-site is refused even
 with a token (a leaked link must not work from another site). Refusals are 403 problem+json saying
-why, sent before any route runs, so nothing is read, written or audited. No cookie is set: the
+why, sent before any route runs, so nothing is read or written; the audit middleware, outside this
+one, logs the refusal (without its purpose, which another site may have chosen). No cookie is set: the
 token travels in the URL, ``Referrer-Policy: no-referrer`` keeps it (and the purpose) from leaking
 to another site, and it is dropped from the query before the audit log records the path. Every
 response carries ``nosniff``, ``X-Frame-Options: DENY``, a content security policy (no network

@@ -19,7 +19,9 @@ from api.errors import problem
 from nimgraph.access.roles import Permission
 
 SLACK = 2_000_000  # the spec and the multipart framing travel with the file
-UPLOADS = {"/ingest/jobs": Permission.INGEST}  # POST routes that take a file, and who may send one
+# POST routes that take a body worth refusing unread, and who may send one: without such a key, a
+# caller gets its 401 or 403 before a byte is read (a slow body must not hold a connection open).
+UPLOADS = {"/ingest/jobs": Permission.INGEST, "/charts": Permission.READ}
 
 
 class BodyTooLarge(HTTPException):

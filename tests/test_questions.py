@@ -408,7 +408,15 @@ def test_the_command_line_refuses_what_the_api_refuses(planted_file: Path, cli_d
 
 def test_a_purpose_that_could_mislead_a_reviewer_is_refused(client):
     served, _ = client
-    for purpose in ("line one\nline two", "nul\x00here", "abc\u202eevil"):
+    for purpose in (
+        "line one\nline two",
+        "nul\x00here",
+        "abc\u202eevil",
+        "a\u2028b",
+        "a\u061cb",
+        "a\u200bb",
+        "\ufeffabc",
+    ):
         response = served.get("/rankings", params={"purpose": purpose}, headers={"X-API-Key": "dev-analyst"})
         assert response.status_code == 400 and "control characters" in response.json()["detail"], purpose
 

@@ -17,12 +17,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import AuditDep, ViewDep, audited
+from api.auth import AuditContext, AuditDep, ViewDep, audited
 from api.deps import ModelDep, SettingsDep
 from api.notice import clearance_notice
 from api.params import ENTITY_ID, SEARCH_TEXT
 from api.schemas import ClearanceNotice, LinkPublic, NodePublic
-from nimgraph.access.charts import PREFIX, Charts, SavedChart
+from nimgraph.access.charts import PREFIX, Charts, SavedChart, owner
 from nimgraph.access.view import ClearedView
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Model
@@ -171,9 +171,15 @@ def save_chart(body: ChartIn, audit: AuditDep, charts: ChartsDep, request: Reque
             f"a chart holds at most {MAX_CHART_NODES:,} entities and {MAX_CHART_LINKS:,} links; this one has "
             f"{len(chart.nodes):,} and {len(chart.links):,}: remove some and save again",
         )
-    if charts.count(audit.caller.name) >= MAX_CHARTS:
-        raise HTTPException(409, f"you have {MAX_CHARTS} saved charts, the most one person may keep")
-    saved = charts.save(audit.caller.name, body.name, chart.model_dump())
+    if len({node.id for node in chart.nodes}) < len(chart.nodes):
+        # each would be read again on reopening: a thousand copies of one id time its read
+        raise HTTPException(400, "a chart lists each entity once: remove the repeated ids and save again")
+    saved = charts.save(_owner(audit), body.name, chart.model_dump(), most=MAX_CHARTS)
+    if saved is None:
+        raise HTTPException(
+            409,
+            f"you have {MAX_CHARTS} saved charts, the most one person may keep: delete some (DELETE /charts/{{id}})",
+        )
     audited(request, f"chart:{saved.id}")
     return ChartSummary(id=saved.id, name=saved.name, created=saved.created)
 
@@ -182,7 +188,7 @@ def save_chart(body: ChartIn, audit: AuditDep, charts: ChartsDep, request: Reque
 def list_charts(audit: AuditDep, charts: ChartsDep, settings: SettingsDep) -> ChartList:
     """Your saved charts, newest first (nobody else's)."""
     return ChartList(
-        items=[ChartSummary(id=c.id, name=c.name, created=c.created) for c in charts.owned_by(audit.caller.name)],
+        items=[ChartSummary(id=c.id, name=c.name, created=c.created) for c in charts.owned_by(_owner(audit))],
         clearance=clearance_notice(audit.caller.clearance, settings),
     )
 
@@ -198,7 +204,7 @@ def open_chart(
     request: Request,
 ) -> ChartPublic:
     """One of your charts, with what of it you may see now: each entity and link read again."""
-    saved = charts.get(audit.caller.name, chart_id)
+    saved = charts.get(_owner(audit), chart_id)
     if saved is None:
         raise HTTPException(404, f"no chart with id {chart_id!r} of yours")
     audited(request, f"chart:{saved.id}")
@@ -209,6 +215,20 @@ def open_chart(
         chart=reopen(saved, view, model),
         clearance=clearance_notice(view.clearance, settings),
     )
+
+
+@router.delete("/{chart_id}", status_code=204)
+def delete_chart(chart_id: ChartId, audit: AuditDep, charts: ChartsDep, request: Request) -> Response:
+    """Delete one of your charts; another's, or a missing one, is a 404 alike."""
+    if not charts.delete(_owner(audit), chart_id):
+        raise HTTPException(404, f"no chart with id {chart_id!r} of yours")
+    audited(request, f"chart:{chart_id}")
+    return Response(status_code=204)
+
+
+def _owner(audit: AuditContext) -> str:
+    """The key holder at the key's clearance (nimgraph.access.charts.owner)."""
+    return owner(audit.caller.name, audit.caller.clearance)
 
 
 def reopen(saved: SavedChart, view: ClearedView, model: Model) -> ChartContent:

@@ -31,7 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PREFIX", "Charts", "SavedChart"]
+from nimgraph.access.roles import Clearance
+
+__all__ = ["PREFIX", "Charts", "SavedChart", "owner"]
 
 PREFIX = "chart-"
 BUSY_TIMEOUT_MS = 5000  # the audit log and the pseudonym register write to the same file
@@ -45,6 +47,18 @@ CREATE TABLE IF NOT EXISTS chart (
 );
 CREATE INDEX IF NOT EXISTS chart_by_owner ON chart (owner, created);
 """
+
+
+def owner(holder: str, clearance: Clearance) -> str:
+    """Who a chart belongs to: the key holder *at a clearance*. Its layout was made with what that
+    clearance showed (a gap in a ring of positions is a hidden neighbour), so a key of the same
+    holder with another clearance (a downgraded key, a second key) finds it missing.
+
+    >>> from nimgraph.access.roles import Role, clearance_for
+    >>> owner("DC 1", clearance_for(Role.ANALYST)) == owner("DC 1", clearance_for(Role.PARTNER_VIEWER))
+    False
+    """
+    return json.dumps([holder, sorted(clearance.handling), clearance.pseudonymised])
 
 
 @dataclass(frozen=True)
@@ -66,14 +80,28 @@ class Charts:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
-    def save(self, owner: str, name: str, body: dict[str, Any]) -> SavedChart:
-        """Keep a new chart for ``owner``; returns it with its id."""
+    def save(self, owner: str, name: str, body: dict[str, Any], most: int | None = None) -> SavedChart | None:
+        """Keep a new chart for ``owner``; returns it with its id, or None when ``owner`` has
+        ``most`` charts already (counted and written in one transaction, so a burst cannot pass it)."""
         chart = SavedChart(PREFIX + secrets.token_urlsafe(16), name, _now(), body)
-        self._db.execute(
-            "INSERT INTO chart (id, owner, name, created, body) VALUES (?, ?, ?, ?, ?)",
-            (chart.id, owner, chart.name, chart.created, json.dumps(body, separators=(",", ":"))),
-        )
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if most is not None and self.count(owner) >= most:
+                self._db.execute("ROLLBACK")
+                return None
+            self._db.execute(
+                "INSERT INTO chart (id, owner, name, created, body) VALUES (?, ?, ?, ?, ?)",
+                (chart.id, owner, chart.name, chart.created, json.dumps(body, separators=(",", ":"))),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
         return chart
+
+    def delete(self, owner: str, chart_id: str) -> bool:
+        """Remove ``owner``'s chart; False for another's and a missing one alike."""
+        return self._db.execute("DELETE FROM chart WHERE id = ? AND owner = ?", (chart_id, owner)).rowcount == 1
 
     def get(self, owner: str, chart_id: str) -> SavedChart | None:
         """The chart if ``owner`` saved it; None for another's and a missing one alike."""
