@@ -21,7 +21,6 @@ from pathlib import Path
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import FILTERED_NOTICE, Role, clearance_for
 from nimgraph.access.view import ClearedView
-from nimgraph.analysis.measures import DEFINITIONS
 from nimgraph.cli import CommandError, _audit, _audit_log, _settings
 from nimgraph.ontology import Core, Model, default_model
 from nimgraph.products import connections, finding
@@ -31,9 +30,9 @@ from nimgraph.products.connections import MAX_HOPS, MAX_PATH_HOPS
 from nimgraph.products.groupings import METHODS, groups
 from nimgraph.products.places import places
 from nimgraph.products.problem import linked_problems_answer
-from nimgraph.products.rankings import rank
+from nimgraph.products.rankings import DEFINITIONS, rank
 from nimgraph.products.render import answer_html
-from nimgraph.products.scope import Projection, Scope
+from nimgraph.products.scope import Projection, Scope, expand_types
 from nimgraph.products.screenings import INDICATORS, Links, screen
 from nimgraph.store import open_store
 
@@ -69,16 +68,6 @@ def _positive_number(text: str) -> float:
     if not 0 < value <= 100:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number above 0 and at most 100")
     return value
-
-
-def _where(items: list[str] | None) -> dict[str, str]:
-    filters = {}
-    for item in items or []:
-        name, sep, value = item.partition(":")
-        if not sep or not name or not value:
-            raise CommandError(f"--where {item!r}: write a property filter as name:value, e.g. outcome:Charged")
-        filters[name] = value
-    return filters
 
 
 def _scope(args: argparse.Namespace) -> Scope:
@@ -162,7 +151,7 @@ def _ask_places(view: ClearedView, model: Model, args: argparse.Namespace, say: 
         view,
         model,
         event_types=tuple(args.event_types or (Core.EVENT,)),
-        where=_where(args.where),
+        where=finding.property_filters(model, args.where or []),
         level=args.level,
         area_types=tuple(args.area_types or (Core.AREA,)),
         scope=_scope(args),
@@ -175,7 +164,7 @@ def _ask_search(view: ClearedView, model: Model, args: argparse.Namespace, say: 
     if args.linked_by and not args.linked_to:
         raise CommandError("--linked-by needs --linked-to: the entity the links must reach")
     say("searching")
-    where = _where(args.where)
+    where = finding.property_filters(model, args.where or [])
     found = finding.find(
         view,
         model,
@@ -192,9 +181,7 @@ def _ask_search(view: ClearedView, model: Model, args: argparse.Namespace, say: 
 
 
 def _follow(model: Model, names: list[str] | None) -> set[str] | None:
-    if not names:
-        return None
-    return {t for name in names for t in model.descendants(model.link_type(name).name)}
+    return expand_types(model, tuple(names), "link") if names else None
 
 
 def _ask_paths(view: ClearedView, model: Model, args: argparse.Namespace, say: Callable[[str], None]) -> Answer:

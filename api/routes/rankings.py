@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.questions import HTML_CSV_OR_JSON, AnswerFormat, AnswerPublic, ProjectionDep, ScopeDep, answered, respond
-from nimgraph.analysis.measures import DEFINITIONS
-from nimgraph.products.rankings import Measure, rank
+from nimgraph.products.rankings import DEFINITIONS, Measure, rank
 
 router = APIRouter(prefix="/rankings", tags=["questions"])
 

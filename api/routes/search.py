@@ -12,23 +12,19 @@ from api.params import ENTITY_ID, SEARCH_TEXT, not_found
 from api.questions import HTML_CSV_OR_JSON, AnswerFormat, respond
 from api.routes.entities import entity_page
 from api.schemas import EntityPage
-from nimgraph.ontology import Core
+from nimgraph.ontology import Core, Model
 from nimgraph.products import finding
-from nimgraph.products.common import NotVisible
+from nimgraph.products.common import NotVisible, ProductError
 
 router = APIRouter(prefix="/search", tags=["search"])
 
 
-def property_filters(model, where: list[str]) -> dict[str, str]:
-    filters = {}
-    for item in where:
-        name, sep, value = item.partition(":")
-        if not sep or not name or not value:
-            raise HTTPException(400, f"where={item!r}: write a property filter as name:value, e.g. postcode:NS1 4AB")
-        if name not in model.properties:
-            raise HTTPException(400, f"where={item!r}: {name!r} is not a property in the ontology")
-        filters[name] = value.strip().casefold()
-    return filters
+def property_filters(model: Model, where: list[str]) -> dict[str, str]:
+    """The ``where`` filters, or a 400 saying how to write one."""
+    try:
+        return finding.property_filters(model, where)
+    except ProductError as err:
+        raise HTTPException(400, str(err)) from None
 
 
 @router.get("", response_model=EntityPage, responses=HTML_CSV_OR_JSON)

@@ -190,13 +190,7 @@ class ClearedView:
         scans every candidate); the log records whom the caller was shown, by real id. ``shown``
         holds ids as the caller saw them (pseudonyms where it sees people under them).
         """
-        real = set()
-        for entity_id in shown:
-            if self._pseudonyms is not None and entity_id.startswith(PREFIX):
-                resolved = self._pseudonyms.resolve(entity_id)
-                real.update([resolved] if resolved else [])
-            else:
-                real.add(entity_id)
+        real = {resolved for entity_id in shown if (resolved := self.real_id(entity_id))}
         self.released = before | (self.released & real)
 
     # ------------------------------------------------------------------ clearance

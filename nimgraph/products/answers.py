@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,28 +150,28 @@ class Ranked:
         return notes
 
 
-def top_with_ties(values: dict[str, Any], top: int, order: dict[str, str]) -> Ranked:
+def top_with_ties(values: dict[str, Any], top: int, label: Callable[[str], str]) -> Ranked:
     """(rank, node, value), highest first: the ``top`` best, and those tied with the last of them.
 
-    Ranks are competition ranks (1, 2, 2, 4); ties are ordered by ``order`` (the labels), then id.
-    Ties beyond ``top`` are listed up to ``MAX_TIED``, and not at all when the tied value is zero
-    (nothing to rank by); the rest are counted.
+    Ranks are competition ranks (1, 2, 2, 4); ties are ordered by ``label``, then id. Only the
+    nodes that can be listed are labelled: labelling a 100k-node network is not free. Ties beyond
+    ``top`` are listed up to ``MAX_TIED``, and not at all when the tied value is zero (nothing to
+    rank by); the rest are counted.
 
-    >>> top_with_ties({"a": 3, "b": 2, "c": 2, "d": 1}, 2, {"a": "A", "b": "B", "c": "C", "d": "D"}).rows
+    >>> top_with_ties({"a": 3, "b": 2, "c": 2, "d": 1}, 2, str.upper).rows
     [(1, 'a', 3), (2, 'b', 2), (2, 'c', 2)]
-    >>> found = top_with_ties({"a": 1, "b": 0, "c": 0, "d": 0}, 2, {})
+    >>> found = top_with_ties({"a": 1, "b": 0, "c": 0, "d": 0}, 2, str.upper)
     >>> found.rows, found.tied_not_listed
     ([(1, 'a', 1), (2, 'b', 0)], 2)
     """
-    ranked = sorted(values, key=lambda n: (-values[n], order.get(n, ""), n))
-    if not ranked or top <= 0:
+    if not values or top <= 0:
         return Ranked([])
-    cutoff = values[ranked[min(top, len(ranked)) - 1]]
+    cutoff = sorted(values.values(), reverse=True)[min(top, len(values)) - 1]
+    contenders = [n for n, v in values.items() if v >= cutoff]
+    ranked = sorted(contenders, key=lambda n: (-values[n], label(n), n))
     rows: list[tuple[int, str, Any]] = []
     tied_not_listed = 0
     for position, node in enumerate(ranked):
-        if values[node] < cutoff:
-            break
         if position >= top and (not cutoff or position >= top + MAX_TIED):
             tied_not_listed += 1
             continue

@@ -23,6 +23,24 @@ class Found:
     has_more: bool
 
 
+def property_filters(model: Model, items: list[str]) -> dict[str, str]:
+    """``name:value`` filters, checked against the ontology: property name to value, folded.
+
+    >>> from nimgraph.ontology import default_model
+    >>> property_filters(default_model(), ["postcode: NS1  4AB"])
+    {'postcode': 'ns1 4ab'}
+    """
+    filters = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name or not value.strip():
+            raise ProductError(f"where={item!r}: write a property filter as name:value, e.g. postcode:NS1 4AB")
+        if name not in model.properties:
+            raise ProductError(f"where={item!r}: {name!r} is not a property in the ontology")
+        filters[name] = _folded(value)
+    return filters
+
+
 def _folded(value: object) -> str:
     return " ".join(str(value).split()).casefold()
 

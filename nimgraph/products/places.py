@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal
 
 from nimgraph.analysis.repeats import rank_areas, repeat_locations
@@ -39,7 +40,7 @@ def places(
     at = set(model.descendants(Core.OCCURRED_AT))
     up = set(model.descendants(Core.WITHIN))
     progress(f"reading {scope.describe()}")
-    window_free = Scope(**{**scope.__dict__, "since": None, "until": None})  # the window applies to event dates
+    window_free = replace(scope, since=None, until=None)  # the window applies to event dates
     read = read_scope(store, model, window_free, at | up)
     graph = read.graph
     wanted = {k: " ".join(v.split()).casefold() for k, v in (where or {}).items()}
@@ -57,8 +58,7 @@ def places(
         found = repeat_locations(graph, at, event_types=kinds, min_count=1, window=window)
         counted = {r.id: r.count for r in found}
     by_id = {r.id: r for r in found}
-    labels = {n: entity_cells(graph, model, n)["label"] for n in counted}
-    ranked = top_with_ties(counted, top, labels)
+    ranked = top_with_ties(counted, top, lambda n: entity_cells(graph, model, n)["label"])
     rows = [
         {
             "rank": position,

@@ -11,6 +11,8 @@ from nimgraph.products.answers import Answer, Column, entity_cells, top_with_tie
 from nimgraph.products.scope import Projection, Scope, projected, read_scope
 from nimgraph.store.base import GraphReader
 
+__all__ = ["DEFINITIONS", "Measure", "rank"]  # DEFINITIONS: what routes and commands show for each measure
+
 Progress = Callable[[str], None]
 Measure = Literal[
     "degree",
@@ -62,8 +64,7 @@ def rank(
         seed=seed,
         workers=workers,  # type: ignore[arg-type]
     )
-    labels = {n: read.graph.nodes[n].get("label", n) for n in _contenders(found.values, top)}
-    ranked = top_with_ties(found.values, top, labels)
+    ranked = top_with_ties(found.values, top, lambda n: read.graph.nodes[n].get("label", n))
     rows = [
         {"rank": position, **entity_cells(read.graph, model, node), measure: value, "degree": graph.degree(node)}
         for position, node, value in ranked.rows
@@ -112,12 +113,3 @@ def rank(
         truncated=read.truncated,
         graph=read.drawing([r["id"] for r in rows]),
     )
-
-
-def _contenders(values: dict[str, float], top: int) -> list[str]:
-    """The nodes that can be listed: the ``top`` best and those tied with the last of them (only
-    their labels are needed to order ties, and labelling a 100k-node network is not free)."""
-    if not values or top <= 0:
-        return []
-    cutoff = sorted(values.values(), reverse=True)[min(top, len(values)) - 1]
-    return [node for node, value in values.items() if value >= cutoff]

@@ -136,9 +136,8 @@ def _anchored(store: GraphReader, model: Model, scope: Scope, follow: set[str] |
     hops = PLACE_HOPS if scope.area else PLACE_HOPS + 1
     core = store.neighbourhood([entity.id], hops=hops, link_types=reach, max_entities=scope.max_entities)
     seeds = sorted(core.entities)
-    room = max(scope.max_entities - len(seeds), 0)
-    if not room:
-        return core
+    if len(seeds) >= scope.max_entities:
+        return core  # the cap is reached already
     around = store.neighbourhood(seeds, hops=1, link_types=follow, max_entities=scope.max_entities)
     return around.merged(core)
 
