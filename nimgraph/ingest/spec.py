@@ -95,13 +95,29 @@ class ReadSpec:
     records: str | None = None  # JSON: the key that holds the array of records
 
 
+# Dates and date-times as Neo4j writes them: a Neo4j import's dates need no format.
+NEO4J_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class Neo4jImportFile:
+    """What a Neo4j import spec says about the files whose names match ``pattern`` (a name or a glob)."""
+
+    pattern: str
+    properties: dict[str, ValueSpec]  # ontology property -> its value, in the syntax of any spec
+    renames: dict[str, str]  # column -> ontology property, in these files only
+    reversed: bool  # a relationship file whose :START_ID is the link's target
+    line: int
+
+
 @dataclass(frozen=True)
 class Neo4jImportSpec:
     """How a Neo4j bulk-import export maps onto the ontology: labels, relationship types, properties."""
 
     labels: dict[str, str]  # Neo4j label (or id space) -> entity type
     relationships: dict[str, str]  # Neo4j relationship type -> link type
-    properties: dict[str, str]  # export property name -> ontology property (others must be ontology names)
+    renames: dict[str, str]  # column -> ontology property in every file (others must be ontology names)
+    files: tuple[Neo4jImportFile, ...] = ()  # per file: values, renames and direction
 
 
 @dataclass(frozen=True)
@@ -382,40 +398,95 @@ class _Reader:
 
     def neo4j_import(self, raw: Any, line: int) -> Neo4jImportSpec:
         line = getattr(raw, "line", line)
-        if not isinstance(raw, dict) or not raw.get("labels"):
+        if not isinstance(raw, dict) or not isinstance(raw.get("labels"), dict) or not raw["labels"]:
             raise self.fail(
                 line, "neo4j_import needs 'labels' (Neo4j label: ontology type), and usually 'relationships'"
             )
-        unknown = set(raw) - {"labels", "relationships", "properties"}
+        unknown = set(raw) - {"labels", "relationships", "renames", "properties", "files"}
         if unknown:
             raise self.fail(line, f"unknown neo4j_import option(s): {', '.join(sorted(unknown))}")
+        if "renames" in raw and "properties" in raw:
+            raise self.fail(line, "neo4j_import.properties is the older name for renames; keep one of them")
         labels, relationships = {}, {}
         for label, type_name in raw["labels"].items():
+            where = getattr(raw["labels"], "key_lines", {}).get(label, line)
             try:
                 entity = self.model.entity_type(str(type_name))
             except UnknownTypeError as err:
-                raise self.fail(raw["labels"].key_lines.get(label, line), str(err)) from None
+                raise self.fail(where, str(err)) from None
             if not entity.mappable:
-                raise self.fail(line, f"{type_name} is created by nimgraph itself; a mapping cannot create one")
+                raise self.fail(where, f"{type_name} is created by nimgraph itself; a mapping cannot create one")
             labels[str(label)] = str(type_name)
-        for rel, link_name in (raw.get("relationships") or {}).items():
+        table = raw.get("relationships") or {}
+        if not isinstance(table, dict):
+            raise self.fail(line, "neo4j_import.relationships maps a relationship type to a link, e.g. {KNOWS: knows}")
+        for rel, link_name in table.items():
+            where = getattr(table, "key_lines", {}).get(rel, line)
             try:
                 link = self.model.link_type(str(link_name))
             except UnknownTypeError as err:
-                raise self.fail(raw["relationships"].key_lines.get(rel, line), str(err)) from None
+                raise self.fail(where, str(err)) from None
             if not link.mappable or link.inferred:
                 raise self.fail(
-                    line, f"{link_name!r} links are created by nimgraph itself; a mapping cannot create one"
+                    where, f"{link_name!r} links are created by nimgraph itself; a mapping cannot create one"
                 )
             relationships[str(rel)] = str(link_name)
-        properties = {}
-        for name, target in (raw.get("properties") or {}).items():
+        files = raw.get("files") or {}
+        if not isinstance(files, dict):
+            raise self.fail(
+                line, "neo4j_import.files maps a file name or glob to its settings, e.g. 'crimes*.csv': {...}"
+            )
+        return Neo4jImportSpec(
+            labels=labels,
+            relationships=relationships,
+            renames=self.neo4j_renames(raw.get("renames", raw.get("properties")), line),
+            files=tuple(
+                self.neo4j_file(str(pattern), entry, getattr(files, "key_lines", {}).get(pattern, line))
+                for pattern, entry in files.items()
+            ),
+        )
+
+    def neo4j_renames(self, raw: Any, line: int) -> dict[str, str]:
+        """Column -> ontology property, each checked against the ontology."""
+        if not isinstance(raw or {}, dict):
+            raise self.fail(line, "renames map a column to an ontology property, e.g. {dob: dateOfBirth}")
+        renames = {}
+        for name, target in (raw or {}).items():
             try:
                 self.model.property_def(str(target))
             except UnknownTypeError as err:
-                raise self.fail(raw["properties"].key_lines.get(name, line), str(err)) from None
-            properties[str(name)] = str(target)
-        return Neo4jImportSpec(labels=labels, relationships=relationships, properties=properties)
+                raise self.fail(raw.key_lines.get(name, line), str(err)) from None
+            renames[str(name)] = str(target)
+        return renames
+
+    def neo4j_file(self, pattern: str, raw: Any, line: int) -> Neo4jImportFile:
+        """One entry of neo4j_import.files: values by property (dates default to Neo4j's ISO), renames, direction."""
+        raw = _Located() if raw is None else raw
+        if not isinstance(raw, dict) or set(raw) - {"properties", "renames", "reversed"}:
+            raise self.fail(line, f"neo4j_import.files {pattern!r} takes properties, renames and reversed")
+        if not isinstance(raw.get("reversed", False), bool):
+            raise self.fail(line, f"neo4j_import.files {pattern!r}: reversed is true or false")
+        values = raw.get("properties") or _Located()
+        if not isinstance(values, dict):
+            raise self.fail(line, f"neo4j_import.files {pattern!r}: properties map an ontology property to a value")
+        properties = {}
+        for name, value in values.items():
+            where = getattr(values, "key_lines", {}).get(name, line)
+            try:
+                dated = self.model.property_def(str(name)).datatype in ("date", "datetime")
+            except UnknownTypeError as err:
+                raise self.fail(where, str(err)) from None
+            value = {"column": value} if isinstance(value, str) else value
+            if dated and isinstance(value, dict) and not {"format", "date_order"} & set(value):
+                value = {**value, "format": list(NEO4J_DATE_FORMATS)}
+            properties[str(name)] = self.value(value, where, formats_needed=dated)
+        return Neo4jImportFile(
+            pattern=pattern,
+            properties=properties,
+            renames=self.neo4j_renames(raw.get("renames"), getattr(raw, "line", 0) or line),
+            reversed=bool(raw.get("reversed", False)),
+            line=line,
+        )
 
     def read_spec(self, raw: Any) -> ReadSpec:
         from nimgraph.ingest.readers import FORMATS
