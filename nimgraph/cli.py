@@ -7,9 +7,10 @@ import copy
 import getpass
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -66,15 +67,67 @@ def _audit(log: AuditLog, action: str, what: str, purpose: str = "", items: list
         log.close()
 
 
+_bars: list[tqdm] = []  # the progress bars on screen
+
+
 def _progress_bar(label: str, total: int) -> Callable[[int], None]:
-    bar = tqdm(total=total, desc=label, unit="row", leave=False, file=sys.stderr, dynamic_ncols=True)
+    """A bar of rows on standard error, cleared from its line when it fills, when the next bar starts, or when
+    anything else is written to standard output or error (see :class:`_BarsGiveWay`)."""
+    _end_progress()  # one at a time: the last file's bar goes when the next file's starts
+    sys.stdout.flush()  # what was printed before the bar reaches a shared terminal or pipe first
+    stream = sys.stderr.stream if isinstance(sys.stderr, _BarsGiveWay) else sys.stderr
+    bar = tqdm(total=total, desc=label, unit="row", leave=False, file=stream, dynamic_ncols=True)
+    _bars.append(bar)
 
     def advance(n: int) -> None:
         bar.update(n)
-        if bar.n >= bar.total:
-            bar.close()
+        if bar.n >= bar.total:  # the total is an upper bound (lines, not records): it may never be reached
+            _end_progress()
 
     return advance
+
+
+def _end_progress() -> None:
+    """Close the bars on screen; each clears its line (leave=False), so what follows starts a fresh one."""
+    while _bars:
+        _bars.pop().close()
+
+
+class _BarsGiveWay:
+    """Standard output or error, on which any progress bar is closed, and its line cleared, before text is written:
+    summaries, log records, warnings and errors start a line of their own, never the end of the bar's.
+
+    >>> import io
+    >>> out = _BarsGiveWay(io.StringIO())
+    >>> advance = _progress_bar("asb.csv", 10)
+    >>> advance(3)
+    >>> out.write("asb.csv: 3 of 10 rows loaded\\n"), _bars, out.stream.getvalue()
+    (29, [], 'asb.csv: 3 of 10 rows loaded\\n')
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if text and _bars:
+            _end_progress()
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding: the stream's own
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def _bars_give_way() -> Iterator[None]:
+    """While a command runs, writing to standard output or error closes any progress bar first; when it ends,
+    however it ends, the bars are closed."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _BarsGiveWay(sys.stdout), _BarsGiveWay(sys.stderr)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = streams
+        _end_progress()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -506,7 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run a command; a bad input is one line on stderr (control characters escaped) and exit status 2."""
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        with _bars_give_way():
+            return args.run(args)
     except (SpecError, FileError, StoreError, ProductError, InferenceError, UnknownTypeError, CommandError) as err:
         message = str(err)
     except ValidationError as err:

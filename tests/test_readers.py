@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 from pathlib import Path
@@ -140,3 +141,160 @@ def test_a_file_that_is_not_what_it_claims_is_a_clear_error(embedded_store, mode
     fake.write_text("Ref,Date\n")
     with pytest.raises(FileError, match="not a readable Parquet file"):
         load(embedded_store, model, tmp_path, fake)
+
+
+# ---------------------------------------------------------------------------------------- encodings
+NOTES = "Ref,Note\nA1,Fine of £20\nA2,Café noise\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (NOTES.encode("utf-8"), "utf-8"),
+        (codecs.BOM_UTF8 + NOTES.encode("utf-8"), "utf-8 with byte-order mark"),
+        (NOTES.encode("utf-16"), "utf-16 with byte-order mark"),  # Excel's "Unicode text"
+        (codecs.BOM_UTF16_BE + NOTES.encode("utf-16-be"), "utf-16 with byte-order mark"),
+        (NOTES.encode("cp1252"), "cp1252 (detected)"),  # charset-normalizer alone says cp1250, reading £ as Ł
+        (NOTES.encode("latin-1"), "cp1252 (detected)"),  # Latin-1 and cp1252 agree on every printable byte
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16-le", "utf-16-be", "cp1252", "latin-1"],
+)
+def test_the_encoding_is_detected_and_described_as_found(tmp_path, data, said):
+    (tmp_path / "notes.csv").write_bytes(data)
+    source = open_source(tmp_path / "notes.csv", ReadSpec())
+    assert source.describe() == f"CSV, {said}, delimiter ','"
+    assert [values["Note"] for _, values, _ in source.rows()] == ["Fine of £20", "Café noise"]
+    assert source.columns() == ["Ref", "Note"]  # no byte-order mark stuck to the first name
+
+
+def test_ascii_is_utf_8(tmp_path):
+    (tmp_path / "notes.csv").write_bytes(b"Ref,Note\nA1,plain\n")
+    assert open_source(tmp_path / "notes.csv", ReadSpec()).describe() == "CSV, utf-8, delimiter ','"
+
+
+def test_a_mac_file_is_told_from_windows_by_the_bytes_windows_lacks(tmp_path):
+    (tmp_path / "notes.csv").write_bytes("Ref,Note\nA1,Café crème brûlée\n".encode("mac_roman"))  # è: 0x8F
+    source = open_source(tmp_path / "notes.csv", ReadSpec())
+    assert "mac-roman (detected)" in source.describe()
+    assert next(source.rows())[1]["Note"] == "Café crème brûlée"
+
+
+def test_an_encoding_other_than_western_is_detected_from_its_text(tmp_path):
+    polish = "Ref,Note\nA1,Zażółć gęślą jaźń. Łódź i Wrocław to miasta w Polsce; prosimy o kontakt.\n"
+    (tmp_path / "notes.csv").write_bytes(polish.encode("cp1250"))
+    source = open_source(tmp_path / "notes.csv", ReadSpec(delimiter=","))
+    assert "cp1250 (detected)" in source.describe()
+    assert next(source.rows())[1]["Note"].startswith("Zażółć gęślą jaźń. Łódź")
+
+
+def test_bytes_far_into_a_big_file_decide_its_encoding(tmp_path):
+    data = tmp_path / "notes.csv"
+    with data.open("wb") as handle:  # 3 MB of ASCII, then one cp1252 line: past the first blocks read
+        handle.write(b"Ref,Note\n" + b"A0,plain\n" * 350_000 + "A1,Café £5\n".encode("cp1252"))
+    source = open_source(data, ReadSpec())
+    assert "cp1252 (detected)" in source.describe()
+    assert list(source.rows())[-1][1] == {"Ref": "A1", "Note": "Café £5"}
+
+
+def test_a_guess_is_kept_only_if_the_whole_file_decodes_in_it(tmp_path):
+    (tmp_path / "notes.csv").write_bytes("Ref,Note\nA1,Caf\xe9 \x81\n".encode("latin-1"))  # 0x81: not cp1252
+    source = open_source(tmp_path / "notes.csv", ReadSpec())
+    assert "latin-1 (assumed: no encoding detected fits the whole file)" in source.describe()
+    assert next(source.rows())[1]["Note"] == "Café \x81"
+
+
+def test_the_spec_s_encoding_wins_and_is_said_to(tmp_path):
+    (tmp_path / "notes.csv").write_bytes(NOTES.encode("cp1252"))
+    source = open_source(tmp_path / "notes.csv", ReadSpec(encoding="latin-1"))
+    assert source.describe() == "CSV, latin-1 (as read.encoding says), delimiter ','"
+    (tmp_path / "notes.csv").write_bytes(codecs.BOM_UTF8 + NOTES.encode("utf-8"))
+    source = open_source(tmp_path / "notes.csv", ReadSpec(encoding="utf-8"))
+    assert source.columns() == ["Ref", "Note"]  # the mark is not part of the first column's name
+    assert "utf-8 with byte-order mark (as read.encoding says)" in source.describe()
+
+
+# ---------------------------------------------------------------------------------------- a title above the header
+def titled_workbook(path: Path) -> Path:
+    """An Excel report: a merged title, a blank row, the header at row 3, records, a blank row and a totals row."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Northwick ASB incidents, March 2026"])
+    sheet.merge_cells("A1:C1")
+    sheet.append([])
+    sheet.append(HEADER)
+    sheet.append(["A1", dt.datetime(2026, 3, 1), "Nuisance"])
+    sheet.append(["A2", "31/02/2026", "Nuisance"])
+    sheet.append(["A3", "2026-03-05", "Café noise"])
+    sheet.append([])
+    sheet.append(["Total", None, 3])
+    book.save(path)
+    return path
+
+
+def test_an_excel_report_with_a_title_row_loads_with_header_row(embedded_store, model, tmp_path):
+    data = titled_workbook(tmp_path / "asb.xlsx")
+    report, loaded = load(embedded_store, model, tmp_path, data, "read: {header_row: 3}")
+    assert loaded == EXPECTED
+    rejects = Path(report.rejects_file).read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in rejects[1:]] == ["5", "8"]  # the spreadsheet's own row numbers
+    assert "a totals row ('Total'), not a record" in rejects[2]
+    assert report.read_as == "Excel, sheet first, header at row 3"
+
+
+def test_without_header_row_a_title_says_which_row_to_set(tmp_path):
+    source = open_source(titled_workbook(tmp_path / "asb.xlsx"), ReadSpec())
+    assert source.columns() == ["Northwick ASB incidents, March 2026"]  # one name: the column check fails next
+    assert source.header_hint() == (
+        "row 1 holds one value ('Northwick ASB incidents, March 2026'), like a title above the header; "
+        "if row 3 is the header, set read: {header_row: 3}"
+    )
+    assert open_source(tmp_path / "asb.xlsx", ReadSpec(header_row=3)).header_hint() == ""
+
+
+def test_a_csv_with_preamble_lines_loads_with_header_row_and_keeps_its_line_numbers(embedded_store, model, tmp_path):
+    data = tmp_path / "asb.csv"
+    preamble = "Northwick ASB incidents\nExported 31/03/2026 by the ASB team\n\n"
+    data.write_text(preamble + csv_text(";"))
+    report, loaded = load(embedded_store, model, tmp_path, data, "read: {header_row: 4}")
+    assert loaded == EXPECTED
+    assert Path(report.rejects_file).read_text(encoding="utf-8").splitlines()[1].startswith("6,")  # line 6
+    assert report.read_as == "CSV, utf-8, delimiter ';', header at row 4"  # sniffed below the preamble
+    data.write_text(preamble + csv_text(","))
+    source = open_source(data, ReadSpec())
+    assert source.header_hint().endswith("if row 4 is the header, set read: {header_row: 4}")
+
+
+def test_a_csv_title_padded_with_delimiters_is_a_file_error_that_names_the_header_row(tmp_path):
+    data = tmp_path / "asb.csv"
+    data.write_text("Northwick ASB incidents,,\n,,\n" + csv_text())
+    with pytest.raises(FileError, match=r"row 1 holds one value .* set read: \{header_row: 3\}"):
+        open_source(data, ReadSpec()).columns()
+    data.write_text(",,\n" + csv_text())
+    with pytest.raises(FileError, match=r"the file is empty before row 2; if row 2 is the header"):
+        open_source(data, ReadSpec()).columns()
+    with pytest.raises(FileError, match=r"row 9 \(read.header_row\) is empty or past the end of the file"):
+        open_source(data, ReadSpec(header_row=9)).columns()
+
+
+@pytest.mark.parametrize(
+    ("read", "message"),
+    [
+        ("read: {header_row: 0}", r"header_row is the header's row number, counted from 1; got 0"),
+        ("read: {header_row: 'three'}", r"header_row is the header's row number, counted from 1; got 'three'"),
+        ("read: {header_row: 2, header: false, columns: [Ref]}", r"header_row goes with a header row"),
+        ("read: {header_row: 2, format: jsonl}", r"header_row goes with a header row in a CSV or xlsx file"),
+    ],
+)
+def test_a_header_row_that_cannot_be_is_a_spec_error(model, tmp_path, read, message):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("READ", read))
+    with pytest.raises(SpecError, match=rf"spec.yaml:4: read.{message}"):
+        load_spec(spec, model)
+
+
+def test_a_header_row_for_a_json_file_read_by_its_suffix_is_a_file_error(tmp_path):
+    (tmp_path / "asb.jsonl").write_text('{"Ref": "A1"}\n')
+    with pytest.raises(FileError, match=r"read.header_row is for CSV and xlsx files; this one is read as jsonl"):
+        open_source(tmp_path / "asb.jsonl", ReadSpec(header_row=2))

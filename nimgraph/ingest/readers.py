@@ -6,7 +6,8 @@ Parquet file. Values are text, as a partner would have typed them; the mapping c
 Reading is streamed or chunked, so memory stays flat as files grow (except a plain JSON array,
 which is parsed whole: use JSON Lines for big files). Parquet goes through pyarrow and pandas a
 batch at a time; xlsx through openpyxl's read-only mode (pandas' own engine, without loading the
-sheet whole).
+sheet whole). A CSV's encoding is its byte-order mark's, else UTF-8 if every byte decodes as UTF-8,
+else charset-normalizer's guess from the lines that are not ASCII, checked against the whole file.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
 import json
 import math
+import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from xml.etree.ElementTree import ParseError
 
+from charset_normalizer import from_bytes
 from defusedxml import DefusedXmlException
 
 from nimgraph.ingest.spec import ReadSpec
@@ -61,6 +65,7 @@ class Source(Protocol):
     def rows(self) -> Iterator[Row]: ...
     def count(self) -> int: ...
     def describe(self) -> str: ...
+    def header_hint(self) -> str: ...
 
 
 def open_source(path: Path, read: ReadSpec) -> Source:
@@ -74,19 +79,57 @@ def open_source(path: Path, read: ReadSpec) -> Source:
         raise FileError(f"{path}: no such file")
     if not path.is_file():
         raise FileError(f"{path}: is a directory (or a device), not a file; name the file to load")
+    if read.header_row != 1 and fmt not in ("csv", "xlsx"):
+        raise FileError(f"{path}: read.header_row is for CSV and xlsx files; this one is read as {fmt}")
     return {"csv": CsvSource, "xlsx": ExcelSource, "json": JsonSource, "jsonl": JsonLinesSource}.get(
         fmt, ParquetSource
     )(path, read)
 
 
-def _checked_header(path: Path, header: list[Any]) -> list[str]:
-    if not header or not any(str(h or "").strip() for h in header):
-        raise FileError(f"{path}: the file is empty; expected a header row")
+def _checked_header(path: Path, header: list[Any], row: int, below: Iterable[tuple[int, list[Any]]]) -> list[str]:
+    """The header's names, or a FileError that says which row to set as ``read.header_row`` when one fits.
+
+    ``below`` gives the rows under the header, numbered, read only when the header looks wrong.
+    """
     names = [str(h if h is not None else "").strip() for h in header]
+    if not any(names):
+        found = _fuller_row(below)
+        fix = f"; if row {found} is the header, set read: {{header_row: {found}}}" if found else ""
+        if row == 1:
+            where = f" before row {found}{fix}" if found else "; expected a header row"
+            raise FileError(f"{path}: the file is empty{where}")
+        raise FileError(f"{path}: row {row} (read.header_row) is empty{fix or ' or past the end of the file'}")
     repeated = [name for name, n in Counter(names).items() if n > 1]
     if repeated:
-        raise FileError(f"{path}: the header repeats {', '.join(map(repr, repeated))}")
+        hint = _title_hint(row, names, below)
+        raise FileError(f"{path}: {hint or 'the header repeats ' + ', '.join(map(repr, repeated))}")
     return names
+
+
+def _fuller_row(rows: Iterable[tuple[int, list[Any]]]) -> int | None:
+    """The number of the first row with two values or more: the header, when a title or blank rows sit above it."""
+    return next((number for number, cells in rows if sum(1 for c in cells if _text(c).strip()) > 1), None)
+
+
+def _title_hint(row: int, header: list[Any], below: Iterable[tuple[int, list[Any]]]) -> str:
+    """When the header row holds one value, like a report's title, and a fuller row follows: set read.header_row.
+
+    >>> print(_title_hint(1, ["ASB", None], [(2, [None, None]), (3, ["Ref", "Date"]), (4, ["A1", "1/3"])]))
+    row 1 holds one value ('ASB'), like a title above the header; if row 3 is the header, set read: {header_row: 3}
+    >>> _title_hint(1, ["Ref", "Date"], [])
+    ''
+    """
+    filled = [text for text in (_text(h).strip() for h in header) if text]
+    found = _fuller_row(below) if len(filled) == 1 else None
+    if found is None:
+        return ""
+    return (
+        f"row {row} holds one value ({filled[0]!r}), like a title above the header; "
+        f"if row {found} is the header, set read: {{header_row: {found}}}"
+    )
+
+
+_LOOK_BELOW = 50  # rows under a header that looks like a title, searched for the real one
 
 
 def _text(value: Any) -> str:
@@ -116,65 +159,188 @@ def _values(columns: list[str], fields: list[str]) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------------------------------- CSV
+_BOMS = (  # UTF-32's little-endian mark begins with UTF-16's, so it is tried first
+    (codecs.BOM_UTF32_LE, "utf-32", "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "utf-16"),
+)
+# What UK partner systems write, most likely first: chosen whenever charset-normalizer finds one a plausible
+# reading, since on a few accented words its best guess is often another (cp1250 reads £ as Ł; cp1257, è as č).
+_WESTERN = ("cp1252", "iso8859_15", "mac_roman", "cp850", "latin_1")
+_SAMPLE = 256 * 1024  # bytes of non-ASCII lines handed to charset-normalizer
+_NON_ASCII_LINE = re.compile(rb"[^\r\n]*[\x80-\xff][^\r\n]*")
+
+
+@dataclass(frozen=True)
+class Encoding:
+    codec: str  # the name Python decodes with
+    how: str  # what the summary says: "utf-8", "utf-8 with byte-order mark", "cp1252 (detected)"
+
+
+def detect_encoding(path: Path) -> Encoding:
+    """A byte-order mark decides; else UTF-8 if every byte decodes as UTF-8; else charset-normalizer's guess
+    from the lines that are not ASCII, kept only if the whole file decodes in it. Streamed: memory stays flat."""
+    marked = _byte_order_mark(path)
+    if marked is not None:
+        return marked
+    sample = _non_utf8_sample(path)
+    if sample is None:
+        return Encoding("utf-8", "utf-8")
+    guess = guess_encoding(sample)
+    if guess and _decodes_as(path, guess):
+        return Encoding(guess, f"{_name(guess)} (detected)")
+    if _decodes_as(path, "cp1252"):
+        return Encoding("cp1252", "cp1252 (assumed: no encoding detected fits the whole file)")
+    return Encoding("latin-1", "latin-1 (assumed: no encoding detected fits the whole file)")
+
+
+def _byte_order_mark(path: Path) -> Encoding | None:
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(4)
+    except OSError as err:
+        raise FileError(f"{path}: cannot open: {err.strerror}") from None
+    for bom, codec, name in _BOMS:
+        if start.startswith(bom):
+            return Encoding(codec, f"{name} with byte-order mark")
+    return None
+
+
+def guess_encoding(sample: bytes) -> str | None:
+    """A Western European code page that charset-normalizer finds plausible for ``sample``, else its best guess.
+
+    >>> guess_encoding("Fine of £20 for Café noise".encode("cp1252"))  # charset-normalizer alone says cp1250
+    'cp1252'
+    >>> guess_encoding("Zażółć gęślą jaźń. Łódź, Kraków, Gdańsk i Wrocław to miasta w Polsce.".encode("cp1250"))
+    'cp1250'
+    """
+    matches = list(from_bytes(sample))
+    if not matches:
+        return None
+    plausible = {codec for match in matches for codec in match.could_be_from_charset}
+    return next((codec for codec in _WESTERN if codec in plausible), matches[0].encoding)
+
+
+def _name(codec: str) -> str:
+    """A codec's name as people write it: ``latin_1`` is latin-1."""
+    return codec.replace("_", "-")
+
+
+def _non_utf8_sample(path: Path) -> bytes | None:
+    """None if the whole file is UTF-8; else its lines with non-ASCII bytes, from the block where UTF-8
+    first fails, up to _SAMPLE bytes: the bytes that tell one encoding from another."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    sample, failed, block = bytearray(), False, b""
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(_CHUNK), b""):
+            if not failed:
+                try:
+                    decoder.decode(block)
+                    continue
+                except UnicodeDecodeError:
+                    failed = True
+            for line in _NON_ASCII_LINE.findall(block):
+                sample += line + b"\n"
+            if len(sample) >= _SAMPLE:
+                break
+    if not failed:
+        try:
+            decoder.decode(b"", final=True)
+            return None
+        except UnicodeDecodeError:  # the file ends inside a UTF-8 sequence
+            sample += b"\n".join(_NON_ASCII_LINE.findall(block))
+    return bytes(sample[:_SAMPLE])
+
+
+def _decodes_as(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes, read a block at a time so memory stays flat."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(_CHUNK), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 @dataclass
 class CsvSource:
     path: Path
     read: ReadSpec
     encoding: str = field(init=False, default="")
     delimiter: str = field(init=False, default="")
+    encoding_read: str = field(init=False, default="")  # how the encoding was found, for describe()
 
     def __post_init__(self) -> None:
-        self.encoding = self.read.encoding if self.read.encoding != "auto" else self._detect_encoding()
+        found = self._encoding()
+        self.encoding, self.encoding_read = found.codec, found.how
         self.delimiter = self.read.delimiter if self.read.delimiter != "auto" else self._detect_delimiter()
 
     def describe(self) -> str:
-        return f"CSV, {self.encoding}, delimiter {self.delimiter!r}"
+        header = f", header at row {self.read.header_row}" if self.read.header_row != 1 else ""
+        return f"CSV, {self.encoding_read}, delimiter {self.delimiter!r}{header}"
 
-    def _detect_encoding(self) -> str:
-        """UTF-16 if it starts with its byte order mark (Excel's "Unicode text"); UTF-8 if every byte
-        decodes as UTF-8; else Windows-1252, as old partner systems write."""
-        with self.path.open("rb") as handle:
-            start = handle.read(4)
-        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        for encoding in ("utf-8", "cp1252"):
-            if self._decodes_as(encoding):
-                return "utf-8-sig" if encoding == "utf-8" else encoding
-        return "latin-1"  # decodes any byte; cp1252 leaves five undefined
-
-    def _decodes_as(self, encoding: str) -> bool:
-        """Whether the whole file decodes, read a block at a time so memory stays flat."""
-        decoder = codecs.getincrementaldecoder(encoding)()
+    def _encoding(self) -> Encoding:
+        if self.read.encoding == "auto":
+            return detect_encoding(self.path)
         try:
-            with self.path.open("rb") as handle:
-                for block in iter(lambda: handle.read(_CHUNK), b""):
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
-        return True
+            utf8 = codecs.lookup(self.read.encoding).name == "utf-8"
+        except LookupError:
+            return Encoding(self.read.encoding, self.read.encoding)  # refused, with its name, when the file opens
+        marked = _byte_order_mark(self.path)
+        if utf8 and marked is not None and marked.codec == "utf-8-sig":  # else the mark sticks to the first name
+            return Encoding("utf-8-sig", f"{self.read.encoding} with byte-order mark (as read.encoding says)")
+        return Encoding(self.read.encoding, f"{self.read.encoding} (as read.encoding says)")
 
     def _detect_delimiter(self) -> str:
         with self._open() as handle, self._decoding():
+            self._skip_preamble(handle)
             sample = handle.read(64 * 1024)
         try:
             return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
             return ","
 
+    def _skip_preamble(self, handle: Any) -> int:
+        """Skip the lines above read.header_row (a title, notes, blank lines); how many were there."""
+        skipped = 0
+        while skipped < self.read.header_row - 1 and handle.readline():
+            skipped += 1
+        return skipped
+
+    @contextmanager
+    def _header(self) -> Iterator[tuple[list[str], Iterator[tuple[int, list[str]]]]]:
+        """The header row's fields, and the numbered rows below it (read only if asked)."""
+        with self._open() as handle, self._decoding():
+            skipped = self._skip_preamble(handle)
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            header = next(reader, None) or []
+            yield header, ((skipped + reader.line_num, fields) for fields in itertools.islice(reader, _LOOK_BELOW))
+
     def columns(self) -> list[str]:
         if not self.read.header:
             if not self.read.columns:
                 raise FileError(f"{self.path}: the spec says there is no header row, so it must list 'columns'")
             return list(self.read.columns)
-        with self._open() as handle, self._decoding():
-            header = next(csv.reader(handle, delimiter=self.delimiter), None)
-        return _checked_header(self.path, header or [])
+        with self._header() as (header, below):
+            return _checked_header(self.path, header, self.read.header_row, below)
+
+    def header_hint(self) -> str:
+        """What to set when the header row holds one value, like a title above the header; else ''."""
+        if not self.read.header:
+            return ""
+        with self._header() as (header, below):
+            return _title_hint(self.read.header_row, header, below)
 
     def rows(self) -> Iterator[Row]:
         """(line number, values by column, original fields) for each record."""
         columns = self.columns()
         with self._open() as handle, self._decoding():
+            skipped = self._skip_preamble(handle)
             reader = csv.reader(handle, delimiter=self.delimiter)
             if self.read.header:
                 next(reader, None)
@@ -185,15 +351,15 @@ class CsvSource:
                 except StopIteration:
                     return
                 except csv.Error as err:  # one record is unreadable (e.g. a field over 16 MB): reject it alone
-                    yield start, {WIDTH: f"unreadable as CSV: {err}"}, []
+                    yield skipped + start, {WIDTH: f"unreadable as CSV: {err}"}, []
                     start = reader.line_num + 1
                     continue
                 if fields:
-                    yield start, _values(columns, fields), fields
+                    yield skipped + start, _values(columns, fields), fields
                 start = reader.line_num + 1
 
     def count(self) -> int:
-        return count_rows(self.path) + (0 if self.read.header else 1)
+        return max(count_rows(self.path) + (0 if self.read.header else 1) - (self.read.header_row - 1), 0)
 
     @contextmanager
     def _decoding(self) -> Iterator[None]:
@@ -207,7 +373,7 @@ class CsvSource:
         except csv.Error as err:
             raise FileError(f"{self.path}: not readable as CSV: {err}") from None
 
-    def _open(self):
+    def _open(self) -> Any:
         try:
             return self.path.open(encoding=self.encoding, newline="")
         except OSError as err:
@@ -241,6 +407,9 @@ def _unreadable_xlsx(err: BaseException) -> str:
     return f"not a readable xlsx workbook ({type(err).__name__}); save it again as .xlsx"
 
 
+_TOTALS = re.compile(r"(grand |sub-?)?totals?:?", re.IGNORECASE)  # the first value of a report's totals row
+
+
 @dataclass
 class ExcelSource:
     """The first sheet (or ``read.sheet``) of an xlsx workbook, streamed in read-only mode."""
@@ -249,7 +418,8 @@ class ExcelSource:
     read: ReadSpec
 
     def describe(self) -> str:
-        return f"Excel, sheet {self.read.sheet or 'first'}"
+        header = f", header at row {self.read.header_row}" if self.read.header_row != 1 else ""
+        return f"Excel, sheet {self.read.sheet or 'first'}{header}"
 
     @contextmanager
     def _sheet(self) -> Iterator[Any]:
@@ -269,27 +439,51 @@ class ExcelSource:
         finally:
             book.close()
 
+    @contextmanager
+    def _header(self) -> Iterator[tuple[list[Any], Iterator[tuple[int, list[Any]]]]]:
+        """The header row's cells without the empty ones at its end (formatting), and the numbered rows below."""
+        row = self.read.header_row
+        with self._sheet() as sheet:
+            header = list(next(sheet.iter_rows(values_only=True, min_row=row, max_row=row), ()))
+            while header and not _text(header[-1]).strip():
+                header.pop()
+            below = sheet.iter_rows(values_only=True, min_row=row + 1, max_row=row + _LOOK_BELOW)
+            yield header, ((number, list(cells)) for number, cells in enumerate(below, start=row + 1))
+
     def columns(self) -> list[str]:
         if not self.read.header:
             return list(self.read.columns)
-        with self._sheet() as sheet:
-            header = next(sheet.iter_rows(values_only=True, max_row=1), ())
-        return _checked_header(self.path, list(header))
+        with self._header() as (header, below):
+            return _checked_header(self.path, header, self.read.header_row, below)
+
+    def header_hint(self) -> str:
+        """What to set when the header row holds one value, like a title above the header; else ''."""
+        if not self.read.header:
+            return ""
+        with self._header() as (header, below):
+            return _title_hint(self.read.header_row, header, below)
 
     def rows(self) -> Iterator[Row]:
+        """(spreadsheet row, values by column, cells as text) for each row with a value; a totals row is refused."""
         columns = self.columns()
         with self._sheet() as sheet:
-            first = 2 if self.read.header else 1
+            first = self.read.header_row + 1 if self.read.header else self.read.header_row
             for number, cells in enumerate(sheet.iter_rows(values_only=True, min_row=first), start=first):
                 fields = [_text(c) for c in cells]
                 while fields and fields[-1] == "" and len(fields) > len(columns):
                     fields.pop()  # trailing empty cells beyond the header are formatting, not data
-                if any(fields):
-                    yield number, _values(columns, fields + [""] * (len(columns) - len(fields))), fields
+                if not any(fields):
+                    continue  # a blank row, between records or below them
+                values = _values(columns, fields + [""] * (len(columns) - len(fields)))
+                label = next(f for f in fields if f).strip()
+                if _TOTALS.fullmatch(label):
+                    values[WIDTH] = f"a totals row ({label!r}), not a record"
+                yield number, values, fields
 
     def count(self) -> int:
         with self._sheet() as sheet:
-            return max((sheet.max_row or 1) - (1 if self.read.header else 0), 0)
+            above = self.read.header_row if self.read.header else self.read.header_row - 1
+            return max((sheet.max_row or 1) - above, 0)
 
 
 # ---------------------------------------------------------------------------------------- JSON
@@ -341,6 +535,9 @@ class JsonLinesSource:
     def describe(self) -> str:
         return "JSON Lines"
 
+    def header_hint(self) -> str:
+        return ""
+
     def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
         with self.path.open(encoding="utf-8-sig") as handle, _utf8(self.path, "JSON Lines"):
             for number, line in enumerate(handle, start=1):
@@ -385,6 +582,9 @@ class JsonSource:
 
     def describe(self) -> str:
         return "JSON"
+
+    def header_hint(self) -> str:
+        return ""
 
     @cached_property
     def _records(self) -> list[Any]:  # parsed once: columns(), rows() and count() all need it
@@ -436,6 +636,9 @@ class ParquetSource:
     def describe(self) -> str:
         return "Parquet"
 
+    def header_hint(self) -> str:
+        return ""
+
     def _file(self) -> Any:
         import pyarrow.parquet as pq
 
@@ -445,7 +648,7 @@ class ParquetSource:
             raise FileError(f"{self.path}: not a readable Parquet file ({type(err).__name__})") from None
 
     def columns(self) -> list[str]:
-        return _checked_header(self.path, list(self._file().schema_arrow.names))
+        return _checked_header(self.path, list(self._file().schema_arrow.names), 1, ())
 
     def rows(self) -> Iterator[Row]:
         columns = self.columns()

@@ -88,8 +88,9 @@ class LinkSpec:
 class ReadSpec:
     format: str = "auto"  # csv, xlsx, json, jsonl, parquet; auto: from the file's suffix
     delimiter: str = "auto"  # auto: sniffed from the start of the file
-    encoding: str = "auto"  # auto: UTF-8 if the whole file decodes as UTF-8, else Windows-1252
+    encoding: str = "auto"  # auto: a byte-order mark, else UTF-8 if the whole file is, else charset-normalizer's guess
     header: bool = True
+    header_row: int = 1  # CSV and xlsx: the row (line) of the header, counted from 1; rows above it are skipped
     columns: tuple[str, ...] = ()  # the column names of a file without a header row
     sheet: str | None = None  # xlsx: the sheet to read (default: the first)
     records: str | None = None  # JSON: the key that holds the array of records
@@ -492,7 +493,7 @@ class _Reader:
         from nimgraph.ingest.readers import FORMATS
 
         line = getattr(raw, "line", 0)
-        unknown = set(raw) - {"format", "delimiter", "encoding", "header", "columns", "sheet", "records"}
+        unknown = set(raw) - {"format", "delimiter", "encoding", "header", "header_row", "columns", "sheet", "records"}
         if unknown:
             raise self.fail(line, f"unknown read option(s): {', '.join(sorted(unknown))}")
         fmt = str(raw.get("format", "auto")).lower()
@@ -506,11 +507,17 @@ class _Reader:
         header = bool(raw.get("header", True))
         if not header and not columns:
             raise self.fail(line, "a file without a header row needs read.columns: the name of each column in order")
+        header_row = raw.get("header_row", 1)
+        if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+            raise self.fail(line, f"read.header_row is the header's row number, counted from 1; got {header_row!r}")
+        if header_row != 1 and (not header or fmt in ("json", "jsonl", "parquet")):
+            raise self.fail(line, "read.header_row goes with a header row in a CSV or xlsx file")
         return ReadSpec(
             format=fmt,
             delimiter=delimiter,
             encoding=str(raw.get("encoding", "auto")),
             header=header,
+            header_row=header_row,
             columns=columns,
             sheet=_str_or_none(raw.get("sheet")),
             records=_str_or_none(raw.get("records")),
