@@ -46,11 +46,12 @@ def accept(
         raise InferenceError(f"the inference names entities the store does not hold: {', '.join(missing)}")
     handling = most_restrictive({a.handling for e in ends.values() if e for a in e.provenance})
     when = (on or date.today()).isoformat()
+    source, target = model.oriented(link_type, inference.source, inference.target)
     link = Link(
         id=inference.id,
         type=link_type,
-        source=inference.source,
-        target=inference.target,
+        source=source,
+        target=target,
         properties={
             "inferenceMethod": inference.method,
             "score": inference.score,

@@ -121,6 +121,7 @@ class Concept:
     notation: str
     label: str
     definition: str = ""
+    alt_labels: tuple[str, ...] = ()  # skos:altLabel: other words a source may use for the concept
 
 
 @dataclass(frozen=True)
@@ -134,16 +135,18 @@ class CodeList:
     _index: dict = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        index = {c.label.casefold(): c for c in self.concepts}
+        index = {a.casefold(): c for c in self.concepts for a in c.alt_labels}
+        index.update({c.label.casefold(): c for c in self.concepts})  # a label wins over another's alternative
         index.update({c.notation.casefold(): c for c in self.concepts})  # a code wins over a label
         object.__setattr__(self, "_index", index)
 
     def lookup(self, text: str) -> Concept | None:
-        """The concept whose notation or label is ``text``, ignoring case and spacing.
+        """The concept whose notation, label or alternative label is ``text``, ignoring case and spacing.
 
-        >>> pillars = CodeList("Pillar", "pillars", "", (Concept("prevention", "Prevention"),))
-        >>> pillars.lookup(" PREVENTION ").label
-        'Prevention'
+        >>> prevention = Concept("prevention", "Prevention", alt_labels=("crime prevention",))
+        >>> pillars = CodeList("Pillar", "pillars", "", (prevention,))
+        >>> pillars.lookup(" PREVENTION ").label, pillars.lookup("Crime  Prevention").label
+        ('Prevention', 'Prevention')
         >>> pillars.lookup("prevent") is None
         True
         """
@@ -202,6 +205,8 @@ class LinkType:
     inferred: bool = False  # an analysis proposed it; never recorded evidence
     mappable: bool = True
     aligned_with: tuple[str, ...] = ()
+    symmetric: bool = False  # owl:SymmetricProperty: stored once per unordered pair (Model.oriented)
+    asymmetric: bool = False  # owl:AsymmetricProperty: directional, declared under a symmetric link
 
     @property
     def relationship(self) -> str:
@@ -326,6 +331,18 @@ class Model:
             self._memo[key] = tuple(dict.fromkeys([*own, *self.label_patterns]))
         return self._memo[key]
 
+    def oriented(self, link_type: str, source: str, target: str) -> tuple[str, str]:
+        """A link's ends as they are stored: in canonical order (the smaller id first) for a
+        symmetric link type, so that "A knows B" and "B knows A" are one link; as given otherwise.
+
+        >>> model = default_model()
+        >>> model.oriented("knows", "Person-b", "Person-a"), model.oriented("victimIn", "Person-b", "Event-a")
+        (('Person-a', 'Person-b'), ('Person-b', 'Event-a'))
+        """
+        if self.link_type(link_type).symmetric and target < source:
+            return target, source
+        return source, target
+
     def association_weight(self, type_name: str, default: float = 0.0) -> float:
         """The nearest ``nim:associationWeight`` up the type's lineage."""
         table: Mapping[str, EntityType | LinkType] = self.entities if type_name in self.entities else self.links
@@ -411,6 +428,8 @@ def _link_types(graph: Graph) -> dict[str, LinkType]:
             inferred=_flag(graph, p, NIM.inferred, False),
             mappable=_flag(graph, p, NIM.mappable, True),
             aligned_with=_aligned(graph, p, RDFS.subPropertyOf),
+            symmetric=(p, RDF.type, OWL.SymmetricProperty) in graph,
+            asymmetric=(p, RDF.type, OWL.AsymmetricProperty) in graph,
         )
         for p in graph.subjects(RDF.type, OWL.ObjectProperty)
         if _in_nim(p)
@@ -444,6 +463,7 @@ def _code_lists(graph: Graph) -> dict[str, CodeList]:
                 notation=_text(graph, c, SKOS.notation),  # type: ignore[arg-type]
                 label=_text(graph, c, SKOS.prefLabel),  # type: ignore[arg-type]
                 definition=_text(graph, c, SKOS.definition),  # type: ignore[arg-type]
+                alt_labels=tuple(sorted(str(a) for a in graph.objects(c, SKOS.altLabel))),  # type: ignore[arg-type]
             )
             for c in members
         )
@@ -501,6 +521,7 @@ def _check(model: Model) -> None:
     for prop in model.properties.values():
         if prop.code_list is not None:
             model.code_list(prop.code_list)
+    _check_symmetry(model)
     from nimgraph.labels import pattern_properties  # labels.py needs nothing of this module's
 
     declared = [(t.name, p) for t in model.entities.values() for p in t.label_patterns]
@@ -510,6 +531,33 @@ def _check(model: Model) -> None:
                 raise UnknownTypeError("property", name, list(model.properties)).with_context(
                     f"in label pattern {pattern!r} of {owner}"
                 )
+
+
+class OntologyError(ValueError):
+    """The ontology contradicts itself; the message says where."""
+
+
+def _check_symmetry(model: Model) -> None:
+    """A symmetric link joins two things of one kind, and its sub-links say which way they go.
+
+    Symmetry is not inherited: ``parentOf`` is a directional kind of the symmetric ``familyOf``.
+    So every sub-link of a symmetric link declares owl:SymmetricProperty or owl:AsymmetricProperty,
+    and a link that forgets to is an error rather than a guess.
+    """
+    for link in model.links.values():
+        if link.symmetric and link.asymmetric:
+            raise OntologyError(f"link type {link.name!r} is declared both symmetric and asymmetric")
+        if link.symmetric and link.domain != link.range:
+            raise OntologyError(
+                f"symmetric link type {link.name!r} runs from {link.domain or 'anything'} to "
+                f"{link.range or 'anything'}; a symmetric link needs one type at both ends"
+            )
+        symmetric_parents = [p for p in link.parents if p in model.links and model.links[p].symmetric]
+        if symmetric_parents and not (link.symmetric or link.asymmetric):
+            raise OntologyError(
+                f"link type {link.name!r} is a sub-link of the symmetric {symmetric_parents[0]!r}: declare it "
+                "owl:SymmetricProperty (stored once per pair) or owl:AsymmetricProperty (directional)"
+            )
 
 
 def load_model(directory: Path | str | None = None) -> Model:

@@ -7,11 +7,17 @@ ontology (family and household above social, social above incidental), reliabili
 3x5x2 grades of the records behind it (the best record of each link, the weaker link of a shared
 pair), and recency halves every ``half_life_days`` since the latest of those records (1.0 when no
 ``as_of`` date is given, or when the records carry no date).
+
+Each kind of direct link counts once per pair, whichever way its links run: "Ann knows Bob" and
+"Bob knows Ann" are one piece of evidence with the records of both, never two. A link type
+weighted 0 in ``link_weights`` makes no association at all: not directly, and not by making its
+end a member of a connector (an officer in case is linked to every event they investigate, and
+so to nobody through them).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
@@ -73,11 +79,20 @@ def _records(graph: nx.MultiDiGraph, edges: list[tuple[str, str, str]]) -> tuple
     return tuple(seen.values())
 
 
-def _edges_between(graph: nx.MultiDiGraph, a: str, b: str) -> Iterator[tuple[str, str, str]]:
-    for u, v in ((a, b), (b, a)):
+def _edges_between(
+    graph: nx.MultiDiGraph, a: str, b: str, silent: Collection[str] = ()
+) -> Iterator[tuple[str, str, str]]:
+    """The links between ``a`` and ``b`` either way, but those of a ``silent`` type (weighted 0)."""
+    for u, v in ((a, b), (b, a)) if a != b else ((a, b),):
         if graph.has_edge(u, v):
-            for key in graph[u][v]:
-                yield u, v, key
+            for key, data in graph[u][v].items():
+                if data.get("type") not in silent:
+                    yield u, v, key
+
+
+def _silent(link_weights: Mapping[str, float]) -> frozenset[str]:
+    """The link types that make no association: weighted 0."""
+    return frozenset(kind for kind, weight in link_weights.items() if weight == 0)
 
 
 def _edge_reliability(graph: nx.MultiDiGraph, edges: list[tuple[str, str, str]]) -> float:
@@ -87,22 +102,29 @@ def _edge_reliability(graph: nx.MultiDiGraph, edges: list[tuple[str, str, str]])
 def _direct(
     graph: nx.MultiDiGraph, a: str, b: str, link_weights: Mapping[str, float], recency: Recency
 ) -> Iterator[Evidence]:
-    for edge in _edges_between(graph, a, b):
+    """One piece of evidence per kind of link between ``a`` and ``b``, whichever way its links run."""
+    by_kind: dict[str, list[tuple[str, str, str]]] = {}
+    for edge in _edges_between(graph, a, b, _silent(link_weights)):
         kind = graph.edges[edge]["type"]
         if kind in link_weights:
-            records = _records(graph, [edge])
-            yield Evidence(
-                kind=kind,
-                via=None,
-                links=(edge[2],),
-                records=records,
-                weight=link_weights[kind] * _edge_reliability(graph, [edge]) * recency.factor(records),
-            )
+            by_kind.setdefault(kind, []).append(edge)
+    for kind, edges in sorted(by_kind.items()):
+        edges.sort(key=lambda e: e[2])
+        records = _records(graph, edges)
+        yield Evidence(
+            kind=kind,
+            via=None,
+            links=tuple(e[2] for e in edges),
+            records=records,
+            weight=link_weights[kind] * _edge_reliability(graph, edges) * recency.factor(records),
+        )
 
 
-def _side(graph: nx.MultiDiGraph, person: str, connector: str) -> tuple[list[tuple[str, str, str]], float]:
+def _side(
+    graph: nx.MultiDiGraph, person: str, connector: str, silent: Collection[str] = ()
+) -> tuple[list[tuple[str, str, str]], float]:
     """One person's links to a connector, and the best reliability among them."""
-    edges = list(_edges_between(graph, person, connector))
+    edges = list(_edges_between(graph, person, connector, silent))
     return edges, _edge_reliability(graph, edges)
 
 
@@ -114,13 +136,14 @@ def _shared(
     weight: float,
     recency: Recency,
     sides: dict[tuple[str, str], tuple[list, float]] | None = None,
+    silent: Collection[str] = (),
 ) -> Evidence:
     """``sides`` memoises each person's side of a connector, which every pair around it reuses."""
     if sides is None:
         sides = {}
     for person in (a, b):
         if (person, connector) not in sides:
-            sides[person, connector] = _side(graph, person, connector)
+            sides[person, connector] = _side(graph, person, connector, silent)
     (edges_a, reliability_a), (edges_b, reliability_b) = sides[a, connector], sides[b, connector]
     records = _records(graph, [*edges_a, *edges_b])
     return Evidence(
@@ -132,9 +155,11 @@ def _shared(
     )
 
 
-def _people_around(graph: nx.MultiDiGraph, node: str, person_types: set[str]) -> set[str]:
+def _people_around(graph: nx.MultiDiGraph, node: str, person_types: set[str], silent: Collection[str] = ()) -> set[str]:
+    """The people linked to ``node`` by a link of a type that is not ``silent``."""
     around = set(graph.predecessors(node)) | set(graph.successors(node))
-    return {p for p in around if graph.nodes[p].get("type") in person_types}
+    people = {p for p in around if graph.nodes[p].get("type") in person_types}
+    return {p for p in people if next(_edges_between(graph, p, node, silent), None)} if silent else people
 
 
 def associations(
@@ -174,17 +199,29 @@ def associations(
     ...                      connector_weights={"Event": 1.0}, recency=Recency("2026-06-01", 365))
     >>> [(a.person, round(a.strength, 3)) for a in found]
     [('cat', 0.595), ('bob', 0.5)]
+
+    A second record listing the same link the other way round adds its record, not its weight:
+
+    >>> more = [{"source": "intel", "record_id": "8", "grade": "2BC"}]
+    >>> _ = g.add_edge("cat", "ann", key="l4", type="knows", provenance=more)
+    >>> cat = associations(g, "ann", person_types={"Person"}, link_weights={"knows": 1.0}, connector_weights={})[0]
+    >>> round(cat.strength, 3), cat.evidence[0].links, [r["record_id"] for r in cat.evidence[0].records]
+    (0.595, ('l3', 'l4'), ['7', '8'])
     """
     found: dict[str, Association] = {}
+    silent = _silent(link_weights)
     for neighbour in set(graph.predecessors(subject)) | set(graph.successors(subject)):
         kind = graph.nodes[neighbour].get("type")
         if kind in person_types:
             evidence = list(_direct(graph, subject, neighbour, link_weights, recency))
             pairs = [(neighbour, e) for e in evidence]
         elif kind in connector_weights:
+            members = _people_around(graph, neighbour, person_types, silent)
+            if subject not in members:  # joined to it only by silent links
+                continue
             pairs = [
-                (other, _shared(graph, subject, other, neighbour, connector_weights[kind], recency))
-                for other in _people_around(graph, neighbour, person_types) - {subject}
+                (other, _shared(graph, subject, other, neighbour, connector_weights[kind], recency, silent=silent))
+                for other in sorted(members - {subject})
             ]
         else:
             continue
@@ -235,19 +272,20 @@ def person_projection(
             projection.edges[a, b]["evidence"].append(evidence)
 
     sides: dict[tuple[str, str], tuple[list, float]] = {}
+    silent = _silent(link_weights)
     for node, kind in graph.nodes(data="type"):
         if kind in connector_weights:
-            around = sorted(_people_around(graph, node, person_types))
+            around = sorted(_people_around(graph, node, person_types, silent))
             if not with_evidence and recency.as_of is None:  # weights alone: no records to gather
                 for person in around:
-                    sides.setdefault((person, node), _side(graph, person, node))
+                    sides.setdefault((person, node), _side(graph, person, node, silent))
                 for a, b in combinations(around, 2):
                     weight = connector_weights[kind] * min(sides[a, node][1], sides[b, node][1])
                     add(a, b, Evidence(kind, node, (), (), weight))
                 continue
             for a, b in combinations(around, 2):
-                add(a, b, _shared(graph, a, b, node, connector_weights[kind], recency, sides))
-    for a, b in {tuple(sorted((u, v))) for u, v, kind in graph.edges(data="type") if kind in link_weights}:
+                add(a, b, _shared(graph, a, b, node, connector_weights[kind], recency, sides, silent))
+    for a, b in sorted({tuple(sorted((u, v))) for u, v, kind in graph.edges(data="type") if kind in link_weights}):
         if a in projection and b in projection:
             for evidence in _direct(graph, a, b, link_weights, recency):
                 add(a, b, evidence)

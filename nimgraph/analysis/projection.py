@@ -28,6 +28,10 @@ def _weight_of(kind: str | None, weights: Callable[[str], float]) -> float:
     return weights(kind) if kind else 1.0
 
 
+def _has_link(graph: nx.MultiDiGraph, u: str, v: str, kind: str | None) -> bool:
+    return graph.has_edge(u, v) and any(data.get("type") == kind for data in graph[u][v].values())
+
+
 def project(
     graph: nx.MultiDiGraph,
     *,
@@ -41,9 +45,12 @@ def project(
     """Nodes of ``node_types`` (all when None), joined by links of ``link_types`` (all when None)
     between two of them, and, for each entity of ``via_types``, between every two nodes it links to.
 
-    Each edge's ``weight`` sums ``link_weight(link type)`` per direct link and
+    Each edge's ``weight`` sums ``link_weight(link type)`` per kind of direct link and
     ``connector_weight(connector type)`` per shared connector; ``links`` and ``shared`` count
-    them. Every node of ``node_types`` in ``graph`` is kept, joined or not. Self-links are dropped.
+    them. A kind of link counts once per pair, whichever way its links run (``a knows b`` and
+    ``b knows a`` are one). A link type whose ``link_weight`` is 0 joins nothing, neither
+    directly nor through a connector (an officer in case shares every event they investigate).
+    Every node of ``node_types`` in ``graph`` is kept, joined or not. Self-links are dropped.
 
     Examples
     --------
@@ -60,6 +67,12 @@ def project(
     >>> shared = project(g, node_types={"Person"}, link_types={"usesPhone"}, via_types={"Phone"}).graph
     >>> sorted(shared.edges(data="shared"))
     [('c', 'd', 1)]
+
+    Listed both ways, ``knows`` still joins a and b once:
+
+    >>> _ = g.add_edge("b", "a", type="knows")
+    >>> project(g, node_types={"Person"}, link_types={"knows"}).graph.edges["a", "b"]
+    {'weight': 1.0, 'links': 1, 'shared': 0}
     """
     wanted = None if node_types is None else set(node_types)
     follow = None if link_types is None else set(link_types)
@@ -86,8 +99,11 @@ def project(
     for u, v, kind in graph.edges(data="type"):
         if follow is not None and kind not in follow:
             continue
-        if is_node(u) and is_node(v):
-            join(u, v, _weight_of(kind, link_weight), "links")
+        weight = _weight_of(kind, link_weight)
+        if weight == 0:
+            continue
+        if is_node(u) and is_node(v) and not (v < u and _has_link(graph, v, u, kind)):  # counted from v
+            join(u, v, weight, "links")
         for connector, member in ((u, v), (v, u)):
             if graph.nodes[connector].get("type") in connectors and is_node(member):
                 members.setdefault(connector, set()).add(member)

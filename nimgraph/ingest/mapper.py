@@ -167,11 +167,12 @@ class RowMapper:
             for name, value in spec.properties.items()
             if (text := value.raw(row.values))
         }
+        start, end = self.model.oriented(type_name, source.id, target.id)  # a symmetric link: once per pair
         return Link(
-            id=link_id(type_name, source.id, target.id),
+            id=link_id(type_name, start, end),
             type=type_name,
-            source=source.id,
-            target=target.id,
+            source=start,
+            target=end,
             properties=properties,
             provenance=[assertion],
         )

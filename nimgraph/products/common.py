@@ -74,9 +74,14 @@ def category_of(model: Model):
 
 
 def association_weights(model: Model) -> tuple[set[str], dict[str, float], dict[str, float]]:
-    """Person types, direct-link weights and shared-connector weights, all from the ontology."""
+    """Person types, direct-link weights and shared-connector weights, all from the ontology.
+
+    The link weights also hold every link type weighted 0 (``officerInCase``): such a link makes
+    no association, not even by sharing a connector (see ``analysis.association``).
+    """
     people = set(model.descendants(Core.PERSON))
-    links = {name: model.association_weight(name) for name in model.descendants(Core.ASSOCIATED_WITH)}
+    links = {name: 0.0 for name in model.links if model.association_weight(name, -1.0) == 0}
+    links |= {name: model.association_weight(name) for name in model.descendants(Core.ASSOCIATED_WITH)}
     connectors = {
         name: weight for name in model.entities if name not in people and (weight := model.association_weight(name)) > 0
     }
