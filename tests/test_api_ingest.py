@@ -1,16 +1,24 @@
-"""Ingest jobs over HTTP, on each store: upload, progress, rejects, re-runs and refusals."""
+"""Ingest jobs over HTTP, on each store: upload, progress, listings, re-runs and refusals.
+
+A job takes a spec, its files and the files its lookups read; every row that did not load as
+written is counted in the job's report and listed for its submitter (or an admin) to fetch.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import secrets
 import time
+from pathlib import Path
 
 import pytest
 from conftest import dev_settings
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from nimgraph.config import Settings
 from nimgraph.demo.generate import write_dataset
 from nimgraph.mappings import mapping_path
 
@@ -109,3 +117,359 @@ def test_a_spec_with_errors_is_refused_before_the_job_starts(client, asb_file):
     escaping = mapping_path("council_asb").read_text() + "lookups:\n  x: {file: /etc/passwd, key: a, value: b}\n"
     response = _submit(client, path, escaping)
     assert response.status_code == 422 and "only read files uploaded with it" in response.json()["detail"]
+
+
+# ------------------------------------------------------------------ several files and their lookups
+CALLS = """\
+source: {name: calls, agency: Northshire Police}
+grading: {default: 1AC}
+record_id: Call
+lookups:
+  owner: {file: owners.csv, key: Number, value: Nominal}
+  district: {file: districts.csv, key: Outward, value: District, read: {header: false, columns: [Outward, District]}}
+entities:
+  call:
+    type: Call
+    keys: [Call]
+    properties:
+      reference: Call
+      date: {column: When, format: "%d/%m/%Y"}
+      category: {literal: call}
+  caller:
+    type: Person
+    id: {lookup: {table: owner, column: From}}
+    optional: true
+    reference_only: true
+  place:
+    type: Neighbourhood
+    keys: [{lookup: {table: district, column: Postcode, pattern: '^(\\S+)\\s'}}]
+    properties:
+      name: {lookup: {table: district, column: Postcode, pattern: '^(\\S+)\\s'}}
+links:
+  - {type: involvedIn, from: caller, to: call}
+  - {type: occurredAt, from: call, to: place}
+"""
+OWNERS = "Number,Nominal\n07700900001,N1\n07700900002,N2\n07700900003,N3\n"
+DISTRICTS = "NW5,Kentish Town\nNW1,Camden\n"  # headerless: the spec's read: names the columns
+# Planted: C2 and D2 call from numbers in no lookup (unmatched: they load without their caller);
+# C3's postcode district is unknown (rejected: the place is required); D3 has no date (rejected);
+# C6's date fits both orders (ambiguous, read day-first as the format says).
+CALLS_A = (
+    "Call,When,From,Postcode\n"
+    "C1,20/01/2026,07700900001,NW5 9WR\n"
+    "C2,21/01/2026,07700900999,NW5 1AA\n"
+    "C3,22/01/2026,07700900002,E1 6AN\n"
+    "C6,03/02/2026,07700900002,NW5 9WR\n"
+)
+CALLS_B = (
+    "Call,Notes,When,From,Postcode\n"
+    "D1,first,25/01/2026,07700900003,NW1 2DB\n"
+    "D2,second,26/01/2026,07700900888,NW1 3AA\n"
+    "D3,third,not a date,07700900001,NW5 9WR\n"
+)
+LOOKUPS = [("owners.csv", OWNERS), ("districts.csv", DISTRICTS)]
+HOLDERS = {
+    "analyst": "analyst",
+    "second analyst": "analyst",
+    "researcher": "researcher",
+    "partner": "partner_viewer",
+    "admin": "admin",
+}
+PURPOSE = "ingest tests"
+LISTINGS = ("rejects", "unmatched", "warnings")
+
+
+class Keyed:
+    """The app with a key for each holder in HOLDERS, as a deployment configures them."""
+
+    def __init__(self, client: TestClient, keys: dict[str, str], work: Path) -> None:
+        self.client, self.keys, self.work = client, keys, work
+
+    def headers(self, who: str) -> dict[str, str]:
+        return {"X-API-Key": self.keys[who], "X-Purpose": PURPOSE}
+
+    def get(self, who: str, url: str):
+        return self.client.get(url, headers=self.headers(who))
+
+    def submit(self, who: str, spec: str, files: list[tuple[str, str]], lookups: list[tuple[str, str]] = ()):
+        parts = [("spec", ("calls.yaml", spec, "application/yaml"))]
+        parts += [("lookup", (name, text, "text/csv")) for name, text in lookups]
+        parts += [("file", (name, text, "text/csv")) for name, text in files]
+        return self.client.post("/ingest/jobs", headers={"X-API-Key": self.keys[who]}, files=parts)
+
+    def finished(self, job_id: str) -> dict:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            body = self.get("analyst", f"/ingest/jobs/{job_id}").json()
+            if body["status"] in ("done", "failed"):
+                return body
+            time.sleep(0.1)
+        pytest.fail(f"ingest job {job_id} did not finish in 120 s")
+
+    def audit(self) -> list[dict]:
+        return self.get("admin", "/audit?limit=1000").json()["items"]
+
+    def left_on_disk(self) -> list[Path]:
+        jobs = self.work / "jobs"
+        return sorted(p for p in jobs.rglob("*") if p.is_file()) if jobs.exists() else []
+
+
+@pytest.fixture
+def keyed(store, model, tmp_path):
+    keys = {who: secrets.token_urlsafe(32) for who in HOLDERS}
+    settings = Settings(
+        env="production",
+        api_keys={keys[who]: {"name": who, "role": role} for who, role in HOLDERS.items()},
+        pseudonym_key=secrets.token_urlsafe(32),
+        audit_key=secrets.token_urlsafe(32),
+        audit_anchor=tmp_path / "anchor.log",
+        access_db=tmp_path / "access.db",
+        store="unused",
+        work_dir=tmp_path / "work",
+    )
+    with TestClient(create_app(settings, store=store, model=model)) as client:
+        yield Keyed(client, keys, tmp_path / "work")
+
+
+def _listed(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def test_a_spec_with_lookups_loads_two_files_through_the_api_and_tells_of_every_row(keyed, store):
+    submitted = keyed.submit("analyst", CALLS, [("calls_a.csv", CALLS_A), ("calls_b.csv", CALLS_B)], LOOKUPS)
+    assert submitted.status_code == 202, submitted.text
+    assert submitted.json()["files"] == ["calls_a.csv", "calls_b.csv"]
+    assert submitted.json()["lookups"] == ["owners.csv", "districts.csv"]
+    assert submitted.json()["rows_total"] >= 7
+    job = keyed.finished(submitted.json()["id"])
+    assert job["status"] == "done" and job["progress"] == 1.0 and job["error"] is None, job
+    report = job["report"]
+    totals = {k: report[k] for k in ("rows_read", "rows_loaded", "rows_rejected", "rows_unmatched")}
+    assert totals == {"rows_read": 7, "rows_loaded": 5, "rows_rejected": 2, "rows_unmatched": 2}
+    assert job["rows_done"] == 7
+    per_file = {f["file"]: f for f in report["files"]}
+    assert list(per_file) == ["calls_a.csv", "calls_b.csv"]
+    assert [(f["rows_read"], f["rows_loaded"], f["rows_rejected"], f["rows_unmatched"]) for f in per_file.values()] == [
+        (4, 3, 1, 1),
+        (3, 2, 1, 1),
+    ]
+    (by_lookup,) = report["unmatched"].items()
+    assert "owner" in by_lookup[0] and by_lookup[1] == 2
+    assert report["unconfirmed_dates"] == 1 == per_file["calls_a.csv"]["unconfirmed_dates"]
+    (dates,) = report["dates"].values()
+    assert dates == {"order": "day_first", "stated": False, "ambiguous": 1}
+    assert report["entities_created"] == sum(f["entities_created"] for f in per_file.values()) > 0
+    assert report["entities_unchanged"] == 0 and report["warnings"] == {}
+    assert "calls_a.csv: 3 of 4 rows loaded" in report["summary"] and "calls_b.csv: 2 of 3" in report["summary"]
+    assert "see the job's unmatched listing" in report["summary"] and str(keyed.work) not in json.dumps(job)
+
+    counts = store.counts()
+    assert counts["entities"]["Call"] == 5  # C1, C2, C6, D1, D2
+    assert counts["entities"]["Neighbourhood"] == 2
+    assert counts["links"]["occurredAt"] == 5 and counts["links"]["involvedIn"] == 3  # not C2's, not D2's
+
+    unmatched = _listed(keyed.get("analyst", job["unmatched"]))
+    assert [(r["file"], r["row"], r["Call"], r["Notes"]) for r in unmatched] == [
+        ("calls_a.csv", "3", "C2", ""),
+        ("calls_b.csv", "3", "D2", "second"),
+    ]
+    assert "no match for '07700900999' in lookup 'owner'" in unmatched[0]["reason"]
+    rejects = _listed(keyed.get("analyst", job["rejects"]))
+    assert [(r["file"], r["Call"]) for r in rejects] == [("calls_a.csv", "C3"), ("calls_b.csv", "D3")]
+    assert "no match for 'E1' in lookup 'district'" in rejects[0]["reason"]
+    assert job["warnings"] is None
+    assert keyed.get("analyst", f"/ingest/jobs/{job['id']}/warnings").status_code == 404
+
+    again = keyed.finished(
+        keyed.submit("analyst", CALLS, [("calls_a.csv", CALLS_A), ("calls_b.csv", CALLS_B)], LOOKUPS).json()["id"]
+    )
+    assert again["report"]["entities_created"] == 0 and again["report"]["entities_updated"] == 0
+    assert again["report"]["entities_unchanged"] > 0
+    assert store.counts()["entities"]["Call"] == 5
+
+
+def test_a_bad_file_refuses_the_whole_job_with_every_problem_and_nothing_written(keyed, store):
+    no_from = "Call,When,Postcode\nE1,20/01/2026,NW5 9WR\n"
+    no_when = "Call,From,Postcode\nF1,07700900001,NW5 9WR\n"
+    files = [("calls_a.csv", CALLS_A), ("no_from.csv", no_from), ("no_when.csv", no_when)]
+    response = keyed.submit("analyst", CALLS, files, LOOKUPS)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["detail"].startswith("nothing was loaded: 2 problems to fix first")
+    assert len(body["problems"]) == 2
+    assert "'From' in no_from.csv" in body["problems"][0] and "'When' in no_when.csv" in body["problems"][1]
+    assert all(p in body["detail"] for p in body["problems"]) and body["detail"].isprintable()
+    assert str(keyed.work) not in response.text
+    assert store.counts()["entities"] == {}  # not even the good first file
+    assert keyed.left_on_disk() == []
+
+    missing_lookup = keyed.submit("analyst", CALLS, [("calls_a.csv", CALLS_A)], LOOKUPS[:1])
+    assert missing_lookup.status_code == 422 and "districts.csv: no such file" in missing_lookup.json()["detail"]
+    assert keyed.left_on_disk() == []
+
+
+@pytest.mark.parametrize(
+    ("files", "lookups", "named"),
+    [
+        (
+            [("calls.csv", CALLS_A), ("in/calls.csv", CALLS_B)],
+            LOOKUPS,
+            "'calls.csv' and 'in/calls.csv' (both saved as 'calls.csv')",
+        ),
+        (
+            [("calls.csv", CALLS_A), ("CALLS.csv", CALLS_B)],
+            LOOKUPS,
+            "'calls.csv' and 'CALLS.csv' (the same name but for case)",
+        ),
+        (
+            [("calls.csv", CALLS_A), ("calls.tsv", CALLS_B)],
+            LOOKUPS,
+            "'calls.csv' and 'calls.tsv' (their listings would share a name)",
+        ),
+        ([("owners.csv", CALLS_A)], LOOKUPS, "'owners.csv' and 'owners.csv' (both saved as 'owners.csv')"),
+        (
+            [("calls a.csv", CALLS_A), ("calls_a.csv", CALLS_B)],
+            LOOKUPS,
+            "'calls a.csv' and 'calls_a.csv' (both saved as 'calls_a.csv')",
+        ),
+        ([("status.json", "[]")], LOOKUPS, "'status.json': 'status.json' is the name the job keeps its status under"),
+    ],
+)
+def test_files_that_would_share_a_name_are_refused(keyed, store, files, lookups, named):
+    response = keyed.submit("analyst", CALLS, files, lookups)
+    assert response.status_code == 422, response.text
+    assert named in response.json()["detail"]
+    assert keyed.left_on_disk() == [] and store.counts()["entities"] == {}
+
+
+def test_a_lookup_named_with_a_path_is_saved_in_the_job_and_cannot_escape(keyed, store):
+    lookups = [("../../owners.csv", OWNERS), ("..\\..\\districts.csv", DISTRICTS)]
+    submitted = keyed.submit("analyst", CALLS, [("../calls_a.csv", CALLS_A)], lookups)
+    assert submitted.status_code == 202, submitted.text
+    job = keyed.finished(submitted.json()["id"])
+    assert job["status"] == "done" and job["lookups"] == ["owners.csv", "districts.csv"]
+    assert job["files"] == ["calls_a.csv"] and job["report"]["rows_loaded"] == 3
+    job_dir = keyed.work / "jobs" / job["id"]
+    saved = {p.relative_to(job_dir).as_posix() for p in keyed.left_on_disk()}
+    assert {"owners.csv", "districts.csv", "calls_a.csv", "spec.yaml", "status.json"} <= saved
+    assert not (keyed.work / "owners.csv").exists() and not (keyed.work / "jobs" / "owners.csv").exists()
+
+    outside = keyed.work / "jobs" / "owners.csv"  # where '../owners.csv' would lead from a job's directory
+    outside.write_text(OWNERS)
+    escaping = CALLS.replace("file: owners.csv", "file: ../owners.csv")
+    response = keyed.submit("analyst", escaping, [("calls_a.csv", CALLS_A)], [("../owners.csv", OWNERS)])
+    assert response.status_code == 422 and "only read files uploaded with it" in response.json()["detail"]
+    outside.unlink()
+    assert {p.parent.name for p in keyed.left_on_disk()} == {job["id"], "rejects"}  # the first job's only
+
+
+def test_the_single_file_form_and_a_job_saved_by_an_older_version_still_work(keyed, store):
+    nhs = (
+        "source: {name: health}\ngrading: {default: 1AC}\nrecord_id: Ref\nentities:\n  patient:\n"
+        "    type: Person\n    keys: [{column: NHS, normalise: nhs_number}]\n"
+        "    properties:\n      nhsNumber: {column: NHS, normalise: nhs_number}\n      surname: Surname\n"
+    )
+    rows = "Ref,NHS,Surname\nH1,943 476 5919,Ames\nH2,999 000 0000,Bell\nH3,12345,Cole\n"
+    response = keyed.client.post(
+        "/ingest/jobs",
+        headers={"X-API-Key": keyed.keys["analyst"]},
+        files={"spec": ("nhs.yaml", nhs, "application/yaml"), "file": ("nhs.csv", rows, "text/csv")},
+    )
+    assert response.status_code == 202, response.text
+    job = keyed.finished(response.json()["id"])
+    assert (job["report"]["rows_loaded"], job["report"]["rows_rejected"]) == (2, 1)
+    assert job["report"]["warnings"] == {"check digit": 1} == job["report"]["files"][0]["warnings"]
+    (warned,) = _listed(keyed.get("analyst", job["warnings"]))
+    assert (warned["file"], warned["Ref"]) == ("nhs.csv", "H2") and "check digit" in warned["reason"]
+    assert store.counts()["entities"]["Person"] == 2
+
+    old_id = "0" * 31 + "1"  # as an older version left it: one `file`, no `lookups`, its own report
+    old = keyed.work / "jobs" / old_id
+    (old / "rejects").mkdir(parents=True)
+    (old / "rejects" / "asb.rejects.csv").write_text("row,reason,Ref\n3,a bad date,ASB9\n")
+    status = {
+        "id": old_id, "submitted_by": "analyst", "file": "asb.csv", "source": "council-asb", "status": "done",
+        "rows_total": 3, "rows_done": 3, "submitted_at": "2025-01-01T00:00:00+00:00",
+        "finished_at": "2025-01-01T00:00:01+00:00", "report": {"rows_loaded": 2}, "error": None,
+    }  # fmt: skip
+    (old / "status.json").write_text(json.dumps(status))
+    read = keyed.get("analyst", f"/ingest/jobs/{old_id}").json()
+    assert (read["files"], read["lookups"], read["report"]) == (["asb.csv"], [], {"rows_loaded": 2})
+    assert read["rejects"] == f"/ingest/jobs/{old_id}/rejects" and read["unmatched"] is None
+    assert _listed(keyed.get("analyst", read["rejects"])) == [
+        {"file": "asb.csv", "row": "3", "reason": "a bad date", "Ref": "ASB9"}
+    ]
+
+
+# ------------------------------------------------------------------ from an attacker's side
+def test_weaker_keys_cannot_submit_and_no_one_else_reads_a_jobs_rows(keyed, store):
+    for weaker in ("researcher", "partner"):
+        refused = keyed.submit(weaker, CALLS, [("calls_a.csv", CALLS_A)], LOOKUPS)
+        assert refused.status_code == 403, refused.text
+    assert keyed.left_on_disk() == [] and store.counts()["entities"] == {}
+
+    job = keyed.finished(keyed.submit("analyst", CALLS, [("calls_a.csv", CALLS_A)], LOOKUPS).json()["id"])
+    missing = "f" * 32
+    for who in ("second analyst", "researcher", "partner"):
+        for suffix in ("", *(f"/{kind}" for kind in LISTINGS)):
+            response = keyed.get(who, f"/ingest/jobs/{job['id']}{suffix}")
+            assert response.status_code == 403, (who, suffix, response.text)
+            assert "C2" not in response.text and "07700900999" not in response.text
+            if who != "second analyst":  # without the ingest permission, a job and no job look the same
+                nothing = keyed.get(who, f"/ingest/jobs/{missing}{suffix}")
+                assert (nothing.status_code, nothing.json()["detail"]) == (403, response.json()["detail"])
+            else:  # as for the rejects before: an ingester is told a job exists, not what it holds
+                assert keyed.get(who, f"/ingest/jobs/{missing}{suffix}").status_code == 404
+    assert _listed(keyed.get("admin", job["unmatched"]))[0]["Call"] == "C2"
+
+    log = keyed.audit()
+    for kind in ("rejects", "unmatched"):
+        reads = [e for e in log if e["path"] == f"/ingest/jobs/{job['id']}/{kind}"]
+        refused_reads = [e for e in reads if e["status"] == 403]
+        assert {e["who"] for e in refused_reads} == {"second analyst", "researcher", "partner"}
+        assert all(e["items"] == [] for e in refused_reads)
+    (admin_read,) = [e for e in log if e["path"] == job["unmatched"] and e["status"] == 200]
+    assert (admin_read["who"], admin_read["purpose"]) == ("admin", PURPOSE)
+    assert admin_read["items"] == [f"ingest-job:{job['id']}:unmatched"]
+
+
+def test_every_read_of_a_listing_is_audited_and_needs_a_purpose(keyed, store):
+    job = keyed.finished(
+        keyed.submit("analyst", CALLS, [("calls_a.csv", CALLS_A), ("calls_b.csv", CALLS_B)], LOOKUPS).json()["id"]
+    )
+    for kind in ("rejects", "unmatched"):
+        no_purpose = keyed.client.get(job[kind], headers={"X-API-Key": keyed.keys["analyst"]})
+        assert no_purpose.status_code == 400 and "purpose" in no_purpose.json()["detail"]
+        assert "C2" not in no_purpose.text
+        for _ in range(2):
+            assert keyed.get("analyst", job[kind]).status_code == 200
+    log = keyed.audit()
+    for kind in ("rejects", "unmatched"):
+        read = [e for e in log if e["path"] == job[kind] and e["status"] == 200]
+        assert len(read) == 2 and all(e["items"] == [f"ingest-job:{job['id']}:{kind}"] for e in read)
+        assert all((e["who"], e["purpose"]) == ("analyst", PURPOSE) for e in read)
+        assert [e["status"] for e in log if e["path"] == job[kind]] == [400, 200, 200]
+
+
+def test_each_part_and_all_parts_together_keep_to_the_size_limit(store, model, tmp_path):
+    work = tmp_path / "work"
+    settings = dev_settings(store="unused", work_dir=work, access_db=tmp_path / "access.db", max_upload_bytes=50_000)
+    padding = "".join(f"P{i},20/01/2026,07700900001,NW5 9WR\n" for i in range(900))  # about 32 kB
+    with TestClient(create_app(settings, store=store, model=model)) as client:
+
+        def post(files: list[tuple[str, str]], lookups: list[tuple[str, str]]):
+            parts = [("spec", ("calls.yaml", CALLS, "application/yaml"))]
+            parts += [("lookup", (name, text, "text/csv")) for name, text in lookups]
+            parts += [("file", (name, text, "text/csv")) for name, text in files]
+            return client.post("/ingest/jobs", headers=ANALYST, files=parts)
+
+        together = post([("a.csv", CALLS_A + padding), ("b.csv", CALLS_A + padding)], LOOKUPS)
+        assert together.status_code == 413 and "together" in together.json()["detail"]
+        big_lookup = post([("a.csv", CALLS_A)], [("owners.csv", OWNERS + "0" * 60_000), LOOKUPS[1]])
+        assert big_lookup.status_code == 413
+        assert "owners.csv is larger than the 50,000-byte limit" in big_lookup.json()["detail"]
+        assert not any(p.is_file() for p in (work / "jobs").rglob("*"))
+        assert post([("a.csv", CALLS_A + padding)], LOOKUPS).status_code == 202
