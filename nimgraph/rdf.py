@@ -10,6 +10,7 @@ and comes ``nim:fromSource`` a ``nim:InformationSource``. The export passes onto
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
 from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
@@ -46,8 +47,12 @@ def _record_uri(assertion: Assertion) -> URIRef:
     return RECORD[f"{quote(assertion.source, safe='')}/{quote(assertion.record_id, safe='')}"]
 
 
-def to_rdf(subgraph: Subgraph, model: Model) -> Graph:
-    """The subgraph, with its provenance, as an rdflib Graph in the ontology's terms."""
+def to_rdf(subgraph: Subgraph, model: Model, sources: Mapping[str, Mapping[str, str]] | None = None) -> Graph:
+    """The subgraph, with its provenance, as an rdflib Graph in the ontology's terms.
+
+    ``sources`` is the store's source register (``store.sources()``): what it holds of each source
+    that the exported records come from (its agency...) is written on that ``nim:InformationSource``.
+    """
     graph = Graph()
     for prefix, namespace in (("nim", NIM), ("prov", PROV), ("item", ITEM), ("record", RECORD), ("src", SOURCE)):
         graph.bind(prefix, namespace)
@@ -86,6 +91,10 @@ def to_rdf(subgraph: Subgraph, model: Model) -> Graph:
         graph.add((statement, RDF.object, target))
         add_properties(statement, link.properties)
         add_provenance(statement, link.provenance)
+    for name, properties in sorted((sources or {}).items()):
+        source = SOURCE[quote(name, safe="")]
+        if (source, RDF.type, NIM[Core.INFORMATION_SOURCE]) in graph:  # only sources of exported records
+            add_properties(source, dict(properties))
     return graph
 
 

@@ -97,25 +97,33 @@ class Subgraph:
 
 @dataclass
 class WriteStats:
-    """What a write did to entities: new, joined to records from another source, or re-asserted."""
+    """What a write did to entities: new, joined to records from another source, changed, or re-asserted as they were.
+
+    An entity already known to its sources counts as ``updated`` only when a property value changed;
+    re-asserting the values it has is ``unchanged`` (so a re-run of the same file changes nothing).
+    """
 
     created: int = 0
     merged: int = 0
     updated: int = 0
+    unchanged: int = 0
     merged_ids: list[str] = field(default_factory=list)  # the first few, for the summary
 
-    def count(self, entity_id: str, sources_before: set[str] | None, sources_now: set[str]) -> None:
+    def count(self, entity_id: str, sources_before: set[str] | None, sources_now: set[str], changed: bool) -> None:
         if sources_before is None:
             self.created += 1
         elif sources_now - sources_before:
             self.merged += 1
             if len(self.merged_ids) < 5:
                 self.merged_ids.append(entity_id)
-        else:
+        elif changed:
             self.updated += 1
+        else:
+            self.unchanged += 1
 
     def add(self, other: WriteStats) -> None:
         self.created += other.created
         self.merged += other.merged
         self.updated += other.updated
+        self.unchanged += other.unchanged
         self.merged_ids.extend(other.merged_ids[: 5 - len(self.merged_ids)])

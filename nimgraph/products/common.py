@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import networkx as nx
@@ -10,6 +11,7 @@ import networkx as nx
 from nimgraph.analysis.association import person_projection
 from nimgraph.grading import most_restrictive
 from nimgraph.ontology import Core, Model
+from nimgraph.store.base import GraphReader, SourceRegister
 
 
 class ProductError(LookupError):
@@ -45,15 +47,32 @@ class Footnotes:
         """The most restrictive handling code of the records cited."""
         return most_restrictive({r["handling"] for r in self.records})
 
-    def sources(self) -> list[dict]:
-        """Records used per source, with how they were graded."""
+    def sources(self, register: Mapping[str, Mapping[str, str]] | None = None) -> list[dict]:
+        """Records used per source, with the source's agency (from ``register``) and how they were graded.
+
+        Only sources of records the product cites are listed: the register itself is never shown whole.
+        """
         by_source: dict[str, Counter] = {}
         for record in self.records:
             by_source.setdefault(record["source"], Counter())[record["grade"]] += 1
         return [
-            {"source": s, "records": sum(c.values()), "grades": dict(sorted(c.items()))}
+            {
+                "source": s,
+                "agency": (register or {}).get(s, {}).get("agency"),
+                "records": sum(c.values()),
+                "grades": dict(sorted(c.items())),
+            }
             for s, c in sorted(by_source.items())
         ]
+
+
+def source_register(reader: GraphReader) -> dict[str, dict[str, str]]:
+    """What the mapping specs said of each information source (its agency...), if ``reader`` keeps a register.
+
+    Source names and agencies are not personal data; a product still lists only the sources of the
+    records it cites (:meth:`Footnotes.sources`).
+    """
+    return reader.sources() if isinstance(reader, SourceRegister) else {}
 
 
 def generated_at() -> str:

@@ -23,7 +23,15 @@ from nimgraph.analysis.timing import WEEKDAYS, hour_weekday
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
 from nimgraph.products.answers import Answer, Column
-from nimgraph.products.common import Footnotes, ProductError, category_of, crime_roles, generated_at, people_projection
+from nimgraph.products.common import (
+    Footnotes,
+    ProductError,
+    category_of,
+    crime_roles,
+    generated_at,
+    people_projection,
+    source_register,
+)
 from nimgraph.records import Entity
 from nimgraph.store.base import GraphReader
 from nimgraph.viz.network import NetworkView, network_view
@@ -376,7 +384,7 @@ def build_problem_profile(
         people=_people(scoped, model, seed),
         previous_activity=activity,
         intelligence_gaps=gaps,
-        sources=notes.sources(),
+        sources=notes.sources(source_register(store)),
         footnotes=notes.records,
         handling=notes.handling,
         generated_at=generated_at(),

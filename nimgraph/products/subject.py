@@ -36,6 +36,7 @@ from nimgraph.products.common import (
     crime_roles,
     generated_at,
     people_projection,
+    source_register,
 )
 from nimgraph.store.base import GraphReader
 from nimgraph.viz.network import NetworkView, network_view
@@ -397,7 +398,7 @@ def build_subject_profile(
         },
         inferred_links=_inferred(graph, subject_id, model, projection, notes, predictions),
         intelligence_gaps=_gaps(subject, involvement, linked, found),
-        sources=notes.sources(),
+        sources=notes.sources(source_register(store)),
         footnotes=notes.records,
         handling=notes.handling,
         generated_at=generated_at(),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from nimgraph.ontology import Core, Model
 from nimgraph.records import Batch, Entity, Subgraph, WriteStats
 
 if TYPE_CHECKING:  # nimgraph.ids raises the store's errors, so it imports this package
@@ -46,7 +47,15 @@ class GraphReader(Protocol):
 
 
 @runtime_checkable
-class GraphStore(GraphReader, Protocol):
+class SourceRegister(Protocol):
+    """The information sources a store knows of: what their mapping specs said about each."""
+
+    def sources(self) -> dict[str, dict[str, str]]:
+        """Each registered source's name -> its properties (``agency`` and the like; not personal data)."""
+
+
+@runtime_checkable
+class GraphStore(GraphReader, SourceRegister, Protocol):
     """A store: the reads, and the writes that ingest and retraction make."""
 
     def prepare(self) -> list[str]:
@@ -65,6 +74,11 @@ class GraphStore(GraphReader, Protocol):
         ``upsert(batch)`` is ``stage(batch)()``. Splitting them lets an ingest encode the next batch
         while the previous one is written, instead of leaving the server idle during encoding.
         """
+
+    def register_source(self, name: str, properties: dict[str, str]) -> None:
+        """Record what a spec says of its information source (the ontology's InformationSource
+        properties: ``agency``, ``dataset``...). Idempotent; merges, so a value given once stays
+        until another replaces it. Retracting the source's records leaves its entry."""
 
     def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
         """Withdraw every record of a source (or only ``record_ids``): what only they asserted goes.
@@ -86,3 +100,20 @@ class GraphStore(GraphReader, Protocol):
 
     def close(self) -> None:
         """Release the store's resources."""
+
+
+def source_properties(model: Model, name: str, properties: Mapping[str, str]) -> dict[str, str]:
+    """What a store records of a source: the InformationSource properties given, empty ones left out.
+
+    >>> from nimgraph.ontology import default_model
+    >>> source_properties(default_model(), "council-asb", {"agency": "Northwick Borough Council", "dataset": ""})
+    {'agency': 'Northwick Borough Council'}
+    """
+    if not name:
+        raise ValueError("an information source needs a name")
+    known = model.properties_for(Core.INFORMATION_SOURCE)
+    unknown = sorted(p for p in properties if p not in known or p == "name")  # the name is the key
+    if unknown:
+        allowed = ", ".join(sorted(p for p in known if p != "name"))
+        raise ValueError(f"not a property of an information source: {', '.join(unknown)}; known: {allowed}")
+    return {p: str(v) for p, v in sorted(properties.items()) if v}

@@ -5,6 +5,7 @@ entity or link is a row in ``assertion``, keyed by (item, source, record id), so
 same record changes nothing. A record written again asserts exactly what it asserts now: what it
 no longer asserts loses that assertion, and an entity or link that no record asserts any more is
 removed (an entity with its links). Retracting a source does the same for all its records.
+What the specs say of each information source (its agency...) is a row of ``information_source``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
+from nimgraph.store.base import source_properties
 from nimgraph.store.expand import expand
 
 SCHEMA = """
@@ -54,6 +56,7 @@ CREATE TABLE IF NOT EXISTS assertion (
 );
 CREATE INDEX IF NOT EXISTS assertion_record ON assertion(source, record_id);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS information_source (name TEXT PRIMARY KEY, props TEXT NOT NULL DEFAULT '{}');
 """
 
 UPSERT_ENTITY = """
@@ -73,6 +76,13 @@ UPDATE entity SET sources = (
     SELECT json_group_array(source) FROM (SELECT DISTINCT source FROM assertion WHERE item_id = entity.id)
 ) WHERE id = ?
 """
+# Each entity of a batch that the store holds: its sources, and whether what the batch says of it
+# would change a stored value (json_patch as the upsert applies it, against the stored value, both
+# minified alike). CROSS JOIN keeps this order: one id lookup per entity in the batch.
+ENTITIES_BEFORE = """
+SELECT e.id, e.sources, json_patch(e.props, w.value ->> 1) <> json(e.props)
+FROM json_each(?) AS w CROSS JOIN entity AS e ON e.id = w.value ->> 0
+"""
 UPSERT_LINK = """
 INSERT INTO link (id, type, source, target, props) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET props = json_patch(link.props, excluded.props)
@@ -84,7 +94,10 @@ ON CONFLICT(item_id, source, record_id) DO UPDATE SET
     file = excluded.file, row = excluded.row, date = excluded.date,
     grade = excluded.grade, handling = excluded.handling, run = excluded.run, props = excluded.props
 """
-
+REGISTER_SOURCE = """
+INSERT INTO information_source (name, props) VALUES (?, ?)
+ON CONFLICT(name) DO UPDATE SET props = json_patch(information_source.props, excluded.props)
+"""
 
 CACHE_KIB = 256 * 1024
 CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
@@ -169,20 +182,22 @@ class EmbeddedStore:
         links = [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links]
 
         records = sorted({(source, record_id) for _, source, record_id, *_ in assertions})
-        ids = json.dumps(sorted(sources))
+        written = "[" + ",".join(f"[{json.dumps(row[0])},{row[2]}]" for row in entities) + "]"  # [[id, props]...]
 
         def write() -> WriteStats:
             stats = WriteStats()
             with self._transaction() as db:
-                before = {
-                    entity_id: set(json.loads(known))
-                    for entity_id, known in db.execute(
-                        "SELECT id, sources FROM entity WHERE id IN (SELECT value FROM json_each(?))", (ids,)
-                    )
-                }
+                before: dict[str, set[str]] = {}
+                changed: set[str] = set()
+                for entity_id, known, differs in db.execute(ENTITIES_BEFORE, (written,)):
+                    before[entity_id] = set(json.loads(known))
+                    if differs:
+                        changed.add(entity_id)
                 for entity_id, now in sources.items():
-                    stats.count(entity_id, before.get(entity_id), set(now))
-                db.executemany(UPSERT_ENTITY, entities)
+                    stats.count(entity_id, before.get(entity_id), set(now), entity_id in changed)
+                # an entity re-asserted as it is, by sources it already has, is not rewritten
+                unchanged = {i for i, known in before.items() if i not in changed and known.issuperset(sources[i])}
+                db.executemany(UPSERT_ENTITY, [row for row in entities if row[0] not in unchanged])
                 db.executemany(UPSERT_LINK, links)
                 db.executemany(UPSERT_ASSERTION, assertions)
                 self._drop_stale(db, records, batch.run)
@@ -222,6 +237,11 @@ class EmbeddedStore:
         removed_entities = db.executemany("DELETE FROM entity WHERE id = ?", [(i,) for i in entities]).rowcount
         db.executemany(REFRESH_SOURCES, [(i,) for i in sorted(item_ids - set(entities))])
         return removed_entities, removed_links
+
+    def register_source(self, name: str, properties: dict[str, str]) -> None:
+        said = json.dumps(source_properties(self.model, name, properties))
+        with self._transaction() as db:
+            db.execute(REGISTER_SOURCE, (name, said))
 
     def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
         with self._transaction() as db:
@@ -362,6 +382,11 @@ class EmbeddedStore:
             entities = self._entities(db, ends)
             self._attach_provenance(db, links)
         return Subgraph(entities=entities, links=links)
+
+    def sources(self) -> dict[str, dict[str, str]]:
+        with self._reading() as db:
+            rows = db.execute("SELECT name, props FROM information_source ORDER BY name").fetchall()
+        return {name: json.loads(props) for name, props in rows}
 
     def counts(self) -> dict[str, dict[str, int]]:
         with self._reading() as db:

@@ -5,6 +5,8 @@ label; every link is a relationship whose type the Model derives from the link's
 record is one ``Record`` node (keyed by source and record id) with an ``ASSERTS`` relationship to
 each thing it asserts: to an entity, or, for a link, to the link's source entity with the link's
 id as ``item``. An assertion is thus keyed by (item, source, record id), as in the embedded store.
+What the specs say of each information source (its agency...) is one node per source name, labelled
+with the ontology's information source class: the source register.
 
 Labels and relationship types are passed as parameters to ``$(...)`` and taken only from the
 Model; query text comes only from ``queries/``.
@@ -23,6 +25,7 @@ from neo4j.exceptions import AuthError, DriverError, ServiceUnavailable, Session
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
+from nimgraph.store.base import source_properties
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
 from nimgraph.store.queries import query
@@ -61,6 +64,7 @@ class Neo4jStore:
         self._by_relationship = {link.relationship: name for name, link in model.links.items()}
         self._relationship_of = {name: link.relationship for name, link in model.links.items()}
         self._labels = {name: [model.entity_type(name).name] for name in model.entities}
+        self._source_label = model.entity_type(Core.INFORMATION_SOURCE).name  # the source register's nodes
         try:
             self.driver = GraphDatabase.driver(
                 uri,
@@ -112,7 +116,8 @@ class Neo4jStore:
             for row in results.get("upsert_entities", []):  # one row of counts
                 stats.created += row["created"]
                 stats.merged += row["merged"]
-                stats.updated += row["written"] - row["created"] - row["merged"]
+                stats.updated += row["updated"]
+                stats.unchanged += row["written"] - row["created"] - row["merged"] - row["updated"]
                 stats.merged_ids.extend(row["merged_ids"][: 5 - len(stats.merged_ids)])
             return stats
 
@@ -189,6 +194,14 @@ class Neo4jStore:
         anchors = sorted({t["anchor"] for t in touched})  # those still standing: who asserts them now
         if anchors:
             tx.run(query("refresh_sources").text, ids=anchors).consume()
+
+    def register_source(self, name: str, properties: dict[str, str]) -> None:
+        said = source_properties(self.model, name, properties)
+        self._write(
+            lambda tx: tx.run(
+                query("register_source").text, label=self._source_label, name=name, properties=said
+            ).consume()
+        )
 
     def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
         before = self.counts()
@@ -297,6 +310,10 @@ class Neo4jStore:
         entities = self._entities({end for k in links.values() for end in (k.source, k.target)})
         self._attach_link_provenance(links)
         return Subgraph(entities=entities, links=links)
+
+    def sources(self) -> dict[str, dict[str, str]]:
+        rows = self._read("information_sources", label=self._source_label)
+        return {r["name"]: {k: v for k, v in sorted(r["properties"].items()) if k != "name"} for r in rows}
 
     def counts(self) -> dict[str, dict[str, int]]:
         entities = {r["type"]: r["count"] for r in self._read("count_entities")}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import neo4j
 
-from nimgraph.ontology import Model, snake_case
+from nimgraph.ontology import Core, Model, snake_case
 from nimgraph.store.neo4j import ENTITY_LABEL, META_LABEL, RECORD_LABEL
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -49,6 +49,14 @@ def schema_items(model: Model) -> list[SchemaItem]:
             f"CREATE CONSTRAINT meta_name IF NOT EXISTS FOR (m:{META_LABEL}) REQUIRE m.name IS UNIQUE",
         ),
     ]
+    source = _checked(model.entity_type(Core.INFORMATION_SOURCE).name)
+    items.append(  # the source register: one node per information source, by name
+        SchemaItem(
+            "constraint",
+            "information_source_name",
+            f"CREATE CONSTRAINT information_source_name IF NOT EXISTS FOR (s:{source}) REQUIRE s.name IS UNIQUE",
+        )
+    )
     for name in sorted(n for n, t in model.entities.items() if t.mappable):  # the rest are never Entity nodes
         label = _checked(model.entity_type(name).name)
         constraint = f"{snake_case(label)}_id"
