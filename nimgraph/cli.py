@@ -19,8 +19,8 @@ from tqdm import tqdm
 from nimgraph.access.audit import AuditEntry, AuditLog
 from nimgraph.config import DEVELOPMENT_KEYS, Settings, get_settings
 from nimgraph.inferences import InferenceError
-from nimgraph.ingest.engine import check_columns, ingest_file
-from nimgraph.ingest.readers import FileError, open_source
+from nimgraph.ingest.engine import IngestReport, ingest_files, open_sources
+from nimgraph.ingest.readers import FileError
 from nimgraph.ingest.spec import SpecError, load_spec, printable
 from nimgraph.ontology import Model, UnknownTypeError, default_model
 from nimgraph.products.common import ProductError
@@ -168,46 +168,52 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     model = default_model()
     spec = load_spec(args.spec, model)
-    sources = [open_source(Path(name), spec.read) for name in args.files]
-    if spec.neo4j_import is not None:  # node files before the relationship files that use them
-        sources.sort(key=lambda source: any(":START_ID" in c for c in source.columns()))
-    else:  # every file's header, before the first is loaded: a bad second file must not leave half a load
-        for source in sources:
-            check_columns(spec, source.columns(), source.path)
+    # every file's header and mapping, before the first is loaded: a bad second file must not leave half a load
+    sources = open_sources(spec, model, [Path(name) for name in args.files])
     log = None if args.dry_run else _audit_log(settings)
     store = None if args.dry_run else open_store(settings.store, model, settings)
-    rejected = 0
-    known_ids: set[str] = set()  # nodes of a Neo4j import, so its relationship files find them
-    try:
-        if store is not None:
-            store.prepare()
-        for source in sources:
-            path = source.path
-            report = ingest_file(
-                store,
-                model,
-                spec,
-                path,
-                rejects_dir=Path(args.rejects_dir or settings.work_dir / "rejects"),
-                batch_size=args.batch_size or settings.batch_size,
-                progress=_progress_bar(path.name, source.count()),
-                known_ids=known_ids,
-                source=source,
+    failing: list[str] = []  # what --strict fails on
+    paths = {source.path.name: source.path.resolve() for source in sources}
+
+    def reported(report: IngestReport) -> None:
+        print("\n".join(printable(line) for line in report.summary().splitlines()))  # rejects quote the file
+        failing.extend(
+            f"{report.file}: {n} {what}"
+            for n, what in (
+                (report.rows_rejected, "row(s) rejected"),
+                (report.rows_unmatched, "row(s) with a reference that found nothing"),
+                (report.unconfirmed_dates, "ambiguous date(s) read in an order the spec does not state"),
             )
-            rejected += report.rows_rejected
-            print("\n".join(printable(line) for line in report.summary().splitlines()))  # rejects quote the file
-            if log is not None:
-                entry = AuditEntry(
-                    f"cli:{getpass.getuser()}", "cli", "", "INGEST", f"{spec.source} {path.resolve()}", 0,
-                    [f"rows:{report.rows_loaded}"],
-                )  # fmt: skip
-                log.append(entry)
+            if n
+        )
+        if log is not None:
+            entry = AuditEntry(
+                f"cli:{getpass.getuser()}", "cli", "", "INGEST", f"{spec.source} {paths[report.file]}", 0,
+                [f"rows:{report.rows_loaded}"],
+            )  # fmt: skip
+            log.append(entry)
+
+    rejects_dir = Path(args.rejects_dir or settings.work_dir / "rejects")
+    try:
+        ingest_files(
+            store,
+            model,
+            spec,
+            sources,
+            rejects_dir=rejects_dir,
+            batch_size=args.batch_size or settings.batch_size,
+            progress_factory=_progress_bar,
+            on_report=reported,
+        )
     finally:
         if store is not None:
             store.close()
         if log is not None:
             log.close()
-    return 1 if rejected and args.strict else 0
+    if failing and args.strict:
+        print("--strict: " + "; ".join(failing), file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
@@ -377,11 +383,12 @@ def cmd_export_rdf(args: argparse.Namespace) -> int:
     store = open_store(settings.store, model, settings)
     try:
         subgraph = _export_subgraph(store, model, args)
+        sources = store.sources()
     finally:
         store.close()
     what = f"rdf {args.format} to {args.output or 'standard output'}; around {args.around or 'everything'}"
     _audit(log, "EXPORT", what, args.purpose, [*(args.around or []), f"entities:{len(subgraph.entities)}"])
-    text = rdf.serialise(rdf.to_rdf(subgraph, model), args.format)
+    text = rdf.serialise(rdf.to_rdf(subgraph, model, sources=sources), args.format)
     codes = [a.handling for item in [*subgraph.entities.values(), *subgraph.links.values()] for a in item.provenance]
     handling = grading.most_restrictive(codes) if codes else "none"
     if args.output:
@@ -475,7 +482,12 @@ def parser() -> argparse.ArgumentParser:
     ingest.add_argument("files", nargs="+", help="the files to load")
     ingest.add_argument("--rejects-dir", help="where rejects files go (default: <work dir>/rejects)")
     ingest.add_argument("--batch-size", type=int)
-    ingest.add_argument("--strict", action="store_true", help="exit 1 if any row was rejected")
+    ingest.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 if any row was rejected, had a reference that found nothing, or held an ambiguous date "
+        "read in an order the spec does not state",
+    )
     ingest.add_argument("--dry-run", action="store_true", help="read, map and check every row; write nothing")
     ingest.set_defaults(run=cmd_ingest)
 
@@ -556,7 +568,7 @@ def _settings_problem(err: ValidationError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a command; a bad input is one line on stderr (control characters escaped) and exit status 2."""
+    """Run a command; a bad input is told on stderr (control characters escaped) with exit status 2."""
     args = parser().parse_args(argv)
     try:
         with _bars_give_way():
@@ -571,7 +583,8 @@ def main(argv: list[str] | None = None) -> int:
         message = f"{err.filename}: {err.strerror}" if err.filename else str(err)
     except KeyboardInterrupt:
         return 130
-    print(f"nimgraph: {printable(message)}", file=sys.stderr)
+    # each line escaped on its own: a message may list several problems, one per line
+    print("nimgraph: " + "\n".join(printable(line) for line in message.splitlines()), file=sys.stderr)
     return 2
 
 

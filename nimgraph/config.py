@@ -126,7 +126,11 @@ class Settings(BaseSettings):
             "the same for every answer to its key (never a count). Off where the partnership's policy says so."
         ),
     )
-    max_upload_bytes: int = Field(default=200_000_000, ge=1, description="Largest file an ingest job accepts.")
+    max_upload_bytes: int = Field(
+        default=200_000_000,
+        ge=1,
+        description="Largest upload an ingest job accepts: each part, and all its parts together.",
+    )
     viz_max_nodes: int = Field(
         default=300, ge=10, description="Nodes a visualisation draws before it keeps the nearest and says so."
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import dev_settings
 from fastapi.testclient import TestClient
+from test_nothing_vanishes import CALLS as NOTHING_VANISHES_CALLS
 
 from api.main import create_app
 from nimgraph.config import Settings
@@ -120,35 +121,7 @@ def test_a_spec_with_errors_is_refused_before_the_job_starts(client, asb_file):
 
 
 # ------------------------------------------------------------------ several files and their lookups
-CALLS = """\
-source: {name: calls, agency: Northshire Police}
-grading: {default: 1AC}
-record_id: Call
-lookups:
-  owner: {file: owners.csv, key: Number, value: Nominal}
-  district: {file: districts.csv, key: Outward, value: District, read: {header: false, columns: [Outward, District]}}
-entities:
-  call:
-    type: Call
-    keys: [Call]
-    properties:
-      reference: Call
-      date: {column: When, format: "%d/%m/%Y"}
-      category: {literal: call}
-  caller:
-    type: Person
-    id: {lookup: {table: owner, column: From}}
-    optional: true
-    reference_only: true
-  place:
-    type: Neighbourhood
-    keys: [{lookup: {table: district, column: Postcode, pattern: '^(\\S+)\\s'}}]
-    properties:
-      name: {lookup: {table: district, column: Postcode, pattern: '^(\\S+)\\s'}}
-links:
-  - {type: involvedIn, from: caller, to: call}
-  - {type: occurredAt, from: call, to: place}
-"""
+CALLS = NOTHING_VANISHES_CALLS  # the CLI tests' lookup spec, loaded here through the API
 OWNERS = "Number,Nominal\n07700900001,N1\n07700900002,N2\n07700900003,N3\n"
 DISTRICTS = "NW5,Kentish Town\nNW1,Camden\n"  # headerless: the spec's read: names the columns
 # Planted: C2 and D2 call from numbers in no lookup (unmatched: they load without their caller);

@@ -30,9 +30,9 @@ def test_ingest_reports_loads_and_rejects_and_is_repeatable(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "asb.csv: 3 of 8 rows loaded" in first.stdout and "5 rejected, see rejects/asb.rejects.csv" in first.stdout
     assert "asb.csv" in first.stderr  # the progress bar
-    assert "entities: 5 created, 0 merged with another source's, 0 updated; 2 link writes" in first.stdout
+    assert "entities: 5 created, 0 merged with another source's, 0 updated, 0 unchanged; 2 link writes" in first.stdout
     second = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", "--rejects-dir", "rejects", cwd=tmp_path)
-    assert second.stdout == first.stdout.replace("5 created", "0 created").replace("0 updated", "5 updated")
+    assert second.stdout == first.stdout.replace("5 created", "0 created").replace("0 unchanged", "5 unchanged")
     strict = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", "--strict", cwd=tmp_path)
     assert strict.returncode == 1
 

@@ -21,4 +21,4 @@ def test_the_headerless_worked_example_in_the_mapping_guide_loads(tmp_path, caps
     code = main(["--store", store, "ingest", str(tmp_path / "housing.yaml"), str(tmp_path / "tenancy_asb.txt")])
     assert code == 0
     out = capsys.readouterr().out
-    assert "2 of 2 rows loaded" in out and "read as CSV, cp1252, delimiter ';'" in out
+    assert "2 of 2 rows loaded" in out and "read as CSV, cp1252 (detected), delimiter ';'" in out

@@ -96,7 +96,6 @@ def test_every_demo_profile_names_each_source_s_agency(demo):
         assert profile.sources and all(s["agency"] for s in profile.sources), profile.sources
 
 
-@pytest.mark.xfail(strict=True, reason="ClearedView does not yet pass sources() through (nimgraph/access/view.py)")
 def test_a_cleared_view_s_product_shows_agencies_of_what_the_caller_sees(demo):
     view = ClearedView(demo.store, demo.model, Clearance(handling=frozenset({"P"}), pseudonymised=False))
     profile = build_problem_profile(view, demo.model, demo.result.problem_id)

@@ -27,7 +27,7 @@ from nimgraph.access.pseudonyms import PREFIX, Pseudonyms
 from nimgraph.access.roles import Clearance
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link, Subgraph
-from nimgraph.store.base import GraphReader
+from nimgraph.store.base import GraphReader, SourceRegister
 
 SCAN_CHUNK = 500  # store matches read per step while a page of visible matches is gathered
 
@@ -47,6 +47,10 @@ class ClearedView:
         self._hidden_records: set[tuple[str, str]] = set()
         self.released: set[str] = set()  # real ids of released entities that identify a person
         self.has_more = False  # whether the caller can see more matches after the last page find() gave
+
+    def sources(self) -> dict[str, dict[str, str]]:
+        """The source register: not personal data, and a product lists only the sources of records it cites."""
+        return self._store.sources() if isinstance(self._store, SourceRegister) else {}
 
     # ------------------------------------------------------------------ what the audit log is told
     @property

@@ -4,22 +4,41 @@ from __future__ import annotations
 
 import csv
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from nimgraph.ids import IdKey
-from nimgraph.ingest.mapper import Row, RowError, RowMapper
-from nimgraph.ingest.neo4j_import import Neo4jImportMapper, parse_header
-from nimgraph.ingest.readers import WIDTH, Source, open_source
-from nimgraph.ingest.spec import MappingSpec, SpecError
+from nimgraph.ingest.dates import spoken
+from nimgraph.ingest.mapper import Note, Row, RowError, RowMapper
+from nimgraph.ingest.neo4j_import import Neo4jImportMapper, check_header, parse_header, stored_types
+from nimgraph.ingest.readers import WIDTH, FileError, Source, open_source
+from nimgraph.ingest.spec import MappingSpec, SpecError, printable
 from nimgraph.ontology import Model
 from nimgraph.records import Batch, Entity, Link, WriteStats
 from nimgraph.store.base import GraphStore
 
 Progress = Callable[[int], None]
 MAX_EXAMPLES = 5
+
+
+@dataclass
+class DateCounts:
+    order: str | None  # the order ambiguous values were read in
+    stated: bool  # the spec stated it (date_order), rather than it following from the first format
+    ambiguous: int = 0
+
+    def describe(self, what: str) -> str:
+        how = "as the spec states" if self.stated else "from the first format with a day and a month"
+        text = (
+            f"{what}: {self.ambiguous} value(s) fit both day-first and month-first and were read "
+            f"{spoken(self.order)} ({how})"
+        )
+        if not self.stated:
+            text += "; set date_order: day_first or month_first to confirm"
+        return text
 
 
 @dataclass
@@ -38,6 +57,13 @@ class IngestReport:
     rejects_file: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)  # the first few rejections, as an analyst reads them
+    rows_unmatched: int = 0  # loaded, but a reference (a lookup) found nothing: an entity or a value is missing
+    unmatched: dict[str, int] = field(default_factory=dict)  # rows by lookup
+    unmatched_examples: list[str] = field(default_factory=list)
+    unmatched_file: str | None = None
+    warnings: dict[str, int] = field(default_factory=dict)  # rows loaded as written but worth a look, by kind
+    warnings_file: str | None = None
+    dates: dict[str, DateCounts] = field(default_factory=dict)  # ambiguous dates, by value
 
     def reject(self, line: int, reason: str) -> None:
         self.rows_rejected += 1
@@ -45,6 +71,27 @@ class IngestReport:
         self.reasons[kind] = self.reasons.get(kind, 0) + 1
         if len(self.examples) < MAX_EXAMPLES:
             self.examples.append(f"{self.file} row {line}: {reason}")
+
+    def noted(self, line: int, notes: list[Note]) -> None:
+        """Count a loaded row's notes (see nimgraph.ingest.mapper)."""
+        unmatched = [n for n in notes if n.kind == "unmatched"]
+        if unmatched:
+            self.rows_unmatched += 1
+            if len(self.unmatched_examples) < MAX_EXAMPLES:
+                self.unmatched_examples.append(f"{self.file} row {line}: {unmatched[0].message}")
+        for note in unmatched:
+            self.unmatched[note.what] = self.unmatched.get(note.what, 0) + 1
+        for note in notes:
+            if note.kind == "ambiguous date":
+                counts = self.dates.setdefault(note.what, DateCounts(order=note.order, stated=note.stated))
+                counts.ambiguous += 1
+        for kind in {n.kind for n in notes} - {"ambiguous date", "unmatched"}:
+            self.warnings[kind] = self.warnings.get(kind, 0) + 1
+
+    @property
+    def unconfirmed_dates(self) -> int:
+        """Ambiguous dates read in an order the spec did not state: what --strict fails on."""
+        return sum(c.ambiguous for c in self.dates.values() if not c.stated)
 
     def summary(self) -> str:
         e = self.entities
@@ -56,7 +103,8 @@ class IngestReport:
         else:
             text = (
                 f"{self.file}: {self.rows_loaded} of {self.rows_read} rows loaded; entities: {e.created} created, "
-                f"{e.merged} merged with another source's, {e.updated} updated; {self.links_written} link writes"
+                f"{e.merged} merged with another source's, {e.updated} updated, {e.unchanged} unchanged; "
+                f"{self.links_written} link writes"
             )
         if self.rows_filtered:
             text += f"; {self.rows_filtered} left out by the spec's filters"
@@ -67,6 +115,19 @@ class IngestReport:
             text += "".join(f"\n  {example}" for example in self.examples)
             if self.rows_rejected > len(self.examples):
                 text += f"\n  ... and {self.rows_rejected - len(self.examples)} more"
+        if self.rows_unmatched:
+            by_lookup = ", ".join(f"{n} by {what}" for what, n in sorted(self.unmatched.items()))
+            text += (
+                f"\n{self.rows_unmatched} loaded row(s) had a reference that found nothing ({by_lookup}), "
+                f"so they loaded without it; see {self.unmatched_file}"
+            )
+            text += "".join(f"\n  {example}" for example in self.unmatched_examples)
+            if self.rows_unmatched > len(self.unmatched_examples):
+                text += f"\n  ... and {self.rows_unmatched - len(self.unmatched_examples)} more"
+        for kind, n in sorted(self.warnings.items()):
+            text += f"\n{n} row(s) loaded with a warning ({kind}); see {self.warnings_file}"
+        for what, counts in sorted(self.dates.items()):
+            text += "\n" + counts.describe(what)
         if e.merged_ids:
             text += "\n  merged, e.g.: " + ", ".join(e.merged_ids) + " (their provenance lists the records joined)"
         return text
@@ -140,8 +201,11 @@ class _BatchWriter:
             self._writer.shutdown(wait=True)
 
 
-class _Rejects:
-    """The rejects file: each bad row as it was, with its line number and the reason."""
+class _Listing:
+    """A file of rows as they were, with their line number and a reason: the rejects, the unmatched, the warnings.
+
+    Made only when there is a row to list.
+    """
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path, self.columns = path, columns
@@ -162,13 +226,90 @@ class _Rejects:
             self._handle.close()
 
 
+def column_problems(spec: MappingSpec, columns: list[str], path: Path) -> list[str]:
+    """Every column the spec reads that the file lacks, each with the spec line that reads it."""
+    return [
+        f"{spec.path}:{line or '?'}: unknown column {column!r} in {path.name}; the file has: {', '.join(columns)}"
+        for column, line in spec.columns_used().items()
+        if column not in columns
+    ]
+
+
 def check_columns(spec: MappingSpec, columns: list[str], path: Path) -> None:
-    missing = {c: line for c, line in spec.columns_used().items() if c not in columns}
-    if missing:
-        column, line = next(iter(missing.items()))
-        raise SpecError(
-            f"{spec.path}:{line or '?'}: unknown column {column!r} in {path.name}; the file has: {', '.join(columns)}"
+    if problems := column_problems(spec, columns, path):
+        raise SpecError("\n".join(problems))
+
+
+def check_sources(spec: MappingSpec, model: Model, sources: list[Source]) -> list[str]:
+    """Every problem with every file's header and its mapping, so that one run reports them all before any write."""
+    problems = []
+    for source in sources:
+        try:
+            columns = source.columns()
+            if spec.neo4j_import is not None:
+                problems += check_header(spec, model, columns, source.path.name)
+            elif missing := column_problems(spec, columns, source.path):
+                problems += missing
+                if hint := source.header_hint():  # a title row above the header, say
+                    problems.append(f"{source.path}: {hint}")
+        except (SpecError, FileError) as err:
+            problems += str(err).splitlines()
+    return problems
+
+
+def open_sources(spec: MappingSpec, model: Model, paths: list[Path]) -> list[Source]:
+    """The files opened and checked, in loading order; raises SpecError listing every problem with any of them."""
+    sources, problems = [], []
+    for path in paths:
+        try:
+            sources.append(open_source(path, spec.read))
+        except FileError as err:
+            problems.append(str(err))
+    problems += check_sources(spec, model, sources)
+    stems = Counter(source.path.stem for source in sources)  # listings are named by the stem: one per file
+    problems += [f"{n} files are named {stem!r}.*; their rejects would overwrite each other: rename one"
+                 for stem, n in stems.items() if n > 1]  # fmt: skip
+    if problems:
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        listed = "\n".join(f"  {printable(problem)}" for problem in problems)  # one line each, whatever they quote
+        raise SpecError(f"nothing was loaded: {count} to fix first\n{listed}")
+    if spec.neo4j_import is not None:  # node files before the relationship files that use them
+        sources.sort(key=lambda source: any(":START_ID" in c for c in source.columns()))
+    return sources
+
+
+def ingest_files(
+    store: GraphStore | None,
+    model: Model,
+    spec: MappingSpec,
+    sources: list[Source],
+    *,
+    rejects_dir: Path | str,
+    batch_size: int = 5000,
+    progress_factory: Callable[[str, int], Progress] | None = None,
+    on_report: Callable[[IngestReport], None] | None = None,
+) -> list[IngestReport]:
+    """Load files opened by :func:`open_sources` through one spec, in order; ``on_report`` hears each as it ends."""
+    known_ids: dict[str, str] = {}  # nodes of a Neo4j import (id -> type), so its relationship files find them
+    reports = []
+    if store is not None:
+        store.prepare()
+    for source in sources:
+        report = ingest_file(
+            store,
+            model,
+            spec,
+            source.path,
+            rejects_dir=rejects_dir,
+            batch_size=batch_size,
+            progress=progress_factory(source.path.name, source.count()) if progress_factory else None,
+            known_ids=known_ids,
+            source=source,
         )
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
+    return reports
 
 
 def ingest_file(
@@ -180,7 +321,7 @@ def ingest_file(
     rejects_dir: Path | str,
     batch_size: int = 5000,
     progress: Progress | None = None,
-    known_ids: set[str] | None = None,
+    known_ids: dict[str, str] | None = None,
     source: Source | None = None,
     ids: IdKey | None = None,
 ) -> IngestReport:
@@ -201,16 +342,21 @@ def ingest_file(
             spec,
             model,
             parse_header(spec, model, columns, path.name),
-            known_ids if known_ids is not None else set(),
-            exists=lambda entity_id: store is not None and store.get(entity_id) is not None,
+            known_ids if known_ids is not None else {},
+            stored_type=stored_types(store),
             ids=ids,
         )
     else:
         check_columns(spec, columns, path)
         mapper = RowMapper(spec, model, ids)
+    if store is not None:  # what the spec says of its source: every product's source table shows the agency
+        store.register_source(spec.source, {"agency": spec.agency, "defaultGrade": str(spec.default_grade)})
     report = IngestReport(file=path.name, source=spec.source, read_as=source.describe(), dry_run=store is None)
     writer = _BatchWriter(store, batch_size, report)
-    rejects = _Rejects(Path(rejects_dir) / f"{path.stem}.rejects.csv", columns)
+    listings = Path(rejects_dir)
+    rejects, unmatched, warned = (
+        _Listing(listings / f"{path.stem}.{kind}.csv", columns) for kind in ("rejects", "unmatched", "warnings")
+    )
     try:
         for line, values, fields in source.rows():
             report.rows_read += 1
@@ -229,12 +375,23 @@ def ingest_file(
             else:
                 report.rows_loaded += 1
                 writer.add(entities, links)
+                if notes := getattr(mapper, "notes", None):
+                    report.noted(line, notes)
+                    for listing, wanted in ((unmatched, True), (warned, False)):
+                        said = [n.message for n in notes if n.message and (n.kind == "unmatched") == wanted]
+                        if said:
+                            listing.write(line, "; ".join(dict.fromkeys(said)), fields)
             if progress:
                 progress(1)
         writer.close()
     finally:
         writer.abandon()
-        rejects.close()
+        for listing in (rejects, unmatched, warned):
+            listing.close()
     if report.rows_rejected:
         report.rejects_file = str(rejects.path)
+    if report.rows_unmatched:
+        report.unmatched_file = str(unmatched.path)
+    if report.warnings:
+        report.warnings_file = str(warned.path)
     return report

@@ -1,13 +1,21 @@
-"""Turn one row into entities and links, checked against the Model, or reject it with a reason."""
+"""Turn one row into entities and links, checked against the Model, or reject it with a reason.
+
+A row can also load with something to say about it: a lookup that found nothing for an optional
+entity or a property (the row loads without it), a date that fits both day-first and month-first,
+an NHS number whose check digit fails. The mapper keeps these as the row's ``notes``; the engine
+counts them and lists them beside the rejects, so that nothing is left out in silence.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from nimgraph.grading import GradeError, parse_grade
+from nimgraph.identity import nhs_check_digit_valid
 from nimgraph.ids import IdKey, link_id
+from nimgraph.ingest.dates import implied_order
 from nimgraph.ingest.spec import EntitySpec, LinkSpec, MappingSpec
-from nimgraph.ingest.values import ConversionError, ValueSpec
+from nimgraph.ingest.values import ConversionError, Unmatched, ValueSpec
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, Link
 from nimgraph.validation import article, violations
@@ -17,6 +25,17 @@ MAX_ID_LENGTH = 200
 
 class RowError(ValueError):
     """Why a row was rejected, in words an analyst understands."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a loaded row did not say plainly: see the module."""
+
+    kind: str  # "unmatched", "ambiguous date" or "check digit"
+    what: str  # the value, as the summary groups it: "'Date' (date)", "lookup 'owner_of_phone'"
+    message: str  # for the unmatched or warnings file
+    order: str | None = None  # an ambiguous date: the order it was read in
+    stated: bool = False  # ... and whether the spec stated that order
 
 
 @dataclass(frozen=True)
@@ -42,8 +61,10 @@ class RowMapper:
             name: model.code_list(p.code_list) for name, p in model.properties.items() if p.code_list is not None
         }
         self._labels = {alias: model.entity_type(e.type).label for alias, e in spec.entities.items()}
+        self.notes: list[Note] = []  # the last row's, see the module
 
     def map(self, row: Row) -> tuple[list[Entity], list[Link]]:
+        self.notes = []
         try:
             return self._map(row)
         except ConversionError as err:  # raised while reading a value, e.g. a key that fails its check
@@ -73,11 +94,11 @@ class RowMapper:
                 raise RowError(f"{self.spec.grade_column}: {err}") from None
         record_id = f"{row.file}#{row.number}"
         if self.spec.record_id is not None:
-            record_id = self.spec.record_id.raw(row.values)
+            record_id = self._raw(self.spec.record_id, row, "record id")
             if not record_id:
                 raise RowError(f"the record id {self.spec.record_id.describe()} is empty")
         record_date = None
-        if self.spec.record_date is not None and (text := self.spec.record_date.raw(row.values)):
+        if self.spec.record_date is not None and (text := self._raw(self.spec.record_date, row, "record date")):
             record_date = self._convert(self.spec.record_date, text, "date", "record date")
         return Assertion(
             source=self.spec.source,
@@ -89,10 +110,31 @@ class RowMapper:
             handling=grade.handling,
         )
 
+    def _raw(self, spec: ValueSpec, row: Row, what: str) -> str:
+        """A value's text (see ValueSpec.raw), with an NHS number's check digit checked as the spec asks."""
+        text = spec.raw(row.values)
+        if text and spec.normalise == "nhs_number" and not nhs_check_digit_valid(text):
+            message = f"{what} ({spec.describe()}): NHS number {text!r} fails its check digit"
+            if spec.check_digit == "strict":
+                raise RowError(message)
+            self.notes.append(Note("check digit", what, message + "; loaded as written"))
+        return text
+
     def _entity(self, spec: EntitySpec, row: Row, assertion: Assertion) -> Entity | None:
+        try:
+            return self._entity_or_reference(spec, row, assertion)
+        except Unmatched as err:
+            label = self._labels[spec.alias]
+            if not spec.optional:
+                raise RowError(f"{article(label)} ('{spec.alias}') needs a match: {err}") from None
+            self.notes.append(Note("unmatched", f"lookup {err.table!r}",
+                                   f"{err}; the {label} '{spec.alias}' and its links are left out"))  # fmt: skip
+            return None
+
+    def _entity_or_reference(self, spec: EntitySpec, row: Row, assertion: Assertion) -> Entity | None:
         if spec.id_value is not None:
             return self._entity_with_id(spec, row, assertion)
-        keys = [key.raw(row.values) for key in spec.keys]
+        keys = [self._raw(key, row, f"the key of '{spec.alias}'") for key in spec.keys]
         if not all(keys):
             if spec.optional:
                 return None
@@ -102,7 +144,7 @@ class RowMapper:
 
     def _entity_with_id(self, spec: EntitySpec, row: Row, assertion: Assertion) -> Entity | None:
         assert spec.id_value is not None
-        given = spec.id_value.raw(row.values)
+        given = self._raw(spec.id_value, row, f"the id of '{spec.alias}'")
         if not given:
             if spec.optional:
                 return None
@@ -118,12 +160,20 @@ class RowMapper:
         properties = {}
         datatypes = self._datatypes[spec.alias]
         for name, value_spec in spec.properties.items():
-            text = value_spec.raw(row.values)
+            text = self._property_text(value_spec, row, name)
             if text:
                 properties[name] = self._value(name, value_spec, text, datatypes[name])
         if not spec.reference_only:
             self._check_constraints(spec, properties, row)
         return Entity(id=entity_id, type=spec.type, properties=properties, provenance=[assertion])
+
+    def _property_text(self, spec: ValueSpec, row: Row, name: str) -> str:
+        """A property's text; a lookup that finds nothing leaves the property out, and says so."""
+        try:
+            return self._raw(spec, row, name)
+        except Unmatched as err:
+            self.notes.append(Note("unmatched", f"lookup {err.table!r}", f"{err}; loaded without its {name}"))
+            return ""
 
     def _value(self, name: str, spec: ValueSpec, text: str, datatype: str) -> object:
         """A property's value: converted to its datatype, and for a coded property, the code list's label."""
@@ -138,15 +188,25 @@ class RowMapper:
 
     def _convert(self, spec: ValueSpec, text: str, datatype: str, what: str) -> object:
         try:
-            return spec.convert(text, datatype)
+            if datatype not in ("date", "datetime"):
+                return spec.convert(text, datatype)
+            read = spec.read_date(text, datatype)
         except ConversionError as err:
             raise RowError(f"{what} ({spec.describe()}): {err}") from None
+        if read.ambiguous:
+            order = spec.date_order or implied_order(spec.formats)
+            stated = spec.date_order is not None
+            self.notes.append(Note("ambiguous date", f"{what} ({spec.describe()})", "", order, stated))
+        return read.value
 
     def _check_constraints(self, spec: EntitySpec, properties: dict, row: Row) -> None:
         for violation in violations(self.model, spec.type, properties, codes=False):
             if violation.kind == "missing":  # say what the file held, so the analyst can find it
                 source = spec.properties.get(violation.path)
-                got = source.raw(row.values) if source else ""
+                try:
+                    got = source.raw(row.values) if source else ""
+                except ConversionError:  # a lookup that found nothing: its message is already a note
+                    got = ""
                 raise RowError(f"{violation.message}; got {got!r}")
             raise RowError(violation.message)
 
@@ -156,7 +216,7 @@ class RowMapper:
             return None
         type_name = spec.type
         if spec.type_column is not None:
-            chosen = row.values.get(spec.type_column, "").strip()
+            chosen = " ".join(row.values.get(spec.type_column, "").split())
             type_name = spec.type_map.get(chosen)
             if type_name is None:
                 allowed = ", ".join(repr(k) for k in spec.type_map)
@@ -165,7 +225,7 @@ class RowMapper:
         properties = {
             name: self._value(name, value, text, self.model.property_def(name).datatype)
             for name, value in spec.properties.items()
-            if (text := value.raw(row.values))
+            if (text := self._property_text(value, row, name))
         }
         start, end = self.model.oriented(type_name, source.id, target.id)  # a symmetric link: once per pair
         return Link(

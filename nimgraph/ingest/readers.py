@@ -144,7 +144,7 @@ def _text(value: Any) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    if hasattr(value, "isoformat"):  # pandas Timestamp
+    if hasattr(value, "to_pydatetime"):  # pandas Timestamp (a time cell, dt.time, is text below)
         return _text(value.to_pydatetime())
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
@@ -182,7 +182,7 @@ class Encoding:
 def detect_encoding(path: Path) -> Encoding:
     """A byte-order mark decides; else UTF-8 if every byte decodes as UTF-8; else charset-normalizer's guess
     from the lines that are not ASCII, kept only if the whole file decodes in it. Streamed: memory stays flat."""
-    marked = _byte_order_mark(path)
+    marked = _byte_order_mark(path) or _utf16_without_mark(path)
     if marked is not None:
         return marked
     sample = _non_utf8_sample(path)
@@ -205,6 +205,23 @@ def _byte_order_mark(path: Path) -> Encoding | None:
     for bom, codec, name in _BOMS:
         if start.startswith(bom):
             return Encoding(codec, f"{name} with byte-order mark")
+    return None
+
+
+def _utf16_without_mark(path: Path) -> Encoding | None:
+    """UTF-16 written without its mark, told by the zero bytes of its ASCII characters: every other byte.
+
+    Zero bytes are valid UTF-8, so such a file would otherwise read as UTF-8 with NULs between the letters.
+    """
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    pairs = len(start) // 2
+    if pairs < 2:
+        return None
+    even, odd = start[0 : 2 * pairs : 2].count(0), start[1 : 2 * pairs : 2].count(0)
+    for zeros, others, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+        if zeros >= pairs * 0.4 and others <= pairs * 0.05:
+            return Encoding(codec, f"{codec} (detected, without a byte-order mark)")
     return None
 
 
@@ -538,25 +555,28 @@ class JsonLinesSource:
     def header_hint(self) -> str:
         return ""
 
-    def _records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+    def _records(self) -> Iterator[tuple[int, dict[str, Any], str]]:
+        """(line number, the object or the reason it is none, the line as written)."""
         with self.path.open(encoding="utf-8-sig") as handle, _utf8(self.path, "JSON Lines"):
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
+                written = line.rstrip("\r\n")
                 try:
                     record = _parsed(line)
                 except json.JSONDecodeError as err:
-                    yield number, {WIDTH: f"not valid JSON: {err.msg} at column {err.colno}"}
+                    yield number, {WIDTH: f"not valid JSON: {err.msg} at column {err.colno}"}, written
                     continue
                 except _TooDeep:
-                    yield number, {WIDTH: f"nested more than {MAX_NESTING} levels deep"}
+                    yield number, {WIDTH: f"nested more than {MAX_NESTING} levels deep"}, written
                     continue
-                yield number, record if isinstance(record, dict) else {WIDTH: "not a JSON object"}
+                yield number, record if isinstance(record, dict) else {WIDTH: "not a JSON object"}, written
 
-    def columns(self) -> list[str]:
+    @cached_property
+    def _columns(self) -> list[str]:
         seen: dict[str, None] = {}  # every key of every object: a key may first appear late in the file
         first_problem = ""
-        for number, record in self._records():
+        for number, record, _ in self._records():
             seen.update(dict.fromkeys(k for k in record if k != WIDTH))
             if WIDTH in record and not first_problem:
                 first_problem = f"; line {number}: {record[WIDTH]}"
@@ -564,10 +584,21 @@ class JsonLinesSource:
             raise FileError(f"{self.path}: no JSON objects found{first_problem}")
         return list(seen)
 
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
     def rows(self) -> Iterator[Row]:
-        for number, record in self._records():
+        """Each object's values; its fields in the header's order, so that a listed row lines up with the header.
+
+        A line that is not an object is listed as written, in the first column.
+        """
+        columns = self._columns
+        for number, record, written in self._records():
+            if WIDTH in record:
+                yield number, record, [written]
+                continue
             values = {k: _text(v) for k, v in record.items()}
-            yield number, values, [values.get(k, "") for k in values]
+            yield number, values, [values.get(k, "") for k in columns]
 
     def count(self) -> int:
         return count_rows(self.path) + 1

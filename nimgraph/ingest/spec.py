@@ -15,7 +15,8 @@ import yaml
 
 from nimgraph.grading import Grade, GradeError, parse_grade
 from nimgraph.identity import NORMALISERS
-from nimgraph.ingest.values import ValueSpec, fold
+from nimgraph.ingest.dates import ORDERS, Order, default_formats, order_of
+from nimgraph.ingest.values import AMBIGUOUS, LookupKey, ValueSpec, fold
 from nimgraph.ontology import Model, UnknownTypeError
 
 
@@ -51,6 +52,13 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> _Located:
+    seen: set[str] = set()
+    for key, _ in node.value:  # PyYAML keeps the last of two equal keys: the first would vanish in silence
+        if str(key.value) in seen:
+            raise yaml.constructor.ConstructorError(
+                problem=f"{printable(key.value)!r} is given twice in one mapping; keep one", problem_mark=key.start_mark
+            )
+        seen.add(str(key.value))
     mapping = _Located(loader.construct_mapping(node, deep=True))
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
@@ -135,6 +143,7 @@ class MappingSpec:
     links: tuple[LinkSpec, ...] = field(default=())
     filters: tuple[RowFilter, ...] = field(default=())
     neo4j_import: Neo4jImportSpec | None = None
+    grade_line: int = 0  # the spec line of grading.column
 
     def columns_used(self) -> dict[str, int]:
         """Every column the spec reads, with the spec line that reads it first."""
@@ -150,7 +159,7 @@ class MappingSpec:
             for column in value.columns:
                 used.setdefault(column, value.line or 0)
         if self.grade_column:
-            used.setdefault(self.grade_column, 0)
+            used.setdefault(self.grade_column, self.grade_line)
         for row_filter in self.filters:
             used.setdefault(row_filter.column, row_filter.line)
         return used
@@ -168,6 +177,8 @@ _VALUE_OPTIONS = (
     "normalise",
     "part",
     "whole",
+    "date_order",
+    "check_digit",
 )
 _FILTER_TESTS = ("equals", "not_equals", "in", "not_in")
 
@@ -198,6 +209,7 @@ class _Reader:
         self.model = model
         self.confine_to = confine_to.resolve() if confine_to is not None else None
         self.lookups: dict[str, dict[str, str]] = {}
+        self.date_order: Order | None = None  # the spec's top-level date_order, for date values that state none
 
     def lookup_tables(self, raw: Any) -> None:
         """Load each lookup file into a key -> value table (e.g. phone number -> person reference)."""
@@ -216,11 +228,7 @@ class _Reader:
                 for column in (table["key"], table["value"]):
                     if column not in columns:
                         raise self.fail(line, f"lookup {name!r}: {path.name} has no column {column!r}")
-                self.lookups[str(name)] = {
-                    fold(values.get(table["key"], "")): " ".join(values.get(table["value"], "").split())
-                    for _, values, _ in source.rows()
-                    if values.get(table["key"], "").strip()
-                }
+                self.lookups[str(name)] = _lookup_table(source.rows(), str(table["key"]), str(table["value"]))
             except FileError as err:
                 raise self.fail(line, f"lookup {name!r}: {err}") from None
 
@@ -266,23 +274,42 @@ class _Reader:
         if unknown:
             raise self.fail(line, f"unknown value option(s): {', '.join(sorted(unknown))}")
         formats = raw.get("format") or ()
-        formats = (formats,) if isinstance(formats, str) else tuple(formats)
+        formats = (formats,) if isinstance(formats, str) else tuple(str(f) for f in formats)
+        date_order = self.order(raw.get("date_order"), line) or (self.date_order if formats_needed else None)
         if formats_needed and not formats:
-            raise self.fail(line, "a date needs 'format', e.g. format: '%d/%m/%Y' (a list is allowed)")
+            if date_order is None:
+                raise self.fail(
+                    line,
+                    "a date needs 'format' (e.g. format: '%d/%m/%Y', a list is allowed) "
+                    "or date_order: day_first or month_first",
+                )
+            formats = default_formats(date_order)
+        for fmt in formats:
+            if date_order and order_of(fmt) not in (None, date_order):
+                raise self.fail(line, f"format {fmt!r} reads the {'month' if date_order == 'day_first' else 'day'} "
+                                f"first, but date_order is {date_order}")  # fmt: skip
+        check_digit = str(raw.get("check_digit", "warn"))
+        if check_digit not in ("warn", "strict") or ("check_digit" in raw and raw.get("normalise") != "nhs_number"):
+            raise self.fail(line, "check_digit is 'warn' or 'strict', and goes with normalise: nhs_number")
         join = raw.get("join") or ()
         if "join" in raw and (not isinstance(join, list) or not join):
             raise self.fail(line, "join takes a list of columns, e.g. join: [Forename, Surname]")
-        lookup_table, lookup_column = None, None
+        lookup_table, lookup_column, lookup_key = None, None, LookupKey()
         if "lookup" in raw:
             lookup = raw["lookup"]
-            if not isinstance(lookup, dict) or set(lookup) != {"table", "column"}:
-                raise self.fail(line, "lookup takes {table: <a name under 'lookups'>, column: <this file's column>}")
+            if not isinstance(lookup, dict) or not {"table", "column"} <= set(lookup) <= _LOOKUP_OPTIONS:
+                raise self.fail(
+                    line,
+                    "lookup takes {table: <a name under 'lookups'>, column: <this file's column>} and optionally "
+                    "pattern: <a regular expression> or split: <a separator> with index: <a part number>",
+                )
             if lookup["table"] not in self.lookups:
                 known = ", ".join(self.lookups) or "none"
                 raise self.fail(
                     line, f"lookup table {lookup['table']!r} is not defined under 'lookups' (defined: {known})"
                 )
             lookup_table, lookup_column = self.lookups[lookup["table"]], str(lookup["column"])
+            lookup_key = self.lookup_key(lookup, line)
         normalise = raw.get("normalise")
         if normalise is not None and normalise not in NORMALISERS:
             raise self.fail(line, f"normalise {normalise!r} is not one of: {', '.join(NORMALISERS)}")
@@ -312,6 +339,8 @@ class _Reader:
             split=_str_or_none(raw.get("split")),
             lookup=lookup_table,
             lookup_column=lookup_column,
+            lookup_name=str(raw["lookup"]["table"]) if "lookup" in raw else "",
+            lookup_key=lookup_key,
             grid=tuple(str(c) for c in grid),
             part=str(raw.get("part", "")),
             separator=str(raw.get("separator", "," if "split" in raw else " ")),
@@ -323,8 +352,39 @@ class _Reader:
             mapping={str(k): str(v) for k, v in (raw.get("map") or {}).items()},
             whole=whole,
             normalise=normalise,
+            date_order=date_order,
+            check_digit=check_digit,
             line=line,
         )
+
+    def order(self, raw: Any, line: int) -> Order | None:
+        if raw is None:
+            return None
+        if raw not in ORDERS:
+            raise self.fail(line, f"date_order is day_first or month_first; got {raw!r}")
+        return raw
+
+    def lookup_key(self, lookup: dict, line: int) -> LookupKey:
+        if "pattern" in lookup and "split" in lookup:
+            raise self.fail(line, "a lookup key is taken by pattern or by split, not both")
+        if "index" in lookup and "split" not in lookup:
+            raise self.fail(line, "a lookup's index goes with split")
+        if "pattern" in lookup:
+            try:
+                pattern = re.compile(str(lookup["pattern"]))
+            except re.error as err:
+                problem = f"lookup pattern {lookup['pattern']!r} is not a regular expression: {err}"
+                raise self.fail(line, problem) from None
+            if pattern.groups > 1:
+                raise self.fail(line, "a lookup pattern has at most one group: the part of the value to look up")
+            return LookupKey(pattern=pattern)
+        if "split" in lookup:
+            try:
+                index = int(lookup.get("index", 0))
+            except (TypeError, ValueError):
+                raise self.fail(line, f"a lookup's index is a whole number; got {lookup.get('index')!r}") from None
+            return LookupKey(separator=str(lookup["split"]), index=index)
+        return LookupKey()
 
     def properties(self, raw: _Located | None, type_name: str, allowed: dict) -> dict[str, ValueSpec]:
         specs = {}
@@ -535,6 +595,20 @@ class _Reader:
                 raise self.fail(line, f"link {name!r} goes {end} a {wanted}, but '{spec.alias}' is a {spec.type}")
 
 
+_LOOKUP_OPTIONS = {"table", "column", "pattern", "split", "index"}
+
+
+def _lookup_table(rows: Any, key_column: str, value_column: str) -> dict[str, str]:
+    """key -> value from a lookup file; a key given two different values maps to AMBIGUOUS, never to either."""
+    table: dict[str, str] = {}
+    for _, values, _ in rows:
+        key = fold(values.get(key_column, ""))
+        value = " ".join(values.get(value_column, "").split())
+        if key and value:
+            table[key] = value if table.get(key, value) == value else AMBIGUOUS
+    return table
+
+
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -621,6 +695,7 @@ def load_spec(path: str | Path, model: Model, *, confine_to: Path | None = None)
     except GradeError as err:
         raise reader.fail(getattr(grading, "line", raw.line), f"grading.default: {err}") from None
     read = raw.get("read") or {}
+    reader.date_order = reader.order(raw.get("date_order"), raw.key_lines.get("date_order", raw.line))
     reader.lookup_tables(raw.get("lookups"))
     neo4j_import = reader.neo4j_import(raw.get("neo4j_import"), raw.line) if "neo4j_import" in raw else None
     entities_raw = (raw.get("entities") or {}) if neo4j_import else reader.section(raw, "entities")
@@ -632,6 +707,7 @@ def load_spec(path: str | Path, model: Model, *, confine_to: Path | None = None)
         agency=str(source.get("agency", "")),
         default_grade=default_grade,
         grade_column=grading.get("column"),
+        grade_line=getattr(grading, "key_lines", {}).get("column", getattr(grading, "line", 0)),
         record_id=reader.value(raw["record_id"], raw.key_lines["record_id"]) if "record_id" in raw else None,
         record_date=(
             reader.value(raw["record_date"], raw.key_lines["record_date"], formats_needed=True)

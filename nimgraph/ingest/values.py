@@ -8,13 +8,13 @@ year pivot and decimal separator.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 from nimgraph.identity import NORMALISERS, IdentityError
+from nimgraph.ingest.dates import DateError, DateRead, Order, read_date
 
 
 def fold(text: str) -> str:
@@ -30,6 +30,42 @@ class ConversionError(ValueError):
     """A row's value cannot be read or converted; the message is the reject reason."""
 
 
+AMBIGUOUS = "\0ambiguous"  # in a lookup table: a key its file gives more than one value for
+
+
+class Unmatched(ConversionError):
+    """A lookup found nothing for a row's value: the reference leads nowhere."""
+
+    def __init__(self, key: str, table: str) -> None:
+        super().__init__(f"no match for {key!r} in lookup {table!r}")
+        self.key, self.table = key, table
+
+
+@dataclass(frozen=True)
+class LookupKey:
+    """Which part of a row's value a lookup table is searched with: all of it, a regex's match, or a split part."""
+
+    pattern: re.Pattern[str] | None = None  # the first group if it has one, else the whole match
+    separator: str | None = None
+    index: int = 0
+
+    def of(self, text: str) -> str:
+        """The key in ``text``; empty when the pattern does not match or there is no such part.
+
+        >>> LookupKey(pattern=re.compile(r"^(\\S+)\\s")).of("NW5 9WR")
+        'NW5'
+        >>> LookupKey(separator=" ", index=-1).of("NW5 9WR")
+        '9WR'
+        """
+        if self.pattern is not None:
+            found = self.pattern.search(text)
+            return "" if found is None else (found.group(1) if self.pattern.groups else found.group(0))
+        if self.separator is not None:
+            parts = text.split(self.separator)
+            return parts[self.index].strip() if -len(parts) <= self.index < len(parts) else ""
+        return text
+
+
 @dataclass(frozen=True)
 class ValueSpec:
     column: str | None = None
@@ -39,6 +75,8 @@ class ValueSpec:
     split: str | None = None  # a column split on ``separator``; ``index`` picks the part
     lookup: dict[str, str] | None = field(default=None, hash=False)  # key -> value, from another file
     lookup_column: str | None = None
+    lookup_name: str = ""
+    lookup_key: LookupKey = field(default_factory=LookupKey, hash=False)
     grid: tuple[str, ...] = ()  # easting and northing columns (British National Grid)
     part: str = ""  # with grid: "latitude" or "longitude"
     separator: str = " "
@@ -50,6 +88,8 @@ class ValueSpec:
     mapping: dict[str, str] = field(default_factory=dict, hash=False)
     whole: bool = False  # join and template: empty unless every column has a value (a date and its time)
     normalise: str | None = None  # a nimgraph.identity normaliser: phone, postcode, email, ...
+    date_order: Order | None = None  # as the spec states it; None: the order of the first format (see dates.py)
+    check_digit: str = "warn"  # nhs_number: a failed check digit warns ("warn") or rejects the row ("strict")
     line: int | None = None
 
     @property
@@ -88,8 +128,13 @@ class ValueSpec:
                 latitude, longitude = grid_to_wgs84(easting, northing)
                 text = repr(round(latitude if self.part == "latitude" else longitude, 6))
         elif self.lookup is not None:
-            key = fold(row.get(self.lookup_column or "") or "")
-            text = self.lookup.get(key, "")
+            given = " ".join((row.get(self.lookup_column or "") or "").split())
+            key = self.lookup_key.of(given) if given else ""
+            text = self.lookup.get(fold(key), "") if key else ""
+            if given and not text:
+                raise Unmatched(key or given, self.lookup_name)
+            if text == AMBIGUOUS:
+                raise ConversionError(f"{key!r} has two or more values in lookup {self.lookup_name!r}; which is meant?")
         else:
             parts = {c: (row.get(c) or "").strip() for c in self.columns}
             wanted = all(parts.values()) if self.whole else any(parts.values())
@@ -131,6 +176,13 @@ class ValueSpec:
             return dms_to_decimal(text)
         return convert(text, datatype, self.formats, self.pivot)
 
+    def read_date(self, text: str, datatype: str) -> DateRead:
+        """A date or date-time, with whether it also fits the other order (see nimgraph.ingest.dates)."""
+        try:
+            return read_date(text, datatype, self.formats, self.pivot)
+        except DateError as err:
+            raise ConversionError(str(err)) from None
+
 
 def convert(text: str, datatype: str, formats: tuple[str, ...] = (), pivot: int | None = None) -> Any:
     """Convert ``text`` to ``datatype`` (string, date, datetime, number, integer, boolean).
@@ -152,7 +204,10 @@ def convert(text: str, datatype: str, formats: tuple[str, ...] = (), pivot: int 
     nimgraph.ingest.values.ConversionError: 'abc' is not a number
     """
     if datatype in ("date", "datetime"):
-        return _convert_date(text, datatype, formats, pivot)
+        try:
+            return read_date(text, datatype, formats, pivot).value
+        except DateError as err:
+            raise ConversionError(str(err)) from None
     if datatype == "number":
         try:
             number = float(text.replace(",", ""))
@@ -174,23 +229,3 @@ def convert(text: str, datatype: str, formats: tuple[str, ...] = (), pivot: int 
             return False
         raise ConversionError(f"{text!r} is not yes or no")
     return text
-
-
-@lru_cache(maxsize=65536)  # partner files repeat the same dates many times over
-def _convert_date(text: str, datatype: str, formats: tuple[str, ...], pivot: int | None) -> str:
-    for fmt in formats:
-        try:
-            parsed = datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        if pivot is not None and "%y" in fmt:
-            two_digits = parsed.year % 100
-            try:
-                parsed = parsed.replace(year=(2000 if two_digits <= pivot else 1900) + two_digits)
-            except ValueError:  # 29 February in a century year that is not a leap year
-                continue
-        if not date(1900, 1, 1) <= parsed.date() <= date(2100, 12, 31):
-            raise ConversionError(f"{text!r} is outside the accepted years 1900-2100")
-        return parsed.date().isoformat() if datatype == "date" else parsed.isoformat()
-    shown = " or ".join(repr(f) for f in formats)
-    raise ConversionError(f"{text!r} is not a date in the format {shown}")

@@ -1,0 +1,226 @@
+"""Rows that do not load as written are told: unmatched references, ambiguous dates, failed check digits.
+
+Each test plants the problem in a small file and checks the count, the listing file and the
+words an analyst reads, on the real embedded store and through the CLI as a user runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from test_cli import nimgraph
+
+from nimgraph.ingest.engine import ingest_file, ingest_files, open_sources
+from nimgraph.ingest.spec import SpecError, load_spec
+
+CALLS = """\
+source: {name: calls, agency: Northshire Police}
+grading: {default: 1AC}
+record_id: Call
+lookups:
+  owner: {file: owners.csv, key: Number, value: Nominal}
+  district: {file: districts.csv, key: Outward, value: District, read: {header: false, columns: [Outward, District]}}
+entities:
+  call:
+    type: Call
+    keys: [Call]
+    properties:
+      reference: Call
+      date: {column: When, format: "%d/%m/%Y"}
+      category: {literal: call}
+  caller:
+    type: Person
+    id: {lookup: {table: owner, column: From}}
+    optional: true
+    reference_only: true
+  place:
+    type: Neighbourhood
+    keys: [{lookup: {table: district, column: Postcode, pattern: '^(\\S+)\\s'}}]
+    properties:
+      name: {lookup: {table: district, column: Postcode, pattern: '^(\\S+)\\s'}}
+links:
+  - {type: involvedIn, from: caller, to: call}
+  - {type: occurredAt, from: call, to: place}
+"""
+OWNERS = [["Number", "Nominal"], ["07700900001", "N1"], ["07700900002", "N2"], ["07700900003", "N3"]]
+DISTRICTS = [["NW5", "Kentish Town"], ["NW1", "Camden"], ["NW1", "Somers Town"]]  # NW1: two districts
+# Planted: C2's caller is in no lookup (unmatched, loads); C3's postcode district is unknown (rejected,
+# the place is required); C4's outward code maps to two districts (rejected as ambiguous);
+# C5 is month-first in a day-first column (rejected with the fix); C6 fits both orders (ambiguous).
+CALL_ROWS = [
+    ["Call", "When", "From", "Postcode"],
+    ["C1", "20/01/2026", "07700900001", "NW5 9WR"],
+    ["C2", "21/01/2026", "07700900999", "NW5 1AA"],
+    ["C3", "22/01/2026", "07700900002", "E1 6AN"],
+    ["C4", "23/01/2026", "07700900003", "NW1 2DB"],
+    ["C5", "01/24/2026", "07700900001", "NW5 9WR"],
+    ["C6", "03/02/2026", "07700900002", "NW5 9WR"],
+]
+
+
+def write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def listed(path: str | None) -> dict[str, str]:
+    """A rejects or unmatched file: the reason by the record's first field."""
+    assert path is not None
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {row[2]: row[1] for row in list(csv.reader(handle))[1:]}
+
+
+@pytest.fixture
+def calls(tmp_path, model):
+    write(tmp_path / "owners.csv", OWNERS)
+    write(tmp_path / "districts.csv", DISTRICTS)
+    (tmp_path / "calls.yaml").write_text(CALLS)
+    write(tmp_path / "calls.csv", CALL_ROWS)
+    return tmp_path, load_spec(tmp_path / "calls.yaml", model)
+
+
+def test_every_row_that_did_not_load_as_written_is_counted_listed_and_explained(calls, embedded_store, model):
+    folder, spec = calls
+    report = ingest_file(embedded_store, model, spec, folder / "calls.csv", rejects_dir=folder / "out")
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected, report.rows_unmatched) == (6, 3, 3, 1)
+    rejected = listed(report.rejects_file)
+    assert rejected["C3"].endswith("no match for 'E1' in lookup 'district'")  # not "the column was empty"
+    assert "'NW1' has two or more values in lookup 'district'" in rejected["C4"]
+    assert "'01/24/2026' is not a day-first date" in rejected["C5"] and "date_order: month_first" in rejected["C5"]
+    unmatched = listed(report.unmatched_file)
+    assert list(unmatched) == ["C2"]
+    assert "no match for '07700900999' in lookup 'owner'" in unmatched["C2"] and "left out" in unmatched["C2"]
+    summary = report.summary()
+    assert "1 loaded row(s) had a reference that found nothing (1 by lookup 'owner')" in summary
+    assert "1 value(s) fit both day-first and month-first and were read day-first" in summary
+    assert report.unconfirmed_dates == 1
+    # what loaded: three calls, two with their caller, all three in Kentish Town
+    calls_loaded = embedded_store.find("Call")
+    assert sorted(c.properties["reference"] for c in calls_loaded) == ["C1", "C2", "C6"]
+    c6 = next(c for c in calls_loaded if c.properties["reference"] == "C6")
+    assert c6.properties["date"] == "2026-02-03"  # day-first, as the format says
+    links = embedded_store.subgraph(["involvedIn", "occurredAt"]).links.values()
+    assert sum(k.type == "involvedIn" for k in links) == 2
+    assert sum(k.type == "occurredAt" for k in links) == 3
+    assert {e.properties["name"] for e in embedded_store.find("Neighbourhood")} == {"Kentish Town"}
+
+
+def test_a_stated_order_reads_the_file_that_way_and_confirms_its_ambiguous_dates(tmp_path, embedded_store, model):
+    spec_text = CALLS.replace('date: {column: When, format: "%d/%m/%Y"}', "date: {column: When}").replace(
+        "record_id: Call", "record_id: Call\ndate_order: month_first"
+    )
+    (tmp_path / "calls.yaml").write_text(spec_text)
+    write(tmp_path / "owners.csv", OWNERS)
+    write(tmp_path / "districts.csv", DISTRICTS)
+    rows = [CALL_ROWS[0], ["U1", "01/24/2026", "", "NW5 9WR"], ["U2", "03/02/2026", "", "NW5 9WR"],
+            ["U3", "2026-03-04", "", "NW5 9WR"], ["U4", "24/01/2026", "", "NW5 9WR"]]  # fmt: skip
+    spec = load_spec(tmp_path / "calls.yaml", model)
+    report = ingest_file(embedded_store, model, spec, write(tmp_path / "us.csv", rows), rejects_dir=tmp_path / "o")
+    dates = {c.properties["reference"]: c.properties["date"] for c in embedded_store.find("Call")}
+    assert dates == {"U1": "2026-01-24", "U2": "2026-03-02", "U3": "2026-03-04"}
+    assert "is not a month-first date" in listed(report.rejects_file)["U4"]
+    assert report.unconfirmed_dates == 0 and "as the spec states" in report.summary()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("record_id: Call", "record_id: Call\ndate_order: either"), r"date_order is day_first or month_first"),
+        (('format: "%d/%m/%Y"', 'format: "%m/%d/%Y", date_order: day_first'), r"reads the month first"),
+        (('format: "%d/%m/%Y"', "date_order: sideways"), r"date_order is day_first or month_first"),
+        (("pattern: '^(\\S+)\\s'}}]", "pattern: '(('}}]"), r"is not a regular expression"),
+        (("pattern: '^(\\S+)\\s'}}]", "pattern: '(a)(b)'}}]"), r"at most one group"),
+        (("pattern: '^(\\S+)\\s'}}]", "split: ' ', pattern: x}}]"), r"by pattern or by split, not both"),
+        (("pattern: '^(\\S+)\\s'}}]", "index: 1}}]"), r"index goes with split"),
+        (('format: "%d/%m/%Y"}', 'format: "%d/%m/%Y", check_digit: strict}'), r"goes with normalise: nhs_number"),
+    ],
+)
+def test_mistakes_in_date_order_and_lookup_keys_name_the_line(calls, model, change, message):
+    folder, _ = calls
+    (folder / "calls.yaml").write_text(CALLS.replace(*change, 1))
+    with pytest.raises(SpecError, match=message) as caught:
+        load_spec(folder / "calls.yaml", model)
+    assert f"{folder / 'calls.yaml'}:" in str(caught.value)
+
+
+def test_every_file_is_checked_before_anything_is_written_and_all_problems_are_told(calls, embedded_store, model):
+    folder, spec = calls
+    write(folder / "more.csv", [["Call", "When"], ["D1", "20/01/2026"]])  # no From, no Postcode
+    write(folder / "other.csv", [["Call", "From", "Postcode"], ["D2", "07700900001", "NW5 9WR"]])  # no When
+    paths = [folder / "calls.csv", folder / "more.csv", folder / "missing.csv", folder / "other.csv"]
+    with pytest.raises(SpecError) as caught:
+        open_sources(spec, model, paths)
+    problems = str(caught.value)
+    assert problems.startswith("nothing was loaded: 4 problems to fix first")
+    for expected in (
+        "'From' in more.csv",
+        "'Postcode' in more.csv",
+        "missing.csv: no such file",
+        "'When' in other.csv",
+    ):
+        assert expected in problems
+    assert embedded_store.counts()["entities"] == {}
+
+
+def test_the_cli_checks_every_file_first_even_in_a_dry_run_and_strict_fails_on_unmatched_rows(calls):
+    folder, _ = calls
+    write(folder / "bad.csv", [["Call", "When"], ["D1", "20/01/2026"]])
+    for dry in ([], ["--dry-run"]):
+        run = nimgraph("--store", "g.db", "ingest", "calls.yaml", "calls.csv", "bad.csv", *dry, cwd=folder)
+        assert run.returncode == 2 and "nothing was loaded: 2 problems" in run.stderr, run.stderr
+        assert "'From' in bad.csv" in run.stderr and "'Postcode' in bad.csv" in run.stderr
+    loose = nimgraph("--store", "g.db", "ingest", "calls.yaml", "calls.csv", "--rejects-dir", "out", cwd=folder)
+    assert loose.returncode == 0 and "see out/calls.unmatched.csv" in loose.stdout
+    assert "entities: 6 created" in loose.stdout  # 3 calls, 2 callers, 1 place: the failed runs wrote none
+    strict = nimgraph("--store", "g.db", "ingest", "calls.yaml", "calls.csv", "--strict", cwd=folder)
+    assert strict.returncode == 1
+    for failure in ("3 row(s) rejected", "1 row(s) with a reference that found nothing", "1 ambiguous date(s)"):
+        assert failure in strict.stderr
+
+
+def test_only_unmatched_rows_fail_strict_when_nothing_else_is_wrong(calls, embedded_store, model):
+    folder, spec = calls
+    write(folder / "clean.csv", [CALL_ROWS[0], ["K1", "20/01/2026", "07700900999", "NW5 9WR"]])
+    (report,) = ingest_files(embedded_store, model, spec, open_sources(spec, model, [folder / "clean.csv"]),
+                             rejects_dir=folder / "out")  # fmt: skip
+    assert (report.rows_loaded, report.rows_rejected, report.rows_unmatched) == (1, 0, 1)
+    run = nimgraph("--store", "g.db", "ingest", "calls.yaml", "clean.csv", "--strict", cwd=folder)
+    assert run.returncode == 1 and "1 row(s) with a reference that found nothing" in run.stderr
+
+
+NHS = """\
+source: {name: health}
+grading: {default: 1AC}
+record_id: Ref
+entities:
+  patient:
+    type: Person
+    keys: [{column: NHS, normalise: nhs_number}]
+    properties:
+      nhsNumber: {column: NHS, normalise: nhs_number}
+      surname: Surname
+"""
+
+
+@pytest.mark.parametrize("mode", ["warn", "strict"])
+def test_a_failed_nhs_check_digit_warns_unless_the_spec_asks_for_strict(tmp_path, embedded_store, model, mode):
+    spec_text = NHS if mode == "warn" else NHS.replace("normalise: nhs_number}\n", "normalise: nhs_number, "
+                                                       "check_digit: strict}\n")  # fmt: skip
+    (tmp_path / "nhs.yaml").write_text(spec_text)
+    rows = [["Ref", "NHS", "Surname"], ["H1", "943 476 5919", "Ames"], ["H2", "999 000 0000", "Bell"],
+            ["H3", "12345", "Cole"]]  # fmt: skip
+    spec = load_spec(tmp_path / "nhs.yaml", model)
+    report = ingest_file(embedded_store, model, spec, write(tmp_path / "nhs.csv", rows), rejects_dir=tmp_path / "o")
+    rejected = listed(report.rejects_file)
+    assert "does not have 10 digits" in rejected["H3"]  # the format is always checked
+    surnames = {e.properties["surname"]: e.properties.get("nhsNumber") for e in embedded_store.find("Person")}
+    if mode == "warn":
+        assert surnames == {"Ames": "9434765919", "Bell": "9990000000"}
+        assert report.warnings == {"check digit": 1}
+        assert "fails its check digit; loaded as written" in listed(report.warnings_file)["H2"]
+    else:
+        assert surnames == {"Ames": "9434765919"} and "fails its check digit" in rejected["H2"]
+        assert report.warnings == {}
