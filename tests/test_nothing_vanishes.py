@@ -224,3 +224,24 @@ def test_a_failed_nhs_check_digit_warns_unless_the_spec_asks_for_strict(tmp_path
     else:
         assert surnames == {"Ames": "9434765919"} and "fails its check digit" in rejected["H2"]
         assert report.warnings == {}
+
+
+def test_a_lookup_with_a_normaliser_finds_a_number_however_it_is_written(calls, embedded_store, model):
+    folder, _ = calls
+    (folder / "calls.yaml").write_text(CALLS.replace("value: Nominal}", "value: Nominal, normalise: phone}"))
+    write(folder / "owners.csv", [["Number", "Nominal"], ["+44 (0)7700 900001", "N1"], ["07700-900002", "N2"]])
+    rows = [CALL_ROWS[0], ["P1", "20/01/2026", "07700 900001", "NW5 9WR"], ["P2", "21/01/2026", "0044 7700 900002",
+            "NW5 9WR"], ["P3", "22/01/2026", "07700 900003", "NW5 9WR"]]  # fmt: skip
+    spec = load_spec(folder / "calls.yaml", model)
+    report = ingest_file(embedded_store, model, spec, write(folder / "p.csv", rows), rejects_dir=folder / "out")
+    assert (report.rows_loaded, report.rows_unmatched) == (3, 1)
+    assert "no match for '07700 900003' in lookup 'owner'" in listed(report.unmatched_file)["P3"]
+    links = embedded_store.subgraph(["involvedIn"]).links.values()
+    assert len(links) == 2
+
+
+def test_a_lookup_normaliser_must_be_known(calls, model):
+    folder, _ = calls
+    (folder / "calls.yaml").write_text(CALLS.replace("value: Nominal}", "value: Nominal, normalise: fax}"))
+    with pytest.raises(SpecError, match=r"calls.yaml:\d+: lookup 'owner': normalise 'fax' is not one of"):
+        load_spec(folder / "calls.yaml", model)

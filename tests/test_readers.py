@@ -298,3 +298,36 @@ def test_a_header_row_for_a_json_file_read_by_its_suffix_is_a_file_error(tmp_pat
     (tmp_path / "asb.jsonl").write_text('{"Ref": "A1"}\n')
     with pytest.raises(FileError, match=r"read.header_row is for CSV and xlsx files; this one is read as jsonl"):
         open_source(tmp_path / "asb.jsonl", ReadSpec(header_row=2))
+
+
+def test_a_csv_title_with_a_comma_still_says_which_row_is_the_header(tmp_path):
+    data = tmp_path / "asb.csv"
+    data.write_text("Northwick ASB incidents, March 2026\n\n" + csv_text(","))
+    hint = open_source(data, ReadSpec()).header_hint()
+    assert hint == (
+        "row 1 holds 2 values ('Northwick ASB incidents', 'March 2026'), like a title above the header; "
+        "if row 3 is the header, set read: {header_row: 3}"
+    )
+
+
+def test_nested_json_fields_are_columns_named_by_their_path(tmp_path):
+    lines = [
+        {"id": 1, "location": {"latitude": "52.6", "street": {"name": "Elm Court"}}},
+        {"id": 2, "location": None},
+        {"id": 3, "location": {"street": {"name": "Oak Row"}}, "outcome": {"category": "Charged"}},
+    ]
+    data = tmp_path / "feed.jsonl"
+    data.write_text("\n".join(json.dumps(line) for line in lines) + '\n{"id": 4, "cut off\n')
+    source = open_source(data, ReadSpec())
+    assert source.columns() == [
+        "id", "location", "location.latitude", "location.street", "location.street.name", "outcome",
+        "outcome.category",
+    ]  # fmt: skip
+    rows = list(source.rows())
+    assert [values.get("location.street.name", "") for _, values, _ in rows[:3]] == ["Elm Court", "", "Oak Row"]
+    assert rows[2][1]["outcome.category"] == "Charged"
+    assert rows[2][2] == ["3", '{"street": {"name": "Oak Row"}}', "", '{"name": "Oak Row"}', "Oak Row",
+                          '{"category": "Charged"}', "Charged"]  # fmt: skip
+    number, problem, written = rows[3]
+    assert number == 4 and written == ['{"id": 4, "cut off']  # listed as written
+    assert next(iter(problem.values())) == "not valid JSON: Unterminated string starting at column 11"

@@ -106,25 +106,34 @@ def _checked_header(path: Path, header: list[Any], row: int, below: Iterable[tup
     return names
 
 
-def _fuller_row(rows: Iterable[tuple[int, list[Any]]]) -> int | None:
-    """The number of the first row with two values or more: the header, when a title or blank rows sit above it."""
-    return next((number for number, cells in rows if sum(1 for c in cells if _text(c).strip()) > 1), None)
+def _fuller_row(rows: Iterable[tuple[int, list[Any]]], than: int = 1) -> int | None:
+    """The number of the first row with more than ``than`` values (and two or more): the header, when a title
+    or blank rows sit above it. Asked only when the spec's columns are missing, so a near miss costs a hint."""
+    wanted = max(2, than + 1)
+    return next((number for number, cells in rows if sum(1 for c in cells if _text(c).strip()) >= wanted), None)
 
 
 def _title_hint(row: int, header: list[Any], below: Iterable[tuple[int, list[Any]]]) -> str:
-    """When the header row holds one value, like a report's title, and a fuller row follows: set read.header_row.
+    """When the header row holds a value or a few, like a report's title, and a fuller row follows: set
+    read.header_row. A title with a comma in it is two values of a CSV row.
 
     >>> print(_title_hint(1, ["ASB", None], [(2, [None, None]), (3, ["Ref", "Date"]), (4, ["A1", "1/3"])]))
     row 1 holds one value ('ASB'), like a title above the header; if row 3 is the header, set read: {header_row: 3}
+    >>> print(_title_hint(1, ["ASB cases", "March 2026", ""], [(2, ["Ref", "Date", "Kind", "Place"])]))
+    ... # doctest: +ELLIPSIS
+    row 1 holds 2 values ('ASB cases', 'March 2026'), like a title ...; if row 2 is the header, set ...
     >>> _title_hint(1, ["Ref", "Date"], [])
     ''
     """
     filled = [text for text in (_text(h).strip() for h in header) if text]
-    found = _fuller_row(below) if len(filled) == 1 else None
+    found = _fuller_row(below, than=len(filled)) if 1 <= len(filled) <= 3 else None
     if found is None:
         return ""
+    held = (
+        f"one value ({filled[0]!r})" if len(filled) == 1 else f"{len(filled)} values ({', '.join(map(repr, filled))})"
+    )
     return (
-        f"row {row} holds one value ({filled[0]!r}), like a title above the header; "
+        f"row {row} holds {held}, like a title above the header; "
         f"if row {found} is the header, set read: {{header_row: {found}}}"
     )
 
@@ -504,6 +513,28 @@ class ExcelSource:
 
 
 # ---------------------------------------------------------------------------------------- JSON
+def _flattened(record: dict[str, Any]) -> dict[str, Any]:
+    """A JSON object with each nested object's fields also as columns of their own, named by their path.
+
+    The nested object stays too, as JSON text. A key of the object itself wins over a path that spells it.
+
+    >>> flat = _flattened({"id": 1, "location": {"street": {"name": "Elm Court"}, "latitude": "52.6"}, "tags": ["a"]})
+    >>> list(flat)
+    ['id', 'location', 'tags', 'location.street', 'location.latitude', 'location.street.name']
+    >>> flat["location.street.name"], flat["location.street"]
+    ('Elm Court', {'name': 'Elm Court'})
+    """
+    flat = dict(record)
+    pending = [(key, value) for key, value in record.items() if isinstance(value, dict)]
+    while pending:  # nesting is bounded by MAX_NESTING when the record is parsed
+        path, nested = pending.pop(0)
+        for key, value in nested.items():
+            flat.setdefault(f"{path}.{key}", value)
+            if isinstance(value, dict):
+                pending.append((f"{path}.{key}", value))
+    return flat
+
+
 class _TooDeep(ValueError):
     pass
 
@@ -563,14 +594,15 @@ class JsonLinesSource:
                     continue
                 written = line.rstrip("\r\n")
                 try:
-                    record = _parsed(line)
+                    record = _parsed(written)  # without its line end, so an error's column is where it is
                 except json.JSONDecodeError as err:
-                    yield number, {WIDTH: f"not valid JSON: {err.msg} at column {err.colno}"}, written
+                    problem = f"not valid JSON: {err.msg.removesuffix(' at')} at column {err.colno}"
+                    yield number, {WIDTH: problem}, written
                     continue
                 except _TooDeep:
                     yield number, {WIDTH: f"nested more than {MAX_NESTING} levels deep"}, written
                     continue
-                yield number, record if isinstance(record, dict) else {WIDTH: "not a JSON object"}, written
+                yield number, _flattened(record) if isinstance(record, dict) else {WIDTH: "not a JSON object"}, written
 
     @cached_property
     def _columns(self) -> list[str]:
@@ -634,22 +666,26 @@ class JsonSource:
             raise FileError(f"{self.path}: expected an array of objects {where}; set read.records to its key")
         return data
 
-    def columns(self) -> list[str]:
+    @cached_property
+    def _columns(self) -> list[str]:
         seen: dict[str, None] = {}
         for record in self._records:
             if isinstance(record, dict):
-                seen.update(dict.fromkeys(record))
+                seen.update(dict.fromkeys(_flattened(record)))
         if not seen:
             raise FileError(f"{self.path}: no JSON objects found")
         return list(seen)
+
+    def columns(self) -> list[str]:
+        return list(self._columns)
 
     def rows(self) -> Iterator[Row]:
         for number, record in enumerate(self._records, start=1):
             if not isinstance(record, dict):
                 yield number, {WIDTH: "not a JSON object"}, [_text(record)]
                 continue
-            values = {k: _text(v) for k, v in record.items()}
-            yield number, values, list(values.values())
+            values = {k: _text(v) for k, v in _flattened(record).items()}
+            yield number, values, [values.get(k, "") for k in self._columns]
 
     def count(self) -> int:
         return len(self._records)

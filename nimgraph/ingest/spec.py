@@ -14,10 +14,11 @@ from typing import Any
 import yaml
 
 from nimgraph.grading import Grade, GradeError, parse_grade
-from nimgraph.identity import NORMALISERS
+from nimgraph.identity import NORMALISERS, IdentityError
 from nimgraph.ingest.dates import ORDERS, Order, default_formats, order_of
 from nimgraph.ingest.values import AMBIGUOUS, LookupKey, ValueSpec, fold
 from nimgraph.ontology import Model, UnknownTypeError
+from nimgraph.validation import article
 
 
 class SpecError(ValueError):
@@ -209,6 +210,7 @@ class _Reader:
         self.model = model
         self.confine_to = confine_to.resolve() if confine_to is not None else None
         self.lookups: dict[str, dict[str, str]] = {}
+        self.lookup_normalisers: dict[str, str | None] = {}  # a table's keys, and the values sought in it, alike
         self.date_order: Order | None = None  # the spec's top-level date_order, for date values that state none
 
     def lookup_tables(self, raw: Any) -> None:
@@ -217,8 +219,15 @@ class _Reader:
 
         for name, table in (raw or {}).items():
             line = getattr(table, "line", getattr(raw, "line", 0))
-            if not isinstance(table, dict) or not {"file", "key", "value"} <= set(table):
-                raise self.fail(line, f"lookup {name!r} needs file, key and value (and optionally read)")
+            if not isinstance(table, dict) or not {"file", "key", "value"} <= set(table) <= _LOOKUP_TABLE_OPTIONS:
+                raise self.fail(
+                    line, f"lookup {name!r} needs file, key and value (and optionally read and normalise), nothing else"
+                )
+            normalise = table.get("normalise")
+            if normalise is not None and normalise not in NORMALISERS:
+                raise self.fail(
+                    line, f"lookup {name!r}: normalise {normalise!r} is not one of: {', '.join(NORMALISERS)}"
+                )
             path = (self.path.parent / str(table["file"])).resolve()
             if self.confine_to is not None and not path.is_relative_to(self.confine_to):
                 raise self.fail(line, f"lookup {name!r}: an uploaded spec may only read files uploaded with it")
@@ -228,7 +237,9 @@ class _Reader:
                 for column in (table["key"], table["value"]):
                     if column not in columns:
                         raise self.fail(line, f"lookup {name!r}: {path.name} has no column {column!r}")
-                self.lookups[str(name)] = _lookup_table(source.rows(), str(table["key"]), str(table["value"]))
+                keys = str(table["key"])
+                self.lookups[str(name)] = _lookup_table(source.rows(), keys, str(table["value"]), normalise)
+                self.lookup_normalisers[str(name)] = normalise
             except FileError as err:
                 raise self.fail(line, f"lookup {name!r}: {err}") from None
 
@@ -340,6 +351,7 @@ class _Reader:
             lookup=lookup_table,
             lookup_column=lookup_column,
             lookup_name=str(raw["lookup"]["table"]) if "lookup" in raw else "",
+            lookup_normalise=self.lookup_normalisers.get(str(raw["lookup"]["table"])) if "lookup" in raw else None,
             lookup_key=lookup_key,
             grid=tuple(str(c) for c in grid),
             part=str(raw.get("part", "")),
@@ -592,17 +604,29 @@ class _Reader:
             raise self.fail(line, f"{name!r} links are created by nimgraph itself; a mapping cannot create one")
         for end, spec, wanted in (("from", source, link.domain), ("to", target, link.range)):
             if wanted and not self.model.is_a(spec.type, wanted):
-                raise self.fail(line, f"link {name!r} goes {end} a {wanted}, but '{spec.alias}' is a {spec.type}")
+                raise self.fail(
+                    line, f"link {name!r} goes {end} {article(wanted)}, but '{spec.alias}' is {article(spec.type)}"
+                )
 
 
 _LOOKUP_OPTIONS = {"table", "column", "pattern", "split", "index"}
+_LOOKUP_TABLE_OPTIONS = {"file", "key", "value", "read", "normalise"}
 
 
-def _lookup_table(rows: Any, key_column: str, value_column: str) -> dict[str, str]:
-    """key -> value from a lookup file; a key given two different values maps to AMBIGUOUS, never to either."""
+def _lookup_table(rows: Any, key_column: str, value_column: str, normalise: str | None = None) -> dict[str, str]:
+    """key -> value from a lookup file; a key given two different values maps to AMBIGUOUS, never to either.
+
+    With ``normalise``, keys are normalised as identifiers are (a phone number written any way is one key);
+    a key the normaliser refuses (an NHS number of 9 digits) can match no row's value, and is left out.
+    """
     table: dict[str, str] = {}
     for _, values, _ in rows:
         key = fold(values.get(key_column, ""))
+        if normalise and key:
+            try:
+                key = fold(NORMALISERS[normalise](key))
+            except IdentityError:
+                continue
         value = " ".join(values.get(value_column, "").split())
         if key and value:
             table[key] = value if table.get(key, value) == value else AMBIGUOUS

@@ -77,6 +77,7 @@ class ValueSpec:
     lookup_column: str | None = None
     lookup_name: str = ""
     lookup_key: LookupKey = field(default_factory=LookupKey, hash=False)
+    lookup_normalise: str | None = None  # the table's normaliser: the value sought is normalised as its keys are
     grid: tuple[str, ...] = ()  # easting and northing columns (British National Grid)
     part: str = ""  # with grid: "latitude" or "longitude"
     separator: str = " "
@@ -130,7 +131,13 @@ class ValueSpec:
         elif self.lookup is not None:
             given = " ".join((row.get(self.lookup_column or "") or "").split())
             key = self.lookup_key.of(given) if given else ""
-            text = self.lookup.get(fold(key), "") if key else ""
+            sought = key
+            if key and self.lookup_normalise:
+                try:
+                    sought = NORMALISERS[self.lookup_normalise](key)
+                except IdentityError as err:
+                    raise ConversionError(f"{err}, so it cannot be looked up in {self.lookup_name!r}") from None
+            text = self.lookup.get(fold(sought), "") if key else ""
             if given and not text:
                 raise Unmatched(key or given, self.lookup_name)
             if text == AMBIGUOUS:
