@@ -256,7 +256,8 @@ def neo4j_expected(model: Model) -> tuple[dict[str, Expected], Counter, Counter,
             ends = [(row[start], start_space), (row[end], end_space)]
             (source, source_space), (target, target_space) = ends[::-1] if flipped else ends
             if any(raw not in nodes[space] for raw, space in ends):
-                rejected[i + 2] = "node .* is not in the node files loaded before, nor the store"
+                absent = "is not in the node files loaded before, nor the store"
+                rejected[i + 2] = rf"node .* ({absent}|was rejected \(\w+\.csv row \d+\); fix that row first)"
             elif ENDS[link] != (source_space, target_space):
                 rejected[i + 2] = f"{link} goes (from|to) an? .*, but its (source|target)"
             elif "kind" in row and kinds.lookup(row["kind"]) is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from nimgraph.ids import IdKey
 from nimgraph.ingest.dates import spoken
 from nimgraph.ingest.mapper import Note, Row, RowError, RowMapper
-from nimgraph.ingest.neo4j_import import Neo4jImportMapper, check_header, parse_header, stored_types
+from nimgraph.ingest.neo4j_import import Neo4jImportMapper, RunNodes, check_header, parse_header, stored_types
 from nimgraph.ingest.readers import WIDTH, FileError, Source, open_source
 from nimgraph.ingest.spec import MappingSpec, SpecError, printable
 from nimgraph.ontology import Model
@@ -290,7 +290,7 @@ def ingest_files(
     on_report: Callable[[IngestReport], None] | None = None,
 ) -> list[IngestReport]:
     """Load files opened by :func:`open_sources` through one spec, in order; ``on_report`` hears each as it ends."""
-    known_ids: dict[str, str] = {}  # nodes of a Neo4j import (id -> type), so its relationship files find them
+    known_ids = RunNodes()  # nodes of a Neo4j import (id -> type), so its relationship files find them
     reports = []
     if store is not None:
         store.prepare()

@@ -235,6 +235,15 @@ def stored_types(store: GraphStore | None) -> Callable[[str], str | None]:
     return stored_type
 
 
+class RunNodes(dict[str, str]):
+    """The nodes a run's node files defined (id -> type), and where each node that was rejected is (id -> row),
+    so that a relationship to it says which row to fix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rejected: dict[str, str] = {}
+
+
 class Neo4jImportMapper(RowMapper):
     """Maps rows of a Neo4j bulk-import node or relationship file to entities or links, checked as any row is.
 
@@ -254,6 +263,7 @@ class Neo4jImportMapper(RowMapper):
         assert spec.neo4j_import is not None
         self.table, self.header = spec.neo4j_import, header
         self.known_ids, self.stored_type = known_ids, stored_type
+        self.rejected: dict[str, str] = getattr(known_ids, "rejected", {})
         entities = {}
         if header.nodes:  # one entity spec per type a row can have: its properties, checked as any spec's
             for type_name in dict.fromkeys(self.table.labels.values()):
@@ -287,12 +297,16 @@ class Neo4jImportMapper(RowMapper):
         if not mapped:
             raise RowError(f"no label of {', '.join(labels) or '(none)'} is mapped; add it under neo4j_import.labels")
         spec = self.spec.entities[mapped[0]]
-        foreign = {name: value for name, value in self.header.values.items() if name not in spec.properties}
-        wrong = [name for name, value in foreign.items() if value.raw(row.values)]
-        if wrong:
-            raise RowError(f"{article(spec.type)} cannot have {', '.join(sorted(wrong))}")
-        assertion = self.assertion(row)
-        entity = self._checked(spec, self.node_id(id_column.space, raw_id), row, assertion)
+        node = self.node_id(id_column.space, raw_id)
+        try:
+            foreign = {name: value for name, value in self.header.values.items() if name not in spec.properties}
+            wrong = [name for name, value in foreign.items() if value.raw(row.values)]
+            if wrong:
+                raise RowError(f"{article(spec.type)} cannot have {', '.join(sorted(wrong))}")
+            entity = self._checked(spec, node, row, self.assertion(row))
+        except (RowError, ConversionError):
+            self.rejected.setdefault(node, f"{row.file} row {row.number}")
+            raise
         self.known_ids[entity.id] = entity.type
         return [entity], []
 
@@ -328,6 +342,8 @@ class Neo4jImportMapper(RowMapper):
         type_name = self.known_ids.get(node) or self.stored_type(node)
         if type_name is None:
             where = f" in id space {column.space}" if column.space else ""
+            if node in self.rejected:
+                raise RowError(f"{role} node {raw!r}{where} was rejected ({self.rejected[node]}); fix that row first")
             raise RowError(f"{role} node {raw!r}{where} is not in the node files loaded before, nor the store")
         self.known_ids[node] = type_name
         return Entity(node, type_name), column.header, raw
