@@ -1178,7 +1178,9 @@ CASES = [
         ("category: Kind", "category: {column: Kind, whole: true}"),
         "whole: true goes with join or template",
     ),
-    spec_error("a join of no columns", ("category: Kind", "category: {join: Kind}"), "join takes a list of columns"),
+    spec_error(
+        "a join of no columns", ("category: Kind", "category: {join: Kind}"), "join takes a list of column names"
+    ),
     spec_error(
         "a split index that is no number",
         ("category: Kind", "category: {split: Kind, index: first}"),

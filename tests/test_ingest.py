@@ -167,7 +167,7 @@ def test_per_row_grade_overrides_the_default(store, model, tmp_path):
         (("{type: occurredAt,", "{type: happenedAt,"), r"asb.yaml:24: unknown link type 'happenedAt'"),
         (
             ("{type: occurredAt, from: report, to: place}", "{type: occurredAt, from: place, to: report}"),
-            r"link 'occurredAt' goes from a Event, but 'place' is a Street",
+            r"link 'occurredAt' goes from an Event, but 'place' is a Street",
         ),
         (("default: 1BP", "default: 4ZP"), r"grading.default: '4ZP' is not a 3x5x2 grade"),
         (('date: {column: Date, format: "%d/%m/%Y"}', "date: Date"), r"asb.yaml:14: a date needs 'format'"),

@@ -245,3 +245,106 @@ def test_a_lookup_normaliser_must_be_known(calls, model):
     (folder / "calls.yaml").write_text(CALLS.replace("value: Nominal}", "value: Nominal, normalise: fax}"))
     with pytest.raises(SpecError, match=r"calls.yaml:\d+: lookup 'owner': normalise 'fax' is not one of"):
         load_spec(folder / "calls.yaml", model)
+
+
+RELATIONS = """\
+source: {name: relations}
+grading: {default: 1AC}
+record_id: Ref
+entities:
+  person: {type: Person, id: Person, properties: {forename: Person}}
+  relative: {type: Person, id: Relative, properties: {forename: Relative}}
+links:
+  - from: person
+    to: relative
+    type_from:
+      column: Relationship
+      map: {Father: parentOf, Mother: parentOf, Son: {type: parentOf, reversed: true}, Sister: familyOf,
+            Brother: familyOf, Friend: knows}
+    properties: {relationKind: Relationship}
+"""
+
+
+def test_a_pair_listed_both_ways_is_one_link_whichever_way_its_rows_name_it(tmp_path, embedded_store, model):
+    (tmp_path / "rel.yaml").write_text(RELATIONS)
+    rows = [["Ref", "Person", "Relative", "Relationship"], ["R1", "Ann", "Bob", "Father"],
+            ["R2", "Bob", "Ann", "Son"], ["R3", "Cat", "Dan", "Sister"], ["R4", "Dan", "Cat", "Brother"],
+            ["R5", "Eve", "Fay", "Friend"], ["R6", "Fay", "Eve", "Friend"]]  # fmt: skip
+    spec = load_spec(tmp_path / "rel.yaml", model)
+    report = ingest_file(embedded_store, model, spec, write(tmp_path / "rel.csv", rows), rejects_dir=tmp_path / "o")
+    assert (report.rows_loaded, report.rows_rejected) == (6, 0), report.summary()
+    names = {e.id: e.properties["forename"] for e in embedded_store.find("Person")}
+    links = embedded_store.subgraph(["parentOf", "familyOf", "knows"]).links.values()
+    found = sorted((k.type, *sorted([names[k.source], names[k.target]]), len(k.provenance)) for k in links)
+    assert found == [("familyOf", "Cat", "Dan", 2), ("knows", "Eve", "Fay", 2), ("parentOf", "Ann", "Bob", 2)]
+    parent = next(k for k in links if k.type == "parentOf")
+    assert (names[parent.source], names[parent.target]) == ("Ann", "Bob")  # the father, from both rows
+    assert "relationKind" not in next(k for k in links if k.type == "knows").properties  # a friend has no kind
+
+
+MAPPED = """\
+source: {name: attendances}
+grading: {default: 1AC}
+record_id: Ref
+filter:
+  - {column: Ref, not_matches: '^total'}
+entities:
+  visit:
+    type: HealthReferral
+    keys: [Ref]
+    properties:
+      reference: Ref
+      date: {first_of: [Assaulted, Arrived], format: "%Y-%m-%d"}
+      category: {column: Method, map: {"01": Knife, "02": Blunt object}}
+"""
+
+
+def test_maps_fold_spreadsheet_numbers_and_count_what_they_lack(tmp_path, embedded_store, model):
+    (tmp_path / "ed.yaml").write_text(MAPPED)
+    rows = [["Ref", "Assaulted", "Arrived", "Method"], ["E1", "2026-03-01", "2026-03-02", "1"],
+            ["E2", "", "2026-03-04", "02"], ["E3", "2026-03-05", "", "7"], ["E4", "2026-03-06", "", "7"],
+            ["E1", "2026-03-01", "2026-03-02", "1"], ["Total Records: 5", "", "", ""]]  # fmt: skip
+    spec = load_spec(tmp_path / "ed.yaml", model)
+    report = ingest_file(embedded_store, model, spec, write(tmp_path / "ed.csv", rows), rejects_dir=tmp_path / "o")
+    assert (report.rows_loaded, report.rows_rejected, report.rows_filtered) == (5, 0, 1), report.summary()
+    visits = {v.properties["reference"]: v.properties for v in embedded_store.find("HealthReferral")}
+    assert {r: (v["date"], v["category"]) for r, v in visits.items()} == {
+        "E1": ("2026-03-01", "Knife"), "E2": ("2026-03-04", "Blunt object"), "E3": ("2026-03-05", "7"),
+        "E4": ("2026-03-06", "7"),
+    }  # fmt: skip
+    assert "2 value(s) not in its map were kept as written ('7')" in report.summary()
+    assert report.warnings == {"repeated record id": 1}
+    assert "repeats the record id 'E1' of row 2" in listed(report.warnings_file)["E1"]
+    (tmp_path / "ed.yaml").write_text(MAPPED.replace("Blunt object}}", "Blunt object}, unmapped: reject}"))
+    strict = load_spec(tmp_path / "ed.yaml", model)
+    report = ingest_file(embedded_store, model, strict, tmp_path / "ed.csv", rejects_dir=tmp_path / "o")
+    assert report.rows_rejected == 2 and "'7' is not in the map of 'Method'" in listed(report.rejects_file)["E3"]
+
+
+@pytest.mark.parametrize(
+    ("duplicates", "outcome"),
+    [("refuse", "has two or more values"), ("first", "Camden"), ("last", "Somers Town")],
+)
+def test_a_lookup_says_which_of_two_values_holds(calls, embedded_store, model, duplicates, outcome):
+    folder, _ = calls
+    said = f", duplicates: {duplicates}" if duplicates != "refuse" else ""
+    (folder / "calls.yaml").write_text(
+        CALLS.replace("columns: [Outward, District]}}", f"columns: [Outward, District]}}{said}}}")
+    )
+    write(folder / "districts.csv", [*DISTRICTS, ["E1", ""]])
+    write(folder / "d.csv", [CALL_ROWS[0], ["D1", "20/01/2026", "", "NW1 2DB"], ["D2", "21/01/2026", "", "E1 6AN"]])
+    spec = load_spec(folder / "calls.yaml", model)
+    report = ingest_file(embedded_store, model, spec, folder / "d.csv", rejects_dir=folder / "o")
+    rejected = listed(report.rejects_file)
+    assert "'E1' has an empty value in lookup 'district'" in rejected["D2"]  # found, but saying nothing
+    if duplicates == "refuse":
+        assert outcome in rejected["D1"]
+    else:
+        assert {e.properties["name"] for e in embedded_store.find("Neighbourhood")} == {outcome}
+
+
+def test_a_lookup_column_missing_from_a_headerless_file_says_how_to_read_it(calls, model):
+    folder, _ = calls
+    (folder / "calls.yaml").write_text(CALLS.replace(", read: {header: false, columns: [Outward, District]}", ""))
+    with pytest.raises(SpecError, match=r"has no column 'Outward'; it has: 'NW5', 'Kentish Town'; if the file"):
+        load_spec(folder / "calls.yaml", model)

@@ -573,7 +573,8 @@ def excel_expected() -> tuple[Expected, Counter, Counter, pd.DataFrame]:
             "occurredAt": len(set(zip(ok["Incident number"], ok["Street"], ok["Postcode"], strict=True))),
         }
     )
-    return Expected(len(sheet), rejected, filtered=int(total.sum())), entities, links, ok
+    repeated = {line[i] for i in ok.index[ok["Incident number"].duplicated()]}  # entered twice: one record, warned
+    return Expected(len(sheet), rejected, filtered=int(total.sum()), warned=repeated), entities, links, ok
 
 
 def test_an_excel_workbook_with_a_title_row_and_a_totals_row_loads(store, tmp_path):

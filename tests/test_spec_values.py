@@ -112,7 +112,7 @@ def test_lookups_link_through_another_file_and_decimal_commas_read(loaded):
         (("not_equals: deleted", "unlike: deleted"), r"a filter is \{column: \.\.\., one of equals"),
         (("pivot: 30", "pivot: 300"), r"pivot is a two-digit year from 0 to 99; got 300"),
         (('decimal: ","', 'decimal: ";"'), r"decimal is '\.' or ','"),
-        (("{join: [Forename, Surname]}", "{join: Forename}"), r"join takes a list of columns"),
+        (("{join: [Forename, Surname]}", "{join: Forename}"), r"join takes a list of column names"),
         (("{join: [Forename, Surname]}", "{join: [Forename], column: X}"), r"a value needs exactly one of"),
     ],
 )

@@ -40,6 +40,7 @@ _DAY_FIRST_FORMATS = (
     "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S",
     "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ",
     "%Y/%m/%d", "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y %H:%M",
+    "%d/%m/%Y %I:%M %p", "%d/%m/%Y %I:%M:%S %p",  # a 12-hour clock: 7/28/2026 4:07:00 AM, read month-first
 )  # fmt: skip
 
 
@@ -132,5 +133,8 @@ def read_date(text: str, datatype: str, formats: tuple[str, ...], pivot: int | N
                 f"{text!r} is not a {spoken(order)} date ({fmt!r}); it reads {spoken(other)} as "
                 f"{_iso(parsed, text, datatype)}: if this column is {spoken(other)}, set date_order: {other} on it"
             )
-    shown = " or ".join(repr(f) for f in formats[:4]) + (f" (or {len(formats) - 4} more)" if len(formats) > 4 else "")
-    raise DateError(f"{text!r} is not a date in the format {shown}")
+    if formats in (default_formats("day_first"), default_formats("month_first")):
+        order = implied_order(formats)
+        raise DateError(f"{text!r} is not a {spoken(order)} date in any of the {len(formats)} common formats "
+                        "(docs/mapping.md, Dates); give its format")  # fmt: skip
+    raise DateError(f"{text!r} is not a date in the format {' or '.join(repr(f) for f in formats)}")

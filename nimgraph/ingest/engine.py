@@ -64,6 +64,7 @@ class IngestReport:
     warnings: dict[str, int] = field(default_factory=dict)  # rows loaded as written but worth a look, by kind
     warnings_file: str | None = None
     dates: dict[str, DateCounts] = field(default_factory=dict)  # ambiguous dates, by value
+    unmapped: dict[str, Counter[str]] = field(default_factory=dict)  # values a map lacked, kept as written, by value
 
     def reject(self, line: int, reason: str) -> None:
         self.rows_rejected += 1
@@ -85,7 +86,9 @@ class IngestReport:
             if note.kind == "ambiguous date":
                 counts = self.dates.setdefault(note.what, DateCounts(order=note.order, stated=note.stated))
                 counts.ambiguous += 1
-        for kind in {n.kind for n in notes} - {"ambiguous date", "unmatched"}:
+            elif note.kind == "unmapped":
+                self.unmapped.setdefault(note.what, Counter())[note.message] += 1
+        for kind in {n.kind for n in notes} - {"ambiguous date", "unmatched", "unmapped"}:
             self.warnings[kind] = self.warnings.get(kind, 0) + 1
 
     @property
@@ -128,6 +131,12 @@ class IngestReport:
             text += f"\n{n} row(s) loaded with a warning ({kind}); see {self.warnings_file}"
         for what, counts in sorted(self.dates.items()):
             text += "\n" + counts.describe(what)
+        for what, values in sorted(self.unmapped.items()):
+            shown = ", ".join(repr(v) for v, _ in values.most_common(5)) + (", ..." if len(values) > 5 else "")
+            text += (
+                f"\n{what}: {values.total()} value(s) not in its map were kept as written ({shown}); "
+                "add them to the map, or say unmapped: keep (or reject)"
+            )
         if e.merged_ids:
             text += "\n  merged, e.g.: " + ", ".join(e.merged_ids) + " (their provenance lists the records joined)"
         return text
@@ -199,6 +208,28 @@ class _BatchWriter:
             self._wait()
         finally:
             self._writer.shutdown(wait=True)
+
+
+class _RecordIds:
+    """The record ids a file has given so far, to tell a row that repeats an earlier row's record id."""
+
+    def __init__(self) -> None:
+        self._first: dict[str, int] = {}
+
+    def seen(self, line: int, entities: list[Entity], links: list[Link]) -> Note | None:
+        item = next(iter(entities), None) or next(iter(links), None)
+        if item is None:
+            return None
+        record_id = item.provenance[0].record_id
+        first = self._first.setdefault(record_id, line)
+        if first == line:
+            return None
+        return Note(
+            "repeated record id",
+            "record id",
+            f"repeats the record id {record_id!r} of row {first}: the rows are one record, and where they "
+            "differ, this row's values are kept",
+        )
 
 
 class _Listing:
@@ -357,6 +388,7 @@ def ingest_file(
     rejects, unmatched, warned = (
         _Listing(listings / f"{path.stem}.{kind}.csv", columns) for kind in ("rejects", "unmatched", "warnings")
     )
+    repeats = _RecordIds() if spec.record_id is not None else None
     try:
         for line, values, fields in source.rows():
             report.rows_read += 1
@@ -375,10 +407,16 @@ def ingest_file(
             else:
                 report.rows_loaded += 1
                 writer.add(entities, links)
+                if repeats is not None and (repeat := repeats.seen(line, entities, links)):
+                    mapper.notes.append(repeat)
                 if notes := getattr(mapper, "notes", None):
                     report.noted(line, notes)
                     for listing, wanted in ((unmatched, True), (warned, False)):
-                        said = [n.message for n in notes if n.message and (n.kind == "unmatched") == wanted]
+                        said = [
+                            n.message
+                            for n in notes
+                            if n.kind not in ("ambiguous date", "unmapped") and (n.kind == "unmatched") == wanted
+                        ]
                         if said:
                             listing.write(line, "; ".join(dict.fromkeys(said)), fields)
             if progress:

@@ -31,7 +31,7 @@ class RowError(ValueError):
 class Note:
     """Something a loaded row did not say plainly: see the module."""
 
-    kind: str  # "unmatched", "ambiguous date" or "check digit"
+    kind: str  # "unmatched", "ambiguous date", "unmapped", "check digit" or "repeated record"
     what: str  # the value, as the summary groups it: "'Date' (date)", "lookup 'owner_of_phone'"
     message: str  # for the unmatched or warnings file
     order: str | None = None  # an ambiguous date: the order it was read in
@@ -112,7 +112,9 @@ class RowMapper:
 
     def _raw(self, spec: ValueSpec, row: Row, what: str) -> str:
         """A value's text (see ValueSpec.raw), with an NHS number's check digit checked as the spec asks."""
-        text = spec.raw(row.values)
+        text, unmapped = spec.read(row.values)
+        if unmapped is not None and spec.unmapped is None:  # kept as written; the summary counts it
+            self.notes.append(Note("unmapped", f"{what} ({spec.describe()})", unmapped))
         if text and spec.normalise == "nhs_number" and not nhs_check_digit_valid(text):
             message = f"{what} ({spec.describe()}): NHS number {text!r} fails its check digit"
             if spec.check_digit == "strict":
@@ -210,6 +212,11 @@ class RowMapper:
                 raise RowError(f"{violation.message}; got {got!r}")
             raise RowError(violation.message)
 
+    def _applies(self, name: str, link_type: str) -> bool:
+        """Whether a link property belongs on this type of link: a family relation's kind is not a friend's."""
+        domain = self.model.property_def(name).domain
+        return domain is None or domain not in self.model.links or self.model.is_a(link_type, domain)
+
     def _link(self, spec: LinkSpec, row: Row, entities: dict[str, Entity], assertion: Assertion) -> Link | None:
         source, target = entities.get(spec.source), entities.get(spec.target)
         if source is None or target is None:
@@ -221,11 +228,13 @@ class RowMapper:
             if type_name is None:
                 allowed = ", ".join(repr(k) for k in spec.type_map)
                 raise RowError(f"{spec.type_column} {chosen!r} is not one of {allowed}")
+            if chosen in spec.reversed_for:  # "Son": the row names the child first, the link the parent
+                source, target = target, source
         assert type_name is not None
         properties = {
             name: self._value(name, value, text, self.model.property_def(name).datatype)
             for name, value in spec.properties.items()
-            if (text := self._property_text(value, row, name))
+            if self._applies(name, type_name) and (text := self._property_text(value, row, name))
         }
         start, end = self.model.oriented(type_name, source.id, target.id)  # a symmetric link: once per pair
         return Link(

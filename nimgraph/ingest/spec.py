@@ -16,7 +16,7 @@ import yaml
 from nimgraph.grading import Grade, GradeError, parse_grade
 from nimgraph.identity import NORMALISERS, IdentityError
 from nimgraph.ingest.dates import ORDERS, Order, default_formats, order_of
-from nimgraph.ingest.values import AMBIGUOUS, LookupKey, ValueSpec, fold
+from nimgraph.ingest.values import AMBIGUOUS, EMPTY, LookupKey, ValueSpec, fold
 from nimgraph.ontology import Model, UnknownTypeError
 from nimgraph.validation import article
 
@@ -91,6 +91,7 @@ class LinkSpec:
     type_map: dict[str, str]
     properties: dict[str, ValueSpec]
     line: int
+    reversed_for: frozenset[str] = frozenset()  # type_from values whose rows name the ends the other way round
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class MappingSpec:
         return used
 
 
-_VALUE_SOURCES = ("column", "literal", "template", "join", "split", "lookup", "grid")
+_VALUE_SOURCES = ("column", "literal", "template", "join", "first_of", "split", "lookup", "grid")
 _VALUE_OPTIONS = (
     "format",
     "pivot",
@@ -180,8 +181,9 @@ _VALUE_OPTIONS = (
     "whole",
     "date_order",
     "check_digit",
+    "unmapped",
 )
-_FILTER_TESTS = ("equals", "not_equals", "in", "not_in")
+_FILTER_TESTS = ("equals", "not_equals", "in", "not_in", "matches", "not_matches")
 
 
 @dataclass(frozen=True)
@@ -192,8 +194,12 @@ class RowFilter:
     test: str
     values: tuple[str, ...]
     line: int
+    pattern: re.Pattern[str] | None = None  # matches, not_matches: searched in the value as written
 
     def keeps(self, row: dict[str, str]) -> bool:
+        if self.pattern is not None:
+            found = self.pattern.search(row.get(self.column) or "") is not None
+            return found if self.test == "matches" else not found
         value = fold(row.get(self.column) or "")
         matches = value in self.values
         return matches if self.test in ("equals", "in") else not matches
@@ -221,8 +227,13 @@ class _Reader:
             line = getattr(table, "line", getattr(raw, "line", 0))
             if not isinstance(table, dict) or not {"file", "key", "value"} <= set(table) <= _LOOKUP_TABLE_OPTIONS:
                 raise self.fail(
-                    line, f"lookup {name!r} needs file, key and value (and optionally read and normalise), nothing else"
+                    line,
+                    f"lookup {name!r} needs file, key and value (and optionally read, normalise and duplicates), "
+                    "nothing else",
                 )
+            duplicates = str(table.get("duplicates", "refuse"))
+            if duplicates not in ("refuse", "first", "last"):
+                raise self.fail(line, f"lookup {name!r}: duplicates is refuse, first or last; got {duplicates!r}")
             normalise = table.get("normalise")
             if normalise is not None and normalise not in NORMALISERS:
                 raise self.fail(
@@ -236,9 +247,16 @@ class _Reader:
                 columns = source.columns()
                 for column in (table["key"], table["value"]):
                     if column not in columns:
-                        raise self.fail(line, f"lookup {name!r}: {path.name} has no column {column!r}")
+                        headerless = "" if (table.get("read") or {}).get("header") is False else (
+                            "; if the file has no header row, set read: {header: false, columns: [...]} in the lookup"
+                        )  # fmt: skip
+                        raise self.fail(
+                            line,
+                            f"lookup {name!r}: {path.name} has no column {column!r}; "
+                            f"it has: {', '.join(map(repr, columns[:12]))}{headerless}",
+                        )
                 keys = str(table["key"])
-                self.lookups[str(name)] = _lookup_table(source.rows(), keys, str(table["value"]), normalise)
+                self.lookups[str(name)] = _lookup_table(source.rows(), keys, str(table["value"]), normalise, duplicates)
                 self.lookup_normalisers[str(name)] = normalise
             except FileError as err:
                 raise self.fail(line, f"lookup {name!r}: {err}") from None
@@ -252,12 +270,19 @@ class _Reader:
                 raise self.fail(line, f"a filter is {{column: ..., one of {', '.join(_FILTER_TESTS)}: ...}}")
             wanted = item[tests[0]]
             values = wanted if isinstance(wanted, list) else [wanted]
+            pattern = None
+            if tests[0] in ("matches", "not_matches"):
+                try:
+                    pattern = re.compile(str(wanted), re.IGNORECASE)
+                except re.error as err:
+                    raise self.fail(line, f"{tests[0]} {wanted!r} is not a regular expression: {err}") from None
             found.append(
                 RowFilter(
                     column=str(item["column"]),
                     test=tests[0],
                     values=tuple(fold(str(v)) for v in values),
                     line=line,
+                    pattern=pattern,
                 )
             )
         return tuple(found)
@@ -303,8 +328,22 @@ class _Reader:
         if check_digit not in ("warn", "strict") or ("check_digit" in raw and raw.get("normalise") != "nhs_number"):
             raise self.fail(line, "check_digit is 'warn' or 'strict', and goes with normalise: nhs_number")
         join = raw.get("join") or ()
-        if "join" in raw and (not isinstance(join, list) or not join):
-            raise self.fail(line, "join takes a list of columns, e.g. join: [Forename, Surname]")
+        if "join" in raw and (not isinstance(join, list) or not join or not all(isinstance(c, str) for c in join)):
+            raise self.fail(
+                line,
+                "join takes a list of column names, e.g. join: [Forename, Surname]; a part cannot be a value of "
+                "its own (to clean a part, map the whole value, or give the parts as separate properties)",
+            )
+        first_of = raw.get("first_of") or ()
+        if "first_of" in raw and (
+            not isinstance(first_of, list) or len(first_of) < 2 or not all(isinstance(c, str) for c in first_of)
+        ):
+            raise self.fail(
+                line, "first_of takes a list of two or more column names, e.g. first_of: [NHS No, Traced NHS]"
+            )
+        unmapped = raw.get("unmapped")
+        if unmapped is not None and (unmapped not in ("keep", "reject") or "map" not in raw):
+            raise self.fail(line, "unmapped is keep or reject, and goes with map")
         lookup_table, lookup_column, lookup_key = None, None, LookupKey()
         if "lookup" in raw:
             lookup = raw["lookup"]
@@ -362,6 +401,8 @@ class _Reader:
             decimal=decimal,
             strip_prefix=raw.get("strip_prefix"),
             mapping={str(k): str(v) for k, v in (raw.get("map") or {}).items()},
+            unmapped=unmapped,
+            first_of=tuple(first_of),
             whole=whole,
             normalise=normalise,
             date_order=date_order,
@@ -449,16 +490,33 @@ class _Reader:
                 )
             ends[end] = entities[alias]
         type_name, type_column, type_map = raw.get("type"), None, {}
+        reversed_for: set[str] = set()
         if "type_from" in raw:
             chooser = raw["type_from"]
-            type_column, type_map = chooser.get("column"), {str(k): str(v) for k, v in chooser["map"].items()}
+            if not isinstance(chooser, dict) or not isinstance(chooser.get("map"), dict) or "column" not in chooser:
+                raise self.fail(raw.line, "type_from is {column: ..., map: {value: link type, ...}}")
+            type_column = str(chooser["column"])
+            for value, chosen in chooser["map"].items():
+                if isinstance(chosen, dict):
+                    if set(chosen) - {"type", "reversed"} or "type" not in chosen:
+                        raise self.fail(
+                            raw.line, f"type_from's {value!r} takes a link type or {{type: ..., reversed: true}}"
+                        )
+                    if chosen.get("reversed"):
+                        reversed_for.add(str(value))
+                    chosen = chosen["type"]
+                type_map[str(value)] = str(chosen)
             names = sorted(set(type_map.values()))
         elif type_name:
             names = [str(type_name)]
         else:
             raise self.fail(raw.line, "a link needs 'type' or 'type_from: {column: ..., map: {...}}'")
         for name in names:
-            self.check_link_type(name, ends["from"], ends["to"], raw.line)
+            backwards = any(type_map.get(v) == name for v in reversed_for)
+            if backwards:
+                self.check_link_type(name, ends["to"], ends["from"], raw.line)
+            if not backwards or any(type_map[v] == name for v in set(type_map) - reversed_for):
+                self.check_link_type(name, ends["from"], ends["to"], raw.line)
         return LinkSpec(
             source=ends["from"].alias,
             target=ends["to"].alias,
@@ -467,6 +525,7 @@ class _Reader:
             type_map=type_map,
             properties=self.properties(raw.get("properties"), "a link", self.model.properties),
             line=raw.line,
+            reversed_for=frozenset(reversed_for),
         )
 
     def neo4j_import(self, raw: Any, line: int) -> Neo4jImportSpec:
@@ -610,11 +669,15 @@ class _Reader:
 
 
 _LOOKUP_OPTIONS = {"table", "column", "pattern", "split", "index"}
-_LOOKUP_TABLE_OPTIONS = {"file", "key", "value", "read", "normalise"}
+_LOOKUP_TABLE_OPTIONS = {"file", "key", "value", "read", "normalise", "duplicates"}
 
 
-def _lookup_table(rows: Any, key_column: str, value_column: str, normalise: str | None = None) -> dict[str, str]:
-    """key -> value from a lookup file; a key given two different values maps to AMBIGUOUS, never to either.
+def _lookup_table(
+    rows: Any, key_column: str, value_column: str, normalise: str | None = None, duplicates: str = "refuse"
+) -> dict[str, str]:
+    """key -> value from a lookup file. A key given two different values maps to AMBIGUOUS, never to either,
+    unless ``duplicates`` says the ``first`` or the ``last`` of them holds; a key with an empty value maps to
+    EMPTY (found, but saying nothing).
 
     With ``normalise``, keys are normalised as identifiers are (a phone number written any way is one key);
     a key the normaliser refuses (an NHS number of 9 digits) can match no row's value, and is left out.
@@ -627,9 +690,14 @@ def _lookup_table(rows: Any, key_column: str, value_column: str, normalise: str 
                 key = fold(NORMALISERS[normalise](key))
             except IdentityError:
                 continue
-        value = " ".join(values.get(value_column, "").split())
-        if key and value:
-            table[key] = value if table.get(key, value) == value else AMBIGUOUS
+        value = " ".join(values.get(value_column, "").split()) or EMPTY
+        if not key or (value == EMPTY and key in table):
+            continue
+        known = table.get(key, EMPTY)
+        if known in (EMPTY, value) or duplicates == "last":
+            table[key] = value
+        elif duplicates == "refuse":
+            table[key] = AMBIGUOUS
     return table
 
 

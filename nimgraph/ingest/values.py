@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from nimgraph.identity import NORMALISERS, IdentityError
@@ -31,13 +32,14 @@ class ConversionError(ValueError):
 
 
 AMBIGUOUS = "\0ambiguous"  # in a lookup table: a key its file gives more than one value for
+EMPTY = "\0empty"  # in a lookup table: a key its file gives no value
 
 
 class Unmatched(ConversionError):
     """A lookup found nothing for a row's value: the reference leads nowhere."""
 
-    def __init__(self, key: str, table: str) -> None:
-        super().__init__(f"no match for {key!r} in lookup {table!r}")
+    def __init__(self, key: str, table: str, message: str = "") -> None:
+        super().__init__(message or f"no match for {key!r} in lookup {table!r}")
         self.key, self.table = key, table
 
 
@@ -87,6 +89,8 @@ class ValueSpec:
     decimal: str = "."
     strip_prefix: str | None = None
     mapping: dict[str, str] = field(default_factory=dict, hash=False)
+    unmapped: str | None = None  # a value the map lacks: "keep" it, "reject" the row; None: keep, and count it
+    first_of: tuple[str, ...] = ()  # columns tried in order: the first with a value gives it
     whole: bool = False  # join and template: empty unless every column has a value (a date and its time)
     normalise: str | None = None  # a nimgraph.identity normaliser: phone, postcode, email, ...
     date_order: Order | None = None  # as the spec states it; None: the order of the first format (see dates.py)
@@ -102,6 +106,8 @@ class ValueSpec:
             return tuple(name for _, name, _, _ in string.Formatter().parse(self.template) if name)
         if self.join:
             return self.join
+        if self.first_of:
+            return self.first_of
         if self.split is not None:
             return (self.split,)
         if self.lookup_column is not None:
@@ -110,6 +116,10 @@ class ValueSpec:
 
     def raw(self, row: dict[str, str]) -> str:
         """The value as text before conversion; empty when the row has nothing."""
+        return self.read(row)[0]
+
+    def read(self, row: dict[str, str]) -> tuple[str, str | None]:
+        """The value as text before conversion, and the text the map lacked, if it did (see ``unmapped``)."""
         if self.literal is not None:
             text = self.literal
         elif self.column is not None:
@@ -117,6 +127,8 @@ class ValueSpec:
         elif self.join:
             parts = [(row.get(c) or "").strip() for c in self.join]
             text = "" if self.whole and not all(parts) else self.separator.join(p for p in parts if p)
+        elif self.first_of:
+            text = next((given for c in self.first_of if (given := (row.get(c) or "").strip())), "")
         elif self.split is not None:
             parts = [p.strip() for p in (row.get(self.split) or "").split(self.separator)]
             text = parts[self.index] if -len(parts) <= self.index < len(parts) else ""
@@ -140,6 +152,8 @@ class ValueSpec:
             text = self.lookup.get(fold(sought), "") if key else ""
             if given and not text:
                 raise Unmatched(key or given, self.lookup_name)
+            if text == EMPTY:
+                raise Unmatched(key, self.lookup_name, f"{key!r} has an empty value in lookup {self.lookup_name!r}")
             if text == AMBIGUOUS:
                 raise ConversionError(f"{key!r} has two or more values in lookup {self.lookup_name!r}; which is meant?")
         else:
@@ -149,14 +163,43 @@ class ValueSpec:
         text = " ".join(text.split())
         if self.strip_prefix and text.lower().startswith(self.strip_prefix.lower()):
             text = text[len(self.strip_prefix) :].strip()
+        unmapped = None
         if self.mapping and text:
-            text = self.mapping.get(text, text)
+            mapped = self.mapped(text)
+            if mapped is None:
+                if self.unmapped == "reject":
+                    missing = f"{text!r} is not in the map of {self.describe()}"
+                    raise ConversionError(f"{missing}; add it, or set unmapped: keep")
+                unmapped = text
+            else:
+                text = mapped
         if self.normalise and text:
             try:
                 text = NORMALISERS[self.normalise](text)
             except IdentityError as err:
                 raise ConversionError(str(err)) from None
-        return text
+        return text, unmapped
+
+    def mapped(self, text: str) -> str | None:
+        """What the map gives ``text``: said as it is, or with case and spacing folded, or as the same whole
+        number (a spreadsheet turns ``01`` into ``1``); None if the map lacks it.
+
+        >>> ValueSpec(column="Method", mapping={"01": "Knife", "Blunt object": "Blunt"}).mapped("1")
+        'Knife'
+        >>> ValueSpec(column="Method", mapping={"01": "Knife", "Blunt object": "Blunt"}).mapped("BLUNT  OBJECT")
+        'Blunt'
+        """
+        if text in self.mapping:
+            return self.mapping[text]
+        return self._folded_map.get(fold(text)) or (self._numbered_map.get(int(text)) if text.isdigit() else None)
+
+    @cached_property
+    def _folded_map(self) -> dict[str, str]:
+        return {fold(key): value for key, value in self.mapping.items()}
+
+    @cached_property
+    def _numbered_map(self) -> dict[int, str]:
+        return {int(key): value for key, value in self.mapping.items() if key.strip().isdigit()}
 
     def describe(self) -> str:
         if self.column is not None:
@@ -165,6 +208,8 @@ class ValueSpec:
             return f"template {self.template!r}"
         if self.join:
             return f"join of {', '.join(map(repr, self.join))}"
+        if self.first_of:
+            return f"first of {', '.join(map(repr, self.first_of))}"
         if self.split is not None:
             return f"part {self.index} of {self.split!r}"
         if self.lookup_column is not None:
