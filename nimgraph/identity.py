@@ -20,16 +20,29 @@ class IdentityError(ValueError):
     """A key value that cannot be what it claims, e.g. an NHS number without 10 digits."""
 
 
+_NATIONAL_START = "1235789"  # a UK number after its 0: none begins 0, 4 (unallocated) or 6 (unallocated)
+
+
 def phone(text: str) -> str:
     """A UK phone number as dialled at home: digits only, with +44/0044 written as 0.
 
     >>> phone("+44 (0)7700 900-123"), phone("07700 900123"), phone("0044 7700 900123")
     ('07700900123', '07700900123', '07700900123')
+
+    A UK number is 0 and 9 or 10 digits. A spreadsheet that keeps it as a number drops the 0, so
+    9 or 10 digits that could follow it (not written with +) are the number without its 0:
+
+    >>> phone("7700900123"), phone("7700 900123"), phone("169772345")
+    ('07700900123', '07700900123', '0169772345')
+    >>> phone("+32 2 123 45 67"), phone("4412345678")  # another country's; no UK number begins 04
+    ('3221234567', '4412345678')
     """
     digits = re.sub(r"\D", "", text.replace("(0)", ""))
     for prefix in ("0044", "44"):
         if digits.startswith(prefix) and len(digits) > 10:
             return "0" + digits[len(prefix) :]
+    if len(digits) in (9, 10) and digits[0] in _NATIONAL_START and not text.lstrip().startswith("+"):
+        return "0" + digits
     return digits
 
 

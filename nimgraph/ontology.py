@@ -124,6 +124,19 @@ class Concept:
     alt_labels: tuple[str, ...] = ()  # skos:altLabel: other words a source may use for the concept
 
 
+_UNFOLDED = re.compile(r"[\s\-\u2010\u2011\u2013]+")  # spaces, hyphens and the dash a word processor makes of one
+
+
+def fold(text: str) -> str:
+    """A code list's word as :meth:`CodeList.lookup` compares it: in any case, without spaces or hyphens, so
+    that a word written as one, two or hyphenated is the same word.
+
+    >>> fold(" Step-father "), fold("step  father"), fold("STEPFATHER"), fold("Step\u2013father")
+    ('stepfather', 'stepfather', 'stepfather', 'stepfather')
+    """
+    return _UNFOLDED.sub("", text).casefold()
+
+
 @dataclass(frozen=True)
 class CodeList:
     """A SKOS concept scheme from ontology/codelists.ttl."""
@@ -135,22 +148,25 @@ class CodeList:
     _index: dict = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        index = {a.casefold(): c for c in self.concepts for a in c.alt_labels}
-        index.update({c.label.casefold(): c for c in self.concepts})  # a label wins over another's alternative
-        index.update({c.notation.casefold(): c for c in self.concepts})  # a code wins over a label
+        index = {fold(a): c for c in self.concepts for a in c.alt_labels}
+        index.update({fold(c.label): c for c in self.concepts})  # a label wins over another's alternative
+        index.update({fold(c.notation): c for c in self.concepts})  # a code wins over a label
         object.__setattr__(self, "_index", index)
 
     def lookup(self, text: str) -> Concept | None:
-        """The concept whose notation, label or alternative label is ``text``, ignoring case and spacing.
+        """The concept whose notation, label or alternative label is ``text``, ignoring case, spaces and
+        hyphens (:func:`fold`).
 
         >>> prevention = Concept("prevention", "Prevention", alt_labels=("crime prevention",))
         >>> pillars = CodeList("Pillar", "pillars", "", (prevention,))
         >>> pillars.lookup(" PREVENTION ").label, pillars.lookup("Crime  Prevention").label
         ('Prevention', 'Prevention')
+        >>> pillars.lookup("crime-prevention").label, pillars.lookup("CrimePrevention").label
+        ('Prevention', 'Prevention')
         >>> pillars.lookup("prevent") is None
         True
         """
-        return self._index.get(" ".join(text.split()).casefold())
+        return self._index.get(fold(text))
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,8 @@ def _code_lists(model: Model) -> str:
         "# Code lists",
         "",
         'SKOS concept schemes. Ingest accepts a concept\'s notation, label or an alternative label ("also"), in any',
-        "case, and stores the label.",
+        "case and with or without its spaces and hyphens (`step-father`, `step father` and `stepfather` are one",
+        "word), and stores the label.",
         "",
     ]
     for name in sorted(model.code_lists):

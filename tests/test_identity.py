@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
+from nimgraph.identity import phone
 from nimgraph.ingest.engine import ingest_file
 from nimgraph.ingest.spec import load_spec
 
@@ -79,3 +82,36 @@ def test_the_same_phone_and_nhs_number_from_two_agencies_are_one_entity_each(sto
     links = store.subgraph(["usesPhone"]).links.values()
     assert len(links) == 1  # the same person, the same phone: one link, asserted by both
     assert {a.source for a in next(iter(links)).provenance} == {"police-nominals", "ed-attendances"}
+
+
+def test_a_mobile_whose_leading_zero_a_spreadsheet_dropped_is_the_same_phone(store, model, tmp_path):
+    police = [["Nominal", "NHS", "Name", "Mobile"], ["N1", "943 476 5919", "Ann Ames", "07700 900123"]]
+    health = [["Attendance", "NHS Number", "Patient", "Contact"], ["ED-1", "9434765919", "Ann Ames", "7700900123"]]
+    load(store, model, tmp_path, "police", POLICE, police)
+    load(store, model, tmp_path, "health", HEALTH, health)
+
+    phones = store.find("Phone")
+    assert [p.properties["phoneNumber"] for p in phones] == ["07700900123"]
+    assert {a.source for a in phones[0].provenance} == {"police-nominals", "ed-attendances"}
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("7700318243", "07700318243"),  # a mobile kept as a number: its zero dropped
+        ("7700 318243", "07700318243"),
+        ("2079460123", "02079460123"),  # a London number
+        ("169772345", "0169772345"),  # 0 and nine digits (Brampton): nine once the zero has gone
+        ("07700318243", "07700318243"),
+        ("+44 7700 318243", "07700318243"),
+        ("447700318243", "07700318243"),
+        ("0044 7700 318243", "07700318243"),
+        ("+32 2 123 45 67", "3221234567"),  # a Brussels number, written with +: left as it is
+        ("4412345678", "4412345678"),  # no UK number begins 04: not a dropped zero
+        ("6123456789", "6123456789"),  # nor 06
+        ("900123", "900123"),  # too short to be a national number
+        ("77003182431", "77003182431"),  # too long
+    ],
+)
+def test_phone_numbers_normalise_to_the_national_form(written, normalised):
+    assert phone(written) == normalised

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from nimgraph.ontology import ONTOLOGY_DIR, Core, UnknownTypeError, load_model, relationship_name
+from nimgraph.ontology import ONTOLOGY_DIR, Core, UnknownTypeError, fold, load_model, relationship_name
 
 
 def test_core_terms_are_defined(model):
@@ -98,6 +98,16 @@ def test_every_property_and_code_list_is_documented(model):
         notations = [c.notation for c in code_list.concepts]
         assert all(notations) and len(set(notations)) == len(notations), code_list.name
         assert all(c.label for c in code_list.concepts), code_list.name
+
+
+def test_no_two_concepts_of_a_code_list_read_the_same_once_case_spaces_and_hyphens_are_folded(model):
+    for code_list in model.code_lists.values():
+        seen: dict[str, str] = {}
+        for concept in code_list.concepts:
+            for word in {concept.notation, concept.label, *concept.alt_labels}:
+                folded = fold(word)
+                assert seen.setdefault(folded, concept.notation) == concept.notation, (code_list.name, word)
+                assert code_list.lookup(word) is concept, (code_list.name, word)
 
 
 def test_every_concept_belongs_to_a_scheme():

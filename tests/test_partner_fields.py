@@ -257,6 +257,25 @@ def test_the_kind_code_list_holds_only_kinds_that_read_the_same_both_ways(model)
     assert {c.label for c in kinds.concepts}.isdisjoint({"Parent", "Child", "Grandparent", "Grandchild"})
 
 
+@pytest.mark.parametrize(
+    ("words", "kind"),
+    [
+        (["Step-father", "Step-mother", "Step-son", "Step-daughter"], "parent-child"),
+        (["Stepfather", "Stepmother", "Stepson", "Stepdaughter", "step father", "STEP-MUM", "Dad"], "parent-child"),
+        (["Foster parent", "Foster carer", "Foster child", "foster-carer"], "parent-child"),
+        (["Step-brother", "Step-sister", "Half-brother", "Half-sister", "half sister", "Stepbrother"], "sibling"),
+        (["Grandson", "Granddaughter", "Grand-daughter"], "grandparent-grandchild"),
+        (["Nephew", "Niece", "Aunt", "Uncle", "Auntie"], "aunt-uncle-niece-nephew"),
+        (["Husband", "Wife", "Boyfriend", "Girlfriend", "Civil partner", "Ex-partner", "ex partner"], "partner"),
+        (["Ex-husband", "Ex-wife", "Ex-boyfriend", "Ex-girlfriend", "Former partner"], "partner"),
+        (["Brother-in-law", "brother in law", "In law"], "in-law"),
+    ],
+)
+def test_a_family_word_as_partners_write_it_reads_as_its_kind(model, words, kind):
+    kinds = model.code_list("FamilyRelationKind")
+    assert {word: getattr(kinds.lookup(word), "notation", None) for word in words} == dict.fromkeys(words, kind)
+
+
 # ---------------------------------------------------------------- vehicles
 
 VEHICLES = """\

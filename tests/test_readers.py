@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nimgraph.ingest.engine import ingest_file
+from nimgraph.ingest.engine import ingest_file, open_sources
 from nimgraph.ingest.readers import FileError, open_source
 from nimgraph.ingest.spec import ReadSpec, SpecError, load_spec
 
@@ -251,6 +251,59 @@ def test_without_header_row_a_title_says_which_row_to_set(tmp_path):
         "if row 3 is the header, set read: {header_row: 3}"
     )
     assert open_source(tmp_path / "asb.xlsx", ReadSpec(header_row=3)).header_hint() == ""
+
+
+# ---------------------------------------------------------------------------------------- records on another sheet
+def workbook_with_notes(path: Path, notes: list[list[str]]) -> Path:
+    """A workbook whose first sheet is notes about the export, the records on the second, and an empty third."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    for row in notes:
+        book.active.append(row)
+    records = book.create_sheet('ASB "cases"')
+    for row in [HEADER, *RECORDS]:
+        records.append(row)
+    book.create_sheet("Sheet3")  # as Excel once added to every workbook: empty, so not suggested
+    book.save(path)
+    return path
+
+
+NOTES_TABLE = [["Column", "Meaning"], ["Ref", "The case reference"], ["Date", "When it was reported"]]
+
+
+def test_records_on_another_sheet_say_to_set_read_sheet(embedded_store, model, tmp_path):
+    data = workbook_with_notes(tmp_path / "asb.xlsx", NOTES_TABLE)
+    hint = (
+        "read the first sheet, 'Read me'; the workbook also has 'ASB \"cases\"': "
+        'if the records are there, set read: {sheet: "ASB \\"cases\\""}'
+    )
+    assert open_source(data, ReadSpec()).header_hint() == hint
+    (tmp_path / "spec.yaml").write_text(SPEC.replace("READ", ""))
+    with pytest.raises(SpecError) as raised:  # the column check before any write, as the CLI and API run it
+        open_sources(load_spec(tmp_path / "spec.yaml", model), model, [data])
+    assert str(raised.value).splitlines()[-1].strip() == f"{data}: {hint}"
+    assert open_source(data, ReadSpec(sheet="Read me")).header_hint() == ""  # a sheet named: the spec chose it
+    _, loaded = load(embedded_store, model, tmp_path, data, "read: {sheet: 'ASB \"cases\"'}")
+    assert loaded == EXPECTED
+
+
+def test_several_other_sheets_are_listed_and_a_title_hint_is_kept(tmp_path):
+    import openpyxl
+
+    data = workbook_with_notes(tmp_path / "asb.xlsx", [["About this export"], [], *NOTES_TABLE])
+    book = openpyxl.load_workbook(data)
+    book.create_sheet("Officers").append(["Id", "Name"])
+    book.save(data)
+    assert open_source(data, ReadSpec()).header_hint() == (
+        "row 1 holds one value ('About this export'), like a title above the header; "
+        "if row 3 is the header, set read: {header_row: 3}; "
+        "read the first sheet, 'Read me'; the workbook also has 'ASB \"cases\"' and 'Officers': "
+        'if the records are on one of those, set read: {sheet: "<name>"}'
+    )
+    titled = titled_workbook(tmp_path / "titled.xlsx")  # one sheet: the title hint alone, as before
+    assert open_source(titled, ReadSpec()).header_hint().endswith("set read: {header_row: 3}")
 
 
 def test_a_csv_with_preamble_lines_loads_with_header_row_and_keeps_its_line_numbers(embedded_store, model, tmp_path):

@@ -433,6 +433,21 @@ def _unreadable_xlsx(err: BaseException) -> str:
     return f"not a readable xlsx workbook ({type(err).__name__}); save it again as .xlsx"
 
 
+def _has_values(sheet: Any) -> bool:
+    """Whether a worksheet has a value in its first rows (an empty sheet, as Excel once added, has none)."""
+    rows = sheet.iter_rows(values_only=True, max_row=_LOOK_BELOW)
+    return any(_text(cell).strip() for cells in rows for cell in cells)
+
+
+def _listed(names: list[str]) -> str:
+    """Names as a sentence lists them.
+
+    >>> _listed(["'A'"]), _listed(["'A'", "'B'"]), _listed(["'A'", "'B'", "'C'"])
+    ("'A'", "'A' and 'B'", "'A', 'B' and 'C'")
+    """
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 _TOTALS = re.compile(r"(grand |sub-?)?totals?:?", re.IGNORECASE)  # the first value of a report's totals row
 
 
@@ -448,7 +463,7 @@ class ExcelSource:
         return f"Excel, sheet {self.read.sheet or 'first'}{header}"
 
     @contextmanager
-    def _sheet(self) -> Iterator[Any]:
+    def _book(self) -> Iterator[Any]:
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
 
@@ -457,13 +472,18 @@ class ExcelSource:
         except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, *_XML_ERRORS) as err:
             raise FileError(f"{self.path}: {_unreadable_xlsx(err)}") from None
         try:
-            if self.read.sheet and self.read.sheet not in book.sheetnames:
-                raise FileError(f"{self.path}: no sheet {self.read.sheet!r}; it has: {', '.join(book.sheetnames)}")
-            yield book[self.read.sheet] if self.read.sheet else book.worksheets[0]
+            yield book
         except (zipfile.BadZipFile, EOFError, zlib.error, *_XML_ERRORS) as err:  # read-only mode parses sheets late
             raise FileError(f"{self.path}: {_unreadable_xlsx(err)}") from None
         finally:
             book.close()
+
+    @contextmanager
+    def _sheet(self) -> Iterator[Any]:
+        with self._book() as book:
+            if self.read.sheet and self.read.sheet not in book.sheetnames:
+                raise FileError(f"{self.path}: no sheet {self.read.sheet!r}; it has: {', '.join(book.sheetnames)}")
+            yield book[self.read.sheet] if self.read.sheet else book.worksheets[0]
 
     @contextmanager
     def _header(self) -> Iterator[tuple[list[Any], Iterator[tuple[int, list[Any]]]]]:
@@ -483,11 +503,31 @@ class ExcelSource:
             return _checked_header(self.path, header, self.read.header_row, below)
 
     def header_hint(self) -> str:
-        """What to set when the header row holds one value, like a title above the header; else ''."""
+        """What to set when the spec's columns are missing: read.header_row when the header row holds a value or
+        a few, like a title above the header; read.sheet when none was named and other sheets hold values; else ''."""
         if not self.read.header:
             return ""
         with self._header() as (header, below):
-            return _title_hint(self.read.header_row, header, below)
+            title = _title_hint(self.read.header_row, header, below)
+        return "; ".join(hint for hint in (title, self._sheet_hint()) if hint)
+
+    def _sheet_hint(self) -> str:
+        """When no sheet was named, the other sheets with a value in their first rows (a notes sheet often comes
+        first, the records after it), and how to name one; else ''."""
+        if self.read.sheet:
+            return ""
+        with self._book() as book:
+            first, *rest = book.worksheets
+            others = [sheet.title for sheet in rest if _has_values(sheet)]
+        if not others:
+            return ""
+        also = _listed([repr(name) for name in others])
+        where = (
+            f"if the records are there, set read: {{sheet: {json.dumps(others[0], ensure_ascii=False)}}}"
+            if len(others) == 1
+            else 'if the records are on one of those, set read: {sheet: "<name>"}'
+        )
+        return f"read the first sheet, {first.title!r}; the workbook also has {also}: {where}"
 
     def rows(self) -> Iterator[Row]:
         """(spreadsheet row, values by column, cells as text) for each row with a value; a totals row is refused."""
