@@ -165,10 +165,20 @@ def cleared_view(request: Request, context: AuditDep) -> ClearedView:
 ViewDep = Annotated[ClearedView, Depends(cleared_view)]
 
 
-def requires(permission: Permission):
+def requires(permission: Permission, *, unfiltered: bool = False):
+    """The caller, if its role has ``permission`` (and, with ``unfiltered``, a clearance that hides nothing)."""
+
     def check(caller: CallerDep) -> Caller:
         if not caller.may(permission):
             raise HTTPException(403, f"the {caller.role.value} role may not {permission.value}")
+        if unfiltered and caller.clearance.filtered:
+            # a write is merged with what the store holds, so its outcome would tell a filtered key what it
+            # cannot see (that a person exists, what a value is); and its reports quote what it wrote
+            raise HTTPException(
+                403,
+                f"to {permission.value}, a key must be cleared for every handling code and not pseudonymised; "
+                "this key is not",
+            )
         return caller
 
     return Depends(check)

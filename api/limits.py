@@ -21,7 +21,7 @@ from nimgraph.access.roles import Permission
 SLACK = 2_000_000  # the spec and the multipart framing travel with the file
 # POST routes that take a body worth refusing unread, and who may send one: without such a key, a
 # caller gets its 401 or 403 before a byte is read (a slow body must not hold a connection open).
-UPLOADS = {"/ingest/jobs": Permission.INGEST, "/charts": Permission.READ}
+UPLOADS = {"/ingest/jobs": requires(Permission.INGEST, unfiltered=True), "/charts": requires(Permission.READ)}
 
 
 class BodyTooLarge(HTTPException):
@@ -61,12 +61,12 @@ def _unauthorised(request: Request) -> Response | None:
     if request.method != "POST":
         return None
     path = request.url.path.rstrip("/")  # matched by its end, so a root path in front changes nothing
-    permission = next((needed for route, needed in UPLOADS.items() if path.endswith(route)), None)
-    if permission is None:
+    needed = next((check for route, check in UPLOADS.items() if path.endswith(route)), None)
+    if needed is None:
         return None
     try:
         caller = current_caller(request, key_in(request))
-        requires(permission).dependency(caller)
+        needed.dependency(caller)
     except HTTPException as refused:
         status = refused.status_code
         return problem(status, HTTPStatus(status).phrase, refused.detail, request, refused.headers)

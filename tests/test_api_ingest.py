@@ -148,6 +148,8 @@ HOLDERS = {
     "partner": "partner_viewer",
     "admin": "admin",
 }
+# Analysts whose keys narrow their clearance: a write merges with what the store holds, so they may not ingest.
+FILTERED = {"P-only analyst": {"handling": ["P"]}, "pseudonymised analyst": {"pseudonymised": True}}
 PURPOSE = "ingest tests"
 LISTINGS = ("rejects", "unmatched", "warnings")
 
@@ -170,10 +172,12 @@ class Keyed:
         parts += [("file", (name, text, "text/csv")) for name, text in files]
         return self.client.post("/ingest/jobs", headers={"X-API-Key": self.keys[who]}, files=parts)
 
-    def finished(self, job_id: str) -> dict:
+    def finished(self, job_id: str, who: str = "analyst") -> dict:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            body = self.get("analyst", f"/ingest/jobs/{job_id}").json()
+            answer = self.get(who, f"/ingest/jobs/{job_id}")
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
             if body["status"] in ("done", "failed"):
                 return body
             time.sleep(0.1)
@@ -189,10 +193,12 @@ class Keyed:
 
 @pytest.fixture
 def keyed(store, model, tmp_path):
-    keys = {who: secrets.token_urlsafe(32) for who in HOLDERS}
+    keys = {who: secrets.token_urlsafe(32) for who in [*HOLDERS, *FILTERED]}
+    grants = {who: {"name": who, "role": role} for who, role in HOLDERS.items()}
+    grants |= {who: {"name": who, "role": "analyst", **narrowed} for who, narrowed in FILTERED.items()}
     settings = Settings(
         env="production",
-        api_keys={keys[who]: {"name": who, "role": role} for who, role in HOLDERS.items()},
+        api_keys={keys[who]: grant for who, grant in grants.items()},
         pseudonym_key=secrets.token_urlsafe(32),
         audit_key=secrets.token_urlsafe(32),
         audit_anchor=tmp_path / "anchor.log",
@@ -446,3 +452,52 @@ def test_each_part_and_all_parts_together_keep_to_the_size_limit(store, model, t
         assert "owners.csv is larger than the 50,000-byte limit" in big_lookup.json()["detail"]
         assert not any(p.is_file() for p in (work / "jobs").rglob("*"))
         assert post([("a.csv", CALLS_A + padding)], LOOKUPS).status_code == 202
+
+
+@pytest.mark.parametrize("who", list(FILTERED))
+def test_a_key_whose_clearance_hides_anything_may_not_ingest_nor_read_jobs(keyed, store, who):
+    """What an ingest merges with tells of what the store holds: created or merged, unchanged or updated."""
+    before = store.counts()
+    refused = keyed.submit(who, CALLS, [("calls_a.csv", CALLS_A)], LOOKUPS)
+    assert refused.status_code == 403 and "cleared for every handling code" in refused.text
+    assert store.counts() == before and keyed.left_on_disk() == []
+    job = keyed.submit("analyst", CALLS, [("calls_a.csv", CALLS_A)], LOOKUPS).json()["id"]
+    keyed.finished(job)
+    answers = {
+        path: (keyed.get(who, path).status_code, keyed.get(who, path).json()["detail"])
+        for path in [f"/ingest/jobs/{job}", f"/ingest/jobs/{job}/rejects", "/ingest/jobs/" + "0" * 32]
+    }
+    assert set(answers.values()) == {(403, refused.json()["detail"])}  # one answer, whether the job exists or not
+
+
+def test_a_source_is_loaded_only_by_its_custodian_or_an_admin(keyed, store):
+    """Naming another's source would re-grade, replace or withdraw its records (their stale assertions go)."""
+    first = keyed.finished(keyed.submit("analyst", CALLS, [("calls_a.csv", CALLS_A)], LOOKUPS).json()["id"])
+    assert first["status"] == "done"
+    assert store.sources()["calls"]["custodian"] == "analyst"
+    held, kept = store.counts(), keyed.left_on_disk()
+    regraded = CALLS.replace("grading: {default: 1AC}", "grading: {default: 1AP}").replace(
+        "agency: Northshire Police", "agency: Spoofed Agency Ltd"
+    )
+    refused = keyed.submit("second analyst", regraded, [("calls_a.csv", CALLS_A)], LOOKUPS)
+    assert refused.status_code == 403 and "the source 'calls' is loaded by another holder (analyst)" in refused.text
+    assert store.counts() == held and keyed.left_on_disk() == kept
+    assert store.sources()["calls"] == {"agency": "Northshire Police", "custodian": "analyst", "defaultGrade": "1AC"}
+    own = regraded.replace("{name: calls,", "{name: second-calls,")
+    theirs = keyed.submit("second analyst", own, [("calls_a.csv", CALLS_A)], LOOKUPS).json()["id"]
+    assert keyed.finished(theirs, "second analyst")["status"] == "done"
+    by_admin = keyed.finished(keyed.submit("admin", CALLS, [("calls_b.csv", CALLS_B)], LOOKUPS).json()["id"], "admin")
+    assert by_admin["status"] == "done" and store.sources()["calls"]["custodian"] == "analyst"  # kept
+
+
+def test_a_source_first_loaded_from_the_command_line_is_not_claimed_through_the_api(keyed, store, model, tmp_path):
+    from nimgraph.ingest.engine import ingest_file
+    from nimgraph.ingest.spec import load_spec
+
+    (tmp_path / "calls.yaml").write_text(CALLS)
+    for name, text in [*LOOKUPS, ("calls_a.csv", CALLS_A)]:
+        (tmp_path / name).write_text(text)
+    ingest_file(store, model, load_spec(tmp_path / "calls.yaml", model), tmp_path / "calls_a.csv", rejects_dir=tmp_path)
+    assert store.sources()["calls"]["custodian"] == "the command line"
+    refused = keyed.submit("analyst", CALLS, [("calls_b.csv", CALLS_B)], LOOKUPS)
+    assert refused.status_code == 403 and "(the command line)" in refused.text

@@ -1081,7 +1081,7 @@ CASES = [
         ("z.csv", "id:ID(Person),shoe,:LABEL\np5,9,Person\n"),
         expect="file",
         args=("--dry-run",),
-        match=r"nothing was loaded: 1 problem to fix first\n.*z\.csv has a property column 'shoe'",
+        match=r"nothing was loaded: .*z\.csv has a property column 'shoe'",
     ),
     graph(
         "bulk import: a column type Neo4j does not have",
@@ -1111,7 +1111,7 @@ CASES = [
         "bulk import: reversed on a node file",
         spec=NEO4J_SPEC.replace('"victims*.csv": {reversed: true}', '"people*.csv": {reversed: true}'),
         expect="file",
-        match=r"nothing was loaded: 1 problem to fix first[:\n].*people\.csv is a node file; reversed: true "
+        match=r"nothing was loaded: .*people\.csv is a node file; reversed: true "
         r"goes with relationship files",
     ),
     graph(
@@ -1126,7 +1126,7 @@ CASES = [
         ("others.csv", "id:ID(Person),name,born,:LABEL\np4,Dan Dee,1991-01-01,Person\n"),
         spec=NEO4J_SPEC + "    more_people.csv: {renames: {born: dateOfBirth}}\n",
         expect="file",
-        match=r"(?s)1 problem to fix first.*others\.csv has a property column 'born'",
+        match=r"nothing was loaded: .*others\.csv has a property column 'born'",
     ),
     # --- spec mistakes: each names its line
     spec_error(
@@ -1216,7 +1216,7 @@ CASES = [
         "two files, the second lacking a column: nothing of either is written",
         (("one.csv", rows(GOOD)), ("two.csv", rows("G3,01/03/2026,Noise,Elm,", header="Ref,Date,Kind,Street,Lat"))),
         "file",
-        r"nothing was loaded: 1 problem to fix first[:\n].*unknown column 'Grade' in two\.csv",
+        r"nothing was loaded: .*unknown column 'Grade' in two\.csv",
         api=True,
     ),
     spec_error(

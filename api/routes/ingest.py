@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import AuditDep, audited, requires
 from api.errors import problem
 from nimgraph.access.roles import Caller, Permission
-from nimgraph.ingest.jobs import STATUS_FILE, IngestJobs, Job, Listing
+from nimgraph.ingest.jobs import STATUS_FILE, IngestJobs, Job, Listing, SourceTaken
 from nimgraph.ingest.readers import FileError
 from nimgraph.ingest.spec import SpecError, printable
 
@@ -29,7 +29,8 @@ MAX_NAME = 100  # characters of a saved file's name
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson", ".parquet"}
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The job id POST returned")]
-Ingester = Annotated[Caller, requires(Permission.INGEST)]
+# Every job route: the status and listings quote what was written, and ingests run against the whole store.
+Ingester = Annotated[Caller, requires(Permission.INGEST, unfiltered=True)]
 CSV = {200: {"content": {"text/csv": {}}}}
 
 
@@ -145,7 +146,7 @@ def _problems(err: Exception, directory: pathlib.Path) -> list[str]:
     """The check's problems, one line each, naming files as uploaded rather than where they were saved."""
     text = str(err)
     for folder in {str(directory), str(directory.resolve())}:
-        text = text.replace(folder + "/", "")
+        text = text.replace(folder + "/", "").replace(folder, "the job's folder")
     return [printable(line.strip()) for line in text.splitlines() if line.strip()]
 
 
@@ -188,7 +189,12 @@ async def submit(
                 )
             except (SpecError, FileError) as err:
                 raise _Refused(_problems(err, directory)) from None
-            job = jobs.submit(job_id, caller.name, checked, sources, tables)
+            any_source = caller.may(Permission.AUDIT)  # an admin may load under any source's name
+            try:
+                jobs.check_custodian(checked.source, caller.name, any_source)
+            except SourceTaken as err:
+                raise HTTPException(403, str(err)) from None
+            job = jobs.submit(job_id, caller.name, checked, sources, tables, any_source)
     except _Refused as refused:
         head, *listed = refused.problems or ["the spec or a file could not be read"]
         detail = f"{head}: {'; '.join(listed)}" if listed else head

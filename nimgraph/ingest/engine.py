@@ -16,11 +16,13 @@ from nimgraph.ingest.mapper import Note, Row, RowError, RowMapper
 from nimgraph.ingest.neo4j_import import Neo4jImportMapper, RunNodes, check_header, parse_header, stored_types
 from nimgraph.ingest.readers import WIDTH, FileError, Source, open_source
 from nimgraph.ingest.spec import MappingSpec, SpecError, printable
+from nimgraph.ingest.values import ConversionError
 from nimgraph.ontology import Model
 from nimgraph.records import Batch, Entity, Link, WriteStats
 from nimgraph.store.base import GraphStore
 
 Progress = Callable[[int], None]
+COMMAND_LINE = "the command line"  # the custodian of a source first loaded by the operator, not an API key
 MAX_EXAMPLES = 5
 
 
@@ -300,10 +302,11 @@ def open_sources(spec: MappingSpec, model: Model, paths: list[Path]) -> list[Sou
     stems = Counter(source.path.stem for source in sources)  # listings are named by the stem: one per file
     problems += [f"{n} files are named {stem!r}.*; their rejects would overwrite each other: rename one"
                  for stem, n in stems.items() if n > 1]  # fmt: skip
+    if len(problems) == 1:
+        raise SpecError(f"nothing was loaded: {printable(problems[0])}")
     if problems:
-        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         listed = "\n".join(f"  {printable(problem)}" for problem in problems)  # one line each, whatever they quote
-        raise SpecError(f"nothing was loaded: {count} to fix first\n{listed}")
+        raise SpecError(f"nothing was loaded: {len(problems)} problems to fix first\n{listed}")
     if spec.neo4j_import is not None:  # node files before the relationship files that use them
         sources.sort(key=lambda source: any(":START_ID" in c for c in source.columns()))
     return sources
@@ -319,6 +322,7 @@ def ingest_files(
     batch_size: int = 5000,
     progress_factory: Callable[[str, int], Progress] | None = None,
     on_report: Callable[[IngestReport], None] | None = None,
+    custodian: str = COMMAND_LINE,
 ) -> list[IngestReport]:
     """Load files opened by :func:`open_sources` through one spec, in order; ``on_report`` hears each as it ends."""
     known_ids = RunNodes()  # nodes of a Neo4j import (id -> type), so its relationship files find them
@@ -336,6 +340,7 @@ def ingest_files(
             progress=progress_factory(source.path.name, source.count()) if progress_factory else None,
             known_ids=known_ids,
             source=source,
+            custodian=custodian,
         )
         reports.append(report)
         if on_report is not None:
@@ -355,6 +360,7 @@ def ingest_file(
     known_ids: dict[str, str] | None = None,
     source: Source | None = None,
     ids: IdKey | None = None,
+    custodian: str = COMMAND_LINE,
 ) -> IngestReport:
     """Load one file through one spec. Idempotent: a second run writes the same records again.
 
@@ -381,7 +387,8 @@ def ingest_file(
         check_columns(spec, columns, path)
         mapper = RowMapper(spec, model, ids)
     if store is not None:  # what the spec says of its source: every product's source table shows the agency
-        store.register_source(spec.source, {"agency": spec.agency, "defaultGrade": str(spec.default_grade)})
+        said = {"agency": spec.agency, "defaultGrade": str(spec.default_grade), "custodian": custodian}
+        store.register_source(spec.source, said)
     report = IngestReport(file=path.name, source=spec.source, read_as=source.describe(), dry_run=store is None)
     writer = _BatchWriter(store, batch_size, report)
     listings = Path(rejects_dir)
@@ -392,16 +399,16 @@ def ingest_file(
     try:
         for line, values, fields in source.rows():
             report.rows_read += 1
-            if spec.filters and not all(f.keeps(values) for f in spec.filters):
-                report.rows_filtered += 1
-                if progress:
-                    progress(1)
-                continue
             try:
+                if spec.filters and not all(f.keeps(values) for f in spec.filters):
+                    report.rows_filtered += 1
+                    if progress:
+                        progress(1)
+                    continue
                 if WIDTH in values:
                     raise RowError(values[WIDTH])
                 entities, links = mapper.map(Row(values, line, path.name))
-            except RowError as err:
+            except (RowError, ConversionError) as err:  # ConversionError: a filter's pattern that took too long
                 report.reject(line, str(err))
                 rejects.write(line, str(err), fields)
             else:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from nimgraph.ingest.engine import IngestReport, Progress, ingest_files, open_sources
+from nimgraph.ingest.engine import COMMAND_LINE, IngestReport, Progress, ingest_files, open_sources
 from nimgraph.ingest.readers import FileError, Source
 from nimgraph.ingest.spec import MappingSpec, SpecError, load_spec
 from nimgraph.ontology import Model
@@ -40,6 +40,10 @@ COUNTS = (
     "rows_read", "rows_loaded", "rows_rejected", "rows_filtered", "rows_unmatched", "unconfirmed_dates",
     "entities_created", "entities_merged", "entities_updated", "entities_unchanged", "links_written",
 )  # fmt: skip
+
+
+class SourceTaken(PermissionError):
+    """A job names a source that another holder loads (nim:custodian)."""
 
 
 @dataclass
@@ -156,8 +160,28 @@ class IngestJobs:
         spec = load_spec(spec_path, self._model, confine_to=directory)
         return spec, open_sources(spec, self._model, data_paths)
 
+    def check_custodian(self, source: str, holder: str, any_source: bool) -> None:
+        """Refuse (SourceTaken) a holder who may not load under ``source``: it is another's (nim:custodian).
+
+        Only the custodian of a registered source, or a holder who may load ``any_source`` (an admin), may;
+        otherwise a job could re-grade, replace or withdraw another's records by naming their source.
+        """
+        known = self._store.sources().get(source)
+        custodian = None if known is None else known.get("custodian", COMMAND_LINE)
+        if custodian not in (None, holder) and not any_source:
+            raise SourceTaken(
+                f"the source {source!r} is loaded by another holder ({custodian}); name a source of your own "
+                "in the spec, or ask an admin to load it"
+            )
+
     def submit(
-        self, job_id: str, submitted_by: str, spec: MappingSpec, sources: list[Source], lookups: list[str]
+        self,
+        job_id: str,
+        submitted_by: str,
+        spec: MappingSpec,
+        sources: list[Source],
+        lookups: list[str],
+        any_source: bool = False,
     ) -> Job:
         job = Job(
             id=job_id,
@@ -170,10 +194,10 @@ class IngestJobs:
         with self._lock:
             self._jobs[job_id] = job
         self._save(job)
-        self._worker.submit(self._run, job, spec, sources)
+        self._worker.submit(self._run, job, spec, sources, any_source)
         return job
 
-    def _run(self, job: Job, spec: MappingSpec, sources: list[Source]) -> None:
+    def _run(self, job: Job, spec: MappingSpec, sources: list[Source], any_source: bool) -> None:
         job.status = "running"
         self._save(job)
         reports: list[IngestReport] = []
@@ -190,6 +214,9 @@ class IngestJobs:
             self._save(job)
 
         try:
+            # claimed as the job starts, and checked again: another's job may have claimed it since submission
+            self._store.register_source(spec.source, {"custodian": job.submitted_by})
+            self.check_custodian(spec.source, job.submitted_by, any_source)
             ingest_files(
                 self._store,
                 self._model,
@@ -199,15 +226,22 @@ class IngestJobs:
                 batch_size=self._batch_size,
                 progress_factory=progress,
                 on_report=ended,
+                custodian=job.submitted_by,
             )
-        except (SpecError, FileError) as err:
-            job.status, job.error = "failed", str(err)
+        except (SpecError, FileError, SourceTaken) as err:
+            job.status, job.error = "failed", self._scrubbed(str(err), job)
         except Exception as err:  # the job reports it, with the files that loaded before; the server carries on
-            job.status, job.error = "failed", f"{type(err).__name__}: {err}"
+            job.status, job.error = "failed", self._scrubbed(f"{type(err).__name__}: {err}", job)
         else:
             job.status = "done"
         job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
         self._save(job)
+
+    def _scrubbed(self, message: str, job: Job) -> str:
+        """A message without the server's folders: the files are named as they were uploaded."""
+        for folder in {self._dir / job.id, (self._dir / job.id).resolve()}:
+            message = message.replace(f"{folder}/", "").replace(str(folder), "the job's folder")
+        return message
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:

@@ -94,9 +94,13 @@ ON CONFLICT(item_id, source, record_id) DO UPDATE SET
     file = excluded.file, row = excluded.row, date = excluded.date,
     grade = excluded.grade, handling = excluded.handling, run = excluded.run, props = excluded.props
 """
+# The custodian, once set, is kept: the first to load a source keeps it (see the ontology's nim:custodian).
 REGISTER_SOURCE = """
 INSERT INTO information_source (name, props) VALUES (?, ?)
-ON CONFLICT(name) DO UPDATE SET props = json_patch(information_source.props, excluded.props)
+ON CONFLICT(name) DO UPDATE SET props = json_patch(
+    json_patch(information_source.props, excluded.props),
+    json_object('custodian', coalesce(information_source.props ->> 'custodian', excluded.props ->> 'custodian'))
+)
 """
 
 CACHE_KIB = 256 * 1024

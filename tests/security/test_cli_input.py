@@ -42,13 +42,14 @@ def nimgraph(*args: str, cwd: Path, **settings: str) -> subprocess.CompletedProc
 
 
 def refused(result: subprocess.CompletedProcess) -> str:
-    """The one line the refusal printed, after checking it is all that was printed to stderr."""
+    """What the refusal printed, after checking it is all that was printed to stderr: one line, or one
+    line and the problems it lists, one indented line each."""
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nimgraph"), result.stderr
-    assert lines[0].isprintable(), lines[0]  # no escape sequence reaches the terminal
-    return lines[0]
+    assert lines[0].startswith("nimgraph") and all(line.startswith("  ") for line in lines[1:]), result.stderr
+    assert all(line.isprintable() for line in lines), lines  # no escape sequence reaches the terminal
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="module")
