@@ -48,11 +48,14 @@ def test_only_the_ontology_s_source_properties_are_registered(store, properties)
 
 def test_an_ingest_registers_its_spec_s_agency(store, model, tmp_path):
     ingest(store, model, tmp_path, ORIGINAL)  # the spec names no agency: only its default grade is recorded
-    assert store.sources() == {"council-asb": {"defaultGrade": "1BP"}}
+    loaded_by = {"custodian": "the command line"}  # ingest_file's default: the operator, not an API key
+    assert store.sources() == {"council-asb": {"defaultGrade": "1BP", **loaded_by}}
     spec = tmp_path / "with-agency.yaml"
     spec.write_text(SPEC.replace("{name: SOURCE}", "{name: council-asb, agency: Northwick Borough Council}"))
     ingest_file(store, model, load_spec(spec, model), tmp_path / "asb.csv", rejects_dir=tmp_path)
-    assert store.sources() == {"council-asb": {"agency": "Northwick Borough Council", "defaultGrade": "1BP"}}
+    assert store.sources() == {
+        "council-asb": {"agency": "Northwick Borough Council", "defaultGrade": "1BP", **loaded_by}
+    }
     assert store.retract("council-asb")["records"] == 3
     assert "council-asb" in store.sources()  # the register describes the source, not its records
 
