@@ -21,6 +21,7 @@ import io
 import json
 import re
 import sqlite3
+import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -124,6 +125,25 @@ def workbook(*sheet_rows: list[object]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+
+def bombed(book: bytes, letters: int = 17 * 1024 * 1024) -> bytes:
+    """``book`` with a shared string of ``letters`` letters, which openpyxl would read whole: a zip bomb that packs
+    into a few KB and unpacks to more than 16 MB, a thousand times over."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book)) as given, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in given.infolist():
+            body = given.read(item)
+            if item.filename == "[Content_Types].xml":
+                part = f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SHARED_STRINGS}"/>'
+                body = body.replace(b"</Types>", part.encode() + b"</Types>")
+            bomb.writestr(item, body)
+        sst = '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>{}</t></si></sst>'
+        bomb.writestr("xl/sharedStrings.xml", sst.format("a" * letters))
+    return out.getvalue()
 
 
 def jsonl(*records: object) -> bytes:
@@ -1226,6 +1246,139 @@ CASES = [
             "- {type_from: {column: Kind, map: {Noise: occuredAt}}, from: report, to: place}",
         ),
         "occuredAt",
+    ),
+    # --- hostile specs and files, as a security review sent them through the API
+    case(
+        "a filter pattern that backtracks for ever rejects its row and does not hold the server",
+        rows(GOOD, "G3,01/03/2026," + "a" * 24 + "!,Elm Street,53.1,", GOOD2),
+        "rows",
+        r"^the filter pattern '\^\(a\|a\)\+\$' took too long on this value; simplify it$",
+        loaded=2,
+        rejected=1,
+        spec=SPEC.replace("entities:", "filter:\n  - {column: Kind, not_matches: '^(a|a)+$'}\nentities:"),
+        api=True,
+    ),
+    call_case(
+        "a lookup pattern that backtracks for ever rejects its row",
+        "C1,21/01/2026,07700900002," + "a" * 24 + "!",
+        spec=LOOKUP_SPEC.replace("'^(\\S+)\\s'", "'^((?:\\S|\\S)+)\\s'"),
+        match=r"^the lookup pattern .* took too long on this value; simplify it$",
+        loaded=1,
+        rejected=1,
+        api=True,
+    ),
+    spec_error(
+        "a pattern whose repeats count out to millions",
+        ("entities:", "filter:\n  - {column: Kind, matches: '(?:x{3000}){3000}'}\nentities:"),
+        "is not a regular expression: its repeats spell out 9,000,000 items, more than 10,000",
+    ),
+    case(
+        "an xlsx whose shared strings unpack a thousand times over (a zip bomb)",
+        bombed(workbook(HEADER.split(","), GOOD.split(","))),
+        "file",
+        r"refused: its part 'xl/sharedStrings.xml' would unpack from [\d,]+ to [\d,]+ bytes.*\(a zip bomb\)",
+        suffix=".xlsx",
+        api=True,
+    ),
+    spec_error(
+        "a template field with a format spec",
+        ("category: Kind", "category: {template: '{Kind:>300000000}'}"),
+        r"field \{Kind:>300000000\} has a format or conversion; a template's fields are column names only",
+        api=True,
+    ),
+    spec_error(
+        "a template field with a conversion",
+        ("category: Kind", "category: {template: '{Kind!r}'}"),
+        r"field \{Kind!r\} has a format or conversion",
+    ),
+    spec_error(
+        "a template field by position",
+        ("category: Kind", "category: {template: '{0} {}'}"),
+        r"field \{0\} names no column; put a column's name in the braces",
+    ),
+    spec_error(
+        "a template with a lone brace",
+        ("category: Kind", "category: {template: 'x{Kind'}"),
+        r"expected '\}' before end of string; a brace that is not a field's is written twice",
+    ),
+    spec_error(
+        "a template that names no column",
+        ("category: Kind", "category: {template: 'noise'}"),
+        "names no column in braces; for fixed text use literal",
+    ),
+    case(
+        "a template reads a nested JSON field by its path",
+        jsonl(record("J1", place={"street": {"name": "Elm Court"}})),
+        "rows",
+        loaded=1,
+        suffix=".jsonl",
+        spec=SPEC.replace("category: Kind", "category: {template: '{Kind} in {place.street.name}'}"),
+        stored={"category": "Noise in Elm Court"},
+    ),
+    call_case(
+        "a lookup file name with a NUL byte",
+        spec=LOOKUP_SPEC.replace("file: owners.csv", 'file: "owners\\0.csv"'),
+        expect="spec",
+        match=r"spec\.yaml:6: lookup 'owner': file is the name of a file beside the spec",
+        api=True,
+    ),
+    call_case(
+        "lookups as a list",
+        spec=re.sub(r"lookups:\n(  .*\n)+", "lookups: [1]\n", LOOKUP_SPEC),
+        expect="spec",
+        match=r"spec\.yaml:5: lookups map a name to a file",
+    ),
+    call_case(
+        "a lookup's read as a list",
+        spec=LOOKUP_SPEC.replace("read: {header: false, columns: [Outward, District]}", "read: [1]"),
+        expect="spec",
+        match=r"spec\.yaml:\d+: read is a mapping of read options",
+    ),
+    spec_error(
+        "links as a mapping",
+        ("links:\n  - {type: occurredAt, from: report, to: place}", "links: {a: 1}"),
+        "links is a list",
+    ),
+    spec_error(
+        "a link that is a number", ("- {type: occurredAt, from: report, to: place}", "- 1"), "a link is a mapping"
+    ),
+    spec_error("grading as a list", ("grading: {default: 1BP, column: Grade}", "grading: [1]"), "grading is a mapping"),
+    spec_error(
+        "properties as a list",
+        ("properties: {name: Street, latitude: Lat}", "properties: [1]"),
+        "properties map a property of Street to a value",
+    ),
+    spec_error("entities as a list", SPEC.split("entities:")[0] + "entities: [1]\n", "entities is a mapping", api=True),
+    spec_error("an entity that is a number", ("entities:", "entities:\n  other: 1"), "entity 'other' is a mapping"),
+    spec_error("source as text", ("source: {name: corpus}", "source: corpus"), "source is a mapping", api=True),
+    spec_error("a filter that is a mapping", ("entities:", "filter: {column: Kind}\nentities:"), "filter is a list"),
+    spec_error("read as a list", ("entities:", "read: [csv]\nentities:"), "read is a mapping of read options"),
+    spec_error(
+        "read.columns as a number",
+        ("entities:", "read: {header: false, columns: 6}\nentities:"),
+        "read.columns is a list",
+    ),
+    spec_error("a map as a list", ("category: Kind", "category: {column: Kind, map: [1]}"), "map is a mapping"),
+    spec_error(
+        "a normaliser as a list",
+        ("category: Kind", "category: {column: Kind, normalise: [phone]}"),
+        r"normalise \['phone'\] is not one of",
+    ),
+    spec_error(
+        "a strip_prefix as a list",
+        ("category: Kind", "category: {column: Kind, strip_prefix: [x]}"),
+        "strip_prefix is the text",
+    ),
+    spec_error(
+        "a number of 5,000 digits",
+        ("latitude: Lat", "latitude: " + "9" * 5000),
+        "not valid YAML: the number '9{40}...' has 5,000 characters, too long to read",
+        api=True,
+    ),
+    spec_error(
+        "a YAML date that is no date",
+        ("category: Kind", "category: {literal: 2026-02-31}"),
+        "not valid YAML: '2026-02-31' cannot be read as a timestamp: day is out of range for month",
     ),
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -384,3 +385,36 @@ def test_nested_json_fields_are_columns_named_by_their_path(tmp_path):
     number, problem, written = rows[3]
     assert number == 4 and written == ['{"id": 4, "cut off']  # listed as written
     assert next(iter(problem.values())) == "not valid JSON: Unterminated string starting at column 11"
+
+
+# ---------------------------------------------------------------------------------------- zip bombs
+def test_a_workbook_that_would_unpack_a_thousand_times_over_is_refused_before_openpyxl_reads_it(tmp_path):
+    from test_bad_input import bombed, workbook
+
+    bomb = tmp_path / "bomb.xlsx"
+    bomb.write_bytes(bombed(workbook(["Ref", "Date", "Kind"], ["A1", "01/03/2026", "Noise"])))
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(FileError, match=r"refused: its part 'xl/sharedStrings\.xml' would unpack from [\d,]+ to "
+                       r"17,825,[\d,]+ bytes, far more than a real workbook's parts \(a zip bomb\)"):  # fmt: skip
+        open_source(bomb, ReadSpec()).columns()
+
+
+def test_a_workbook_of_absurdly_many_parts_or_unpacking_too_big_in_all_is_refused(tmp_path, monkeypatch):
+    from test_bad_input import workbook
+
+    from nimgraph.ingest import readers
+
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(workbook(["Ref", "Date", "Kind"], ["A1", "01/03/2026", "Noise"]))
+    assert open_source(book, ReadSpec()).columns() == ["Ref", "Date", "Kind"]  # a real workbook still loads
+    many = tmp_path / "many.xlsx"
+    with zipfile.ZipFile(book) as given, zipfile.ZipFile(many, "w") as padded:
+        for item in given.infolist():
+            padded.writestr(item, given.read(item))
+        for n in range(readers.XLSX_MAX_PARTS):
+            padded.writestr(f"xl/media/pad{n}.bin", b"")
+    with pytest.raises(FileError, match=r"refused: 10,00\d parts in one workbook"):
+        open_source(many, ReadSpec()).columns()
+    monkeypatch.setattr(readers, "XLSX_MAX_TOTAL", 1_000)
+    with pytest.raises(FileError, match=r"refused: its parts would unpack to [\d,]+ bytes, more than 1,000"):
+        open_source(book, ReadSpec()).columns()

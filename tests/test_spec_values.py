@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import csv
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from nimgraph.ingest.engine import ingest_file
 from nimgraph.ingest.spec import SpecError, load_spec
+from nimgraph.ingest.values import ConversionError, ValueSpec, compile_pattern, search
 
 NOMINALS = """\
 source: {name: test-nominals}
@@ -193,3 +200,178 @@ def test_a_whole_join_is_empty_when_a_part_is_missing_so_the_row_still_loads(emb
     (tmp_path / "bad.yaml").write_text(TIMED.replace("{join: [Day, Time], whole: true,", "{column: Day, whole: true,"))
     with pytest.raises(SpecError, match="whole: true goes with join or template"):
         load_spec(tmp_path / "bad.yaml", model)
+
+
+# ---------------------------------------------------------------------------------------- hostile specs
+SHAPES = """\
+source: {name: test-shapes}
+grading: {default: 1BP}
+record_id: Ref
+lookups:
+  owner: {file: phones.csv, key: Number, value: Owner}
+entities:
+  report:
+    type: ASBIncident
+    keys: [Ref]
+    properties:
+      reference: Ref
+      category: Kind
+links: []
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("file: phones.csv", 'file: "phones\\0.csv"'), r":5: lookup 'owner': file is the name of a file beside"),
+        (("links: []", "links: {a: 1}"), r":13: links is a list, e\.g\. links: \[\{type: "),
+        (("links: []", "links: [1]"), r":13: a link is a mapping"),
+        (("lookups:\n  owner: {file: phones.csv, key: Number, value: Owner}", "lookups: [1]"), r":4: lookups map a"),
+        (("value: Owner}", "value: Owner, read: [1]}"), r":5: read is a mapping of read options"),
+        (("grading: {default: 1BP}", "grading: [1]"), r":2: grading is a mapping, e\.g\. grading: \{default"),
+        (("properties:\n      reference: Ref\n      category: Kind", "properties: [1]"), r":10: properties map a"),
+        (("entities:\n  report:", "entities: [1]\nunused:\n  report:"), r":6: entities is a mapping, e\.g\."),
+        (("entities:\n", "entities:\n  other: 1\n"), r":7: entity 'other' is a mapping"),
+        (("source: {name: test-shapes}", "source: x"), r":1: source is a mapping, e\.g\. source: \{name"),
+        (("links: []", "links: []\nfilter: {column: Kind}"), r":14: filter is a list of tests"),
+        (("category: Kind", "category: " + "9" * 5000), r":12: not valid YAML: the number '9+\.\.\.' has 5,000 char"),
+        (("record_id: Ref", "record_id: [" + "1" * 5000 + "]"), r":3: not valid YAML: the number"),
+        (("category: Kind", "category: {column: Kind, map: [1]}"), r":12: map is a mapping of values"),
+        (("category: Kind", "category: {column: Kind, normalise: [phone]}"), r":12: normalise \['phone'\] is not"),
+        (("category: Kind", "category: {column: Kind, strip_prefix: {a: 1}}"), r":12: strip_prefix is the text"),
+        (("links: []", "links: []\nread: {header: false, columns: 3}"), r":14: read\.columns is a list"),
+    ],
+    ids=[
+        "NUL in a lookup file name", "links a mapping", "a link a number", "lookups a list", "a lookup's read a list",
+        "grading a list", "properties a list", "entities a list", "an entity a number", "source text",
+        "filter a mapping", "5000 digits", "5000 digits in a list", "map a list", "normalise a list",
+        "strip_prefix a mapping", "read.columns a number",
+    ],
+)  # fmt: skip
+def test_a_spec_of_the_wrong_shape_is_a_spec_error_naming_its_line(model, tmp_path, change, message):
+    write(tmp_path / "phones.csv", PHONES)
+    assert SHAPES.replace(*change) != SHAPES
+    (tmp_path / "shapes.yaml").write_text(SHAPES.replace(*change))
+    with pytest.raises(SpecError, match=r"shapes\.yaml" + message):
+        load_spec(tmp_path / "shapes.yaml", model, confine_to=tmp_path)
+
+
+def test_a_shape_no_check_foresaw_is_still_a_spec_error(model, tmp_path, monkeypatch):
+    """The last resort: a TypeError (or AttributeError, ValueError, KeyError) while building the spec says the
+    spec's shape is wrong; a SpecError, itself a ValueError, passes as it is."""
+    from nimgraph.ingest import spec as spec_module
+
+    write(tmp_path / "phones.csv", PHONES)
+    (tmp_path / "shapes.yaml").write_text(SHAPES)
+
+    def broken(self, raw, line=0):
+        raise TypeError("'int' object is not iterable")
+
+    monkeypatch.setattr(spec_module._Reader, "filters", broken)
+    message = r"shapes\.yaml:\?: the spec's shape is not what docs/mapping\.md describes \(TypeError: 'int' object"
+    with pytest.raises(SpecError, match=message):
+        load_spec(tmp_path / "shapes.yaml", model)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("links: []", "links: {a: 1}"), r"shapes\.yaml:13: links is a list"),
+        (("category: Kind", "category: " + "9" * 5000), r"shapes\.yaml:12: not valid YAML: the number"),
+    ],
+    ids=["links a mapping", "5000 digits"],
+)
+def test_the_cli_refuses_a_spec_of_the_wrong_shape_in_one_line(tmp_path, change, message):
+    from test_cli import nimgraph
+
+    write(tmp_path / "phones.csv", PHONES)
+    (tmp_path / "shapes.yaml").write_text(SHAPES.replace(*change))
+    (tmp_path / "data.csv").write_text("Ref,Kind\nA1,Noise\n")
+    ran = nimgraph("--store", "g.db", "ingest", "shapes.yaml", "data.csv", cwd=tmp_path)
+    assert ran.returncode == 2, ran.stderr
+    assert len(ran.stderr.splitlines()) == 1 and re.search(message, ran.stderr), ran.stderr
+    assert "Traceback" not in ran.stderr + ran.stdout
+
+
+FILTERED = """\
+source: {name: test-patterns}
+grading: {default: 1BP}
+record_id: Ref
+filter:
+  - {column: Kind, not_matches: 'PATTERN'}
+entities:
+  report:
+    type: ASBIncident
+    keys: [Ref]
+    properties: {reference: Ref, date: {column: Date, format: "%d/%m/%Y"}, category: Kind}
+"""
+
+
+@pytest.mark.parametrize(
+    ("pattern", "rejected"),
+    [("^(a|a)+$", True), ("^(a+)+$", None)],  # the second: regex needs no backtracking, re took seconds a letter
+    ids=["catastrophic even for regex", "the reported one"],
+)
+def test_a_catastrophic_pattern_on_a_long_value_gives_up_on_the_row_in_good_time(tmp_path, pattern, rejected):
+    """In a subprocess, so that a pattern that backtracks for ever fails the test instead of hanging the run."""
+    (tmp_path / "spec.yaml").write_text(FILTERED.replace("PATTERN", pattern))
+    write(tmp_path / "data.csv", [["Ref", "Date", "Kind"], *(
+        [ref, "01/03/2026", kind] for ref, kind in (("A1", "Noise"), ("A2", "a" * 5000 + "!"), ("A3", "Noise"))
+    )])  # fmt: skip
+    command = ["--store", "g.db", "ingest", "spec.yaml", "data.csv", "--dry-run", "--rejects-dir", "out"]
+    environment = {**os.environ, "NIMGRAPH_ENV": "development"}
+    ran = subprocess.run(
+        [sys.executable, "-m", "nimgraph.cli", *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,  # re took 4 s for 27 letters, twice as long for each one more: 5,000 would never end
+        env=environment,
+    )
+    assert ran.returncode == 0, ran.stderr
+    listing = tmp_path / "out" / "data.rejects.csv"
+    rejects = list(csv.reader(listing.open(encoding="utf-8")))[1:] if listing.exists() else []
+    took_too_long = f"the filter pattern '{pattern}' took too long on this value; simplify it"
+    if rejected:
+        assert [(row[2], row[1]) for row in rejects] == [("A2", took_too_long)]
+        assert "2 of 3 rows would load" in ran.stdout, ran.stdout
+    else:  # loaded, or rejected as taking too long: either way over in good time
+        assert [(row[2], row[1]) for row in rejects] in ([], [("A2", took_too_long)])
+
+
+def test_a_slow_pattern_lets_other_threads_run():
+    """regex matches with the GIL released (concurrent=True): while a pattern backtracks, the API's other threads
+    go on. Measured loosely: a thread that holds the GIL lets a sleeper in once a switch interval at best."""
+    pattern = compile_pattern("^(a|a)+$")
+    done = threading.Event()
+
+    def slow() -> None:
+        for _ in range(10):
+            with pytest.raises(ConversionError, match="took too long on this value"):
+                search(pattern, "a" * 200 + "!", "filter pattern")
+        done.set()
+
+    worker = threading.Thread(target=slow)
+    ticks = 0
+    worker.start()
+    while not done.is_set():
+        time.sleep(0.001)
+        ticks += 1
+    worker.join()
+    assert ticks > 50  # with re, or regex holding the GIL, 10 or so
+
+
+def test_a_template_fills_its_fields_from_columns_named_with_dots():
+    value = ValueSpec(template="{Ref}: {location.street.name} ({0x})")
+    assert value.columns == ("Ref", "location.street.name", "0x")
+    row = {"Ref": "A1", "location.street.name": "Elm Court", "0x": "y"}
+    assert value.raw(row) == "A1: Elm Court (y)"
+    assert value.raw({"Ref": " A2 "}) == "A2: ()"
+    assert ValueSpec(template="{{{Ref}}}").raw({"Ref": "A3"}) == "{A3}"
+
+
+def test_a_value_longer_than_a_pattern_searches_rejects_its_row_rather_than_part_of_it_being_searched():
+    pattern = compile_pattern(r"^\d+$")
+    assert search(pattern, "1" * 10_000, "lookup pattern") is not None
+    with pytest.raises(ConversionError, match=r"^the value is 10,001 characters long, more than the 10,000 a lookup "):
+        search(pattern, "1" * 10_001, "lookup pattern")

@@ -33,7 +33,7 @@ from xml.etree.ElementTree import ParseError
 from charset_normalizer import from_bytes
 from defusedxml import DefusedXmlException
 
-from nimgraph.ingest.spec import ReadSpec
+from nimgraph.ingest.spec import ReadSpec, printable
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -423,6 +423,36 @@ def count_rows(path: Path) -> int:
 _XML_ERRORS = (DefusedXmlException, ParseError)
 
 
+# A workbook's parts unpack to a few times their packed size; a zip bomb's to hundreds or thousands of times (133 KB
+# unpacking to a 54 MB sharedStrings.xml held the server for a minute and 520 MB). Checked in the zip's directory,
+# before openpyxl unpacks anything; zipfile stops a part at the size the directory gives it, so the check holds.
+XLSX_MAX_RATIO = 100  # a part unpacking to more than this many times its packed size ...
+XLSX_RATIO_FROM = 16 * 1024 * 1024  # ... and to more than this many bytes is refused
+XLSX_MAX_TOTAL = 2 * 1024 * 1024 * 1024  # bytes, every part together
+XLSX_MAX_PARTS = 10_000
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse (FileError) a workbook whose parts would unpack to far more than they pack into, or that has absurdly
+    many parts, before any is unpacked."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise FileError(f"{path}: {_unreadable_xlsx(err)}") from None
+    if len(parts) > XLSX_MAX_PARTS:
+        raise FileError(f"{path}: refused: {len(parts):,} parts in one workbook; a real one has dozens")
+    for part in parts:
+        if part.file_size > XLSX_RATIO_FROM and part.file_size > XLSX_MAX_RATIO * part.compress_size:
+            raise FileError(
+                f"{path}: refused: its part {printable(part.filename)!r} would unpack from {part.compress_size:,} "
+                f"to {part.file_size:,} bytes, far more than a real workbook's parts (a zip bomb)"
+            )
+    total = sum(part.file_size for part in parts)
+    if total > XLSX_MAX_TOTAL:
+        raise FileError(f"{path}: refused: its parts would unpack to {total:,} bytes, more than {XLSX_MAX_TOTAL:,}")
+
+
 def _unreadable_xlsx(err: BaseException) -> str:
     """Why a workbook cannot be read, from openpyxl's error or the XML error beneath it."""
     cause = err.__cause__ or err.__context__ or err
@@ -467,6 +497,7 @@ class ExcelSource:
         import openpyxl
         from openpyxl.utils.exceptions import InvalidFileException
 
+        _check_unpacked_size(self.path)
         try:
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, *_XML_ERRORS) as err:

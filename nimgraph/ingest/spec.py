@@ -11,12 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import regex
 import yaml
 
 from nimgraph.grading import Grade, GradeError, parse_grade
 from nimgraph.identity import NORMALISERS, IdentityError
 from nimgraph.ingest.dates import ORDERS, Order, default_formats, order_of
-from nimgraph.ingest.values import AMBIGUOUS, EMPTY, LookupKey, ValueSpec, fold
+from nimgraph.ingest.values import (
+    AMBIGUOUS,
+    EMPTY,
+    LookupKey,
+    ValueSpec,
+    compile_pattern,
+    fold,
+    search,
+    template_fields,
+)
 from nimgraph.ontology import Model, UnknownTypeError
 from nimgraph.validation import article
 
@@ -49,7 +59,19 @@ class _Located(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """As SafeLoader's, with a value Python cannot build (a whole number of 5,000 digits, 31 February) a
+        YAML error at its line rather than a ValueError from deep inside the loader."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as err:
+            written = printable(node.value) if isinstance(node, yaml.ScalarNode) else node.tag
+            shown = repr(written if len(written) <= 40 else f"{written[:40]}...")
+            if node.tag == "tag:yaml.org,2002:int":
+                problem = f"the number {shown} has {len(written):,} characters, too long to read"
+            else:
+                problem = f"{shown} cannot be read as a {node.tag.rsplit(':', 1)[-1]}: {printable(err)}"
+            raise yaml.constructor.ConstructorError(problem=problem, problem_mark=node.start_mark) from None
 
 
 def _construct_located(loader: _LineLoader, node: yaml.MappingNode) -> _Located:
@@ -194,11 +216,12 @@ class RowFilter:
     test: str
     values: tuple[str, ...]
     line: int
-    pattern: re.Pattern[str] | None = None  # matches, not_matches: searched in the value as written
+    pattern: regex.Pattern[str] | None = None  # matches, not_matches: searched in the value as written
 
     def keeps(self, row: dict[str, str]) -> bool:
+        """Whether the row passes; raises ConversionError when a pattern takes too long on it (see values.search)."""
         if self.pattern is not None:
-            found = self.pattern.search(row.get(self.column) or "") is not None
+            found = search(self.pattern, row.get(self.column) or "", "filter pattern") is not None
             return found if self.test == "matches" else not found
         value = fold(row.get(self.column) or "")
         matches = value in self.values
@@ -219,10 +242,14 @@ class _Reader:
         self.lookup_normalisers: dict[str, str | None] = {}  # a table's keys, and the values sought in it, alike
         self.date_order: Order | None = None  # the spec's top-level date_order, for date values that state none
 
-    def lookup_tables(self, raw: Any) -> None:
+    def lookup_tables(self, raw: Any, line: int = 0) -> None:
         """Load each lookup file into a key -> value table (e.g. phone number -> person reference)."""
         from nimgraph.ingest.readers import FileError, open_source
 
+        if not isinstance(raw or {}, dict):
+            raise self.fail(
+                line, "lookups map a name to a file, e.g. lookups: {owner: {file: ..., key: ..., value: ...}}"
+            )
         for name, table in (raw or {}).items():
             line = getattr(table, "line", getattr(raw, "line", 0))
             if not isinstance(table, dict) or not {"file", "key", "value"} <= set(table) <= _LOOKUP_TABLE_OPTIONS:
@@ -231,11 +258,14 @@ class _Reader:
                     f"lookup {name!r} needs file, key and value (and optionally read, normalise and duplicates), "
                     "nothing else",
                 )
+            if not isinstance(table["file"], str) or "\0" in table["file"] or not table["file"].strip():
+                raise self.fail(line, f"lookup {name!r}: file is the name of a file beside the spec")
             duplicates = str(table.get("duplicates", "refuse"))
+            key_column, value_column = str(table["key"]), str(table["value"])
             if duplicates not in ("refuse", "first", "last"):
                 raise self.fail(line, f"lookup {name!r}: duplicates is refuse, first or last; got {duplicates!r}")
             normalise = table.get("normalise")
-            if normalise is not None and normalise not in NORMALISERS:
+            if normalise is not None and (not isinstance(normalise, str) or normalise not in NORMALISERS):
                 raise self.fail(
                     line, f"lookup {name!r}: normalise {normalise!r} is not one of: {', '.join(NORMALISERS)}"
                 )
@@ -243,9 +273,9 @@ class _Reader:
             if self.confine_to is not None and not path.is_relative_to(self.confine_to):
                 raise self.fail(line, f"lookup {name!r}: an uploaded spec may only read files uploaded with it")
             try:
-                source = open_source(path, self.read_spec(table.get("read") or {}))
+                source = open_source(path, self.read_spec(table.get("read") or {}, line))
                 columns = source.columns()
-                for column in (table["key"], table["value"]):
+                for column in (key_column, value_column):
                     if column not in columns:
                         headerless = "" if (table.get("read") or {}).get("header") is False else (
                             "; if the file has no header row, set read: {header: false, columns: [...]} in the lookup"
@@ -255,14 +285,15 @@ class _Reader:
                             f"lookup {name!r}: {path.name} has no column {column!r}; "
                             f"it has: {', '.join(map(repr, columns[:12]))}{headerless}",
                         )
-                keys = str(table["key"])
-                self.lookups[str(name)] = _lookup_table(source.rows(), keys, str(table["value"]), normalise, duplicates)
+                self.lookups[str(name)] = _lookup_table(source.rows(), key_column, value_column, normalise, duplicates)
                 self.lookup_normalisers[str(name)] = normalise
             except FileError as err:
                 raise self.fail(line, f"lookup {name!r}: {err}") from None
 
-    def filters(self, raw: Any) -> tuple[RowFilter, ...]:
+    def filters(self, raw: Any, line: int = 0) -> tuple[RowFilter, ...]:
         found = []
+        if not isinstance(raw or [], list):
+            raise self.fail(line, "filter is a list of tests, e.g. filter: [{column: Status, not_equals: deleted}]")
         for item in raw or []:
             line = getattr(item, "line", 0)
             tests = [t for t in _FILTER_TESTS if t in item] if isinstance(item, dict) else []
@@ -273,8 +304,8 @@ class _Reader:
             pattern = None
             if tests[0] in ("matches", "not_matches"):
                 try:
-                    pattern = re.compile(str(wanted), re.IGNORECASE)
-                except re.error as err:
+                    pattern = compile_pattern(str(wanted), re.IGNORECASE)
+                except ValueError as err:
                     raise self.fail(line, f"{tests[0]} {wanted!r} is not a regular expression: {err}") from None
             found.append(
                 RowFilter(
@@ -289,6 +320,16 @@ class _Reader:
 
     def fail(self, line: int | None, message: str) -> SpecError:
         return SpecError(f"{self.path}:{line or '?'}: {message}")
+
+    def part(self, parent: _Located, key: str, kind: type, example: str, required: bool = False) -> Any:
+        """``parent[key]``, a mapping (``kind`` dict) or a list; empty if it is not given and not ``required``."""
+        value = self.section(parent, key, required)
+        if value is None and not required:
+            return _Located() if kind is dict else []
+        if not isinstance(value, kind):
+            shape = "a mapping" if kind is dict else "a list"
+            raise self.fail(parent.key_lines.get(key, parent.line), f"{key} is {shape}, e.g. {example}")
+        return value
 
     def section(self, parent: _Located, key: str, required: bool = True) -> Any:
         if key not in parent:
@@ -308,7 +349,7 @@ class _Reader:
             raise self.fail(line, f"a value needs exactly one of {', '.join(map(repr, _VALUE_SOURCES))}")
         unknown = set(raw) - {*_VALUE_SOURCES, *_VALUE_OPTIONS}
         if unknown:
-            raise self.fail(line, f"unknown value option(s): {', '.join(sorted(unknown))}")
+            raise self.fail(line, f"unknown value option(s): {', '.join(sorted(map(str, unknown)))}")
         formats = raw.get("format") or ()
         formats = (formats,) if isinstance(formats, str) else tuple(str(f) for f in formats)
         date_order = self.order(raw.get("date_order"), line) or (self.date_order if formats_needed else None)
@@ -341,6 +382,10 @@ class _Reader:
             raise self.fail(
                 line, "first_of takes a list of two or more column names, e.g. first_of: [NHS No, Traced NHS]"
             )
+        if isinstance(raw.get("strip_prefix"), (list, dict)):
+            raise self.fail(line, "strip_prefix is the text to take off the front of a value, e.g. strip_prefix: REF-")
+        if not isinstance(raw.get("map") or {}, dict):
+            raise self.fail(line, "map is a mapping of values to what they become, e.g. map: {M: male, F: female}")
         unmapped = raw.get("unmapped")
         if unmapped is not None and (unmapped not in ("keep", "reject") or "map" not in raw):
             raise self.fail(line, "unmapped is keep or reject, and goes with map")
@@ -353,7 +398,7 @@ class _Reader:
                     "lookup takes {table: <a name under 'lookups'>, column: <this file's column>} and optionally "
                     "pattern: <a regular expression> or split: <a separator> with index: <a part number>",
                 )
-            if lookup["table"] not in self.lookups:
+            if not isinstance(lookup["table"], str) or lookup["table"] not in self.lookups:
                 known = ", ".join(self.lookups) or "none"
                 raise self.fail(
                     line, f"lookup table {lookup['table']!r} is not defined under 'lookups' (defined: {known})"
@@ -361,8 +406,17 @@ class _Reader:
             lookup_table, lookup_column = self.lookups[lookup["table"]], str(lookup["column"])
             lookup_key = self.lookup_key(lookup, line)
         normalise = raw.get("normalise")
-        if normalise is not None and normalise not in NORMALISERS:
+        if normalise is not None and (not isinstance(normalise, str) or normalise not in NORMALISERS):
             raise self.fail(line, f"normalise {normalise!r} is not one of: {', '.join(NORMALISERS)}")
+        if "template" in raw:
+            try:
+                fields = [name for _, name in template_fields(str(raw["template"])) if name is not None]
+            except ValueError as err:
+                raise self.fail(line, f"template {raw['template']!r}: {err}") from None
+            if not fields:
+                raise self.fail(
+                    line, f"template {raw['template']!r} names no column in braces; for fixed text use literal"
+                )
         grid = raw.get("grid") or ()
         if "grid" in raw and (
             not isinstance(grid, list) or len(grid) != 2 or raw.get("part") not in ("latitude", "longitude")
@@ -399,7 +453,7 @@ class _Reader:
             formats=formats,
             pivot=pivot,
             decimal=decimal,
-            strip_prefix=raw.get("strip_prefix"),
+            strip_prefix=_str_or_none(raw.get("strip_prefix")),
             mapping={str(k): str(v) for k, v in (raw.get("map") or {}).items()},
             unmapped=unmapped,
             first_of=tuple(first_of),
@@ -424,8 +478,8 @@ class _Reader:
             raise self.fail(line, "a lookup's index goes with split")
         if "pattern" in lookup:
             try:
-                pattern = re.compile(str(lookup["pattern"]))
-            except re.error as err:
+                pattern = compile_pattern(str(lookup["pattern"]))
+            except ValueError as err:
                 problem = f"lookup pattern {lookup['pattern']!r} is not a regular expression: {err}"
                 raise self.fail(line, problem) from None
             if pattern.groups > 1:
@@ -439,7 +493,9 @@ class _Reader:
             return LookupKey(separator=str(lookup["split"]), index=index)
         return LookupKey()
 
-    def properties(self, raw: _Located | None, type_name: str, allowed: dict) -> dict[str, ValueSpec]:
+    def properties(self, raw: _Located | None, type_name: str, allowed: dict, line: int = 0) -> dict[str, ValueSpec]:
+        if not isinstance(raw or {}, dict):
+            raise self.fail(line, f"properties map a property of {type_name} to a value, e.g. {{name: Name}}")
         specs = {}
         for name, value in (raw or {}).items():
             line = raw.key_lines.get(name, raw.line)  # type: ignore[union-attr]
@@ -448,7 +504,9 @@ class _Reader:
             specs[name] = self.value(value, line, formats_needed=allowed[name].datatype in ("date", "datetime"))
         return specs
 
-    def entity(self, alias: str, raw: _Located) -> EntitySpec:
+    def entity(self, alias: str, raw: _Located, line: int = 0) -> EntitySpec:
+        if not isinstance(raw, dict):
+            raise self.fail(line, f"entity {alias!r} is a mapping: {{type: ..., keys: [...], properties: {{...}}}}")
         type_name = str(self.section(raw, "type"))
         try:
             entity_type = self.model.entity_type(type_name)
@@ -472,14 +530,21 @@ class _Reader:
             type=type_name,
             id_value=id_value,
             keys=tuple(self.value(k, raw.key_lines["keys"]) for k in keys or ()),
-            properties=self.properties(raw.get("properties"), type_name, self.model.properties_for(type_name)),
+            properties=self.properties(
+                raw.get("properties"),
+                type_name,
+                self.model.properties_for(type_name),
+                raw.key_lines.get("properties", raw.line),
+            ),
             namespace=str(raw.get("namespace") or type_name),
             optional=bool(raw.get("optional", False)),
             reference_only=bool(raw.get("reference_only", False)),
             line=raw.line,
         )
 
-    def link(self, raw: _Located, entities: dict[str, EntitySpec]) -> LinkSpec:
+    def link(self, raw: _Located, entities: dict[str, EntitySpec], line: int = 0) -> LinkSpec:
+        if not isinstance(raw, dict):
+            raise self.fail(line, "a link is a mapping: {type: ..., from: <an entity>, to: <an entity>}")
         ends = {}
         for end in ("from", "to"):
             alias = self.section(raw, end)
@@ -523,7 +588,9 @@ class _Reader:
             type=str(type_name) if type_name else None,
             type_column=type_column,
             type_map=type_map,
-            properties=self.properties(raw.get("properties"), "a link", self.model.properties),
+            properties=self.properties(
+                raw.get("properties"), "a link", self.model.properties, raw.key_lines.get("properties", raw.line)
+            ),
             line=raw.line,
             reversed_for=frozenset(reversed_for),
         )
@@ -536,7 +603,7 @@ class _Reader:
             )
         unknown = set(raw) - {"labels", "relationships", "renames", "properties", "files"}
         if unknown:
-            raise self.fail(line, f"unknown neo4j_import option(s): {', '.join(sorted(unknown))}")
+            raise self.fail(line, f"unknown neo4j_import option(s): {', '.join(sorted(map(str, unknown)))}")
         if "renames" in raw and "properties" in raw:
             raise self.fail(line, "neo4j_import.properties is the older name for renames; keep one of them")
         labels, relationships = {}, {}
@@ -620,13 +687,15 @@ class _Reader:
             line=line,
         )
 
-    def read_spec(self, raw: Any) -> ReadSpec:
+    def read_spec(self, raw: Any, line: int = 0) -> ReadSpec:
         from nimgraph.ingest.readers import FORMATS
 
-        line = getattr(raw, "line", 0)
+        if not isinstance(raw, dict):
+            raise self.fail(line, "read is a mapping of read options, e.g. read: {header_row: 3, sheet: Data}")
+        line = getattr(raw, "line", 0) or line
         unknown = set(raw) - {"format", "delimiter", "encoding", "header", "header_row", "columns", "sheet", "records"}
         if unknown:
-            raise self.fail(line, f"unknown read option(s): {', '.join(sorted(unknown))}")
+            raise self.fail(line, f"unknown read option(s): {', '.join(sorted(map(str, unknown)))}")
         fmt = str(raw.get("format", "auto")).lower()
         if fmt not in ("auto", *FORMATS):
             raise self.fail(line, f"read.format {fmt!r} is not one of: auto, {', '.join(FORMATS)}")
@@ -634,6 +703,8 @@ class _Reader:
         delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
         if delimiter != "auto" and len(delimiter) != 1:
             raise self.fail(line, f"read.delimiter must be one character, 'tab' or 'auto'; got {delimiter!r}")
+        if not isinstance(raw.get("columns") or [], list):
+            raise self.fail(line, "read.columns is a list of the file's column names in order, e.g. [Ref, Date]")
         columns = tuple(str(c) for c in raw.get("columns") or ())
         header = bool(raw.get("header", True))
         if not header and not columns:
@@ -780,25 +851,40 @@ def load_spec(path: str | Path, model: Model, *, confine_to: Path | None = None)
     reader = _Reader(path, model, confine_to)
     if not isinstance(raw, dict):
         raise reader.fail(1, "a mapping spec is a YAML mapping with 'source', 'entities' and 'links'")
-    source = reader.section(raw, "source")
-    grading = raw.get("grading") or _Located()
+    try:
+        return _build(raw, reader)
+    except SpecError:
+        raise
+    except (TypeError, AttributeError, ValueError, KeyError) as err:  # a shape no check above foresaw
+        problem = printable(f"{type(err).__name__}: {err}")[:200]
+        raise reader.fail(None, f"the spec's shape is not what docs/mapping.md describes ({problem})") from None
+
+
+def _build(raw: _Located, reader: _Reader) -> MappingSpec:
+    source = reader.part(raw, "source", dict, "source: {name: ..., agency: ...}", required=True)
+    grading = reader.part(raw, "grading", dict, "grading: {default: 1BP, column: Grade}")
     try:
         default_grade = parse_grade(str(grading.get("default", "")))
     except GradeError as err:
         raise reader.fail(getattr(grading, "line", raw.line), f"grading.default: {err}") from None
-    read = raw.get("read") or {}
     reader.date_order = reader.order(raw.get("date_order"), raw.key_lines.get("date_order", raw.line))
-    reader.lookup_tables(raw.get("lookups"))
+    reader.lookup_tables(raw.get("lookups"), raw.key_lines.get("lookups", raw.line))
     neo4j_import = reader.neo4j_import(raw.get("neo4j_import"), raw.line) if "neo4j_import" in raw else None
-    entities_raw = (raw.get("entities") or {}) if neo4j_import else reader.section(raw, "entities")
-    entities = {alias: reader.entity(alias, spec) for alias, spec in entities_raw.items()}
-    links = tuple(reader.link(link, entities) for link in raw.get("links") or [])
+    example = "entities: {person: {type: Person, keys: [...]}}"
+    entities_raw = reader.part(raw, "entities", dict, example, required=not neo4j_import)
+    entities = {
+        alias: reader.entity(alias, spec, entities_raw.key_lines.get(str(alias), entities_raw.line))
+        for alias, spec in entities_raw.items()
+    }
+    links_raw = reader.part(raw, "links", list, "links: [{type: ..., from: ..., to: ...}]")
+    links_line = raw.key_lines.get("links", raw.line)
+    links = tuple(reader.link(link, entities, getattr(link, "line", links_line)) for link in links_raw)
     return MappingSpec(
-        path=path,
+        path=reader.path,
         source=str(reader.section(source, "name")),
         agency=str(source.get("agency", "")),
         default_grade=default_grade,
-        grade_column=grading.get("column"),
+        grade_column=_str_or_none(grading.get("column")),
         grade_line=getattr(grading, "key_lines", {}).get("column", getattr(grading, "line", 0)),
         record_id=reader.value(raw["record_id"], raw.key_lines["record_id"]) if "record_id" in raw else None,
         record_date=(
@@ -806,9 +892,9 @@ def load_spec(path: str | Path, model: Model, *, confine_to: Path | None = None)
             if "record_date" in raw
             else None
         ),
-        read=reader.read_spec(read),
+        read=reader.read_spec(raw.get("read") or {}, raw.key_lines.get("read", raw.line)),
         entities=entities,
         links=links,
-        filters=reader.filters(raw.get("filter")),
+        filters=reader.filters(raw.get("filter"), raw.key_lines.get("filter", raw.line)),
         neo4j_import=neo4j_import,
     )

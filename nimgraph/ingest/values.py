@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import regex
+
 from nimgraph.identity import NORMALISERS, IdentityError
 from nimgraph.ingest.dates import DateError, DateRead, Order, read_date
 
@@ -29,6 +31,129 @@ def fold(text: str) -> str:
 
 class ConversionError(ValueError):
     """A row's value cannot be read or converted; the message is the reject reason."""
+
+
+# A spec's regular expressions (lookup patterns, filters) run through the regex package, not re: it gives up on a value
+# after PATTERN_SECONDS (re would backtrack for as long as a catastrophic pattern takes, holding the GIL, so an API job
+# would freeze the server) and lets other threads run while it matches. A value longer than PATTERN_TEXT is not searched
+# (its row is rejected: searching part of it could match where the whole does not), and a pattern whose counted repeats
+# spell out more than PATTERN_SIZE items is refused at spec load (regex compiles them out: (x{3000}){3000} would take
+# gigabytes).
+PATTERN_SECONDS = 0.05
+PATTERN_TEXT = 10_000
+PATTERN_SIZE = 10_000
+
+
+def compile_pattern(text: str, flags: int = 0) -> regex.Pattern[str]:
+    """``text`` as a regular expression of Python's ``re`` syntax, compiled by ``regex`` for ``search``.
+
+    Raises ValueError, saying why, for a pattern ``re`` refuses, one nested too deeply, or one too big once its
+    repeats are counted out (see PATTERN_SIZE).
+
+    >>> compile_pattern("^([A-Z]+)[0-9]").search("NW5 9WR").group(1)
+    'NW'
+    >>> compile_pattern("(a")
+    Traceback (most recent call last):
+    ...
+    ValueError: missing ), unterminated subpattern at position 0
+    >>> compile_pattern("(?:x{200}){200}")
+    Traceback (most recent call last):
+    ...
+    ValueError: its repeats spell out 40,000 items, more than 10,000; use smaller counts
+    """
+    from re import _parser  # type: ignore[attr-defined]  # re's own parser: the tree a pattern compiles from
+
+    try:
+        re.compile(text, flags)  # re's syntax and messages, as a spec's patterns have always had
+        size = _size(_parser.parse(text, flags))
+    except re.error as err:
+        raise ValueError(str(err)) from None
+    except RecursionError:
+        raise ValueError("it is nested too deeply") from None
+    if size > PATTERN_SIZE:
+        raise ValueError(f"its repeats spell out {size:,} items, more than {PATTERN_SIZE:,}; use smaller counts")
+    try:
+        return regex.compile(text, flags)
+    except (regex.error, RecursionError) as err:
+        raise ValueError(str(err) or "it is nested too deeply") from None
+
+
+def _size(items: Any) -> int:
+    """The items of a parsed pattern (re._parser's tree) with each counted repeat spelled out."""
+    from re import _constants  # type: ignore[attr-defined]
+
+    repeats = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, getattr(_constants, "POSSESSIVE_REPEAT", None))
+    total = 0
+    for op, av in items:
+        if op in repeats:
+            low, high, inner = av
+            total += max(low if high == _constants.MAXREPEAT else high, 1) * _size(inner)
+        else:
+            total += 1 + sum(_size(inner) for inner in _inner(av))
+    return total
+
+
+def _inner(av: Any) -> Any:
+    """The sub-patterns in a parsed item's arguments: a group's, a branch's alternatives, an assertion's."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    for part in av if isinstance(av, (tuple, list)) else (av,):
+        if isinstance(part, _parser.SubPattern):
+            yield part
+        elif isinstance(part, list):
+            yield from _inner(part)
+
+
+def search(pattern: regex.Pattern[str], text: str, what: str) -> regex.Match[str] | None:
+    """``pattern`` searched in ``text``, other threads running meanwhile.
+
+    A search that takes longer than PATTERN_SECONDS, or a text longer than PATTERN_TEXT, raises ConversionError
+    (``what`` names the pattern's role): the row is rejected, and the run goes on.
+
+    >>> search(compile_pattern("^(a|a)+$"), "a" * 40 + "!", "lookup pattern")
+    Traceback (most recent call last):
+    ...
+    nimgraph.ingest.values.ConversionError: the lookup pattern '^(a|a)+$' took too long on this value; simplify it
+    """
+    if len(text) > PATTERN_TEXT:
+        raise ConversionError(f"the value is {len(text):,} characters long, more than the {PATTERN_TEXT:,} a {what} "
+                              "is searched in")  # fmt: skip
+    try:
+        return pattern.search(text, timeout=PATTERN_SECONDS, concurrent=True)
+    except TimeoutError:
+        raise ConversionError(f"the {what} {pattern.pattern!r} took too long on this value; simplify it") from None
+
+
+def template_fields(template: str) -> tuple[tuple[str, str | None], ...]:
+    """A template's pieces: each literal text and the column named after it (None after the last).
+
+    A field is a column name and nothing else: ``{Ref:>10}``, ``{Ref!r}``, ``{0}`` and ``{}`` raise ValueError, and
+    a dot is part of the name (JSON fields nested in others are columns named by their path).
+
+    >>> template_fields("{Ref}-{location.street.name}!")
+    (('', 'Ref'), ('-', 'location.street.name'), ('!', None))
+    >>> template_fields("{Ref:>300}")
+    Traceback (most recent call last):
+    ...
+    ValueError: field {Ref:>300} has a format or conversion; a template's fields are column names only, e.g. {Ref}
+    """
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as err:
+        raise ValueError(f"{err}; a brace that is not a field's is written twice, {{{{ or }}}}") from None
+    pieces: list[tuple[str, str | None]] = []
+    for literal, name, spec, conversion in parsed:
+        if name is None:
+            pieces.append((literal, None))
+            continue
+        if not name or name.isdigit():
+            raise ValueError(f"field {{{name}}} names no column; put a column's name in the braces, e.g. {{Ref}}")
+        if spec or conversion:
+            written = f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+            only = f"a template's fields are column names only, e.g. {{{name}}}"
+            raise ValueError(f"field {written} has a format or conversion; {only}")
+        pieces.append((literal, name))
+    return tuple(pieces)
 
 
 AMBIGUOUS = "\0ambiguous"  # in a lookup table: a key its file gives more than one value for
@@ -47,20 +172,20 @@ class Unmatched(ConversionError):
 class LookupKey:
     """Which part of a row's value a lookup table is searched with: all of it, a regex's match, or a split part."""
 
-    pattern: re.Pattern[str] | None = None  # the first group if it has one, else the whole match
+    pattern: regex.Pattern[str] | None = None  # the first group if it has one, else the whole match (see search)
     separator: str | None = None
     index: int = 0
 
     def of(self, text: str) -> str:
         """The key in ``text``; empty when the pattern does not match or there is no such part.
 
-        >>> LookupKey(pattern=re.compile(r"^(\\S+)\\s")).of("NW5 9WR")
+        >>> LookupKey(pattern=compile_pattern(r"^(\\S+)\\s")).of("NW5 9WR")
         'NW5'
         >>> LookupKey(separator=" ", index=-1).of("NW5 9WR")
         '9WR'
         """
         if self.pattern is not None:
-            found = self.pattern.search(text)
+            found = search(self.pattern, text, "lookup pattern")
             return "" if found is None else (found.group(1) if self.pattern.groups else found.group(0))
         if self.separator is not None:
             parts = text.split(self.separator)
@@ -103,7 +228,7 @@ class ValueSpec:
         if self.column is not None:
             return (self.column,)
         if self.template is not None:
-            return tuple(name for _, name, _, _ in string.Formatter().parse(self.template) if name)
+            return tuple(name for _, name in self._template if name is not None)
         if self.join:
             return self.join
         if self.first_of:
@@ -159,7 +284,8 @@ class ValueSpec:
         else:
             parts = {c: (row.get(c) or "").strip() for c in self.columns}
             wanted = all(parts.values()) if self.whole else any(parts.values())
-            text = self.template.format(**parts) if wanted else ""  # type: ignore[union-attr]
+            text = "".join(literal + (parts[name] if name is not None else "") for literal, name in self._template)
+            text = text if wanted else ""
         text = " ".join(text.split())
         if self.strip_prefix and text.lower().startswith(self.strip_prefix.lower()):
             text = text[len(self.strip_prefix) :].strip()
@@ -192,6 +318,10 @@ class ValueSpec:
         if text in self.mapping:
             return self.mapping[text]
         return self._folded_map.get(fold(text)) or (self._numbered_map.get(int(text)) if text.isdigit() else None)
+
+    @cached_property
+    def _template(self) -> tuple[tuple[str, str | None], ...]:
+        return template_fields(self.template or "")
 
     @cached_property
     def _folded_map(self) -> dict[str, str]:
