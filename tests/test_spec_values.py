@@ -375,3 +375,17 @@ def test_a_value_longer_than_a_pattern_searches_rejects_its_row_rather_than_part
     assert search(pattern, "1" * 10_000, "lookup pattern") is not None
     with pytest.raises(ConversionError, match=r"^the value is 10,001 characters long, more than the 10,000 a lookup "):
         search(pattern, "1" * 10_001, "lookup pattern")
+
+
+@pytest.mark.parametrize(
+    ("change", "option"),
+    [
+        (("    optional: true\n", '    optional: "false"\n'), "optional"),
+        (("    reference_only: true\n", "    reference_only: 'no'\n"), "reference_only"),
+    ],
+)
+def test_a_yes_or_no_option_written_as_text_is_refused_not_read_as_yes(model, tmp_path, change, option):
+    write(tmp_path / "phones.csv", PHONES)
+    (tmp_path / "nominals.yaml").write_text(NOMINALS.replace(*change, 1))
+    with pytest.raises(SpecError, match=rf"nominals.yaml:\d+: {option} is true or false \(without quotes\)"):
+        load_spec(tmp_path / "nominals.yaml", model)

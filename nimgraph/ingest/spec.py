@@ -318,6 +318,14 @@ class _Reader:
             )
         return tuple(found)
 
+    def flag(self, raw: Any, key: str, default: bool) -> bool:
+        """A yes-or-no option: YAML's true or false, never a word that merely reads as one ("false" is text)."""
+        value = raw.get(key, default)
+        if not isinstance(value, bool):
+            line = getattr(raw, "key_lines", {}).get(key, getattr(raw, "line", 0))
+            raise self.fail(line, f"{key} is true or false (without quotes); got {value!r}")
+        return value
+
     def fail(self, line: int | None, message: str) -> SpecError:
         return SpecError(f"{self.path}:{line or '?'}: {message}")
 
@@ -537,8 +545,8 @@ class _Reader:
                 raw.key_lines.get("properties", raw.line),
             ),
             namespace=str(raw.get("namespace") or type_name),
-            optional=bool(raw.get("optional", False)),
-            reference_only=bool(raw.get("reference_only", False)),
+            optional=self.flag(raw, "optional", False),
+            reference_only=self.flag(raw, "reference_only", False),
             line=raw.line,
         )
 
@@ -683,7 +691,7 @@ class _Reader:
             pattern=pattern,
             properties=properties,
             renames=self.neo4j_renames(raw.get("renames"), getattr(raw, "line", 0) or line),
-            reversed=bool(raw.get("reversed", False)),
+            reversed=self.flag(raw, "reversed", False),
             line=line,
         )
 
@@ -706,7 +714,7 @@ class _Reader:
         if not isinstance(raw.get("columns") or [], list):
             raise self.fail(line, "read.columns is a list of the file's column names in order, e.g. [Ref, Date]")
         columns = tuple(str(c) for c in raw.get("columns") or ())
-        header = bool(raw.get("header", True))
+        header = self.flag(raw, "header", True)
         if not header and not columns:
             raise self.fail(line, "a file without a header row needs read.columns: the name of each column in order")
         header_row = raw.get("header_row", 1)
