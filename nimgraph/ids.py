@@ -118,23 +118,34 @@ def store_key(
 
 
 def migration(
-    key: IdKey, entity_ids: list[str], links: list[tuple[str, str, str, str]]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Old id -> keyed id, for entities and for links given as (id, type, source, target).
+    key: IdKey,
+    entity_ids: list[str],
+    links: list[tuple[str, str, str, str]],
+    oriented: Callable[[str, str, str], tuple[str, str]] = lambda _type, source, target: (source, target),
+) -> tuple[dict[str, str], dict[str, str], set[str]]:
+    """Old id -> keyed id, for entities and for links given as (id, type, source, target); and the new
+    ids of the links to turn round.
 
     Only ids made from key values are rewritten: a partner's own id (``id:`` in a spec) is kept,
     though ingest now keys one that names a person. A link whose id was made from its ends is
-    re-made from the new ends; any other (an accepted inference's) keeps its id.
+    re-made from the new ends, put in order by ``oriented`` (Model.oriented: a symmetric link's ends
+    in id order, as ingest puts them); one whose ends that order swaps is to be turned round. Any
+    other link (an accepted inference's) keeps its id.
 
     >>> key = IdKey("doctest-secret")
     >>> a, b = unkeyed_id("Person", "n", ["1"]), unkeyed_id("Person", "n", ["2"])
-    >>> entities, links = migration(key, [a, b], [(link_id("knows", a, b), "knows", a, b), ("inference:x", "x", a, b)])
-    >>> links[link_id("knows", a, b)] == link_id("knows", entities[a], entities[b]), "inference:x" in links
-    (True, False)
+    >>> entities, links, turned = migration(
+    ...     key, [a, b], [(link_id("knows", a, b), "knows", a, b), ("inference:x", "x", a, b)])
+    >>> links[link_id("knows", a, b)] == link_id("knows", entities[a], entities[b]), "inference:x" in links, turned
+    (True, False, set())
     """
     entities = {old: key.keyed(old) for old in entity_ids if HASHED.match(old)}
-    renamed = {}
+    renamed, turned = {}, set()
     for old, type_name, source, target in links:
-        if old == link_id(type_name, source, target):
-            renamed[old] = link_id(type_name, entities.get(source, source), entities.get(target, target))
-    return entities, renamed
+        if old == link_id(type_name, source, target) or old == link_id(type_name, *sorted((source, target))):
+            ends = (entities.get(source, source), entities.get(target, target))
+            first, second = oriented(type_name, *ends)
+            renamed[old] = link_id(type_name, first, second)
+            if (first, second) != ends:
+                turned.add(renamed[old])
+    return entities, renamed, turned

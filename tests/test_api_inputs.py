@@ -35,7 +35,7 @@ def _cases(demo) -> list[tuple[str, int, str]]:
         ("/entities/Person-0000", 404, "no entity with id 'Person-0000'"),
         ("/search?type=Persn", 400, "Did you mean 'Person'"),
         ("/search?where=postcode", 400, "write a property filter as name:value"),
-        ("/search?where=colour:red", 400, "'colour' is not a property in the ontology"),
+        ("/search?where=flavour:red", 400, "'flavour' is not a property in the ontology"),
         ("/search?limit=100000", 422, "limit: Input should be less than or equal to 500"),
         (f"/entities/{person}/associations?hops=9", 422, "hops: Input should be less than or equal to 4"),
         (f"/entities/{person}/network?hops=0", 422, "hops: Input should be greater than or equal to 1"),

@@ -281,10 +281,11 @@ class EmbeddedStore:
             if db.execute("SELECT 1 FROM meta WHERE name = ?", (META_FINGERPRINT,)).fetchone():
                 return 0
             key = IdKey(self._configured_id_key) if self._configured_id_key else IdKey.generate()
-            entities, links = migration(
+            entities, links, turned = migration(
                 key,
                 [r[0] for r in db.execute("SELECT id FROM entity")],
                 db.execute("SELECT id, type, source, target FROM link").fetchall(),
+                self.model.oriented,
             )
             db.execute("CREATE TEMP TABLE id_map (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
             try:
@@ -300,6 +301,8 @@ class EmbeddedStore:
                 )
             finally:
                 db.execute("DROP TABLE temp.id_map")
+            # a symmetric link's ends, in the order ingest now gives them with the keyed ids
+            db.executemany("UPDATE link SET source = target, target = source WHERE id = ?", [(i,) for i in turned])
             fresh = {META_FINGERPRINT: key.fingerprint}
             if not self._configured_id_key:
                 fresh[META_SECRET] = key.secret

@@ -353,7 +353,7 @@ class Neo4jStore:
                 for r in found
                 for link_id, relationship, target in r["links"]
             ]
-            entities, renamed = migration(key, [r["id"] for r in found], links)
+            entities, renamed, turned = migration(key, [r["id"] for r in found], links, self.model.oriented)
             tx.run(query("rekey_entities").text, rows=[{"old": o, "new": n} for o, n in entities.items()]).consume()
             rows = [
                 {"old": old, "new": renamed[old], "source": entities[source]}
@@ -361,6 +361,8 @@ class Neo4jStore:
                 if old in renamed
             ]
             tx.run(query("rekey_links").text, rows=rows).consume()
+            turn = [{"id": i} for i in sorted(turned)]  # a symmetric link's ends, as ingest orders the keyed ids
+            tx.run(query("turn_links").text, rows=turn).consume()
             fresh = {META_FINGERPRINT: key.fingerprint}
             if not self._configured_id_key:
                 fresh[META_SECRET] = key.secret
