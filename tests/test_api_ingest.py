@@ -474,20 +474,30 @@ def test_a_source_is_loaded_only_by_its_custodian_or_an_admin(keyed, store):
     """Naming another's source would re-grade, replace or withdraw its records (their stale assertions go)."""
     first = keyed.finished(keyed.submit("analyst", CALLS, [("calls_a.csv", CALLS_A)], LOOKUPS).json()["id"])
     assert first["status"] == "done"
-    assert store.sources()["calls"]["custodian"] == "analyst"
+    assert store.sources()["calls"]["custodian"] == "api key: analyst"
     held, kept = store.counts(), keyed.left_on_disk()
     regraded = CALLS.replace("grading: {default: 1AC}", "grading: {default: 1AP}").replace(
         "agency: Northshire Police", "agency: Spoofed Agency Ltd"
     )
     refused = keyed.submit("second analyst", regraded, [("calls_a.csv", CALLS_A)], LOOKUPS)
-    assert refused.status_code == 403 and "the source 'calls' is loaded by another holder (analyst)" in refused.text
+    assert (
+        refused.status_code == 403
+        and "the source 'calls' is loaded by another holder (api key: analyst)" in refused.text
+    )
     assert store.counts() == held and keyed.left_on_disk() == kept
-    assert store.sources()["calls"] == {"agency": "Northshire Police", "custodian": "analyst", "defaultGrade": "1AC"}
+    assert store.sources()["calls"] == {
+        "agency": "Northshire Police",
+        "custodian": "api key: analyst",
+        "defaultGrade": "1AC",
+    }
+    alike = regraded.replace("{name: calls,", "{name: Calls,")
+    refused = keyed.submit("second analyst", alike, [("calls_a.csv", CALLS_A)], LOOKUPS)
+    assert refused.status_code == 403 and "a source named 'calls' is registered; use its exact name" in refused.text
     own = regraded.replace("{name: calls,", "{name: second-calls,")
     theirs = keyed.submit("second analyst", own, [("calls_a.csv", CALLS_A)], LOOKUPS).json()["id"]
     assert keyed.finished(theirs, "second analyst")["status"] == "done"
     by_admin = keyed.finished(keyed.submit("admin", CALLS, [("calls_b.csv", CALLS_B)], LOOKUPS).json()["id"], "admin")
-    assert by_admin["status"] == "done" and store.sources()["calls"]["custodian"] == "analyst"  # kept
+    assert by_admin["status"] == "done" and store.sources()["calls"]["custodian"] == "api key: analyst"  # kept
 
 
 def test_a_source_first_loaded_from_the_command_line_is_not_claimed_through_the_api(keyed, store, model, tmp_path):

@@ -127,6 +127,18 @@ def workbook(*sheet_rows: list[object]) -> bytes:
     return buffer.getvalue()
 
 
+def sheetless() -> bytes:
+    """A workbook whose list of sheets is empty, as some export tools write when a report has no data."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook(["Ref"]))) as given, zipfile.ZipFile(out, "w") as written:
+        for item in given.infolist():
+            body = given.read(item)
+            if item.filename == "xl/workbook.xml":
+                body = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", body, flags=re.S)
+            written.writestr(item, body)
+    return out.getvalue()
+
+
 SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
 
@@ -271,7 +283,21 @@ CASES = [
         read="read: {encoding: utf-8}",
         api=True,
     ),
-    case("unknown encoding", rows(GOOD), "file", "unknown encoding 'utf-9'", read="read: {encoding: utf-9}"),
+    case(
+        "unknown encoding",
+        rows(GOOD),
+        "spec",
+        r"spec.yaml:\d+: read.encoding 'utf-9' is not an encoding Python knows",
+        read="read: {encoding: utf-9}",
+    ),
+    case(
+        "a codec that is no file encoding",
+        rows(GOOD),
+        "file",
+        r"cannot be read as punycode .*set read.encoding to a file encoding",
+        read="read: {encoding: punycode}",
+        api=True,
+    ),
     case("binary garbage", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20, "spec", "unknown column", api=True),
     case("xlsx that is a CSV", rows(GOOD), "file", "not a readable xlsx workbook", suffix=".xlsx", api=True),
     case("parquet that is a CSV", rows(GOOD), "file", "not a readable Parquet file", suffix=".parquet"),
@@ -1421,6 +1447,51 @@ ALSO_THROUGH_THE_API = {
     "a value with two sources",
     "a YAML syntax error",
 }
+# --- the second review: look-alike source names, floods from small specs, codecs, empty workbooks
+CASES += [
+    spec_error(
+        "a source name with a Cyrillic letter passes for another",
+        ("{name: corpus}", "{name: \u0441orpus}"),
+        r"source.name .* must be 1 to 100 of A-Z",
+        api=True,
+    ),
+    spec_error("a source name ending in a space", ("{name: corpus}", "{name: 'corpus '}"), r"source.name 'corpus '"),
+    spec_error("a source name with a zero-width space", ("{name: corpus}", '{name: "cor\\u200bpus"}'), r"source.name"),
+    spec_error("a source name that is a list", ("{name: corpus}", "{name: [a]}"), r"source.name \"\['a'\]\" must be"),
+    spec_error("an empty source name", ("{name: corpus}", "{name: ''}"), r"source.name ''"),
+    spec_error(
+        "a template naming 51 columns",
+        ("category: Kind", "description: {template: '" + "{Kind}" * 51 + "'}"),
+        r"a template names at most 50 columns; this one names 51",
+    ),
+    spec_error(
+        "fifty-one filters",
+        ("record_id: Ref", "record_id: Ref\nfilter:\n" + "  - {column: Kind, not_equals: x}\n" * 51),
+        r"at most 50 filters; this spec has 51",
+    ),
+    spec_error(
+        "a split on nothing", ("category: Kind", "category: {split: Kind, separator: ''}"), r"separator is at least one"
+    ),
+    case(
+        "a template that would make a value of millions of characters",
+        rows("B1,01/03/2026," + "x" * 1_100_000 + ",Elm,,", GOOD),
+        "rows",
+        r"would make a value of 2,200,000 characters; at most 2,000,000",
+        loaded=1,
+        rejected=1,
+        spec=SPEC.replace(
+            "      category: Kind", "      category: Kind\n      description: {template: '{Kind}{Kind}'}"
+        ),
+    ),
+    case(
+        "a workbook with no worksheet",
+        sheetless(),
+        "file",
+        r"the workbook has no worksheet",
+        suffix=".xlsx",
+        api=True,
+    ),
+]
 CASES = [replace(c, api=True) if c.name in ALSO_THROUGH_THE_API else c for c in CASES]
 assert {c.name for c in CASES} >= ALSO_THROUGH_THE_API
 

@@ -360,3 +360,27 @@ def test_file_settings_are_checked_when_the_spec_loads(model, crime_export, chan
     (crime_export / "force.yaml").write_text(CRIME_SPEC.replace(*change))
     with pytest.raises(SpecError, match=message):
         load_spec(crime_export / "force.yaml", model)
+
+
+def test_a_person_keyed_in_another_type_s_id_space_is_no_way_round_pseudonyms(embedded_store, model, tmp_path):
+    """A node file may label a node of the Crime id space as a Person: its id then starts CrimeIncident-."""
+    from nimgraph.access.pseudonyms import Pseudonyms
+    from nimgraph.access.roles import ROLE_CLEARANCE, Role
+    from nimgraph.access.view import ClearedView
+
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text(
+        "source: {name: mixed}\ngrading: {default: 1AP}\n"
+        "neo4j_import:\n  labels: {Crime: CrimeIncident, Person: Person}\n"
+    )
+    nodes = tmp_path / "nodes.csv"
+    nodes.write_text("cid:ID(Crime),name,:LABEL\nc77,Hidden Person Via Crime Space,Person\n")
+    ingest_file(embedded_store, model, load_spec(spec, model), nodes, rejects_dir=tmp_path)
+    (person,) = embedded_store.find("Person")
+    assert person.id.startswith("CrimeIncident-")  # the id space names the id, the label the type
+    researcher = ClearedView(
+        embedded_store, model, ROLE_CLEARANCE[Role.RESEARCHER], Pseudonyms(tmp_path / "p.db", "key")
+    )
+    assert researcher.real_id(person.id) is None and researcher.get(person.id) is None
+    (shown,) = researcher.find("Person")
+    assert shown.id.startswith("psn-")

@@ -79,7 +79,7 @@ def test_set_delimiter_and_encoding_win_over_detection(embedded_store, model, tm
     data.write_bytes(csv_text(";").encode("cp1252"))
     _, loaded = load(embedded_store, model, tmp_path, data, "read: {delimiter: ';', encoding: cp1252}")
     assert loaded == EXPECTED
-    with pytest.raises(FileError, match="unknown encoding 'klingon'"):
+    with pytest.raises(SpecError, match=r"spec.yaml:\d+: read.encoding 'klingon' is not an encoding Python knows"):
         load(embedded_store, model, tmp_path, data, "read: {encoding: klingon}")
 
 

@@ -79,7 +79,9 @@ class ClearedView:
         type_name = entity_id.split("-", 1)[0]
         if type_name in self._model.entities and self._model.identifies_person(type_name):
             return None  # a computed real id must not confirm that a named person is in the graph
-        return entity_id
+        # an id's prefix is not always its type (a Neo4j import keys a node by its id space, whatever its label)
+        stored = self._store.get(entity_id)
+        return None if stored is not None and self._identifies(stored.type) else entity_id
 
     # ------------------------------------------------------------------ reads
     def get(self, entity_id: str) -> Entity | None:

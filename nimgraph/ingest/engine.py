@@ -22,6 +22,8 @@ from nimgraph.records import Batch, Entity, Link, WriteStats
 from nimgraph.store.base import GraphStore
 
 Progress = Callable[[int], None]
+SHOWN_COLUMNS = 40  # of a file's columns, in a message that a spec's column is missing
+SHOWN_PROBLEMS = 50  # of the problems found before a run, each on its own line
 COMMAND_LINE = "the command line"  # the custodian of a source first loaded by the operator, not an API key
 MAX_EXAMPLES = 5
 
@@ -261,8 +263,11 @@ class _Listing:
 
 def column_problems(spec: MappingSpec, columns: list[str], path: Path) -> list[str]:
     """Every column the spec reads that the file lacks, each with the spec line that reads it."""
+    shown = ", ".join(columns[:SHOWN_COLUMNS]) + (
+        f" and {len(columns) - SHOWN_COLUMNS:,} more" if len(columns) > SHOWN_COLUMNS else ""
+    )
     return [
-        f"{spec.path}:{line or '?'}: unknown column {column!r} in {path.name}; the file has: {', '.join(columns)}"
+        f"{spec.path}:{line or '?'}: unknown column {column!r} in {path.name}; the file has: {shown}"
         for column, line in spec.columns_used().items()
         if column not in columns
     ]
@@ -302,6 +307,8 @@ def open_sources(spec: MappingSpec, model: Model, paths: list[Path]) -> list[Sou
     stems = Counter(source.path.stem for source in sources)  # listings are named by the stem: one per file
     problems += [f"{n} files are named {stem!r}.*; their rejects would overwrite each other: rename one"
                  for stem, n in stems.items() if n > 1]  # fmt: skip
+    if len(problems) > SHOWN_PROBLEMS:  # told in a line each: enough to fix the first, not a flood
+        problems = [*problems[:SHOWN_PROBLEMS], f"... and {len(problems) - SHOWN_PROBLEMS:,} more"]
     if len(problems) == 1:
         raise SpecError(f"nothing was loaded: {printable(problems[0])}")
     if problems:

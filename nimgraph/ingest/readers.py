@@ -396,6 +396,11 @@ class CsvSource:
                 f"{self.path}: bytes at offset {err.start} of a read block are not {self.encoding}; "
                 "set read.encoding in the spec (e.g. cp1252 or latin-1), or leave it out to detect it, and run again"
             ) from None
+        except UnicodeError as err:  # a codec that is no file encoding (punycode, idna) fails in its own words
+            raise FileError(
+                f"{self.path}: cannot be read as {self.encoding} ({printable(err)}); set read.encoding to a file "
+                "encoding such as utf-8 or cp1252, or leave it out to detect it"
+            ) from None
         except csv.Error as err:
             raise FileError(f"{self.path}: not readable as CSV: {err}") from None
 
@@ -423,8 +428,9 @@ def count_rows(path: Path) -> int:
 _XML_ERRORS = (DefusedXmlException, ParseError)
 
 
-# A workbook's parts unpack to a few times their packed size; a zip bomb's to hundreds or thousands of times (133 KB
-# unpacking to a 54 MB sharedStrings.xml held the server for a minute and 520 MB). Checked in the zip's directory,
+# A workbook's parts (and a Parquet file's row groups) unpack to a few times their packed size; a zip bomb's
+# to hundreds or thousands of times (133 KB unpacking to a 54 MB sharedStrings.xml held the server for a minute
+# and 520 MB). Checked in the zip's directory,
 # before openpyxl unpacks anything; zipfile stops a part at the size the directory gives it, so the check holds.
 XLSX_MAX_RATIO = 100  # a part unpacking to more than this many times its packed size ...
 XLSX_RATIO_FROM = 16 * 1024 * 1024  # ... and to more than this many bytes is refused
@@ -514,6 +520,8 @@ class ExcelSource:
         with self._book() as book:
             if self.read.sheet and self.read.sheet not in book.sheetnames:
                 raise FileError(f"{self.path}: no sheet {self.read.sheet!r}; it has: {', '.join(book.sheetnames)}")
+            if not self.read.sheet and not book.worksheets:
+                raise FileError(f"{self.path}: the workbook has no worksheet")
             yield book[self.read.sheet] if self.read.sheet else book.worksheets[0]
 
     @contextmanager
@@ -769,7 +777,7 @@ class ParquetSource:
 
     path: Path
     read: ReadSpec
-    batch_size: int = 10_000
+    batch_size: int = 1_000  # rows held at once as Python text: small, since a Parquet file compresses well
 
     def describe(self) -> str:
         return "Parquet"
@@ -781,9 +789,18 @@ class ParquetSource:
         import pyarrow.parquet as pq
 
         try:
-            return pq.ParquetFile(self.path)
+            parquet = pq.ParquetFile(self.path)
         except Exception as err:  # pyarrow raises its own types for every kind of bad file
             raise FileError(f"{self.path}: not a readable Parquet file ({type(err).__name__})") from None
+        meta = parquet.metadata
+        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        packed = max(self.path.stat().st_size, 1)
+        if unpacked > XLSX_MAX_TOTAL or (unpacked > XLSX_RATIO_FROM and unpacked > XLSX_MAX_RATIO * packed):
+            raise FileError(
+                f"{self.path}: unpacks to {unpacked:,} bytes from {packed:,}; a file that compresses that well "
+                "is refused (a compression bomb); split it, or send CSV"
+            )
+        return parquet
 
     def columns(self) -> list[str]:
         return _checked_header(self.path, list(self._file().schema_arrow.names), 1, ())

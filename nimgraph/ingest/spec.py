@@ -6,6 +6,7 @@ before anything is written, with the spec line that caused it. See docs/mapping.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,13 +288,15 @@ class _Reader:
                         )
                 self.lookups[str(name)] = _lookup_table(source.rows(), key_column, value_column, normalise, duplicates)
                 self.lookup_normalisers[str(name)] = normalise
-            except FileError as err:
+            except (FileError, ValueError) as err:  # ValueError: too many rows
                 raise self.fail(line, f"lookup {name!r}: {err}") from None
 
     def filters(self, raw: Any, line: int = 0) -> tuple[RowFilter, ...]:
         found = []
         if not isinstance(raw or [], list):
             raise self.fail(line, "filter is a list of tests, e.g. filter: [{column: Status, not_equals: deleted}]")
+        if len(raw or []) > MAX_FILTERS:
+            raise self.fail(line, f"at most {MAX_FILTERS} filters; this spec has {len(raw)}")
         for item in raw or []:
             line = getattr(item, "line", 0)
             tests = [t for t in _FILTER_TESTS if t in item] if isinstance(item, dict) else []
@@ -317,6 +320,19 @@ class _Reader:
                 )
             )
         return tuple(found)
+
+    def source_name(self, source: _Located) -> str:
+        """The source's name: plain letters, digits, spaces, dots, dashes and underscores, so that two names
+        that look alike are alike (a Cyrillic es for a c, a zero-width space or a trailing space would not show)."""
+        name = self.section(source, "name")
+        line = source.key_lines.get("name", source.line)
+        if not isinstance(name, str) or not SOURCE_NAME.fullmatch(name) or "  " in name:
+            raise self.fail(
+                line,
+                f"source.name {printable(name)!r} must be 1 to 100 of A-Z, a-z, 0-9, '.', '_', '-' and single "
+                "spaces, starting with a letter or digit and not ending in a space",
+            )
+        return name
 
     def flag(self, raw: Any, key: str, default: bool) -> bool:
         """A yes-or-no option: YAML's true or false, never a word that merely reads as one ("false" is text)."""
@@ -425,6 +441,12 @@ class _Reader:
                 raise self.fail(
                     line, f"template {raw['template']!r} names no column in braces; for fixed text use literal"
                 )
+            if len(fields) > MAX_PARTS:
+                raise self.fail(line, f"a template names at most {MAX_PARTS} columns; this one names {len(fields)}")
+        if len(join) > MAX_PARTS or len(first_of) > MAX_PARTS:
+            raise self.fail(line, f"join and first_of take at most {MAX_PARTS} columns")
+        if ("split" in raw or "join" in raw) and raw.get("separator") == "":
+            raise self.fail(line, "separator is at least one character; join's default is a space, split's a comma")
         grid = raw.get("grid") or ()
         if "grid" in raw and (
             not isinstance(grid, list) or len(grid) != 2 or raw.get("part") not in ("latitude", "longitude")
@@ -498,6 +520,8 @@ class _Reader:
                 index = int(lookup.get("index", 0))
             except (TypeError, ValueError):
                 raise self.fail(line, f"a lookup's index is a whole number; got {lookup.get('index')!r}") from None
+            if not str(lookup["split"]):
+                raise self.fail(line, "a lookup's split is at least one character")
             return LookupKey(separator=str(lookup["split"]), index=index)
         return LookupKey()
 
@@ -643,6 +667,10 @@ class _Reader:
             raise self.fail(
                 line, "neo4j_import.files maps a file name or glob to its settings, e.g. 'crimes*.csv': {...}"
             )
+        too_long = [p for p in files if len(str(p)) > 200]
+        if len(files) > MAX_FILE_ENTRIES or too_long:
+            raise self.fail(line, f"neo4j_import.files takes at most {MAX_FILE_ENTRIES} names or globs, each of at "
+                            "most 200 characters")  # fmt: skip
         return Neo4jImportSpec(
             labels=labels,
             relationships=relationships,
@@ -722,10 +750,18 @@ class _Reader:
             raise self.fail(line, f"read.header_row is the header's row number, counted from 1; got {header_row!r}")
         if header_row != 1 and (not header or fmt in ("json", "jsonl", "parquet")):
             raise self.fail(line, "read.header_row goes with a header row in a CSV or xlsx file")
+        encoding = str(raw.get("encoding", "auto"))
+        if encoding != "auto":
+            try:
+                text_codec = codecs.lookup(encoding)._is_text_encoding
+            except LookupError:
+                raise self.fail(line, f"read.encoding {encoding!r} is not an encoding Python knows") from None
+            if not text_codec:
+                raise self.fail(line, f"read.encoding {encoding!r} is not a text encoding (e.g. utf-8, cp1252)")
         return ReadSpec(
             format=fmt,
             delimiter=delimiter,
-            encoding=str(raw.get("encoding", "auto")),
+            encoding=encoding,
             header=header,
             header_row=header_row,
             columns=columns,
@@ -747,6 +783,11 @@ class _Reader:
                 )
 
 
+SOURCE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ._-]{0,98}[A-Za-z0-9._-])?")
+MAX_LOOKUP_ROWS = 2_000_000  # a lookup table is held in memory while a spec runs
+MAX_FILTERS = 50  # each may hold a pattern, tried on every row (50 ms at most each): a bound on a row's time
+MAX_PARTS = 50  # the columns a template, join or first_of may name: each row's value is built from them
+MAX_FILE_ENTRIES = 100  # neo4j_import.files entries, each a glob matched against every file name
 _LOOKUP_OPTIONS = {"table", "column", "pattern", "split", "index"}
 _LOOKUP_TABLE_OPTIONS = {"file", "key", "value", "read", "normalise", "duplicates"}
 
@@ -762,7 +803,9 @@ def _lookup_table(
     a key the normaliser refuses (an NHS number of 9 digits) can match no row's value, and is left out.
     """
     table: dict[str, str] = {}
-    for _, values, _ in rows:
+    for number, (_, values, _) in enumerate(rows, start=1):
+        if number > MAX_LOOKUP_ROWS:
+            raise ValueError(f"it has more than {MAX_LOOKUP_ROWS:,} rows; load it as a file of its own and link to it")
         key = fold(values.get(key_column, ""))
         if normalise and key:
             try:
@@ -889,7 +932,7 @@ def _build(raw: _Located, reader: _Reader) -> MappingSpec:
     links = tuple(reader.link(link, entities, getattr(link, "line", links_line)) for link in links_raw)
     return MappingSpec(
         path=reader.path,
-        source=str(reader.section(source, "name")),
+        source=reader.source_name(source),
         agency=str(source.get("agency", "")),
         default_grade=default_grade,
         grade_column=_str_or_none(grading.get("column")),

@@ -156,6 +156,7 @@ def template_fields(template: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(pieces)
 
 
+MAX_VALUE = 2_000_000  # characters in a joined or templated value: past any real field, short of a flood
 AMBIGUOUS = "\0ambiguous"  # in a lookup table: a key its file gives more than one value for
 EMPTY = "\0empty"  # in a lookup table: a key its file gives no value
 
@@ -251,6 +252,7 @@ class ValueSpec:
             text = row.get(self.column) or ""
         elif self.join:
             parts = [(row.get(c) or "").strip() for c in self.join]
+            self._check_size(parts)
             text = "" if self.whole and not all(parts) else self.separator.join(p for p in parts if p)
         elif self.first_of:
             text = next((given for c in self.first_of if (given := (row.get(c) or "").strip())), "")
@@ -283,6 +285,7 @@ class ValueSpec:
                 raise ConversionError(f"{key!r} has two or more values in lookup {self.lookup_name!r}; which is meant?")
         else:
             parts = {c: (row.get(c) or "").strip() for c in self.columns}
+            self._check_size([parts[name] for _, name in self._template if name is not None])
             wanted = all(parts.values()) if self.whole else any(parts.values())
             text = "".join(literal + (parts[name] if name is not None else "") for literal, name in self._template)
             text = text if wanted else ""
@@ -305,6 +308,13 @@ class ValueSpec:
             except IdentityError as err:
                 raise ConversionError(str(err)) from None
         return text, unmapped
+
+    def _check_size(self, parts: list[str]) -> None:
+        """Refuse a joined or templated value past MAX_VALUE before it is made: a template naming one long
+        column many times must not take a row's memory many times over."""
+        size = sum(map(len, parts))
+        if size > MAX_VALUE:
+            raise ConversionError(f"{self.describe()} would make a value of {size:,} characters; at most {MAX_VALUE:,}")
 
     def mapped(self, text: str) -> str | None:
         """What the map gives ``text``: said as it is, or with case and spacing folded, or as the same whole
