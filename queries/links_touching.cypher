@@ -1,5 +1,5 @@
 // name: links_touching
-// description: Up to a limit of the links of the given relationship types (all when null) with either end among the given entities, by id, each with the records that assert it; with handling codes given, only links that a record of those codes asserts, between entities such records assert (what a caller of that clearance may see), so the limit counts nothing else.
+// description: Up to a limit of the links of the given relationship types (all when null) with either end among the given entities, by id, each with the records that assert it (and what each says of the link's properties); with handling codes given, only links that a record of those codes asserts, between entities such records assert (what a caller of that clearance may see), so the limit counts nothing else.
 // parameters: ids, relationships, limit, handling
 MATCH (n:Entity)-[r]-(:Entity)
 WHERE n.id IN $ids AND ($relationships IS NULL OR type(r) IN $relationships)
@@ -17,5 +17,5 @@ RETURN r.id AS id, type(r) AS relationship, anchor.id AS source, endNode(r).id A
        COLLECT {
          MATCH (anchor)<-[a:ASSERTS]-(record:Record)
          WHERE a.item = r.id
-         RETURN record {.source, .record_id, .file, .row, .date, .grade, .handling}
+         RETURN record {.source, .record_id, .file, .row, .date, .grade, .handling, props: a.props}
        } AS records

@@ -1,5 +1,5 @@
 // name: upsert_entities
-// description: Merge a batch of entities on their stable id; add the type label, merge properties and the sources that assert them; count those created, those joined to another source's records, and those of the rest whose property values changed.
+// description: Merge a batch of entities on their stable id; add the type label, merge properties and the sources that assert them; count those created, those joined to another source's records, and those of the rest whose property values changed, and list the ids of those two kinds.
 // parameters: rows
 UNWIND $rows AS row
 MERGE (n:Entity {id: row.id})
@@ -17,4 +17,5 @@ RETURN sum(CASE WHEN created THEN 1 ELSE 0 END) AS created,
        sum(CASE WHEN merged THEN 1 ELSE 0 END) AS merged,
        sum(CASE WHEN changed AND NOT created AND NOT merged THEN 1 ELSE 0 END) AS updated,
        count(*) AS written,
-       collect(CASE WHEN merged THEN row.id END)[..5] AS merged_ids
+       collect(CASE WHEN merged THEN row.id END)[..5] AS merged_ids,
+       collect(CASE WHEN merged OR (changed AND NOT created) THEN row.id END) AS changed_ids

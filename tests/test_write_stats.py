@@ -36,11 +36,15 @@ def test_values_are_compared_as_stored(store):
     again = store.upsert(_person(dict(reversed(said.items()))))  # the same values, said in another order
     assert (again.updated, again.unchanged) == (0, 1)
     for change in ({"flag": False}, {"score": 0.75}, {"age": 25}, {"dateOfBirth": "2001-03-02"}, {"nickname": "Annie"}):
-        stats = store.upsert(_person(change))
+        said = {**said, **change}
+        stats = store.upsert(_person(said))  # the record written again, one value changed
         assert (stats.updated, stats.unchanged) == (1, 0), change
-    subset = store.upsert(_person({"name": "Ann"}))  # saying less changes nothing: properties merge
+    subset = store.upsert(_person({"name": "Ann"}, record_id="r2"))  # another record saying less: properties merge
     assert (subset.updated, subset.unchanged) == (0, 1)
     assert store.get("ann").properties["nickname"] == "Annie"
+    emptied = store.upsert(_person({k: v for k, v in said.items() if k != "nickname"}))  # r1 corrected: no nickname
+    assert (emptied.updated, emptied.unchanged) == (1, 0)  # no value it gave changed, but one went
+    assert store.get("ann").properties == {k: v for k, v in said.items() if k != "nickname"}
 
 
 def test_a_new_source_is_merged_whether_or_not_values_changed(store):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Batch, Entity, Subgraph, WriteStats
@@ -66,6 +67,9 @@ class GraphStore(GraphReader, SourceRegister, Protocol):
 
         Each record in the batch asserts exactly what the batch says it does: an item a record
         asserted before and no longer does loses that assertion, and goes if nothing else asserts it.
+        Properties merge, the last writer winning per property; an item whose assertions a record
+        written by an earlier run dropped or changed gets its properties recomputed from what its
+        remaining records say (``merged_properties``), so a withdrawn value goes.
         """
 
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
@@ -83,9 +87,20 @@ class GraphStore(GraphReader, SourceRegister, Protocol):
     def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
         """Withdraw every record of a source (or only ``record_ids``): what only they asserted goes.
 
-        An entity that goes takes its links with it. Returns how many ``records``, ``entities``
-        and ``links`` were removed.
+        An entity that goes takes its links with it; one that stays gets its properties recomputed
+        from what its remaining records say (``merged_properties``). Returns how many ``records``,
+        ``entities`` and ``links`` were removed.
         """
+
+    def rebuild_properties(self) -> dict[str, int]:
+        """Recompute every entity's and link's properties from what its records say, once, for a
+        store written before withdrawals recomputed them; idempotent.
+
+        Returns how many ``entities`` and ``links`` changed, and how many items were left as they
+        are because a record behind them was written before records kept what they said and they
+        hold a value no other record gives (``unknown``: re-ingesting those records settles them).
+        """
+        ...
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Entity and link counts by type: ``{"entities": {...}, "links": {...}}``."""
@@ -117,3 +132,52 @@ def source_properties(model: Model, name: str, properties: Mapping[str, str]) ->
         allowed = ", ".join(sorted(p for p in known if p != "name"))
         raise ValueError(f"not a property of an information source: {', '.join(unknown)}; known: {allowed}")
     return {p: str(v) for p, v in sorted(properties.items()) if v}
+
+
+def merged_properties(said: Iterable[str | None]) -> dict[str, Any] | None:
+    """An item's properties from what each record that asserts it says (JSON), in the order the
+    records were written: the last writer wins per property, as an upsert merges them, and a value
+    that no record gives is not there. None when a record's saying is not known (a record written
+    before stores kept it): there is nothing to recompute from.
+
+    >>> merged_properties(['{"name": "Tenant 18"}', '{"name": "Alpha", "dateOfBirth": "1969-09-09"}'])
+    {'name': 'Alpha', 'dateOfBirth': '1969-09-09'}
+    >>> merged_properties(['{"name": "Tenant 18"}']), merged_properties(['{"name": "Tenant 18"}', None])
+    ({'name': 'Tenant 18'}, None)
+    """
+    merged: dict[str, Any] = {}
+    for text in said:
+        if text is None:
+            return None
+        merged.update(json.loads(text))
+    return {k: v for k, v in merged.items() if v is not None}  # a null removes, as json_patch does
+
+
+def says_otherwise(before: str | None, now: str | None) -> bool:
+    """Whether a record written again says something else of an item than it said (both JSON).
+
+    What a record said before stores kept it counts as something else, so its items are recomputed.
+
+    >>> says_otherwise('{"a": 1, "b": 2}', '{"b": 2, "a": 1}'), says_otherwise('{"a": 1}', "{}")
+    (False, True)
+    >>> says_otherwise(None, "{}")
+    True
+    """
+    if before == now:
+        return False
+    return before is None or now is None or json.loads(before) != json.loads(now)
+
+
+def unattributed(properties: Mapping[str, Any], said: Iterable[str | None]) -> bool:
+    """Whether an item holds a value that none of the records whose saying is known gives.
+
+    >>> unattributed({"name": "A", "dateOfBirth": "1969-09-09"}, ['{"name": "A"}', None])
+    True
+    >>> unattributed({"name": "A"}, ['{"name": "A"}', None])
+    False
+    """
+    given: dict[str, list[Any]] = {}
+    for text in said:
+        for key, value in json.loads(text).items() if text is not None else ():
+            given.setdefault(key, []).append(value)
+    return any(value not in given.get(key, []) for key, value in properties.items())

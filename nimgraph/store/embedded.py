@@ -5,6 +5,11 @@ entity or link is a row in ``assertion``, keyed by (item, source, record id), so
 same record changes nothing. A record written again asserts exactly what it asserts now: what it
 no longer asserts loses that assertion, and an entity or link that no record asserts any more is
 removed (an entity with its links). Retracting a source does the same for all its records.
+Each assertion keeps what its record said of the item (``props``) and when it was last written
+(``seq``: a store-wide write sequence, batches in commit order and a batch's assertions in its
+order); an item whose assertions were dropped, or rewritten by a later run saying something else,
+gets its properties recomputed from the props of the assertions that remain, in that order
+(``base.merged_properties``), so a withdrawn value goes.
 What the specs say of each information source (its agency...) is a row of ``information_source``.
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +26,7 @@ from pathlib import Path
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
-from nimgraph.store.base import source_properties
+from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.expand import expand
 
 SCHEMA = """
@@ -52,6 +58,7 @@ CREATE TABLE IF NOT EXISTS assertion (
     handling TEXT NOT NULL,
     run TEXT NOT NULL DEFAULT '',
     props TEXT,
+    seq INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (item_id, source, record_id)
 );
 CREATE INDEX IF NOT EXISTS assertion_record ON assertion(source, record_id);
@@ -87,12 +94,30 @@ UPSERT_LINK = """
 INSERT INTO link (id, type, source, target, props) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET props = json_patch(link.props, excluded.props)
 """
+# Within one run, rows that share a record id add up, so what the record says of an item does too.
 UPSERT_ASSERTION = """
-INSERT INTO assertion (item_id, source, record_id, file, row, date, grade, handling, run, props)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO assertion (item_id, source, record_id, file, row, date, grade, handling, run, props, seq)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(item_id, source, record_id) DO UPDATE SET
     file = excluded.file, row = excluded.row, date = excluded.date,
-    grade = excluded.grade, handling = excluded.handling, run = excluded.run, props = excluded.props
+    grade = excluded.grade, handling = excluded.handling, run = excluded.run, seq = excluded.seq,
+    props = CASE WHEN assertion.run = excluded.run AND assertion.props IS NOT NULL AND excluded.props IS NOT NULL
+                 THEN json_patch(assertion.props, excluded.props) ELSE excluded.props END
+"""
+# The assertions of the batch's records that an earlier run wrote, with what each said: looked up
+# record by record in the index (CROSS JOIN keeps this order), never a scan of the assertions.
+EARLIER_ASSERTIONS = """
+SELECT a.item_id, a.source, a.record_id, a.props FROM temp.batch_record b
+CROSS JOIN assertion a ON a.source = b.source AND a.record_id = b.record_id WHERE a.run <> ?
+"""
+# What each record that asserts an item says of it, in the order the assertions were last written
+# (those from before the write sequence first, by source and record id).
+SAID_OF_ITEM = "SELECT props FROM assertion WHERE item_id = ? ORDER BY seq, source, record_id"
+# Takes the next ? numbers of the write sequence (one per assertion of a batch); returns the last.
+NEXT_SEQUENCE = """
+INSERT INTO meta (name, value) VALUES ('write_sequence', ?1)
+ON CONFLICT(name) DO UPDATE SET value = CAST(meta.value AS INTEGER) + ?1
+RETURNING CAST(value AS INTEGER)
 """
 # The custodian, once set, is kept: the first to load a source keeps it (see the ontology's nim:custodian).
 REGISTER_SOURCE = """
@@ -104,7 +129,13 @@ ON CONFLICT(name) DO UPDATE SET props = json_patch(
 """
 
 CACHE_KIB = 256 * 1024
+REBUILD_BATCH = 5000  # items recomputed per transaction by rebuild_properties
 CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
+
+
+def _said(item: Entity | Link, assertion: Assertion) -> str:
+    """What a record says of an item's properties (JSON): its own where the batch gives it, else the item's."""
+    return json.dumps(item.properties if assertion.properties is None else assertion.properties, default=str)
 
 
 def _like(text: str) -> str:
@@ -141,6 +172,8 @@ class EmbeddedStore:
                 self._db.execute("ALTER TABLE assertion ADD COLUMN run TEXT NOT NULL DEFAULT ''")
             if "props" not in columns:  # before records kept what they said (read as: not known)
                 self._db.execute("ALTER TABLE assertion ADD COLUMN props TEXT")
+            if "seq" not in columns:  # before assertions kept when they were written (read as: first)
+                self._db.execute("ALTER TABLE assertion ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
             if "sources" not in {row[1] for row in self._db.execute("PRAGMA table_info(entity)")}:
                 self._db.execute("ALTER TABLE entity ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'")
                 self._db.execute(REFRESH_SOURCES.replace("WHERE id = ?", ""))
@@ -173,12 +206,13 @@ class EmbeddedStore:
             self.model.entity_type(entity.type)  # only ontology types reach the store
         for link in batch.links:
             self.model.link_type(link.type)
-        said = {e.id: json.dumps(e.properties, default=str) for e in batch.entities}  # what this row says of it
+        items = [*batch.entities, *batch.links]
         assertions = [
-            (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling, batch.run, said.get(item.id))
-            for item in [*batch.entities, *batch.links]
+            (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling, batch.run, _said(item, a))
+            for item in items
             for a in item.provenance
         ]
+        repeated = {(row[0], row[1], row[2]): row[9] for row in assertions}
         sources = {e.id: sorted({a.source for a in e.provenance}) for e in batch.entities}
         entities = [
             (e.id, e.type, json.dumps(e.properties, default=str), json.dumps(sources[e.id])) for e in batch.entities
@@ -191,37 +225,86 @@ class EmbeddedStore:
         def write() -> WriteStats:
             stats = WriteStats()
             with self._transaction() as db:
+                last = db.execute(NEXT_SEQUENCE, (len(assertions),)).fetchone()[0]
+                # A record an earlier run wrote asserts only what this run says (a corrected file):
+                # what it no longer asserts is stale; what it now says otherwise is recomputed.
+                stale, corrected = [], set()
+                for item_id, source, record_id, props in self._earlier(db, records, batch.run):
+                    now = repeated.get((item_id, source, record_id))
+                    if now is None:
+                        stale.append((item_id, source, record_id))
+                    elif says_otherwise(props, now):
+                        corrected.add(item_id)
+                touched = corrected | {item_id for item_id, _, _ in stale}
+                held = self._props(db, touched & sources.keys())  # what the batch's touched entities held
                 before: dict[str, set[str]] = {}
-                changed: set[str] = set()
-                for entity_id, known, differs in db.execute(ENTITIES_BEFORE, (written,)):
+                differs: set[str] = set()
+                for entity_id, known, changes in db.execute(ENTITIES_BEFORE, (written,)):
                     before[entity_id] = set(json.loads(known))
-                    if differs:
-                        changed.add(entity_id)
-                for entity_id, now in sources.items():
-                    stats.count(entity_id, before.get(entity_id), set(now), entity_id in changed)
+                    if changes:
+                        differs.add(entity_id)
                 # an entity re-asserted as it is, by sources it already has, is not rewritten
-                unchanged = {i for i, known in before.items() if i not in changed and known.issuperset(sources[i])}
+                unchanged = {i for i, known in before.items() if i not in differs and known.issuperset(sources[i])}
                 db.executemany(UPSERT_ENTITY, [row for row in entities if row[0] not in unchanged])
                 db.executemany(UPSERT_LINK, links)
-                db.executemany(UPSERT_ASSERTION, assertions)
-                self._drop_stale(db, records, batch.run)
+                first = last - len(assertions) + 1
+                db.executemany(UPSERT_ASSERTION, [(*row, first + n) for n, row in enumerate(assertions)])
+                if stale:
+                    db.executemany("DELETE FROM assertion WHERE item_id = ? AND source = ? AND record_id = ?", stale)
+                    self._prune(db, {item_id for item_id, _, _ in stale})
+                self._recompute(db, touched)
+                after = self._props(db, set(held))  # recomputing changes some: a correction that empties a value
+                changed = differs | {i for i, props in held.items() if after.get(i) != props}
+                for entity_id, now in sources.items():
+                    stats.count(entity_id, before.get(entity_id), set(now), entity_id in changed)
             return stats
 
         return write
 
-    def _drop_stale(self, db: sqlite3.Connection, records: list[tuple[str, str]], run: str) -> None:
-        """A record written by this run asserts only what this run says (a corrected file)."""
+    @staticmethod
+    def _earlier(db: sqlite3.Connection, records: list[tuple[str, str]], run: str) -> list[tuple]:
+        """The assertions of these records that an earlier run wrote: (item, source, record id, props)."""
         db.execute("DELETE FROM temp.batch_record")
         db.executemany("INSERT OR IGNORE INTO temp.batch_record VALUES (?, ?)", records)
-        stale = db.execute(
-            # CROSS JOIN keeps this order: look up each batch record in the index, never scan assertions
-            "SELECT a.item_id, a.source, a.record_id FROM temp.batch_record b "
-            "CROSS JOIN assertion a ON a.source = b.source AND a.record_id = b.record_id WHERE a.run <> ?",
-            (run,),
-        ).fetchall()
-        if stale:
-            db.executemany("DELETE FROM assertion WHERE item_id = ? AND source = ? AND record_id = ?", stale)
-            self._prune(db, {item_id for item_id, _, _ in stale})
+        return db.execute(EARLIER_ASSERTIONS, (run,)).fetchall()
+
+    @staticmethod
+    def _props(db: sqlite3.Connection, entity_ids: set[str]) -> dict[str, dict]:
+        """The properties these entities hold now."""
+        held = {}
+        for entity_id in sorted(entity_ids):
+            row = db.execute("SELECT props FROM entity WHERE id = ?", (entity_id,)).fetchone()
+            if row is not None:
+                held[entity_id] = json.loads(row[0])
+        return held
+
+    @staticmethod
+    def _recompute(db: sqlite3.Connection, item_ids: Iterable[str]) -> Counter[str]:
+        """Give each of these items that still stands the properties its remaining records say,
+        merged in the order they were written, in place of what it held; how many ``entities`` and
+        ``links`` changed.
+
+        An item one of whose records was written before stores kept what records say keeps what it
+        has: there is nothing to recompute it from. Those holding a value no other record gives are
+        counted as ``unknown``.
+        """
+        counts: Counter[str] = Counter()
+        for item_id in sorted(set(item_ids)):
+            said = [r[0] for r in db.execute(SAID_OF_ITEM, (item_id,))]
+            if not said:  # gone with its last record
+                continue
+            merged = merged_properties(said)
+            for table, kind in (("entity", "entities"), ("link", "links")):
+                row = db.execute(f"SELECT props FROM {table} WHERE id = ?", (item_id,)).fetchone()
+                if row is None:
+                    continue
+                held = json.loads(row[0])
+                if merged is None:
+                    counts["unknown"] += unattributed(held, said)
+                elif merged != held:
+                    db.execute(f"UPDATE {table} SET props = ? WHERE id = ?", (json.dumps(merged), item_id))
+                    counts[kind] += 1
+        return counts
 
     def _prune(self, db: sqlite3.Connection, item_ids: set[str]) -> tuple[int, int]:
         """Remove those of ``item_ids`` that no record asserts any more; an entity takes its links along."""
@@ -265,7 +348,28 @@ class EmbeddedStore:
                     items |= {r[0] for r in found}
                 db.executemany("DELETE FROM assertion WHERE source = ? AND record_id = ?", [(source, r) for r in named])
             entities, links = self._prune(db, items)
+            self._recompute(db, items)  # what stays says only what its remaining records say
         return {"records": record_count, "entities": entities, "links": links}
+
+    def rebuild_properties(self) -> dict[str, int]:
+        """Recompute every item's properties from what its records say (see base.GraphStore), a
+        transaction per few thousand items."""
+        rebuilt: Counter[str] = Counter({"entities": 0, "links": 0, "unknown": 0})
+        for table in ("entity", "link"):
+            after = ""
+            while True:
+                with self._transaction() as db:
+                    ids = [
+                        r[0]
+                        for r in db.execute(
+                            f"SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (after, REBUILD_BATCH)
+                        )
+                    ]
+                    rebuilt.update(self._recompute(db, ids))
+                if len(ids) < REBUILD_BATCH:
+                    break
+                after = ids[-1]
+        return dict(rebuilt)
 
     # ------------------------------------------------------------------ ids
     def id_key(self) -> IdKey:

@@ -4,7 +4,12 @@ Every node carries the label ``Entity`` (merged on its stable ``id``) and its on
 label; every link is a relationship whose type the Model derives from the link's name. Each source
 record is one ``Record`` node (keyed by source and record id) with an ``ASSERTS`` relationship to
 each thing it asserts: to an entity, or, for a link, to the link's source entity with the link's
-id as ``item``. An assertion is thus keyed by (item, source, record id), as in the embedded store.
+id as ``item``. An assertion is thus keyed by (item, source, record id), as in the embedded store,
+and keeps what its record said of the item (``props``, JSON) and its place in the store's write
+sequence (``seq``: batches in commit order, a batch's assertions in its order); an item whose
+assertions were dropped, or rewritten by a later run saying something else, gets its properties
+recomputed from what its remaining records say, in that order (``base.merged_properties``), so a
+withdrawn value goes.
 What the specs say of each information source (its agency...) is one node per source name, labelled
 with the ontology's information source class: the source register.
 
@@ -15,6 +20,7 @@ Model; query text comes only from ``queries/``.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -25,7 +31,7 @@ from neo4j.exceptions import AuthError, DriverError, ServiceUnavailable, Session
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
-from nimgraph.store.base import source_properties
+from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
 from nimgraph.store.queries import query
@@ -34,6 +40,7 @@ ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniquenes
 RECORD_LABEL = Core.RECORD  # provenance: one node per source record
 META_LABEL = "NimgraphMeta"  # the store's own settings, as queries/read_meta.cypher names them
 RETRACT_BATCH = 5000  # records withdrawn per transaction
+REBUILD_BATCH = 2000  # entities (with the links they are the source of) recomputed per transaction
 T = TypeVar("T")
 Reader = Callable[..., list[neo4j.Record]]  # (query name, **parameters) -> records
 _RESERVED = ("id", "type", "sources")  # the store's own: not partner properties
@@ -101,24 +108,49 @@ class Neo4jStore:
 
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         steps = self.encode(batch)
+        assertions = steps[-1][1]
+        said = {(row["key"], row["item"]): row["props"] for row in assertions}  # what each record says of each item
         items: dict[str, list[str]] = {}
-        for row in steps[3][1]:
-            items.setdefault(row["key"], []).append(row["item"])
+        for key, item in said:
+            items.setdefault(key, []).append(item)
+        entity_ids = {row["id"] for name, rows, _ in steps if name == "upsert_entities" for row in rows}
 
         def work(tx: neo4j.ManagedTransaction) -> WriteStats:
-            results = {
-                name: tx.run(query(name).text, rows=rows, **params).data() for name, rows, params in steps if rows
-            }
-            # records an earlier run wrote: only their assertions can be stale
-            rewritten = results.get("upsert_records", [])
-            self._drop_stale(tx, [{"key": r["key"], "items": items[r["key"]]} for r in rewritten])
+            seq = tx.run(query("next_write_sequence").text, count=len(assertions)).single(strict=True)["seq"]
+            results = {}
+            for name, rows, params in steps:
+                if rows:
+                    numbered = {"seq": seq} if "seq" in query(name).parameters else {}
+                    results[name] = tx.run(query(name).text, rows=rows, **params, **numbered).data()
+            # records an earlier run wrote: only their assertions can be stale or now say something else
+            rewritten = {r["key"] for r in results.get("upsert_records", [])}
+            corrected, adding = [], []
+            for row in results.get("upsert_assertions", []):  # those that were there, saying something else
+                if row["key"] not in rewritten:
+                    adding.append(row)  # a record this run wrote in an earlier batch: its rows add up
+                elif says_otherwise(row["before"], said[(row["key"], row["item"])]):
+                    corrected.append(row)
+            self._add_up(tx, adding, said)
+            if rewritten:
+                stale = [{"key": key, "items": items[key]} for key in sorted(rewritten)]
+                dropped = tx.run(query("drop_stale_assertions").text, records=stale).data()
+                self._prune(tx, dropped)
+                corrected += dropped
+            _, recomputed = self._recompute(tx, corrected)
             stats = WriteStats()
+            counted: set[str] = set()  # existing entities counted merged or updated
             for row in results.get("upsert_entities", []):  # one row of counts
                 stats.created += row["created"]
                 stats.merged += row["merged"]
                 stats.updated += row["updated"]
                 stats.unchanged += row["written"] - row["created"] - row["merged"] - row["updated"]
                 stats.merged_ids.extend(row["merged_ids"][: 5 - len(stats.merged_ids)])
+                counted.update(row["changed_ids"])
+            # an entity of the batch that recomputing changed (a correction that only empties a value,
+            # a value another record gave withdrawn) was updated, whatever its upsert found
+            emptied = (recomputed & entity_ids) - counted
+            stats.unchanged -= len(emptied)
+            stats.updated += len(emptied)
             return stats
 
         return lambda: self._write(work)
@@ -162,25 +194,32 @@ class Neo4jStore:
                     key = _record_key(a)
                     if key not in records:
                         records[key] = {"key": key, **a.as_dict()}
-                    said = None if is_link else json.dumps(item.properties, default=str)  # what this row says
-                    assertions.append({"key": key, "item": item.id, "anchor": anchor, "props": said})
+                    said = item.properties if a.properties is None else a.properties  # the record's own, if given
+                    assertions.append(
+                        {
+                            "key": key,
+                            "item": item.id,
+                            "anchor": anchor,
+                            "props": json.dumps(said, default=str),
+                            "position": len(assertions),  # its place in the batch's write sequence
+                        }
+                    )
         return [  # nodes first, so that links and assertions find their ends in the same transaction
-            ("upsert_entities", entities, {}),
             ("upsert_records", list(records.values()), {"run": batch.run}),
+            ("upsert_entities", entities, {}),
             ("upsert_links", links, {}),
-            ("upsert_assertions", assertions, {}),
+            ("upsert_assertions", assertions, {}),  # takes where the batch's write sequence starts, "seq"
         ]
 
-    def _drop_stale(self, tx: neo4j.ManagedTransaction, records: list[dict]) -> None:
-        """Records an earlier run wrote assert only what this batch says; what nothing asserts any more goes.
-
-        A record this run already wrote in an earlier batch is not here: within a run, rows that
-        share a record id add up.
-        """
-        if not records:
-            return
-        dropped = tx.run(query("drop_stale_assertions").text, records=records).data()
-        self._prune(tx, dropped)
+    @staticmethod
+    def _add_up(tx: neo4j.ManagedTransaction, rows: list[dict], said: dict[tuple[str, str], str]) -> None:
+        """Rows that share a record id within a run add up: so does what the record says of an item."""
+        merged = [
+            {**row, "props": json.dumps(merged_properties([row["before"], said[(row["key"], row["item"])]]))}
+            for row in rows
+        ]
+        if merged:
+            tx.run(query("add_up_assertions").text, rows=merged).consume()
 
     @staticmethod
     def _prune(tx: neo4j.ManagedTransaction, touched: list[dict]) -> None:
@@ -194,6 +233,43 @@ class Neo4jStore:
         anchors = sorted({t["anchor"] for t in touched})  # those still standing: who asserts them now
         if anchors:
             tx.run(query("refresh_sources").text, ids=anchors).consume()
+
+    @staticmethod
+    def _recompute(tx: neo4j.ManagedTransaction, touched: list[dict]) -> tuple[Counter[str], set[str]]:
+        """Give each touched item (``{item, anchor}``) that still stands the properties its remaining
+        records say, merged in the order they were written, in place of what it held (the store's
+        own, id, type and sources, stay); how many ``entities`` and ``links`` changed, and the ids
+        of the entities that did.
+
+        An item one of whose records was written before stores kept what records say keeps what it
+        has: there is nothing to recompute it from. Those holding a value no other record gives are
+        counted as ``unknown``.
+        """
+        rows = sorted({(t["item"], t["anchor"]) for t in touched if t.get("item") is not None})
+        counts: Counter[str] = Counter()
+        if not rows:
+            return counts, set()
+        changes: dict[str, list[dict]] = {"entities": [], "links": []}
+        for row in tx.run(query("said_of_items").text, rows=[{"item": i, "anchor": a} for i, a in rows]):
+            said = [one for (one,) in row["said"]]
+            if not said:  # gone with its last record
+                continue
+            kind = "entities" if row["item"] == row["anchor"] else "links"
+            own = _RESERVED if kind == "entities" else ("id",)
+            holds = {k: v for k, v in row["properties"].items() if k not in own}
+            merged = merged_properties(said)
+            if merged is None:
+                counts["unknown"] += unattributed(holds, said)
+                continue
+            wanted = _clean(merged)
+            if wanted != holds:  # a null removes a property
+                gone = dict.fromkeys(k for k in holds if k not in wanted)
+                changes[kind].append({"id": row["item"], "anchor": row["anchor"], "properties": {**gone, **wanted}})
+        for kind, name in (("entities", "set_entity_properties"), ("links", "set_link_properties")):
+            if changes[kind]:
+                tx.run(query(name).text, rows=changes[kind]).consume()
+                counts[kind] += len(changes[kind])
+        return counts, {change["id"] for change in changes["entities"]}
 
     def register_source(self, name: str, properties: dict[str, str]) -> None:
         said = source_properties(self.model, name, properties)
@@ -213,7 +289,9 @@ class Neo4jStore:
                 rows = tx.run(query("retract_named_records").text, source=source, record_ids=named).data()
             else:
                 rows = tx.run(query("retract_records").text, source=source, limit=RETRACT_BATCH).data()
-            self._prune(tx, [t for row in rows for t in row["touched"]])
+            touched = [t for row in rows for t in row["touched"]]
+            self._prune(tx, touched)
+            self._recompute(tx, touched)  # what stays says only what its remaining records say
             return len(rows)
 
         while True:  # a transaction per few thousand records, so a large source does not exhaust memory
@@ -227,6 +305,26 @@ class Neo4jStore:
             "entities": sum(before["entities"].values()) - sum(after["entities"].values()),
             "links": sum(before["links"].values()) - sum(after["links"].values()),
         }
+
+    def rebuild_properties(self) -> dict[str, int]:
+        """Recompute every item's properties from what its records say (see base.GraphStore), a
+        transaction per page of entities with the links they are the source of."""
+        rebuilt: Counter[str] = Counter({"entities": 0, "links": 0, "unknown": 0})
+        after = ""
+
+        def work(tx: neo4j.ManagedTransaction) -> tuple[list[str], Counter[str]]:
+            page = tx.run(query("items_after").text, after=after, limit=REBUILD_BATCH).data()
+            touched = [
+                {"item": item, "anchor": row["id"]} for row in page for item in [row["id"], *row["links"]] if item
+            ]
+            return [row["id"] for row in page], self._recompute(tx, touched)[0]
+
+        while True:
+            ids, counts = self._write(work)
+            rebuilt.update(counts)
+            if len(ids) < REBUILD_BATCH:
+                return dict(rebuilt)
+            after = ids[-1]
 
     def _write(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
         """Run ``work`` as one managed write transaction, retried by the driver on transient errors."""
@@ -418,7 +516,7 @@ def _assertions(records: list[dict] | list[neo4j.Record]) -> list[Assertion]:
 
 
 def _assertion(r: dict | neo4j.Record) -> Assertion:
-    said = r.get("props")  # what the record says of an entity's properties, as JSON; none for a link
+    said = r.get("props")  # what the record says of the item's properties, as JSON; none if written before kept
     fields = (r["source"], r["record_id"], r["file"], r["row"], r["date"], r["grade"], r["handling"])
     return Assertion(*fields, properties=json.loads(said) if said else None)
 
