@@ -362,6 +362,19 @@ def cmd_migrate_ids(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild_properties(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    log = _audit_log(settings)
+    store = open_store(settings.store, default_model(), settings)
+    try:
+        rebuilt = store.rebuild_properties()
+    finally:
+        store.close()
+    _audit(log, "REBUILD-PROPERTIES", settings.store, items=[f"{kind}:{n}" for kind, n in sorted(rebuilt.items())])
+    print(", ".join(f"{kind}: {n:,}" for kind, n in sorted(rebuilt.items())))
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     log = _audit_log(_settings(args))
     try:
@@ -545,6 +558,13 @@ def parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate-ids", help="rewrite ids made before ids were keyed (once per store)")
     migrate.set_defaults(run=cmd_migrate_ids)
+
+    rebuild = commands.add_parser(
+        "rebuild-properties",
+        help="recompute every entity's and link's properties from what its records say (once, for a store "
+        "written before withdrawn records' values were removed)",
+    )
+    rebuild.set_defaults(run=cmd_rebuild_properties)
 
     audit = commands.add_parser("audit", help="the audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -92,3 +92,14 @@ def test_infer_suggests_accepts_and_undoes_on_a_copy_of_the_demo(demo, tmp_path)
     assert undone.returncode == 0 and "undone" in undone.stdout
     again = nimgraph("--store", "g.db", "infer", "undo", inference, cwd=tmp_path)
     assert again.returncode == 1 and "no such accepted inference" in again.stdout
+
+
+def test_rebuild_properties_runs_once_over_a_store_and_is_audited(tmp_path):
+    (tmp_path / "asb.yaml").write_text(SPEC)
+    write_csv(tmp_path / "asb.csv", GOOD_AND_BAD)
+    assert nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.csv", cwd=tmp_path).returncode == 0
+    rebuilt = nimgraph("--store", "g.db", "rebuild-properties", cwd=tmp_path)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert rebuilt.stdout.strip() == "entities: 0, links: 0, unknown: 0"  # a store written since: nothing to do
+    logged = nimgraph("--store", "g.db", "audit", "verify", cwd=tmp_path)
+    assert logged.returncode == 0, logged.stderr
