@@ -1,5 +1,5 @@
 // name: said_of_items
-// description: For each given item that still stands (an entity, or a link by its id and its source entity, where its assertions hang): the properties it holds and, in a one-item list each, what every record that asserts it says of it (JSON; null when written before records kept it), in the order the assertions were last written (those from before the write sequence first, by source and record id).
+// description: For each given item that still stands (an entity, or a link by its id and its source entity, where its assertions hang): the properties it holds and, in a one-item list each, what every record that asserts it says of it (JSON; null when written before records kept it), in the order their records were last written (those from before the write sequence first, by source and record id).
 // parameters: rows
 UNWIND $rows AS row
 MATCH (anchor:Entity {id: row.anchor})
@@ -12,6 +12,6 @@ RETURN row.item AS item, row.anchor AS anchor,
        COLLECT {
          MATCH (anchor)<-[a:ASSERTS {item: row.item}]-(r:Record)
          WITH a, r
-         ORDER BY coalesce(a.seq, 0), r.source, r.record_id
+         ORDER BY coalesce(r.seq, 0), r.source, r.record_id
          RETURN [a.props] AS said
        } AS said

@@ -5,11 +5,12 @@ entity or link is a row in ``assertion``, keyed by (item, source, record id), so
 same record changes nothing. A record written again asserts exactly what it asserts now: what it
 no longer asserts loses that assertion, and an entity or link that no record asserts any more is
 removed (an entity with its links). Retracting a source does the same for all its records.
-Each assertion keeps what its record said of the item (``props``) and when it was last written
-(``seq``: a store-wide write sequence, batches in commit order and a batch's assertions in its
-order); an item whose assertions were dropped, or rewritten by a later run saying something else,
-gets its properties recomputed from the props of the assertions that remain, in that order
-(``base.merged_properties``), so a withdrawn value goes.
+Each assertion keeps what its record said of the item (``props``) and its record's place in a
+store-wide write sequence when the assertion was written (``seq``: batches in commit order, a
+batch's records in the order they first appear); a record was last written at the largest of its
+assertions' places. An item whose assertions were dropped, or rewritten by a later run saying
+something else, gets its properties recomputed from the props of the assertions that remain, in
+the order their records were last written (``base.merged_properties``), so a withdrawn value goes.
 What the specs say of each information source (its agency...) is a row of ``information_source``.
 """
 
@@ -110,10 +111,14 @@ EARLIER_ASSERTIONS = """
 SELECT a.item_id, a.source, a.record_id, a.props FROM temp.batch_record b
 CROSS JOIN assertion a ON a.source = b.source AND a.record_id = b.record_id WHERE a.run <> ?
 """
-# What each record that asserts an item says of it, in the order the assertions were last written
+# What each record that asserts an item says of it, in the order the records were last written
 # (those from before the write sequence first, by source and record id).
-SAID_OF_ITEM = "SELECT props FROM assertion WHERE item_id = ? ORDER BY seq, source, record_id"
-# Takes the next ? numbers of the write sequence (one per assertion of a batch); returns the last.
+SAID_OF_ITEM = """
+SELECT a.props FROM assertion a WHERE a.item_id = ?
+ORDER BY (SELECT max(b.seq) FROM assertion b WHERE b.source = a.source AND b.record_id = a.record_id),
+    a.source, a.record_id
+"""
+# Takes the next ? numbers of the write sequence (one per record of a batch); returns the last.
 NEXT_SEQUENCE = """
 INSERT INTO meta (name, value) VALUES ('write_sequence', ?1)
 ON CONFLICT(name) DO UPDATE SET value = CAST(meta.value AS INTEGER) + ?1
@@ -213,6 +218,7 @@ class EmbeddedStore:
             for a in item.provenance
         ]
         repeated = {(row[0], row[1], row[2]): row[9] for row in assertions}
+        place = {record: n for n, record in enumerate(dict.fromkeys((row[1], row[2]) for row in assertions))}
         sources = {e.id: sorted({a.source for a in e.provenance}) for e in batch.entities}
         entities = [
             (e.id, e.type, json.dumps(e.properties, default=str), json.dumps(sources[e.id])) for e in batch.entities
@@ -225,7 +231,7 @@ class EmbeddedStore:
         def write() -> WriteStats:
             stats = WriteStats()
             with self._transaction() as db:
-                last = db.execute(NEXT_SEQUENCE, (len(assertions),)).fetchone()[0]
+                last = db.execute(NEXT_SEQUENCE, (len(place),)).fetchone()[0]
                 # A record an earlier run wrote asserts only what this run says (a corrected file):
                 # what it no longer asserts is stale; what it now says otherwise is recomputed.
                 stale, corrected = [], set()
@@ -247,8 +253,8 @@ class EmbeddedStore:
                 unchanged = {i for i, known in before.items() if i not in differs and known.issuperset(sources[i])}
                 db.executemany(UPSERT_ENTITY, [row for row in entities if row[0] not in unchanged])
                 db.executemany(UPSERT_LINK, links)
-                first = last - len(assertions) + 1
-                db.executemany(UPSERT_ASSERTION, [(*row, first + n) for n, row in enumerate(assertions)])
+                first = last - len(place) + 1
+                db.executemany(UPSERT_ASSERTION, [(*row, first + place[row[1], row[2]]) for row in assertions])
                 if stale:
                     db.executemany("DELETE FROM assertion WHERE item_id = ? AND source = ? AND record_id = ?", stale)
                     self._prune(db, {item_id for item_id, _, _ in stale})

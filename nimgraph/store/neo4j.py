@@ -5,11 +5,11 @@ label; every link is a relationship whose type the Model derives from the link's
 record is one ``Record`` node (keyed by source and record id) with an ``ASSERTS`` relationship to
 each thing it asserts: to an entity, or, for a link, to the link's source entity with the link's
 id as ``item``. An assertion is thus keyed by (item, source, record id), as in the embedded store,
-and keeps what its record said of the item (``props``, JSON) and its place in the store's write
-sequence (``seq``: batches in commit order, a batch's assertions in its order); an item whose
-assertions were dropped, or rewritten by a later run saying something else, gets its properties
-recomputed from what its remaining records say, in that order (``base.merged_properties``), so a
-withdrawn value goes.
+and keeps what its record said of the item (``props``, JSON); each ``Record`` keeps its place in the
+store's write sequence when last written (``seq``: batches in commit order, a batch's records in
+the order they first appear). An item whose assertions were dropped, or rewritten by a later run
+saying something else, gets its properties recomputed from what its remaining records say, in
+that order (``base.merged_properties``), so a withdrawn value goes.
 What the specs say of each information source (its agency...) is one node per source name, labelled
 with the ontology's information source class: the source register.
 
@@ -108,7 +108,7 @@ class Neo4jStore:
 
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         steps = self.encode(batch)
-        assertions = steps[-1][1]
+        records, assertions = steps[0][1], steps[-1][1]
         said = {(row["key"], row["item"]): row["props"] for row in assertions}  # what each record says of each item
         items: dict[str, list[str]] = {}
         for key, item in said:
@@ -116,7 +116,7 @@ class Neo4jStore:
         entity_ids = {row["id"] for name, rows, _ in steps if name == "upsert_entities" for row in rows}
 
         def work(tx: neo4j.ManagedTransaction) -> WriteStats:
-            seq = tx.run(query("next_write_sequence").text, count=len(assertions)).single(strict=True)["seq"]
+            seq = tx.run(query("next_write_sequence").text, count=len(records)).single(strict=True)["seq"]
             results = {}
             for name, rows, params in steps:
                 if rows:
@@ -192,23 +192,17 @@ class Neo4jStore:
                 anchor = item.source if is_link else item.id
                 for a in item.provenance:
                     key = _record_key(a)
-                    if key not in records:
-                        records[key] = {"key": key, **a.as_dict()}
+                    if key not in records:  # its place in the batch's part of the write sequence: first seen
+                        records[key] = {"key": key, **a.as_dict(), "position": len(records)}
                     said = item.properties if a.properties is None else a.properties  # the record's own, if given
                     assertions.append(
-                        {
-                            "key": key,
-                            "item": item.id,
-                            "anchor": anchor,
-                            "props": json.dumps(said, default=str),
-                            "position": len(assertions),  # its place in the batch's write sequence
-                        }
+                        {"key": key, "item": item.id, "anchor": anchor, "props": json.dumps(said, default=str)}
                     )
         return [  # nodes first, so that links and assertions find their ends in the same transaction
-            ("upsert_records", list(records.values()), {"run": batch.run}),
+            ("upsert_records", list(records.values()), {"run": batch.run}),  # and "seq", where the batch's part starts
             ("upsert_entities", entities, {}),
             ("upsert_links", links, {}),
-            ("upsert_assertions", assertions, {}),  # takes where the batch's write sequence starts, "seq"
+            ("upsert_assertions", assertions, {}),
         ]
 
     @staticmethod
