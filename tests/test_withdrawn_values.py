@@ -252,3 +252,23 @@ def test_a_batch_may_say_what_each_record_said_and_a_partner_sees_only_its_own(s
     assert ClearedView(store, model, PARTNER).get("ann").properties == {"name": "Tenant 18"}
     store.retract("intel")
     assert store.get("ann").properties == {"name": "Tenant 18"}
+
+
+def test_a_p_row_and_a_c_row_about_one_person_in_one_batch_keep_what_each_said(store, model, tmp_path):
+    """The batch merges the two rows' person; each record must still say only what its row said."""
+    from nimgraph.access.roles import Clearance
+    from nimgraph.access.view import ClearedView
+    from nimgraph.ingest.engine import ingest_file
+    from nimgraph.ingest.spec import load_spec
+
+    (tmp_path / "mixed.yaml").write_text(
+        "source: {name: mixed}\ngrading: {default: 1AP, column: Grade}\nrecord_id: Ref\n"
+        "entities:\n  person:\n    type: Person\n    keys: [Nominal]\n"
+        "    properties: {nominalId: Nominal, name: Name}\n"
+    )
+    (tmp_path / "mixed.csv").write_text("Ref,Nominal,Name,Grade\nR1,NX1,Tenant 18,1AP\nR2,NX1,Covert Source,1AC\n")
+    ingest_file(store, model, load_spec(tmp_path / "mixed.yaml", model), tmp_path / "mixed.csv", rejects_dir=tmp_path)
+    partner = ClearedView(store, model, Clearance(handling=frozenset({"P"}), pseudonymised=False))
+    (seen,) = partner.find("Person")
+    assert seen.properties.get("name") == "Tenant 18"
+    assert "Covert Source" not in str(partner.find("Person", text="covert"))

@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nimgraph.ids import IdKey
@@ -166,6 +166,12 @@ class _BatchWriter:
     def add(self, entities: list[Entity], links: list[Link]) -> None:
         for items, pending in ((entities, self.entities), (links, self.links)):
             for item in items:
+                # each record keeps what its own row said: merged below with another row's (a C row's name on
+                # a P row's person), it would tell a caller cleared for one what only the other said
+                item.provenance = [
+                    a if a.properties is not None else replace(a, properties=dict(item.properties))
+                    for a in item.provenance
+                ]
                 known = pending.get(item.id)
                 if known is None:
                     pending[item.id] = item
