@@ -39,9 +39,12 @@ class Core:
     PERSON = "Person"
     OBJECT = "Object"
     EVENT = "Event"
+    INCIDENT = "Incident"  # what assessments count: crimes, ASB, fires and other reported incidents
     LOCATION = "Location"
     AREA = "Area"
     PROBLEM = "Problem"
+    ACTIVITY = "Activity"  # a response to a problem, under a pillar
+    OUTCOME = "Outcome"  # what changed for a problem
     INTELLIGENCE_REPORT = "IntelligenceReport"
     RECORD = "Record"  # the unit of provenance; the Neo4j store's label for source records
     INFORMATION_SOURCE = "InformationSource"

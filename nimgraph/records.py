@@ -127,3 +127,67 @@ class WriteStats:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.merged_ids.extend(other.merged_ids[: 5 - len(self.merged_ids)])
+
+
+# ---------------------------------------------------------------------- what an assessment reads
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One event as an assessment counts it: what, when, where; no people, no records.
+
+    ``date`` is ISO (``YYYY-MM-DD``); an event known only to the month (police.uk street-level
+    crime) has the month's first day and ``month_only`` set, so day-level windows can leave it out.
+    ``category`` is the event's category, else its crime type, else its type. ``areas`` are the
+    areas its location lies within; coordinates are the event's own, else its location's.
+    """
+
+    id: str
+    type: str
+    date: str
+    category: str
+    month_only: bool = False
+    location: str | None = None
+    areas: tuple[str, ...] = ()
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Involvement:
+    """A person's part in an event: ``role`` is the link type (victimIn, offenderIn, ...)."""
+
+    person: str
+    event: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A location or area an incident names, with what a report shows of it."""
+
+    id: str
+    type: str
+    label: str
+    code: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """An intelligence report in the period: its date and the grades of the records behind it."""
+
+    id: str
+    date: str
+    grades: tuple[str, ...]
+
+
+@dataclass
+class IncidentRead:
+    """Everything an assessment reads for a period, as flat rows (a million incidents fit)."""
+
+    incidents: list[Incident] = field(default_factory=list)
+    involvements: list[Involvement] = field(default_factory=list)
+    places: dict[str, Place] = field(default_factory=dict)
+    reports: list[Report] = field(default_factory=list)
+    # the visible records behind the incidents: (source, grade, handling) -> how many
+    records: dict[tuple[str, str, str], int] = field(default_factory=dict)

@@ -169,3 +169,66 @@ def test_a_walk_for_a_clearance_follows_only_what_its_records_assert(store):
     store.upsert(Batch(entities=[], links=[Link("l7", "knows", "bob", "dan", {}, [record("l7")])]))
     assert "dan" not in store.neighbourhood(["bob"], hops=1, handling={"P"}).entities
     assert "dan" in store.neighbourhood(["bob"], hops=1, handling={"P", "C"}).entities
+
+
+def _said(record_id: str, handling: str, **properties) -> Assertion:
+    return Assertion("test", record_id, "t.csv", 2, None, f"1A{handling}", handling, properties=properties)
+
+
+def incidents_batches() -> list[Batch]:
+    """e1: a P robbery on a street in an LSOA in a ward, with a victim only a C record names;
+    e2: ASB that a P record dates 2026 and a later C record dates 2025 (the stored value is C's);
+    e3: a fire only a C record asserts; r1: a report a P and a C record grade."""
+    street = Entity("s1", "Street", {"name": "Elm Street", "latitude": 53.5, "longitude": -2.2}, [record("s1")])
+    lsoa = Entity("L1", "LSOA", {"areaCode": "E01000001", "name": "Elm 001A"}, [record("L1")])
+    ward = Entity("W1", "Ward", {"areaCode": "E05000001", "name": "Elm"}, [record("W1")])
+    robbery = Entity("e1", "CrimeIncident", {"date": "2026-01-05", "category": "Robbery"}, [record("e1")])
+    ann = Entity("ann", "Person", {"name": "Ann"}, [record("ann", "1AC")])
+    fire = Entity("e3", "DeliberateFire", {"date": "2026-04-01", "category": "Fire"}, [record("e3", "1AC")])
+    report = Entity(
+        "r1",
+        "IntelligenceReport",
+        {"reference": "IR1", "reportDate": "2026-03-01"},
+        [record("r1-p", "1BP"), record("r1-c", "2CC")],
+    )
+    links = [
+        Link("k1", "occurredAt", "e1", "s1", {}, [record("k1")]),
+        Link("k2", "within", "s1", "L1", {}, [record("k2")]),
+        Link("k3", "within", "L1", "W1", {}, [record("k3")]),
+        Link("k4", "victimIn", "ann", "e1", {}, [record("k4", "1AC")]),
+        Link("k5", "occurredAt", "e2", "s1", {}, [record("k5")]),
+    ]
+    first = Batch(entities=[street, lsoa, ward, robbery, ann, fire, report], links=links)
+    told_by_p = Entity("e2", "ASBIncident", {}, [_said("e2-p", "P", date="2026-02-01", category="Nuisance")])
+    told_by_c = Entity("e2", "ASBIncident", {}, [_said("e2-c", "C", date="2025-01-01", category="Personal")])
+    return [first, Batch(entities=[told_by_p]), Batch(entities=[told_by_c])]
+
+
+def test_incidents_are_read_as_each_clearance_would_count_them(store):
+    for batch in incidents_batches():
+        store.upsert(batch)
+    everything = store.incidents("2026-01-01", "2026-12-31")
+    assert [(i.id, i.category, i.date) for i in everything.incidents] == [
+        ("e1", "Robbery", "2026-01-05"),
+        ("e3", "Fire", "2026-04-01"),
+    ]  # e2 is dated 2025 by its latest record
+    robbery = everything.incidents[0]
+    assert (robbery.location, robbery.areas, robbery.latitude, robbery.longitude) == ("s1", ("L1", "W1"), 53.5, -2.2)
+    assert [(v.person, v.event, v.role) for v in everything.involvements] == [("ann", "e1", "victimIn")]
+    assert {p: (place.label, place.code) for p, place in everything.places.items()} == {
+        "s1": ("Elm Street", None),
+        "L1": ("Elm 001A (E01000001)", "E01000001"),
+        "W1": ("Elm (E05000001)", "E05000001"),
+    }
+    assert [(r.id, r.date, r.grades) for r in everything.reports] == [("r1", "2026-03-01", ("1BP", "2CC"))]
+
+    partner = store.incidents("2026-01-01", "2026-12-31", handling=["P"])
+    # what the P record said of e2 puts it in the window; the C-only fire and victim are not there
+    assert [(i.id, i.category, i.date) for i in partner.incidents] == [
+        ("e1", "Robbery", "2026-01-05"),
+        ("e2", "Nuisance", "2026-02-01"),
+    ]
+    assert partner.involvements == []
+    assert [(r.id, r.grades) for r in partner.reports] == [("r1", ("1BP",))]
+    assert {handling for _, _, handling in partner.records} == {"P"}
+    assert sum(partner.records.values()) == 2

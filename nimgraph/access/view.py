@@ -26,7 +26,7 @@ from dataclasses import replace
 from nimgraph.access.pseudonyms import PREFIX, Pseudonyms
 from nimgraph.access.roles import Clearance
 from nimgraph.ontology import Model
-from nimgraph.records import Assertion, Entity, Link, Subgraph
+from nimgraph.records import Assertion, Entity, IncidentRead, Involvement, Link, Place, Subgraph
 from nimgraph.store.base import GraphReader, SourceRegister
 
 SCAN_CHUNK = 500  # store matches read per step while a page of visible matches is gathered
@@ -47,6 +47,7 @@ class ClearedView:
         self._hidden_records: set[tuple[str, str]] = set()
         self.released: set[str] = set()  # real ids of released entities that identify a person
         self.has_more = False  # whether the caller can see more matches after the last page find() gave
+        self._shown: dict[str, str] = {}  # pseudonym -> real id, of what incidents() gave
 
     def sources(self) -> dict[str, dict[str, str]]:
         """The source register: not personal data, and a product lists only the sources of records it cites."""
@@ -188,6 +189,55 @@ class ClearedView:
             truncated=cleared.truncated,
         )
         return self._presented(kept)
+
+    def incidents(self, since: str, until: str) -> IncidentRead:
+        """The period's incidents as the caller may see them, for counting.
+
+        The store reads only what records of the caller's codes assert. People appear under
+        pseudonyms for a pseudonymised caller, and so does a place that identifies a person (a
+        home address), which also loses its label and coordinates, as do the incidents there.
+        Nothing here is released: a product counts people without showing them, and names in
+        ``release`` only those it shows.
+        """
+        only = None if self._clearance.sees_everything else self._clearance.handling
+        read = self._store.incidents(since, until, handling=only)
+        pseudonyms = self._pseudonyms
+        if pseudonyms is None:
+            return read
+        private = {p for p, place in read.places.items() if self._identifies(place.type)}
+        shown_as = {p: pseudonyms.of(p) for p in private}
+        places = {
+            shown_as.get(p, p): Place(shown_as[p], place.type, self._model.entities[place.type].label)
+            if p in private
+            else place
+            for p, place in read.places.items()
+        }
+        incidents = [
+            replace(i, location=shown_as[i.location], latitude=None, longitude=None) if i.location in private else i
+            for i in read.incidents
+        ]
+        # every party is pseudonymised: the row does not say whether it is a person, and an
+        # organisation shown under a pseudonym costs nothing while a person shown by id would
+        for party in {i.person for i in read.involvements}:
+            shown_as[party] = pseudonyms.of(party)
+        self._shown.update({pseudonym: real for real, pseudonym in shown_as.items()})
+        involvements = [Involvement(shown_as[i.person], i.event, i.role) for i in read.involvements]
+        return IncidentRead(
+            incidents=incidents, involvements=involvements, places=places, reports=read.reports, records=read.records
+        )
+
+    def release(self, shown: Iterable[str]) -> None:
+        """Record as released the people (and homes) a product shows from ``incidents``, by the ids
+        the caller saw, and register their pseudonyms so that the caller can ask about them."""
+        real = {resolved for entity_id in shown if (resolved := self._pseudonym_of(entity_id))}
+        self.released.update(real)
+        if self._pseudonyms is not None:
+            self._pseudonyms.register(real)
+
+    def _pseudonym_of(self, shown_id: str) -> str | None:
+        if self._pseudonyms is None or not shown_id.startswith(PREFIX):
+            return shown_id
+        return self._shown.get(shown_id)
 
     def release_only(self, shown: Iterable[str], before: set[str]) -> None:
         """Narrow what the audit log is told was released to ``before`` and what an answer shows.

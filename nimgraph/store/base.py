@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from nimgraph.ontology import Core, Model
-from nimgraph.records import Batch, Entity, Subgraph, WriteStats
+from nimgraph.records import Batch, Entity, IncidentRead, Subgraph, WriteStats
 
 if TYPE_CHECKING:  # nimgraph.ids raises the store's errors, so it imports this package
     from nimgraph.ids import IdKey
@@ -45,6 +45,13 @@ class GraphReader(Protocol):
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
         """Every link of the given types with its two ends: the base of a projection."""
+
+    def incidents(self, since: str, until: str, handling: Iterable[str] | None = None) -> IncidentRead:
+        """Incidents dated within [since, until] (ISO dates), with their places, areas, the people
+        they name and the intelligence reports of the period, as flat rows (see store/incident_read.py).
+
+        With ``handling``, only what records of those codes assert, as those records tell it.
+        """
 
 
 @runtime_checkable

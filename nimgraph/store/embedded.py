@@ -26,9 +26,10 @@ from pathlib import Path
 
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Model
-from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
+from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
 from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.expand import expand
+from nimgraph.store.incident_read import AREA_DEPTH, EVENT_KEYS, IncidentTypes, RawIncidents, assemble, told
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entity (
@@ -499,6 +500,124 @@ class EmbeddedStore:
             entities = self._entities(db, ends)
             self._attach_provenance(db, links)
         return Subgraph(entities=entities, links=links)
+
+    def incidents(self, since: str, until: str, handling: Iterable[str] | None = None) -> IncidentRead:
+        types = IncidentTypes.of(self.model)
+        codes = sorted(set(handling)) if handling is not None else None
+        raw = RawIncidents()
+        with self._reading() as db:
+            self._incident_rows(db, raw, types, since, until, codes)
+            read = assemble(raw, self.model, since, until)
+            self._load_ids(db, "assessed_events", (i.id for i in read.incidents))
+            seen = f" AND handling IN ({','.join('?' * len(codes))})" if codes is not None else ""
+            rows = db.execute(
+                "SELECT source, grade, handling, count(*) FROM assertion "
+                f"WHERE item_id IN (SELECT id FROM assessed_events){seen} GROUP BY source, grade, handling",
+                codes or [],
+            )
+            read.records = {(source, grade, code): n for source, grade, code, n in rows}
+        return read
+
+    def _incident_rows(
+        self,
+        db: sqlite3.Connection,
+        raw: RawIncidents,
+        types: IncidentTypes,
+        since: str,
+        until: str,
+        codes: list[str] | None,
+    ) -> None:
+        among = lambda names: ",".join("?" * len(names))  # noqa: E731
+        seen = f"a.handling IN ({among(codes)})" if codes is not None else "1"
+        hidden = f"a.handling NOT IN ({among(codes)})" if codes is not None else "0"
+        shown: list[str] = codes or []
+
+        def visible(column: str) -> str:
+            if codes is None:
+                return ""
+            return f" AND EXISTS (SELECT 1 FROM assertion a WHERE a.item_id = {column} AND {seen})"
+
+        def hides(column: str) -> str:
+            return f"EXISTS (SELECT 1 FROM assertion a WHERE a.item_id = {column} AND {hidden})"
+
+        keys = ", ".join(f"json_extract(props, '$.{k}')" for k in EVENT_KEYS)
+        dated = "coalesce(json_extract(props, '$.date'), substr(json_extract(props, '$.dateTime'), 1, 10))"
+        # A stored value a hidden record gave must not decide whether a filtered caller counts the
+        # event, so events that hidden records also assert are read whatever their stored date.
+        in_window = f"({dated} BETWEEN ? AND ?" + (f" OR {hides('entity.id')})" if codes is not None else ")")
+        rows = db.execute(
+            f"SELECT id, type, {hides('entity.id')}, {keys} FROM entity "
+            f"WHERE type IN ({among(types.events)}) AND {in_window}{visible('entity.id')}",
+            [*shown, *types.events, since, until, *shown, *shown],
+        ).fetchall()
+        retold = self._told(db, [r[0] for r in rows if r[2]], shown) if codes is not None else {}
+        for event_id, type_name, has_hidden, *values in rows:
+            properties = dict(zip(EVENT_KEYS, values, strict=True))
+            if has_hidden:  # only a filtered caller's read finds hidden records
+                properties = {k: v for k, v in retold.get(event_id, {}).items() if k in EVENT_KEYS}
+            raw.events.append((event_id, type_name, properties))
+        self._load_ids(db, "assessed_events", (r[0] for r in raw.events))
+        raw.placed = [
+            (source, target)
+            for source, target in db.execute(
+                f"SELECT link.source, link.target FROM link WHERE link.type IN ({among(types.placed)}) "
+                f"AND link.source IN (SELECT id FROM assessed_events)"
+                f"{visible('link.id')}{visible('link.target')}",
+                [*types.placed, *shown, *shown],
+            )
+        ]
+        frontier = {target for _, target in raw.placed}
+        named = set(frontier)
+        for _ in range(AREA_DEPTH):
+            self._load_ids(db, "assessed_places", frontier)
+            step = db.execute(
+                f"SELECT link.source, link.target FROM link WHERE link.type IN ({among(types.within)}) "
+                f"AND link.source IN (SELECT id FROM assessed_places){visible('link.id')}{visible('link.target')}",
+                [*types.within, *shown, *shown],
+            ).fetchall()
+            raw.within.extend(step)
+            frontier = {target for _, target in step} - named
+            named |= frontier
+            if not frontier:
+                break
+        self._load_ids(db, "assessed_places", named)
+        places = db.execute(
+            f"SELECT id, type, props, {hides('entity.id')} FROM entity WHERE id IN (SELECT id FROM assessed_places)",
+            shown,
+        ).fetchall()
+        retold = self._told(db, [r[0] for r in places if r[3]], shown) if codes is not None else {}
+        for place_id, type_name, props, has_hidden in places:
+            raw.places[place_id] = (type_name, retold.get(place_id, {}) if has_hidden else json.loads(props))
+        raw.involvements = db.execute(
+            f"SELECT link.source, link.target, link.type FROM link WHERE link.type IN ({among(types.roles)}) "
+            f"AND link.target IN (SELECT id FROM assessed_events){visible('link.id')}{visible('link.source')}",
+            [*types.roles, *shown, *shown],
+        ).fetchall()
+        reports = db.execute(
+            f"SELECT id, props, {hides('entity.id')}, (SELECT group_concat(a.grade, char(31)) FROM assertion a "
+            f"WHERE a.item_id = entity.id AND {seen}) FROM entity WHERE type IN ({among(types.reports)})"
+            f"{visible('entity.id')}",
+            [*shown, *shown, *types.reports, *shown],
+        ).fetchall()
+        retold = self._told(db, [r[0] for r in reports if r[2]], shown) if codes is not None else {}
+        for report_id, props, has_hidden, grades in reports:
+            properties = retold.get(report_id, {}) if has_hidden else json.loads(props)
+            raw.reports.append((report_id, properties, grades.split("\x1f") if grades else []))
+
+    def _told(self, db: sqlite3.Connection, ids: list[str], codes: list[str]) -> dict[str, dict]:
+        """What the records of these codes say of each item, merged in the order they were written."""
+        if not ids:
+            return {}
+        self._load_ids(db, "told_items", ids)
+        said: dict[str, list[str | None]] = {}
+        rows = db.execute(
+            "SELECT item_id, props FROM assertion WHERE item_id IN (SELECT id FROM told_items) "
+            f"AND handling IN ({','.join('?' * len(codes))}) ORDER BY item_id, seq, source, record_id",
+            codes,
+        )
+        for item_id, props in rows:
+            said.setdefault(item_id, []).append(props)
+        return {item_id: told(texts) for item_id, texts in said.items()}
 
     def sources(self) -> dict[str, dict[str, str]]:
         with self._reading() as db:

@@ -30,10 +30,11 @@ from neo4j.exceptions import AuthError, DriverError, ServiceUnavailable, Session
 
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Core, Model
-from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph, WriteStats
+from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
 from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
+from nimgraph.store.incident_read import AREA_DEPTH, EVENT_KEYS, IncidentTypes, RawIncidents, assemble, told
 from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
@@ -402,6 +403,57 @@ class Neo4jStore:
         entities = self._entities({end for k in links.values() for end in (k.source, k.target)})
         self._attach_link_provenance(links)
         return Subgraph(entities=entities, links=links)
+
+    def incidents(self, since: str, until: str, handling: Iterable[str] | None = None) -> IncidentRead:
+        types = IncidentTypes.of(self.model)
+        codes = sorted(set(handling)) if handling is not None else None
+        read = assemble(
+            self._read_together(lambda read: self._incident_rows(read, types, since, until, codes)),
+            self.model,
+            since,
+            until,
+        )
+        rows = self._read("records_behind", ids=[i.id for i in read.incidents], handling=codes)
+        read.records = {(r["source"], r["grade"], r["handling"]): r["records"] for r in rows}
+        return read
+
+    def _incident_rows(
+        self, read: Reader, types: IncidentTypes, since: str, until: str, codes: list[str] | None
+    ) -> RawIncidents:
+        raw = RawIncidents()
+        for row in read("incident_events", types=types.events, since=since, until=until, handling=codes):
+            properties = row["properties"] if not row["hidden"] else told(row["said"])
+            raw.events.append((row["id"], row["type"], {k: v for k, v in properties.items() if k in EVENT_KEYS}))
+        events = [event_id for event_id, _, _ in raw.events]
+
+        def links(name: str, ids: Iterable[str], link_types: list[str]) -> list[neo4j.Record]:
+            return read(name, ids=sorted(ids), relationships=self._relationships(link_types), handling=codes)
+
+        raw.placed = [(r["source"], r["target"]) for r in links("visible_links_from", events, types.placed)]
+        frontier = {target for _, target in raw.placed}
+        named = set(frontier)
+        for _ in range(AREA_DEPTH):
+            step = [(r["source"], r["target"]) for r in links("visible_links_from", frontier, types.within)]
+            raw.within.extend(step)
+            frontier = {target for _, target in step} - named
+            named |= frontier
+            if not frontier:
+                break
+        for row in read("entities_as_told", ids=sorted(named), types=None, handling=codes):
+            raw.places[row["id"]] = (row["type"], self._as_told(row))
+        raw.involvements = [
+            (r["source"], r["target"], self._by_relationship[r["relationship"]])
+            for r in links("visible_links_to", events, types.roles)
+        ]
+        for row in read("entities_as_told", ids=None, types=types.reports, handling=codes):
+            raw.reports.append((row["id"], self._as_told(row), list(row["grades"])))
+        return raw
+
+    @staticmethod
+    def _as_told(row: neo4j.Record) -> dict:
+        if row["hidden"]:
+            return told(row["said"])
+        return {k: v for k, v in row["properties"].items() if k not in _RESERVED}
 
     def sources(self) -> dict[str, dict[str, str]]:
         rows = self._read("information_sources", label=self._source_label)
