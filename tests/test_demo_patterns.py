@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
+from datetime import date, timedelta
+from importlib import resources
 
 import pytest
+import yaml
 from conftest import Demo, demo_on, person_id
+from scipy.stats import poisson_means_test
 
 from nimgraph.analysis.association import person_projection
 from nimgraph.analysis.build import to_networkx
@@ -16,7 +21,7 @@ from nimgraph.analysis.paths import connecting_network
 from nimgraph.analysis.repeats import event_points, near_repeats, rank_areas
 from nimgraph.analysis.risk import criminal_triangles, parties_to_crime, relatives_with_criminal_associates
 from nimgraph.demo import find_problem, run_demo, screen_for_vulnerable
-from nimgraph.demo.generate import generate
+from nimgraph.demo.generate import Dataset, generate
 from nimgraph.inferences import accept, undo
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core
@@ -30,6 +35,141 @@ def test_generation_is_deterministic_and_about_the_asked_size():
     assert first.crimes == second.crimes and first.intel == second.intel
     assert generate(seed=8).crimes != first.crimes
     assert 4900 <= first.planted["incidents"] <= 5100
+
+
+@pytest.fixture(scope="module", params=[2026, 1, 2, 3])
+def generated(request: pytest.FixtureRequest) -> Dataset:
+    """The demo's rows in memory, for the default seed and three others: the planted verdicts hold for each."""
+    return generate(seed=request.param)
+
+
+def _year(data: Dataset, month: str) -> str:
+    """Which year of the assessment a YYYY-MM month falls in: "current", "previous" or ""."""
+    for year in ("current", "previous"):
+        period = data.planted["assessment"][f"{year}_year"]
+        if period["from"] <= month <= period["to"]:
+            return year
+    return ""
+
+
+def _day(text: str) -> date:
+    """A council (DD/MM/YYYY) or fire (ISO date-time) date."""
+    if "/" in text:
+        day, month, year = text.split("/")
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(text[:10])
+
+
+def _day_dated(data: Dataset) -> list[tuple[date, str, str, str]]:
+    """(day, street, LSOA, file) of every ASB report and fire with a real date."""
+    malformed = {m["reference"] for m in data.planted["malformed"]}
+    rows = [(r[1], r[4], r[6], "asb") for r in data.asb if r[0] not in malformed and r[1]]
+    rows += [(r[1], r[4], r[5], "fire") for r in data.fires]
+    return [(_day(d), street, lsoa, kind) for d, street, lsoa, kind in rows]
+
+
+def test_the_demo_covers_this_year_and_last_with_the_background_split_evenly(generated):
+    data = generated
+    months = Counter(r[1] for r in data.crimes)
+    assessment = data.planted["assessment"]
+    assert min(months) == assessment["previous_year"]["from"] and max(months) == assessment["current_year"]["to"]
+    assert len(months) == 24 and all(_year(data, m) for m in months)
+    by_year = Counter(_year(data, r[1]) for r in data.crimes)
+    # The previous year holds about half the background and none of the current year's patterns.
+    assert 0.4 < by_year["previous"] / len(data.crimes) < 0.5
+    previous = [n for m, n in months.items() if _year(data, m) == "previous"]
+    assert max(previous) < 1.5 * min(previous)
+    named = {r[0] for r in data.nominals}
+    share = {
+        year: sum(r[0] in named for r in data.crimes if _year(data, r[1]) == year) / by_year[year]
+        for year in ("current", "previous")
+    }
+    # The same rate, drawn: the current year's planted crimes, nearly all named, add about 2 points.
+    assert -0.03 < share["current"] - share["previous"] < 0.08, share
+
+
+def test_the_assessment_counts_are_the_police_files_and_give_the_planted_verdicts(generated):
+    data = generated
+    assessment = data.planted["assessment"]
+    rejected = {m["reference"] for m in data.planted["malformed"]}
+    counted: dict[str, Counter] = {}
+    for row in data.crimes:
+        if row[0] not in rejected:
+            counted.setdefault(row[9], Counter())[_year(data, row[1])] += 1
+    assert {c: dict(n) for c, n in counted.items()} == {
+        c: {y: n for y, n in years.items() if n} for c, years in assessment["counts"].items()
+    }
+    counts = assessment["counts"]
+
+    def p_value(category: str) -> float:
+        return poisson_means_test(counts[category]["current"], 1, counts[category]["previous"], 1).pvalue
+
+    rise = assessment["significant_rise"]
+    assert counts[rise]["current"] > counts[rise]["previous"] and p_value(rise) < 0.001
+    assert p_value(assessment["not_significant"]) > 0.5
+    weights = yaml.safe_load((resources.files("nimgraph") / "data" / "harm_index.yaml").read_text())["weights"]
+    lift = assessment["harm_lift"]
+    high_harm, high_volume = counts[lift["high_harm"]]["current"], counts[lift["high_volume"]]["current"]
+    assert 2 * high_harm < high_volume
+    assert high_harm * weights[lift["high_harm"]] > 5 * high_volume * weights[lift["high_volume"]]
+
+
+def test_the_emerging_hotspot_is_a_quiet_street_until_a_burst_that_ends_the_data(generated):
+    data = generated
+    assessment = data.planted["assessment"]
+    spot = assessment["emerging_hotspot"]
+    events = _day_dated(data)
+    last_day = date.fromisoformat(assessment["last_day"])
+    assert max(day for day, *_ in events) == last_day == date.fromisoformat(spot["to"])
+    assert date.fromisoformat(spot["from"]) == last_day - timedelta(days=27)
+    there = [(day, kind) for day, street, lsoa, kind in events if (street, lsoa) == (spot["street"], spot["lsoa_code"])]
+    window = [kind for day, kind in there if day >= date.fromisoformat(spot["from"])]
+    assert len(window) == spot["events"] == spot["asb"] + spot["fires"] and spot["fires"] > 0
+    assert len(there) - len(window) == spot["before"] <= 3
+    in_window = Counter((street, lsoa) for day, street, lsoa, _ in events if day >= date.fromisoformat(spot["from"]))
+    assert in_window.most_common(1)[0][0] == (spot["street"], spot["lsoa_code"])
+    assert spot["lsoa_code"] not in (data.planted["hotspot"]["lsoa_code"], assessment["priority"]["lsoa_code"])
+    # ASB reports carry no coordinates: the street's come from its fires.
+    places = {(r[6], r[7]) for r in data.fires if (r[4], r[5]) == (spot["street"], spot["lsoa_code"])}
+    assert places == {(f"{spot['latitude']:.6f}", f"{spot['longitude']:.6f}")}
+
+
+def test_the_priority_is_robbery_rising_in_one_area_with_repeat_victims(generated):
+    data = generated
+    assessment = data.planted["assessment"]
+    priority = assessment["priority"]
+    robberies = [r for r in data.crimes if r[9] == priority["category"]]
+    there = Counter(_year(data, r[1]) for r in robberies if r[7] == priority["lsoa_code"])
+    elsewhere = Counter(_year(data, r[1]) for r in robberies if r[7] != priority["lsoa_code"])
+    assert (there["current"], there["previous"]) == (priority["current"], priority["previous"])
+    assert priority["current"] >= 3 * priority["previous"]
+    assert poisson_means_test(priority["current"], 1, priority["previous"], 1).pvalue < 0.01
+    assert elsewhere == Counter(priority["elsewhere"]) and elsewhere["current"] == elsewhere["previous"]
+    assert priority["lsoa_code"] != data.planted["hotspot"]["lsoa_code"]
+    assert {r[8] for r in robberies if r[7] == priority["lsoa_code"]} == {priority["lsoa_name"]}
+    this_year = {r[0] for r in robberies if r[7] == priority["lsoa_code"] and _year(data, r[1]) == "current"}
+    victims: dict[str, set[str]] = {}
+    for row in data.nominals:
+        if row[0] in this_year and row[5] == "Victim":
+            victims.setdefault(row[1], set()).add(row[0])
+    assert set().union(*victims.values()) == this_year  # every robbery there this year names its victim
+    assert sorted(victims) == priority["victims"]
+    repeat = {nominal: crimes for nominal, crimes in victims.items() if len(crimes) > 1}
+    assert repeat == {nominal: set(crimes) for nominal, crimes in priority["repeat_victims"].items()}
+    assert len(repeat) == 2
+
+
+def test_the_emerging_hotspots_reports_are_placed_at_its_street_in_the_store(demo):
+    spot = demo.planted["assessment"]["emerging_hotspot"]
+    streets = [
+        e
+        for e in demo.store.find("Street", spot["street"])
+        if e.properties.get("name") == spot["street"] and e.properties.get("latitude") == spot["latitude"]
+    ]
+    assert len(streets) == 1 and streets[0].properties["longitude"] == spot["longitude"]
+    events = demo.store.neighbourhood([streets[0].id], 1, {Core.OCCURRED_AT}).entities.values()
+    by_type = Counter(e.type for e in events if e.id != streets[0].id)
+    assert by_type == {"ASBIncident": spot["asb"] + spot["before"], "DeliberateFire": spot["fires"]}
 
 
 def test_police_file_has_the_police_uk_columns(demo):
@@ -170,16 +310,19 @@ def test_the_hotspot_is_the_top_repeat_location_of_its_problem_and_rising(plante
     assert top["label"] == demo.planted["hotspot"]["street"]
     assert top["count"] > 1.5 * data["repeat_locations"][1]["count"]
     asb = [e for e in top["events"] if demo.store.get(e).type == "ASBIncident"]
-    assert len(asb) == len(_council_asb_at(demo, demo.planted["hotspot"]))
+    # The file holds last year too; the profile covers its window (the last 12 months) only.
+    window = data["scope"]["from"], data["scope"]["to"]
+    assert len(asb) == len(_council_asb_at(demo, demo.planted["hotspot"], window))
     assert top["trend_per_month"] > 1.0
 
 
-def _council_asb_at(demo, place: dict) -> list[dict]:
-    """The council's ASB rows at a street, read straight from the file the council sent."""
+def _council_asb_at(demo, place: dict, window: tuple[str, str]) -> list[dict]:
+    """The council's ASB rows at a street in a window of ISO dates, read straight from the file the council sent."""
     with open(demo.work_dir / "data" / "council_asb.csv", newline="") as handle:
-        return [
+        rows = [
             r for r in csv.DictReader(handle) if (r["Street"], r["LSOA Code"]) == (place["street"], place["lsoa_code"])
         ]
+    return [r for r in rows if window[0] <= "-".join(reversed(r["Date Reported"].split("/"))) <= window[1]]
 
 
 def test_the_repeat_victim_is_flagged(planted):

@@ -13,6 +13,22 @@ Planted, and recorded in ``planted.json`` so that tests can check the analysis f
 - a vulnerable person, party to no crime, whom intelligence links to four of the network, and
   their older sibling, who lives with them (a relative of someone with criminal associates);
 - a few malformed rows, which must land in the rejects files.
+
+The rows cover 24 months: the 12 ending ``end_month`` (the current year, where every pattern above
+lies) and the 12 before (the previous year), so that an assessment can compare this year with last
+year. The background is split evenly between the two years, category by category, so a change
+between them is one planted. Planted for the assessments, under ``planted["assessment"]``:
+
+- a harm lift: Robbery, rare but of high harm, well below Shoplifting in count;
+- a significant rise (Vehicle crime, doubled on last year) and a change that is not significant
+  (Bicycle theft, nearly level); their yearly counts are fixed, not drawn, so no seed flips them;
+- an emerging hotspot: a street, quiet before, with a burst of ASB reports and deliberate fires in
+  the last 28 days of the data, ending on the data's last day;
+- a priority: Robbery concentrated in one LSOA and three times last year's there, with named
+  victims, two of them repeat victims, while Robbery elsewhere stays flat and low.
+
+The assessment's counts per category and year are counted from the rows written, so a test reads
+them rather than hard-coding them.
 """
 
 from __future__ import annotations
@@ -254,6 +270,28 @@ HOTSPOT_ASB_BY_MONTH = [1, 2, 2, 3, 4, 5, 6, 7, 9, 10, 12, 14]
 HOTSPOT_WEEKDAYS = (4, 5)  # Friday, Saturday (date.weekday())
 HOTSPOT_HOURS = (19, 20, 21, 22, 23)
 
+HISTORY_MONTHS = 12  # the previous year, before ``_Generator.months``: the year an assessment compares with
+STREETS_PER_AREA = 6
+LAST_DAY_OF_MONTH = 28  # ``_day`` picks days 1-28, so the data ends on the 28th of the end month
+DEFAULT_INCIDENTS = 5000  # the size the assessment's planted counts below are set for
+# Police categories the assessments are tested on: (previous year, current year) at the default
+# size, scaled with the incidents asked for. The background tops them up to exactly these counts
+# instead of drawing them, so that no seed turns a verdict into a coin flip.
+ASSESSED_CRIMES = {
+    "Vehicle crime": (80, 160),  # doubled on last year: a significant rise (E-test p about 1e-7)
+    "Bicycle theft": (34, 37),  # nearly level: not significant (p about 0.7)
+    "Robbery": (12, 12),  # outside the priority LSOA, the drugs network's two included: flat and low
+}
+# (previous, current) in the priority LSOA: three times last year's (p about 4e-4), which lifts
+# Robbery across the area significantly too (24 to 48, p about 0.005), yet far below Shoplifting.
+PRIORITY_ROBBERIES = (12, 36)
+PRIORITY_AREA = 1  # E01099002: away from the hotspot's LSOA and the drugs network's
+PRIORITY_REPEAT_VICTIMS = (3, 2)  # robberies of each repeat victim there in the current year
+EMERGING_STREET = 10 * STREETS_PER_AREA + 3  # a street of E01099011, across the district from the hotspot
+EMERGING_WINDOW_DAYS = 28
+EMERGING_ASB, EMERGING_FIRES = 28, 12  # the burst in the window: more than the hotspot has in it
+EMERGING_BEFORE_MONTHS = (-7, 2, 7)  # one ASB report in each before it: months apart, no burst of their own
+
 
 @dataclass
 class Street:
@@ -298,11 +336,17 @@ class _Generator:
         self.rng = random.Random(seed)
         self.seed = seed
         self.incidents = incidents
+        # The current year's months; a month index below 0 is one of the previous year's
+        # (-1 the month before ``months[0]``), which ``_month`` resolves.
         self.months = _months_ending(*end_month)
+        self.previous_months = _months_ending(*end_month, count=HISTORY_MONTHS + 12)[:HISTORY_MONTHS]
+        self.last_day = date(*self.months[-1], LAST_DAY_OF_MONTH)
         self.data = Dataset()
         self.streets = self._streets()
         self.people: list[Person] = []
         self.addresses: list[tuple[str, str]] = []
+        self.known_offenders: list[Person] = []
+        self.background_turns: dict[str, int] = {}
         self.counter = 0
 
     # ------------------------------------------------------------------ places and people
@@ -311,8 +355,8 @@ class _Generator:
         streets = []
         for area in range(12):
             code, name = f"E0109{9001 + area:04d}", f"Northwick {area // 4 + 1:03d}{'ABCD'[area % 4]}"
-            for i in range(6):
-                stem = stems[(area * 6 + i) % len(stems)]
+            for i in range(STREETS_PER_AREA):
+                stem = stems[(area * STREETS_PER_AREA + i) % len(stems)]
                 kind = STREET_KINDS[(area + i) % len(STREET_KINDS)]
                 streets.append(
                     Street(
@@ -332,11 +376,12 @@ class _Generator:
         self.counter += 1
         return f"{prefix}{self.counter:06d}"
 
-    def _address(self, shared: bool = True) -> tuple[str, str]:
-        """A home address; background people sometimes share one, planted people never by chance."""
+    def _address(self, shared: bool = True, streets: list[Street] | None = None) -> tuple[str, str]:
+        """A home address, on one of ``streets`` if given; background people sometimes share one, planted
+        people never by chance."""
         if shared and self.addresses and self.rng.random() < 0.08:
             return self.rng.choice(self.addresses)
-        street = self.rng.choice(self.streets)
+        street = self.rng.choice(streets or self.streets)
         address = (
             f"{self.rng.randint(1, 180)} {street.name}",
             f"NW{self.rng.randint(1, 9)} {self.rng.randint(1, 9)}"
@@ -367,13 +412,18 @@ class _Generator:
         self.counter += 1
         return hashlib.sha256(f"{self.seed}-crime-{self.counter}".encode()).hexdigest()
 
+    def _month(self, month: int) -> tuple[int, int]:
+        if not -HISTORY_MONTHS <= month < len(self.months):
+            raise IndexError(f"month {month} is outside the {HISTORY_MONTHS + len(self.months)} months generated")
+        return self.months[month] if month >= 0 else self.previous_months[month]
+
     def _day(self, month: int) -> date:
-        year, mon = self.months[month]
-        return date(year, mon, self.rng.randint(1, 28))
+        year, mon = self._month(month)
+        return date(year, mon, self.rng.randint(1, LAST_DAY_OF_MONTH))
 
     def crime(self, street: Street, month: int, crime_type: str) -> str:
         crime_id = self._crime_id()
-        year, mon = self.months[month]
+        year, mon = self._month(month)
         self.data.crimes.append(
             [
                 crime_id,
@@ -457,30 +507,64 @@ class _Generator:
         return urn
 
     # ------------------------------------------------------------------ background
-    def background(self, crimes: int, asb: int, fires: int) -> None:
-        types, weights = list(CRIME_TYPES), list(CRIME_TYPES.values())
+    def _name_people(self, crime_id: str, crime_type: str, victim: Person | None = None) -> None:
+        """Name a crime's people in the restricted extract at the background's rates; ``victim`` always."""
+        if victim is None and self.rng.random() > 0.45:
+            return  # most street-level crimes have no named person in the extract
+        if crime_type not in VICTIMLESS:
+            self.involve(crime_id, victim or self._person(), "Victim")
+        if self.rng.random() < 0.7:
+            reuse = self.known_offenders and self.rng.random() < 0.25
+            offender = self.rng.choice(self.known_offenders) if reuse else self._person()
+            self.known_offenders.append(offender)
+            self.involve(crime_id, offender, self.rng.choice(["Suspect", "Offender"]))
+        if self.rng.random() < 0.1:
+            self.involve(crime_id, self._person(), "Witness")
+
+    def _background_month(self, kind: str) -> int:
+        """A month for the next background row of ``kind``: the two years take turns, so that each kind's
+        background is level year on year and a change between the years is one the demo planted."""
+        turn = self.background_turns[kind] = self.background_turns.get(kind, 0) + 1
+        return self.rng.randrange(-HISTORY_MONTHS, 0) if turn % 2 else self.rng.randrange(12)
+
+    def _assessed_crimes(self, targets: dict[str, tuple[int, int]]) -> int:
+        """Top each assessed category up to its (previous, current) yearly count; the crimes added.
+
+        Robbery's counts are for outside the priority LSOA, whose robberies are planted apart.
+        """
+        priority_area = self.streets[PRIORITY_AREA * STREETS_PER_AREA].lsoa_code
+        previous_months = {_month_text(m) for m in self.previous_months}
+        added = 0
+        for crime_type, (previous, current) in targets.items():
+            excluded = priority_area if crime_type == "Robbery" else None
+            streets = [s for s in self.streets if s is not self.streets[EMERGING_STREET] and s.lsoa_code != excluded]
+            planted = [
+                row[1] in previous_months for row in self.data.crimes if row[9] == crime_type and row[7] != excluded
+            ]
+            for in_previous_year, target in ((True, previous), (False, current)):
+                for _ in range(max(target - planted.count(in_previous_year), 0)):
+                    month = self.rng.randrange(-HISTORY_MONTHS, 0) if in_previous_year else self.rng.randrange(12)
+                    crime_id = self.crime(self.rng.choice(streets), month, crime_type)
+                    self._name_people(crime_id, crime_type)
+                    added += 1
+        return added
+
+    def background(self, crimes: int, asb: int, fires: int, assessed: dict[str, tuple[int, int]]) -> None:
+        """Background spread evenly over both years' 24 months, away from the emerging hotspot's street."""
+        drawn = {t: w for t, w in CRIME_TYPES.items() if t not in assessed}
+        types, weights = list(drawn), list(drawn.values())
         first_background_person = len(self.people)
-        known_offenders: list[Person] = []
-        for _ in range(crimes):
-            street, month = self.rng.choice(self.streets), self.rng.randrange(12)
-            crime_type = self.rng.choices(types, weights)[0]
-            crime_id = self.crime(street, month, crime_type)
-            if self.rng.random() > 0.45:
-                continue  # most street-level crimes have no named person in the extract
-            if crime_type not in VICTIMLESS:
-                self.involve(crime_id, self._person(), "Victim")
-            if self.rng.random() < 0.7:
-                reuse = known_offenders and self.rng.random() < 0.25
-                offender = self.rng.choice(known_offenders) if reuse else self._person()
-                known_offenders.append(offender)
-                self.involve(crime_id, offender, self.rng.choice(["Suspect", "Offender"]))
-            if self.rng.random() < 0.1:
-                self.involve(crime_id, self._person(), "Witness")
+        streets = [s for s in self.streets if s is not self.streets[EMERGING_STREET]]
+        crimes -= self._assessed_crimes(assessed)
+        for _ in range(max(crimes, 0)):
+            street, crime_type = self.rng.choice(streets), self.rng.choices(types, weights)[0]
+            crime_id = self.crime(street, self._background_month(crime_type), crime_type)
+            self._name_people(crime_id, crime_type)
         for _ in range(asb):
-            street = self.rng.choice(self.streets)
-            self.asb(street, self._day(self.rng.randrange(12)), self.rng.choice(ASB_TYPES), "Reported ASB")
+            street, kind = self.rng.choice(streets), self.rng.choice(ASB_TYPES)
+            self.asb(street, self._day(self._background_month(kind)), kind, "Reported ASB")
         for _ in range(fires):
-            self.fire(self.rng.choice(self.streets), self._day(self.rng.randrange(12)))
+            self.fire(self.rng.choice(streets), self._day(self._background_month("fire")))
         for _ in range(220):
             a, b = self.rng.sample(self.people[first_background_person:], 2)
             self.intel(
@@ -607,6 +691,100 @@ class _Generator:
         self.data.planted["vulnerable_relative"] = relative.nominal
         self.data.planted["vulnerable_associates"] = reports
 
+    def emerging_hotspot(self) -> Street:
+        """A street quiet until the last 28 days, then a burst of ASB and deliberate fires, denser towards the end.
+
+        The fires carry the street's coordinates (ASB reports carry none); one is on the data's last day.
+        """
+        street = self.streets[EMERGING_STREET]
+        first_day = self.last_day - timedelta(days=EMERGING_WINDOW_DAYS - 1)
+        for month in EMERGING_BEFORE_MONTHS:
+            self.asb(street, self._day(month), "Nuisance", "Motorbike ridden on the pavement")
+        for n in range(EMERGING_ASB + EMERGING_FIRES):
+            # denser towards the end (the square root of a uniform draw), as a growing problem is
+            offset = min(int(EMERGING_WINDOW_DAYS * self.rng.random() ** 0.5), EMERGING_WINDOW_DAYS - 1)
+            day = self.last_day if n == 0 else first_day + timedelta(days=offset)
+            if n < EMERGING_FIRES:
+                self.fire(street, day)
+            else:
+                kind = self.rng.choice(["Nuisance", "Nuisance", "Environmental"])
+                self.asb(street, day, kind, "Off-road bikes ridden across the green; bins set alight")
+        self.data.planted.setdefault("assessment", {})["emerging_hotspot"] = {
+            "street": street.name,
+            "lsoa_code": street.lsoa_code,
+            "latitude": street.latitude,
+            "longitude": street.longitude,
+            "from": first_day.isoformat(),
+            "to": self.last_day.isoformat(),
+            "asb": EMERGING_ASB,
+            "fires": EMERGING_FIRES,
+        }
+        return street
+
+    def robbery_priority(self, previous: int, current: int) -> None:
+        """Robbery concentrated in one LSOA, ``previous`` last year and ``current`` this year, every one
+        this year with a named victim and two of those victims robbed more than once."""
+        area = self.streets[PRIORITY_AREA * STREETS_PER_AREA : (PRIORITY_AREA + 1) * STREETS_PER_AREA]
+        for _ in range(previous):
+            crime_id = self.crime(self.rng.choice(area), self.rng.randrange(-HISTORY_MONTHS, 0), "Robbery")
+            self._name_people(crime_id, "Robbery")
+        repeat_victims = [
+            self._person(address=self._address(shared=False, streets=area)) for _ in PRIORITY_REPEAT_VICTIMS
+        ]
+        victims = [v for v, times in zip(repeat_victims, PRIORITY_REPEAT_VICTIMS, strict=True) for _ in range(times)]
+        victims += [self._person() for _ in range(current - len(victims))]
+        self.rng.shuffle(victims)
+        robbed: dict[str, list[str]] = {}
+        for victim in victims:
+            crime_id = self.crime(self.rng.choice(area), self.rng.randrange(12), "Robbery")
+            self._name_people(crime_id, "Robbery", victim=victim)
+            robbed.setdefault(victim.nominal, []).append(crime_id)
+        self.data.planted.setdefault("assessment", {})["priority"] = {
+            "category": "Robbery",
+            "lsoa_code": area[0].lsoa_code,
+            "lsoa_name": area[0].lsoa_name,
+            "victims": sorted(robbed),
+            "repeat_victims": {v.nominal: robbed[v.nominal] for v in repeat_victims},
+        }
+
+    def record_assessment(self) -> None:
+        """What the assessments must find, counted from the rows (before the malformed ones, which are rejected)."""
+        previous_months = {_month_text(m) for m in self.previous_months}
+        assessment = self.data.planted.setdefault("assessment", {})
+        priority, hotspot = assessment["priority"], assessment["emerging_hotspot"]
+        counts: dict[str, dict[str, int]] = {}
+        robbery = {True: {"current": 0, "previous": 0}, False: {"current": 0, "previous": 0}}
+        for row in self.data.crimes:
+            year = "previous" if row[1] in previous_months else "current"
+            counts.setdefault(row[9], {"current": 0, "previous": 0})[year] += 1
+            if row[9] == "Robbery":
+                robbery[row[7] == priority["lsoa_code"]][year] += 1
+        priority.update(robbery[True])
+        priority["elsewhere"] = robbery[False]
+        day_dated = [(_asb_day(row), row[4], row[6]) for row in self.data.asb] + [
+            (date.fromisoformat(row[1][:10]), row[4], row[5]) for row in self.data.fires
+        ]
+        if max(day for day, _, _ in day_dated) != self.last_day:
+            raise AssertionError(f"the emerging hotspot's burst should end on the data's last day, {self.last_day}")
+        there = [day for day, street, lsoa in day_dated if (street, lsoa) == (hotspot["street"], hotspot["lsoa_code"])]
+        window = date.fromisoformat(hotspot["from"])
+        hotspot["events"] = sum(day >= window for day in there)
+        hotspot["before"] = sum(day < window for day in there)
+        assessment.update(
+            {
+                "last_day": self.last_day.isoformat(),
+                "current_year": {"from": _month_text(self.months[0]), "to": _month_text(self.months[-1])},
+                "previous_year": {
+                    "from": _month_text(self.previous_months[0]),
+                    "to": _month_text(self.previous_months[-1]),
+                },
+                "counts": dict(sorted(counts.items())),
+                "harm_lift": {"high_harm": "Robbery", "high_volume": "Shoplifting"},
+                "significant_rise": "Vehicle crime",
+                "not_significant": "Bicycle theft",
+            }
+        )
+
     def malformed_rows(self) -> None:
         street = self.streets[5]
         self.data.asb.append(
@@ -652,9 +830,22 @@ class _Generator:
         ]
 
 
-def _months_ending(year: int, month: int) -> list[tuple[int, int]]:
+def _month_text(month: tuple[int, int]) -> str:
+    return f"{month[0]}-{month[1]:02d}"
+
+
+def _asb_day(row: list[str]) -> date:
+    day, month, year = row[1].split("/")
+    return date(int(year), int(month), int(day))
+
+
+def _scaled(count: int, incidents: int, least: int = 0) -> int:
+    return max(round(count * incidents / DEFAULT_INCIDENTS), least)
+
+
+def _months_ending(year: int, month: int, count: int = 12) -> list[tuple[int, int]]:
     months = []
-    for _ in range(12):
+    for _ in range(count):
         months.append((year, month))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return months[::-1]
@@ -667,9 +858,17 @@ def generate(seed: int = 2026, incidents: int = 5000, end_month: tuple[int, int]
     network = generator.drugs_network()
     generator.repeat_victim(hotspot)
     generator.vulnerable_person(network)
+    generator.emerging_hotspot()
+    # Two robberies last year at the least, so that this year's six give the two repeat victims.
+    priority_previous = _scaled(PRIORITY_ROBBERIES[0], incidents, least=2)
+    generator.robbery_priority(priority_previous, priority_previous * PRIORITY_ROBBERIES[1] // PRIORITY_ROBBERIES[0])
+    assessed = {t: (_scaled(p, incidents), _scaled(c, incidents)) for t, (p, c) in ASSESSED_CRIMES.items()}
     planted = len(generator.data.crimes) + len(generator.data.asb) + len(generator.data.fires)
     remaining = max(incidents - planted, 0)
-    generator.background(crimes=remaining * 66 // 100, asb=remaining * 26 // 100, fires=remaining * 8 // 100)
+    generator.background(
+        crimes=remaining * 66 // 100, asb=remaining * 26 // 100, fires=remaining * 8 // 100, assessed=assessed
+    )
+    generator.record_assessment()
     generator.malformed_rows()
     for rows in (generator.data.crimes, generator.data.asb, generator.data.fires, generator.data.nominals):
         generator.rng.shuffle(rows)
