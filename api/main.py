@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import auth, browser, errors, limits
 from api.routes import (
+    assessments,
     associations,
     audit,
     charts,
@@ -114,6 +115,7 @@ def create_app(
         places.router,
         problems.router,
         profiles.router,
+        assessments.router,
         ingest.router,
         ontology.router,
         audit.router,

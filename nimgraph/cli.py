@@ -571,9 +571,10 @@ def parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser("verify", help="check the keyed chain against the anchor's checkpoints")
     verify.set_defaults(run=cmd_audit_verify)
 
-    from nimgraph import questions_cli  # it builds on this module's helpers
+    from nimgraph import assess_cli, questions_cli  # they build on this module's helpers
 
     questions_cli.add_commands(commands)
+    assess_cli.add_commands(commands)
 
     serve = commands.add_parser("serve", help="serve the API and reports")
     serve.add_argument("--host")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 import sys
 from collections import Counter
@@ -134,6 +135,33 @@ class Settings(BaseSettings):
     viz_max_nodes: int = Field(
         default=300, ge=10, description="Nodes a visualisation draws before it keeps the nearest and says so."
     )
+    harm_index: str = Field(
+        default="",
+        description="A harm index YAML (category weights with name, source and year) for the assessments; "
+        "unset: the shipped illustrative table.",
+    )
+    priority_matrix: str = Field(
+        default="", description="A MoRiLE-style priority matrix YAML for the strategic assessment; unset: ours."
+    )
+    assessment_sections: Path = Field(
+        default=Path("var/assessment-sections.yaml"),
+        description="The analyst's own text for the assessments' free sections, kept across regenerations.",
+    )
+    map_tile_url: str = Field(
+        default="", description="A tile server URL template for assessment maps; empty: no tiles, nothing fetched."
+    )
+    map_tile_attribution: str = Field(default="", description="The attribution the tile server asks for.")
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url(cls, url: str) -> str:
+        # it goes into the pages' Content-Security-Policy, so nothing but a plain http(s) URL template
+        if url and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?/[A-Za-z0-9._~/{}%=&?-]*", url):
+            raise ValueError(
+                "NIMGRAPH_MAP_TILE_URL must be an http(s) URL template such as https://tiles.example/{z}/{x}/{y}.png"
+            )
+        return url
+
     analysis_workers: int = Field(
         default=2,
         ge=1,

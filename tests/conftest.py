@@ -167,6 +167,8 @@ def personal_urls(demo: Demo) -> list[str]:
         "/screenings?indicator=criminal_associates",
         "/places?event_types=Event",
         "/charts",
+        "/assessments/strategic",
+        "/assessments/tactical",
     ]
 
 

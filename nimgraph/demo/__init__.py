@@ -97,4 +97,23 @@ def run_demo(
         profile = build_problem_profile(store, model, result.problem_id)
         result.reports["problem"] = reports_dir / "problem-profile.html"
         render.write(profile, result.reports["problem"], reports_dir / "problem-profile.json")
+    _write_assessments(store, model, reports_dir, result)
     return result
+
+
+def _write_assessments(store: GraphStore, model: Model, reports_dir: Path, result: DemoResult) -> None:
+    """The strategic and tactical assessments as pages, for callers cleared for every code (as every
+    pre-built report is); anyone else builds them for their clearance at /assessments/..."""
+    from nimgraph.access.roles import Role, clearance_for
+    from nimgraph.access.view import ClearedView
+    from nimgraph.products import assessment_output
+    from nimgraph.products.assessing import AssessmentSettings
+    from nimgraph.products.strategic import build_strategic_assessment
+    from nimgraph.products.tactical import build_tactical_assessment
+
+    view = ClearedView(store, model, clearance_for(Role.ANALYST))
+    tables = AssessmentSettings.load()
+    for name, build in (("strategic", build_strategic_assessment), ("tactical", build_tactical_assessment)):
+        path = reports_dir / f"{name}-assessment.html"
+        path.write_text(assessment_output.to_html(build(view, model, tables)), encoding="utf-8")
+        result.reports[name] = path

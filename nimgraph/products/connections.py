@@ -57,20 +57,22 @@ def person_associations(
 
 
 def records_counted(
-    since: str | None, until: str | None, minimum: tuple[str, str] | None
+    since: str | None, until: str | None, minimum: tuple[str, str] | None, *, undated: bool = False
 ) -> Callable[[Assertion], bool]:
-    """Which records count: dated inside the window (an undated one is outside every window) and
-    graded at least ``minimum``.
+    """Which records count: dated inside the window (an undated one is outside every window, unless
+    ``undated``: a network "as at" a date keeps what no date places after it) and graded at least ``minimum``.
 
     >>> keep = records_counted("2026-01-01", None, None)
     >>> keep(Assertion("s", "r", "f", 1, "2026-02-01", "1AP", "P")), keep(Assertion("s", "r", "f", 1, None, "1AP", "P"))
     (True, False)
+    >>> records_counted(None, "2026-01-01", None, undated=True)(Assertion("s", "r", "f", 1, None, "1AP", "P"))
+    True
     """
 
     def keep(record: Assertion) -> bool:
         if since or until:
             if not record.date:
-                return False
+                return undated
             day = record.date[:10]
             if (since and day < since) or (until and day > until):
                 return False

@@ -35,6 +35,7 @@ class Scope:
     problem: str | None = None  # a Problem's id: what its scope reaches
     since: str | None = None  # YYYY-MM-DD: only links a record dated on or after it supports
     until: str | None = None
+    undated: bool = False  # with a window, undated records count as inside it (a network "as at" until)
     max_entities: int = 20_000  # read at most this many entities (scoped reads only)
 
     def __post_init__(self) -> None:
@@ -185,8 +186,11 @@ def read_scope(
     if sub.truncated:
         notes.append(f"The read stopped at {scope.max_entities:,} entities, nearest first: raise max_entities.")
     if scope.since or scope.until:
-        sub = sub.links_supported_by(records_counted(scope.since, scope.until, None))
-        notes.append("Only links a record dated inside the window supports count; undated records are outside it.")
+        sub = sub.links_supported_by(records_counted(scope.since, scope.until, None, undated=scope.undated))
+        notes.append(
+            "Only links a record dated inside the window supports count; undated records are "
+            + ("inside it." if scope.undated else "outside it.")
+        )
     return Read(to_networkx(sub, model, provenance), sub.truncated, notes, sub, model)
 
 

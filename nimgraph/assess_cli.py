@@ -1,0 +1,105 @@
+"""``nimgraph assess strategic|tactical``: the assessments from the command line, as a role would see them.
+
+The same products as ``GET /assessments/...``, through the same cleared view; each run is audited
+with its purpose and the people the product names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from nimgraph.access.pseudonyms import Pseudonyms
+from nimgraph.access.roles import Role, clearance_for
+from nimgraph.access.view import ClearedView
+from nimgraph.ontology import default_model
+from nimgraph.products.assessing import AssessmentSettings
+from nimgraph.products.common import NotVisible, ProductError
+
+
+def assessment_settings(settings) -> AssessmentSettings:
+    return AssessmentSettings.load(
+        settings.harm_index,
+        settings.priority_matrix,
+        tile_url=settings.map_tile_url,
+        tile_attribution=settings.map_tile_attribution,
+        sections_file=settings.assessment_sections,
+    )
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from nimgraph.cli import CommandError, _audit, _audit_log, _settings, open_store  # cli imports this module
+    from nimgraph.products import assessment_output
+    from nimgraph.products.strategic import build_strategic_assessment
+    from nimgraph.products.tactical import build_tactical_assessment
+
+    settings = _settings(args)
+    model = default_model()
+    role = Role(args.role)
+    clearance = clearance_for(role)
+    log = _audit_log(settings)
+    tables = assessment_settings(settings)
+    pseudonyms = Pseudonyms(settings.access_db, settings.secret("pseudonym_key")) if clearance.pseudonymised else None
+    say = (lambda step: None) if args.quiet else (lambda step: print(f"... {step}", file=sys.stderr, flush=True))
+    store = open_store(settings.store, model, settings)
+    try:
+        view = ClearedView(store, model, clearance, pseudonyms)
+        try:
+            if args.kind == "strategic":
+                product = build_strategic_assessment(
+                    view, model, tables, area=args.area, until=args.until, months=args.months, progress=say
+                )
+            else:
+                product = build_tactical_assessment(
+                    view, model, tables, area=args.area, until=args.until, days=args.days, progress=say
+                )
+        except NotVisible as missing:
+            raise CommandError(f"no area {missing.args[0]!r} that the {role} role may see") from None
+        except ProductError as err:
+            raise CommandError(str(err)) from None
+        view.release_only(product.shown, before=set())
+        released = sorted(view.released)
+    finally:
+        store.close()
+        if pseudonyms is not None:
+            pseudonyms.close()
+    if args.format == "xlsx":
+        if not args.output:
+            raise CommandError("an xlsx workbook needs --output FILE.xlsx")
+        Path(args.output).write_bytes(assessment_output.to_xlsx(product))
+    else:
+        if args.format == "html":
+            text = assessment_output.to_html(product, tile_url=tables.tile_url, attribution=tables.tile_attribution)
+        else:
+            import json
+
+            text = json.dumps(product.to_dict(), indent=2, default=str) + "\n"
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if args.output:
+        print(f"Wrote {args.output}", file=sys.stderr)
+    what = f"{args.kind} assessment as {role}: area={args.area} until={args.until}"
+    _audit(log, f"ASSESS-{args.kind.upper()}", what, args.purpose, released)
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    assess = commands.add_parser("assess", help="the strategic or tactical assessment (html, json or xlsx)")
+    assess.add_argument("kind", choices=["strategic", "tactical"])
+    assess.add_argument("--purpose", required=True, help="why you are reading it, for the audit log")
+    assess.add_argument(
+        "--role", default=Role.ANALYST.value, choices=[r.value for r in Role], help="build it as this role would see it"
+    )
+    assess.add_argument("--area", metavar="ID", help="an area's id (default: everything the role may see)")
+    assess.add_argument(
+        "--until", metavar="YYYY-MM-DD", help="the period's last day (default: the latest incident the role may see)"
+    )
+    assess.add_argument("--months", type=int, default=12, help="strategic: whole months in the period (default 12)")
+    assess.add_argument("--days", type=int, default=14, help="tactical: days in the period (default 14)")
+    assess.add_argument("--format", default="html", choices=["html", "json", "xlsx"])
+    assess.add_argument("--output", "-o", help="file to write (default: standard output; xlsx needs one)")
+    assess.add_argument("--quiet", "-q", action="store_true", help="no progress on standard error")
+    assess.set_defaults(run=cmd_assess)

@@ -1,0 +1,560 @@
+"""The strategic assessment: a partnership area's year, what changed, where harm concentrates, and priorities.
+
+Built from the incidents the caller may see (``ClearedView.incidents``): volume and trend by
+category and area against the previous period and the same period last year, each change tested
+(Poisson E-test); harm as well as volume (a harm index with its source and year); concentration
+(repeat locations and victims, the top 5% and 10% of places, the concentration curve); hotspots
+(Getis-Ord Gi* on a grid, emerging and persistent over 28-day sub-periods); the people (repeat
+victims, prolific offenders, risk screenings); the partnership's problems; recommended
+priorities scored by a MoRiLE-style matrix, each with its evidence and gaps; intelligence gaps;
+and the analyst's own sections, kept when the product is regenerated.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from nimgraph.analysis import concentration, hotspots, significance
+from nimgraph.analysis.volumes import count_by, count_by_area, finest_area_type, monthly, parties
+from nimgraph.labels import entity_label
+from nimgraph.ontology import Core, Model
+from nimgraph.products.assessing import (
+    AssessmentSettings,
+    analyst_sections,
+    hotspot_map_cells,
+    latest_day,
+    map_points,
+    period_of,
+    read_scoped,
+    sources_and_handling,
+)
+from nimgraph.products.common import ProductError, crime_roles, generated_at
+from nimgraph.products.periods import Period, month_list, whole_months
+from nimgraph.products.priorities import Candidate, score_candidates
+from nimgraph.records import Incident
+
+SUB_PERIOD_DAYS = 28
+SUB_PERIODS = 13  # 13 x 28 days: a year, the last sub-period being the last 28 days
+PROLIFIC_SHARE = 0.10  # prolific offenders: the tenth of named offenders with the most crimes
+MAX_PROBLEMS = 500
+
+
+@dataclass
+class StrategicAssessment:
+    terms_of_reference: dict
+    summary: dict
+    volume: dict
+    harm: dict
+    concentration: dict
+    hotspots: dict
+    people: dict
+    partnership_activity: dict
+    intelligence: dict
+    priorities: dict
+    intelligence_gaps: list[str]
+    analyst_sections: dict[str, str]
+    sources: list[dict]
+    footnotes: list[dict]
+    handling: str | None
+    generated_at: str
+    map: dict = field(default_factory=dict, repr=False)
+    shown: set[str] = field(default_factory=set, repr=False)  # ids of people and homes the product names
+
+    def to_dict(self) -> dict:
+        data = {k: v for k, v in self.__dict__.items() if k not in ("map", "shown")}
+        data["product"] = "strategic_assessment"
+        data["map"] = {"points": len(self.map.get("points", [])), "hotspots": len(self.map.get("hotspots", []))}
+        return data
+
+
+def _change_rows(current: Counter, previous: Counter, alpha: float, label: Callable[[str], str]) -> list[dict]:
+    rows = []
+    for key in sorted(set(current) | set(previous), key=lambda k: (-current[k], label(k))):
+        change = significance.compare_counts(current[key], previous[key], alpha=alpha)
+        rows.append({"id": key, "label": label(key), **_change(change)})
+    return rows
+
+
+def _change(change: significance.Change) -> dict:
+    data = change.as_dict()
+    return {
+        "current": data["current"],
+        "previous": data["previous"],
+        "change_percent": None if data["percent"] is None else round(data["percent"], 1),
+        "p_value": round(data["p_value"], 4),
+        "significant": data["significant"],
+        "direction": "up"
+        if data["current"] > data["previous"]
+        else "down"
+        if data["current"] < data["previous"]
+        else "level",
+    }
+
+
+def _direction(current: int, previous: int) -> str:
+    return "up" if current > previous else "down" if current < previous else "level"
+
+
+def _volume(
+    current: list[Incident],
+    previous: list[Incident],
+    area_ids: set[str],
+    label: Callable[[str], str],
+    period: Period,
+    last_year: Period,
+    alpha: float,
+) -> dict:
+    months = month_list(period)
+    previous_months = month_list(last_year)
+    by_category = _change_rows(
+        count_by(current, lambda i: i.category), count_by(previous, lambda i: i.category), alpha, str
+    )
+    by_area = _change_rows(count_by_area(current, area_ids), count_by_area(previous, area_ids), alpha, label)
+    total = _change(significance.compare_counts(len(current), len(previous), alpha=alpha))
+    return {
+        "total": total,
+        "by_category": by_category,
+        "by_area": by_area,
+        "by_month": {
+            "months": months,
+            "current": monthly(current, months),
+            "last_year": monthly(previous, previous_months),
+        },
+        "method": significance.METHOD,
+        "alpha": alpha,
+        "significant_changes": sum(1 for r in by_category + by_area if r["significant"]),
+        "tests": len(by_category) + len(by_area),
+    }
+
+
+def _harm(current: list[Incident], settings: AssessmentSettings) -> dict:
+    index = settings.harm
+    counts = count_by(current, lambda i: i.category)
+    rows = []
+    for category, count in counts.items():
+        weight = index.weight(category)
+        rows.append(
+            {
+                "category": category,
+                "count": count,
+                "weight": index.default if weight is None else weight,
+                "weight_listed": weight is not None,
+                "harm": count * (index.default if weight is None else weight),
+            }
+        )
+    by_volume = sorted(rows, key=lambda r: (-r["count"], r["category"]))
+    for rank, row in enumerate(by_volume, 1):
+        row["volume_rank"] = rank
+    by_harm = sorted(rows, key=lambda r: (-r["harm"], r["category"]))
+    for rank, row in enumerate(by_harm, 1):
+        row["harm_rank"] = rank
+    total = sum(r["harm"] for r in rows) or 1
+    for row in rows:
+        row["harm_share"] = round(row["harm"] / total, 4)
+    lifted = [
+        {
+            "category": high["category"],
+            "above": low["category"],
+            "high_count": high["count"],
+            "low_count": low["count"],
+            "high_harm": high["harm"],
+            "low_harm": low["harm"],
+        }
+        for high in by_harm
+        for low in by_harm
+        if high["harm_rank"] < low["harm_rank"] and high["volume_rank"] > low["volume_rank"]
+    ]
+    return {
+        "index": index.describe(),
+        "by_category": by_harm,
+        "rank_differs": [r["category"] for r in by_harm if r["harm_rank"] != r["volume_rank"]],
+        "lifted": lifted[:50],
+        "unweighted_categories": sorted(r["category"] for r in rows if not r["weight_listed"]),
+    }
+
+
+def _concentration(current: list[Incident], previous: list[Incident], victims: Counter) -> dict:
+    at = count_by(current, lambda i: i.location)
+    places = {i.location for i in current + previous if i.location}
+    return {
+        "places_definition": "places (locations) with at least one incident in this period or the previous one",
+        "places": len(places),
+        "repeat_locations": concentration.repeat_rate(at).as_dict(),
+        "repeat_victims": concentration.repeat_rate(victims).as_dict(),
+        "top_5_percent_share": round(concentration.top_share(at, 0.05, population=len(places)), 4) if at else None,
+        "top_10_percent_share": round(concentration.top_share(at, 0.10, population=len(places)), 4) if at else None,
+        "gini": round(concentration.gini(at, population=len(places)), 4) if at else None,
+        "curve": [[round(x, 4), round(y, 4)] for x, y in concentration.concentration_curve(at, population=len(places))]
+        if at
+        else [],
+    }
+
+
+def _hotspots(current: list[Incident], until: date, settings: AssessmentSettings) -> tuple[dict, list[dict]]:
+    placed = [i for i in current if i.latitude is not None]
+    if len(placed) < 3:
+        return {"note": "too few incidents with coordinates for a hotspot analysis", "cells": []}, []
+    grid = hotspots.grid([i.latitude for i in placed], [i.longitude for i in placed], cell_metres=settings.cell_metres)
+    weights = hotspots.grid_weights(grid)
+    counts = grid.counts([i.latitude for i in placed], [i.longitude for i in placed])
+    found = hotspots.gi_star(counts, weights, alpha=settings.alpha)
+    periods = [
+        Period(
+            (until - timedelta(days=SUB_PERIOD_DAYS * (k + 1) - 1)).isoformat(),
+            (until - timedelta(days=SUB_PERIOD_DAYS * k)).isoformat(),
+        )
+        for k in reversed(range(SUB_PERIODS))
+    ]
+    dated = [i for i in placed if not i.month_only]
+    by_period = []
+    for sub in periods:
+        inside = [i for i in dated if sub.holds(i.date)]
+        by_period.append(grid.counts([i.latitude for i in inside], [i.longitude for i in inside]))
+    trends = hotspots.hotspot_trends(by_period, weights, alpha=settings.alpha) if dated else []
+    patterns = {t.id: t.pattern for t in trends if t.pattern != "none"}
+    cells = {c.id: c for c in grid.cells}
+    hot = sorted((s for s in found if s.hot), key=lambda s: -s.z)
+    trend_rows = [
+        {
+            "cell": t.id,
+            "pattern": t.pattern,
+            "hot_periods": sum(t.hot_periods),
+            "hot_in_last": bool(t.hot_periods[-1]),
+            "trend_p": None if t.trend_p != t.trend_p else round(float(t.trend_p), 4),  # NaN: no trend testable
+            "centre": [cells[t.id].centre_lat, cells[t.id].centre_lon],
+            "in_year": int(counts.get(t.id, 0)),
+            "in_last_28_days": int(by_period[-1].get(t.id, 0)),
+        }
+        for t in trends
+        # a cell with no incidents of its own is hot only by its neighbours': it is drawn, not listed
+        if t.pattern != "none" and counts.get(t.id, 0)
+    ]
+    section = {
+        "method": hotspots.describe_method(
+            weights="grid", alpha=settings.alpha, cell_metres=round(grid.cell_metres), periods=SUB_PERIODS
+        ),
+        "cell_metres": grid.cell_metres,
+        "cells": len(grid.cells),
+        "alpha": settings.alpha,
+        "hot_cells": [
+            {
+                "cell": s.id,
+                "count": int(s.count),
+                "z": round(float(s.z), 2),
+                "p": round(float(s.p), 5),
+                "centre": [cells[s.id].centre_lat, cells[s.id].centre_lon],
+                "pattern": patterns.get(s.id, ""),
+            }
+            for s in hot[:50]
+        ],
+        "sub_periods": [p.as_dict() for p in periods],
+        "patterns": dict(Counter(t["pattern"] for t in trend_rows)),
+        "emerging": [t for t in trend_rows if t["pattern"] in EMERGING and t["in_last_28_days"]],
+        "persistent": [t for t in trend_rows if t["pattern"] in PERSISTENT],
+        "left_out": "incidents dated to the month only are in the year's Gi* but not in the 28-day sub-periods",
+    }
+    emerging = [t for t in trends if t.pattern in EMERGING]
+    return section, hotspot_map_cells(grid, found, patterns, also=emerging)
+
+
+EMERGING = {"new", "consecutive", "intensifying"}
+PERSISTENT = {"persistent", "sporadic", "oscillating"}
+
+
+def _people(
+    current: list[Incident], involvements, model: Model, screenings: dict | None
+) -> tuple[dict, Counter, Counter]:
+    events = {i.id for i in current}
+    victims = parties(involvements, set(model.descendants(Core.VICTIM_IN)), events)
+    offenders = parties(involvements, crime_roles(model), events)
+    ranked = sorted(offenders.values(), reverse=True)
+    prolific_count = max(1, round(len(ranked) * PROLIFIC_SHARE)) if ranked else 0
+    cut = ranked[prolific_count - 1] if ranked else 0
+    prolific = {p for p, n in offenders.items() if n >= cut and n > 1} if ranked else set()
+    offender_events = {i.event for i in involvements if i.event in events and i.role in crime_roles(model)}
+    prolific_events = {i.event for i in involvements if i.person in prolific and i.event in events}
+    return (
+        {
+            "victims": len(victims),
+            "repeat_victims": sum(1 for n in victims.values() if n > 1),
+            "offenders": len(offenders),
+            "prolific_definition": f"the {PROLIFIC_SHARE:.0%} of named offenders and suspects with the most crimes "
+            "(those tied at the cut included), with more than one",
+            "prolific_offenders": len(prolific),
+            "crimes_with_named_offender": len(offender_events),
+            "prolific_share_of_those": round(len(prolific_events) / len(offender_events), 4)
+            if offender_events
+            else None,
+            "prolific_share_of_all": _share(len(prolific_events), len(events)),
+            "screenings": screenings,
+        },
+        victims,
+        offenders,
+    )
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _screenings(view, model: Model, until: str) -> dict:
+    from nimgraph.products.scope import Scope
+    from nimgraph.products.screenings import INDICATORS, screen
+
+    counts = {}
+    for indicator in ("criminal_associates", "relatives"):
+        answer = screen(view, model, indicator, scope=Scope(until=until, undated=True), top=10**9)
+        counts[indicator] = {"people": len(answer.rows), "definition": INDICATORS[indicator]}
+    return counts
+
+
+def _partnership(view, model: Model, scoped_areas: set[str] | None) -> dict:
+    problems = view.find(Core.PROBLEM, limit=MAX_PROBLEMS)
+    stages = Counter(str(p.properties.get("saraStage") or "not recorded") for p in problems)
+    activities = view.find(Core.ACTIVITY, limit=MAX_PROBLEMS)
+    pillars = Counter(str(a.properties.get("pillar") or "not recorded") for a in activities)
+    outcomes = view.find(Core.OUTCOME, limit=MAX_PROBLEMS)
+    return {
+        "problems": len(problems),
+        "by_sara_stage": dict(stages.most_common()),
+        "activities": len(activities),
+        "activity_by_pillar": dict(pillars.most_common()),
+        "outcomes_recorded": len(outcomes),
+        "list": [
+            {
+                "id": p.id,
+                "label": entity_label(model, p),
+                "stage": p.properties.get("saraStage"),
+                "owner": p.properties.get("owner"),
+                "opened": p.properties.get("opened"),
+            }
+            for p in problems[:50]
+        ],
+        "source": "the problem register (taskings, resolutions and reviews will add to this)",
+        "truncated": len(problems) >= MAX_PROBLEMS,
+    }
+
+
+def _intelligence(reports, period: Period) -> dict:
+    inside = [r for r in reports if period.holds(r.date)]
+    by_grade = Counter(min(r.grades) if r.grades else "ungraded" for r in inside)
+    by_evaluation = Counter((min(r.grades)[:2] if r.grades else "ungraded") for r in inside)
+    return {
+        "reports": len(inside),
+        "by_grade": dict(sorted(by_grade.items())),
+        "by_source_and_intelligence": dict(sorted(by_evaluation.items())),
+        "grade_note": "a report several records grade is counted at its best grade (the lowest code)",
+    }
+
+
+def build_strategic_assessment(
+    view,
+    model: Model,
+    settings: AssessmentSettings,
+    *,
+    area: str | None = None,
+    until: str | None = None,
+    months: int = 12,
+    screenings: bool = True,
+    progress: Callable[[str], None] = lambda _: None,
+) -> StrategicAssessment:
+    """The strategic assessment of ``area`` (everything the caller can see when None) for the
+    ``months`` whole months ending with ``until``'s month (by default the latest incident's)."""
+    if not 1 <= months <= 36:
+        raise ProductError("months must be between 1 and 36")
+    progress("reading incidents")
+    today = date.today()
+    last = date.fromisoformat(until) if until else today
+    widest = whole_months(last, months * 2 + (0 if until else 12))
+    scoped = read_scoped(view, model, widest.since, widest.until, area)
+    end = latest_day(scoped.incidents, today) if until is None else last
+    period = whole_months(end, months)
+    last_year = whole_months(end, months, back=12)
+    previous = whole_months(end, months, back=months)
+    current = period_of(scoped.incidents, period)
+    if not current:
+        raise ProductError(
+            f"no incidents you may see lie within {period.since} to {period.until}"
+            + (" in that area" if area else "")
+            + "; give another period (until, months) or area"
+        )
+    before = period_of(scoped.incidents, previous)
+    year_before = period_of(scoped.incidents, last_year)
+    area_type = finest_area_type(current, lambda a: scoped.read.places[a].type if a in scoped.read.places else None)
+    area_ids = {a for a, p in scoped.read.places.items() if p.type == area_type}
+    progress("volume, trend and harm")
+    volume = _volume(current, year_before, area_ids, scoped.label, period, last_year, settings.alpha)
+    volume["previous_period"] = _change(significance.compare_counts(len(current), len(before), alpha=settings.alpha))
+    harm = _harm(current, settings)
+    progress("people and concentration")
+    screening = _screenings(view, model, period.until) if screenings else None
+    people, victims, _ = _people(current, scoped.read.involvements, model, screening)
+    concentration_section = _concentration(current, before, victims)
+    progress("hotspots")
+    hotspot_section, hot_cells = _hotspots(current, end, settings)
+    progress("priorities")
+    priorities = _priorities(current, year_before, scoped, model, settings, area_ids, area_type, view)
+    gaps = _gaps(current, scoped, harm, people, period, end)
+    footnotes, sources, handling = sources_and_handling(view, scoped.read)
+    points, placed = map_points(current)
+    scope_key = area or "all"
+    return StrategicAssessment(
+        terms_of_reference={
+            "area": scoped.area or {"id": None, "label": "everything you may see"},
+            "period": period.as_dict(),
+            "previous_period": previous.as_dict(),
+            "same_period_last_year": last_year.as_dict(),
+            "until_from": "given" if until else "the latest incident you may see",
+            "area_type": area_type,
+            "event_types": sorted({i.type for i in current}),
+            "harm_index": settings.harm.describe(),
+            "priority_matrix": settings.matrix.describe(),
+            "methods": {
+                "change": significance.METHOD,
+                "hotspots": hotspot_section.get("method"),
+                "alpha": settings.alpha,
+            },
+        },
+        summary={
+            "incidents": len(current),
+            "previous_period": len(before),
+            "same_period_last_year": len(year_before),
+            "top_priorities": [p["name"] for p in priorities["ranked"][:3]],
+            "hot_cells": len(hotspot_section.get("hot_cells", [])),
+            "emerging_hotspots": len(hotspot_section.get("emerging", [])),
+        },
+        volume=volume,
+        harm=harm,
+        concentration=concentration_section,
+        hotspots=hotspot_section,
+        people=people,
+        partnership_activity=_partnership(view, model, None),
+        intelligence=_intelligence(scoped.read.reports, period),
+        priorities=priorities,
+        intelligence_gaps=gaps,
+        analyst_sections=analyst_sections("strategic_assessment", settings, scope_key),
+        sources=sources,
+        footnotes=footnotes,
+        handling=handling,
+        generated_at=generated_at(),
+        map={"points": points, "placed": placed, "hotspots": hot_cells},
+    )
+
+
+def _priorities(
+    current: list[Incident],
+    previous: list[Incident],
+    scoped,
+    model: Model,
+    settings: AssessmentSettings,
+    area_ids: set[str],
+    area_type: str | None,
+    view,
+) -> dict:
+    victim_roles = set(model.descendants(Core.VICTIM_IN))
+    victims_of: dict[str, list[str]] = {}
+    for involvement in scoped.read.involvements:
+        if involvement.role in victim_roles:
+            victims_of.setdefault(involvement.event, []).append(involvement.person)
+
+    def victims(events: list[Incident]) -> Counter:
+        return Counter(p for i in events for p in set(victims_of.get(i.id, ())))
+
+    candidates: list[Candidate] = []
+    by_category_now: dict[str, list[Incident]] = {}
+    by_category_before: dict[str, list[Incident]] = {}
+    for i in current:
+        by_category_now.setdefault(i.category, []).append(i)
+    for i in previous:
+        by_category_before.setdefault(i.category, []).append(i)
+    for category in sorted(set(by_category_now) | set(by_category_before)):
+        now, before = by_category_now.get(category, []), by_category_before.get(category, [])
+        candidates.append(Candidate("category", category, now, before, {"category": category}, victims(now)))
+        for area_id in sorted({a for i in now + before for a in i.areas if a in area_ids}):
+            here_now = [i for i in now if area_id in i.areas]
+            here_before = [i for i in before if area_id in i.areas]
+            candidates.append(
+                Candidate(
+                    "category in area",
+                    f"{category} in {scoped.label(area_id)}",
+                    here_now,
+                    here_before,
+                    {"category": category, "area": area_id, "area_label": scoped.label(area_id)},
+                    victims(here_now),
+                )
+            )
+    concerns = set(model.descendants(Core.CONCERNS))
+    for problem in view.find(Core.PROBLEM, limit=MAX_PROBLEMS):
+        within = view.neighbourhood([problem.id], hops=1, link_types=concerns, max_entities=50)
+        areas = {e for e in within.entities if e != problem.id}
+        if not areas:
+            continue
+        now = [i for i in current if areas & set(i.areas)]
+        before = [i for i in previous if areas & set(i.areas)]
+        label = entity_label(model, problem)
+        candidates.append(Candidate("problem", label, now, before, {"problem": problem.id}, victims(now)))
+    repeat = {p for p, n in victims(current).items() if n > 1}
+    if repeat:
+        now = [i for i in current if repeat & set(victims_of.get(i.id, ()))]
+        before = [i for i in previous if repeat & set(victims_of.get(i.id, ()))]
+        candidates.append(
+            Candidate("cohort", "repeat victims of the period", now, before, {"cohort": "repeat victims"}, victims(now))
+        )
+    public = set()
+    for type_name in settings.matrix.public_types:
+        if type_name in model.entities:
+            public |= model.descendants(type_name)
+    common_gaps = []
+    if settings.harm.status.casefold() == "illustrative":
+        common_gaps.append("the harm weights are illustrative, not a published index")
+    ranked = score_candidates(
+        candidates,
+        settings.matrix,
+        harm_of=lambda i: settings.harm.weight_or_default(i.category),
+        is_public=lambda i: i.type in public,
+        alpha=settings.alpha,
+        common_gaps=common_gaps,
+    )
+    return {
+        "matrix": settings.matrix.name,
+        "candidates": len(ranked),
+        "kinds": dict(Counter(r["kind"] for r in ranked)),
+        "area_type": area_type,
+        "ranked": ranked[: settings.matrix.top],
+        "note": "Scores rank candidates for the strategy group's discussion; they are not decisions.",
+    }
+
+
+def _gaps(current: list[Incident], scoped, harm: dict, people: dict, period: Period, end: date) -> list[str]:
+    gaps = []
+    month_only = sum(1 for i in current if i.month_only)
+    if month_only:
+        gaps.append(
+            f"{month_only:,} of {len(current):,} incidents ({month_only / len(current):.0%}) are dated to the month "
+            "only (police.uk street-level data): they count in months and the year, not in 28-day hotspot periods."
+        )
+    unplaced = sum(1 for i in current if i.latitude is None)
+    if unplaced:
+        gaps.append(f"{unplaced:,} incidents have no coordinates and are not on the map or in the hotspot analysis.")
+    no_area = sum(1 for i in current if not i.areas)
+    if no_area:
+        gaps.append(f"{no_area:,} incidents lie in no known area and are left out of the counts by area.")
+    if harm["unweighted_categories"]:
+        gaps.append(
+            "The harm index gives no weight for "
+            + ", ".join(harm["unweighted_categories"][:10])
+            + ("..." if len(harm["unweighted_categories"]) > 10 else "")
+            + f"; they count at the default weight {harm['index']['default_weight']:g}."
+        )
+    if harm["index"]["status"].casefold() == "illustrative":
+        gaps.append("The harm weights are illustrative (see the harm index's source), not a published index.")
+    if people["victims"] == 0:
+        gaps.append("No victims are named in the incidents you may see, so repeat victimisation cannot be measured.")
+    if end.isoformat() < period.until:
+        gaps.append(
+            f"The latest incident is dated {end.isoformat()}: the last month may be incomplete; compare it with care."
+        )
+    return gaps
