@@ -8,6 +8,7 @@ categories it found no weight for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -37,12 +38,14 @@ class HarmIndex:
         >>> index.weight("ROBBERY"), index.weight("robbery-x"), index.weight("Shoplifting")
         (400.0, 400.0, None)
         """
-        folded = category.strip().casefold()
-        for name, value in self.weights.items():
-            if name.casefold() == folded:
-                return value
-        alias = self.aliases.get(folded)
-        return self.weights.get(alias) if alias else None
+        return self._folded.get(category.strip().casefold())
+
+    @cached_property
+    def _folded(self) -> dict[str, float]:
+        # a million incidents ask for their category's weight: one dict lookup each
+        found = {alias: self.weights[name] for alias, name in self.aliases.items() if name in self.weights}
+        found.update({name.casefold(): value for name, value in self.weights.items()})
+        return found
 
     def weight_or_default(self, category: str) -> float:
         found = self.weight(category)

@@ -464,36 +464,39 @@ def _priorities(
         return Counter(p for i in events for p in set(victims_of.get(i.id, ())))
 
     candidates: list[Candidate] = []
-    by_category_now: dict[str, list[Incident]] = {}
-    by_category_before: dict[str, list[Incident]] = {}
-    for i in current:
-        by_category_now.setdefault(i.category, []).append(i)
-    for i in previous:
-        by_category_before.setdefault(i.category, []).append(i)
-    for category in sorted(set(by_category_now) | set(by_category_before)):
-        now, before = by_category_now.get(category, []), by_category_before.get(category, [])
+    # one pass each over the incidents: a million of them meet every category and area once
+    now_by: dict[tuple, list[Incident]] = {}
+    before_by: dict[tuple, list[Incident]] = {}
+    for events, grouped in ((current, now_by), (previous, before_by)):
+        for i in events:
+            grouped.setdefault((i.category,), []).append(i)
+            for area_id in i.areas:
+                grouped.setdefault(("area", area_id), []).append(i)
+                if area_id in area_ids:
+                    grouped.setdefault((i.category, area_id), []).append(i)
+    for category in sorted({k[0] for k in (*now_by, *before_by) if len(k) == 1}):
+        now, before = now_by.get((category,), []), before_by.get((category,), [])
         candidates.append(Candidate("category", category, now, before, {"category": category}, victims(now)))
-        for area_id in sorted({a for i in now + before for a in i.areas if a in area_ids}):
-            here_now = [i for i in now if area_id in i.areas]
-            here_before = [i for i in before if area_id in i.areas]
-            candidates.append(
-                Candidate(
-                    "category in area",
-                    f"{category} in {scoped.label(area_id)}",
-                    here_now,
-                    here_before,
-                    {"category": category, "area": area_id, "area_label": scoped.label(area_id)},
-                    victims(here_now),
-                )
+    for category, area_id in sorted({k for k in (*now_by, *before_by) if len(k) == 2 and k[0] != "area"}):
+        here_now, here_before = now_by.get((category, area_id), []), before_by.get((category, area_id), [])
+        candidates.append(
+            Candidate(
+                "category in area",
+                f"{category} in {scoped.label(area_id)}",
+                here_now,
+                here_before,
+                {"category": category, "area": area_id, "area_label": scoped.label(area_id)},
+                victims(here_now),
             )
+        )
     concerns = set(model.descendants(Core.CONCERNS))
     for problem in view.find(Core.PROBLEM, limit=MAX_PROBLEMS):
         within = view.neighbourhood([problem.id], hops=1, link_types=concerns, max_entities=50)
-        areas = {e for e in within.entities if e != problem.id}
+        areas = sorted(e for e in within.entities if e != problem.id)
         if not areas:
             continue
-        now = [i for i in current if areas & set(i.areas)]
-        before = [i for i in previous if areas & set(i.areas)]
+        now = list({i.id: i for a in areas for i in now_by.get(("area", a), [])}.values())
+        before = list({i.id: i for a in areas for i in before_by.get(("area", a), [])}.values())
         label = entity_label(model, problem)
         candidates.append(Candidate("problem", label, now, before, {"problem": problem.id}, victims(now)))
     repeat = {p for p, n in victims(current).items() if n > 1}

@@ -311,12 +311,18 @@ def _intelligence(reports, period: Period) -> dict:
 
 def _problems(view, model: Model, current: list[Incident], baseline: list[list[Incident]]) -> dict:
     concerns = set(model.descendants(Core.CONCERNS))
+    periods = [*baseline, current]
+    in_area: dict[str, list[set[str]]] = {}  # area -> the ids of its incidents in each period
+    for n, events in enumerate(periods):
+        for i in events:
+            for area in i.areas:
+                in_area.setdefault(area, [set() for _ in periods])[n].add(i.id)
     rows = []
     for problem in view.find(Core.PROBLEM, limit=200):
         around = view.neighbourhood([problem.id], hops=1, link_types=concerns, max_entities=50)
-        areas = {e for e in around.entities if e != problem.id}
-        now = sum(1 for i in current if areas & set(i.areas))
-        history = [sum(1 for i in p if areas & set(i.areas)) for p in baseline]
+        areas = [e for e in around.entities if e != problem.id and e in in_area]
+        counts = [len(set().union(*(in_area[a][n] for a in areas))) for n in range(len(periods))]
+        now, history = counts[-1], counts[:-1]
         expected = significance.expected_level(history, alpha=CONTROL_ALPHA)
         rows.append(
             {
