@@ -6,6 +6,7 @@ count, rate, rank and map is what it would be if the records the caller may not 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +22,7 @@ from nimgraph.products.common import NotVisible, ProductError, source_register
 from nimgraph.products.harm import HarmIndex, load_harm_index
 from nimgraph.products.periods import Period
 from nimgraph.products.priorities import Matrix, load_matrix
-from nimgraph.records import Incident, IncidentRead
+from nimgraph.records import Incident, IncidentRead, Report
 
 SECTION_NAMES = {
     "strategic_assessment": ("executive_summary", "pestelo", "analyst_conclusions"),
@@ -194,3 +195,16 @@ def map_points(incidents: Sequence[Incident], limit: int = MAX_POINTS) -> tuple[
 
 def period_of(incidents: Sequence[Incident], period: Period, *, days_only: bool = False) -> list[Incident]:
     return [i for i in incidents if period.holds(i.date) and not (days_only and i.month_only)]
+
+
+def intelligence_by_grade(reports: Sequence[Report], period: Period) -> dict:
+    """Intelligence reports of the period by grade: a report several records grade, at its best."""
+    inside = [r for r in reports if period.holds(r.date)]
+    by_grade = Counter(min(r.grades) if r.grades else "ungraded" for r in inside)
+    by_evaluation = Counter((min(r.grades)[:2] if r.grades else "ungraded") for r in inside)
+    return {
+        "reports": len(inside),
+        "by_grade": dict(sorted(by_grade.items())),
+        "by_source_and_intelligence": dict(sorted(by_evaluation.items())),
+        "grade_note": "a report several records grade is counted at its best grade (the lowest code)",
+    }

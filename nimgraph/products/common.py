@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
 
 import networkx as nx
 
@@ -119,3 +121,16 @@ def people_projection(graph: nx.MultiDiGraph, model: Model) -> nx.Graph:
     return person_projection(
         graph, person_types=people, link_weights=links, connector_weights=connectors, with_evidence=False
     )
+
+
+def data_table(path: Path | str | None, shipped: str, setting: str) -> tuple[str, str]:
+    """A partnership's table at ``path`` (named by ``setting``), else the one nimgraph ships in
+    ``nimgraph/data/``: its text, and where it came from, for the product to say."""
+    if not path:
+        return resources.files("nimgraph").joinpath("data", shipped).read_text(encoding="utf-8"), (
+            f"nimgraph/data/{shipped} (shipped)"
+        )
+    try:
+        return Path(path).read_text(encoding="utf-8"), str(path)
+    except OSError as err:
+        raise ProductError(f"cannot read {path}: {err.strerror}; fix {setting}") from None

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
-from nimgraph.products.common import ProductError
+from nimgraph.products.common import ProductError, data_table
 
 DEFAULT = "harm_index.yaml"
 
@@ -65,15 +64,7 @@ class HarmIndex:
 
 def load_harm_index(path: Path | str | None = None) -> HarmIndex:
     """The table at ``path``, or the shipped illustrative one; a malformed table is a ProductError."""
-    if path:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as err:
-            raise ProductError(f"cannot read the harm index {path}: {err.strerror}; fix NIMGRAPH_HARM_INDEX") from None
-        where = str(path)
-    else:
-        text = resources.files("nimgraph").joinpath("data", DEFAULT).read_text(encoding="utf-8")
-        where = f"nimgraph/data/{DEFAULT} (shipped)"
+    text, where = data_table(path, DEFAULT, "NIMGRAPH_HARM_INDEX")
     try:
         data = yaml.safe_load(text)
         weights = {str(k): float(v) for k, v in (data.get("weights") or {}).items()}

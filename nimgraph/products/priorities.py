@@ -13,13 +13,12 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import yaml
 
 from nimgraph.analysis.significance import compare_counts
-from nimgraph.products.common import ProductError
+from nimgraph.products.common import ProductError, data_table
 from nimgraph.records import Incident
 
 MEASURES = ("harm", "volume", "trend", "repeat_victims", "repeat_locations", "public_reports")
@@ -52,17 +51,7 @@ class Matrix:
 
 def load_matrix(path: Path | str | None = None) -> Matrix:
     """The matrix at ``path``, or the shipped default; a malformed one is a ProductError saying what to fix."""
-    if path:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as err:
-            raise ProductError(
-                f"cannot read the priority matrix {path}: {err.strerror}; fix NIMGRAPH_PRIORITY_MATRIX"
-            ) from None
-        where = str(path)
-    else:
-        text = resources.files("nimgraph").joinpath("data", DEFAULT).read_text(encoding="utf-8")
-        where = f"nimgraph/data/{DEFAULT} (shipped)"
+    text, where = data_table(path, DEFAULT, "NIMGRAPH_PRIORITY_MATRIX")
     try:
         data = yaml.safe_load(text)
         factors = {

@@ -25,6 +25,7 @@ from nimgraph.products.assessing import (
     AssessmentSettings,
     analyst_sections,
     hotspot_map_cells,
+    intelligence_by_grade,
     latest_day,
     map_points,
     period_of,
@@ -338,18 +339,6 @@ def _partnership(view, model: Model, scoped_areas: set[str] | None) -> dict:
     }
 
 
-def _intelligence(reports, period: Period) -> dict:
-    inside = [r for r in reports if period.holds(r.date)]
-    by_grade = Counter(min(r.grades) if r.grades else "ungraded" for r in inside)
-    by_evaluation = Counter((min(r.grades)[:2] if r.grades else "ungraded") for r in inside)
-    return {
-        "reports": len(inside),
-        "by_grade": dict(sorted(by_grade.items())),
-        "by_source_and_intelligence": dict(sorted(by_evaluation.items())),
-        "grade_note": "a report several records grade is counted at its best grade (the lowest code)",
-    }
-
-
 def build_strategic_assessment(
     view,
     model: Model,
@@ -432,7 +421,7 @@ def build_strategic_assessment(
         hotspots=hotspot_section,
         people=people,
         partnership_activity=_partnership(view, model, None),
-        intelligence=_intelligence(scoped.read.reports, period),
+        intelligence=intelligence_by_grade(scoped.read.reports, period),
         priorities=priorities,
         intelligence_gaps=gaps,
         analyst_sections=analyst_sections("strategic_assessment", settings, scope_key),

@@ -23,6 +23,7 @@ from nimgraph.products.assessing import (
     AssessmentSettings,
     analyst_sections,
     hotspot_map_cells,
+    intelligence_by_grade,
     latest_day,
     map_points,
     read_scoped,
@@ -170,7 +171,7 @@ def build_tactical_assessment(
         "locations": {"count": len(locations), "listed": locations[:MAX_LISTED]},
     }
     at_risk = _newly_at_risk(view, model, period) if screenings else {"note": "not run"}
-    intelligence = _intelligence(scoped.read.reports, period)
+    intelligence = intelligence_by_grade(scoped.read.reports, period)
     problems = _problems(view, model, current, in_baseline)
     recommendations = _recommendations(above, hotspot_section, new_repeats, at_risk, problems)
     gaps = []
@@ -301,12 +302,6 @@ def _newly_at_risk(view, model: Model, period: Period) -> dict:
         "count": len(fresh),
         "listed": fresh[:MAX_LISTED],
     }
-
-
-def _intelligence(reports, period: Period) -> dict:
-    inside = [r for r in reports if period.holds(r.date)]
-    by_grade = Counter(min(r.grades) if r.grades else "ungraded" for r in inside)
-    return {"reports": len(inside), "by_grade": dict(sorted(by_grade.items()))}
 
 
 def _problems(view, model: Model, current: list[Incident], baseline: list[list[Incident]]) -> dict:
