@@ -164,3 +164,18 @@ def test_the_page_needs_nothing_from_the_network_and_the_workbook_has_the_tables
         assert book["About"]["A1"].value == "Assessment"
     names = load_workbook(io.BytesIO(assessment_output.to_xlsx(strategic))).sheetnames
     assert {"Volume by category", "Harm", "Hotspots", "Priorities"} <= set(names)
+
+
+def test_a_shorter_period_is_also_set_against_the_one_before_it(demo, tables):
+    view = ClearedView(demo.store, demo.model, clearance_for(Role.ANALYST))
+    product = build_strategic_assessment(view, demo.model, tables, months=3, screenings=False)
+    tor = product.terms_of_reference
+    assert (
+        tor["previous_period"]["to"] < tor["period"]["from"] and tor["previous_period"] != tor["same_period_last_year"]
+    )
+    rows = {r["label"]: r for r in product.volume["by_category_against_previous_period"]}
+    against_last_year = {r["label"]: r for r in product.volume["by_category"]}
+    for label, row in rows.items():
+        assert row["current"] == against_last_year.get(label, row)["current"]
+    assert sum(r["current"] for r in rows.values()) == product.summary["incidents"]
+    assert sum(r["previous"] for r in rows.values()) == product.summary["previous_period"]

@@ -377,6 +377,14 @@ def build_strategic_assessment(
     progress("volume, trend and harm")
     volume = _volume(current, year_before, area_ids, scoped.label, period, last_year, settings.alpha)
     volume["previous_period"] = _change(significance.compare_counts(len(current), len(before), alpha=settings.alpha))
+    if previous != last_year:  # a period shorter than a year: the one before it is another comparison
+        category = lambda i: i.category  # noqa: E731
+        volume["by_category_against_previous_period"] = _change_rows(
+            count_by(current, category), count_by(before, category), settings.alpha, str
+        )
+        volume["by_area_against_previous_period"] = _change_rows(
+            count_by_area(current, area_ids), count_by_area(before, area_ids), settings.alpha, scoped.label
+        )
     harm = _harm(current, settings)
     progress("people and concentration")
     screening = _screenings(view, model, period.until) if screenings else None
