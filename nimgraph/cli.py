@@ -152,7 +152,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     base = f"http://{settings.host}:{settings.port}"
     print(f"\nStore: {settings.store}")
     for kind, path in result.reports.items():
-        print(f"{kind.title()} profile: {path}  ->  {base}/reports/{path.name}")
+        product = "assessment" if kind in ("strategic", "tactical") else "profile"
+        print(f"{kind.title()} {product}: {path}  ->  {base}/reports/{path.name}")
     if args.no_serve:
         return 0
     print(f"\nServing the API and reports at {base}/ (API docs at {base}/docs). Ctrl-C stops it.")

@@ -160,6 +160,9 @@ def test_the_page_needs_nothing_from_the_network_and_the_workbook_has_the_tables
         page = page.replace(str(maps.map_assets()), "")
         assert str(maps.map_assets()) not in page and "nimgraphMap(" in page
         assert 'src="http' not in page and 'href="http' not in page and 'tileLayer("http' not in page
+        if product is strategic:  # the summary says the change in words, each number once
+            total = product.volume["total"]
+            assert f"{total['current']:,} against {total['previous']:,} (" in page
         book = load_workbook(io.BytesIO(assessment_output.to_xlsx(product)))
         assert book["About"]["A1"].value == "Assessment"
     names = load_workbook(io.BytesIO(assessment_output.to_xlsx(strategic))).sheetnames

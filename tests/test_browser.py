@@ -1,7 +1,8 @@
 """Command 1's core end to end: `nimgraph demo` serves a landing page; Chromium opens the reports.
 
 The browser must draw the network with its nodes, and the page must make no request that leaves
-127.0.0.1: the reports work with the network cable out.
+127.0.0.1: the reports work with the network cable out. The same for the strategic and tactical
+assessments the landing page links: charts and map drawn, and no request beyond the page itself.
 """
 
 from __future__ import annotations
@@ -132,3 +133,137 @@ def test_a_visualisation_page_from_the_api_draws_offline_with_legend_and_time_fi
     hosts = {urlparse(url).hostname for url in requested if urlparse(url).scheme in ("http", "https", "ws", "wss")}
     assert hosts == {"127.0.0.1"}, f"requests left the machine: {sorted(requested)}"
     context.close()
+
+
+# Recorded before any page script runs: a Content-Security-Policy violation is an event, not an exception.
+RECORD_POLICY_VIOLATIONS = """
+window.nimgraphPolicyViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+    window.nimgraphPolicyViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+CHART_MARKS = {"#trend-chart": "path.line", "#harm-chart": "rect.bar", "#concentration-chart": "path.curve"}
+
+MAP_LAYERS = """kind => {
+    let count = 0;
+    window.nimgraphMaps["assessment-map"].eachLayer(layer => { if (layer instanceof L[kind]) count++; });
+    return count;
+}"""
+
+INKED_MAP_PIXELS = """() => {
+    const canvas = document.querySelector('#assessment-map canvas');
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let inked = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) inked++;
+    return inked;
+}"""
+
+RENDERED_SIZE = "element => { const box = element.getBoundingClientRect(); return [box.width, box.height]; }"
+
+
+def console_error(message) -> list[str]:
+    """A console error, but not Chromium's own miss on /favicon.ico (the app has no icon; the request stays here)."""
+    if message.type != "error" or urlparse(message.location.get("url", "")).path == "/favicon.ico":
+        return []
+    return [f"console: {message.text} at {message.location.get('url')}"]
+
+
+def open_assessment_from_landing(served_demo, browser, link: str):
+    """The analyst sets a purpose on the landing page and follows the link; every request is recorded.
+
+    Returns the page on the drawn assessment, the document's URL, every request the tab made (the
+    list grows as it makes more), where in it the assessment's requests start, and the errors.
+    """
+    base, _ = served_demo
+    context = browser.new_context(
+        http_credentials={"username": "analyst", "password": "dev-analyst"}, viewport={"width": 1280, "height": 1000}
+    )
+    context.set_default_navigation_timeout(180_000)  # the assessment is built on request, on shared cores
+    context.add_init_script(RECORD_POLICY_VIOLATIONS)
+    page = context.new_page()
+    requested: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on("console", lambda message: errors.extend(console_error(message)))
+    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url} {request.failure}"))
+    page.goto(f"{base}/")
+    page.fill('input[name="purpose"]', "browser test")
+    page.click('#purpose-form button[type="submit"]')
+    page.wait_for_selector(f"a#{link}")
+    url = f"{base}{page.get_attribute(f'a#{link}', 'href')}"
+    before = len(requested)
+    page.click(f"a#{link}")
+    page.wait_for_url(lambda address: address == url, wait_until="load")  # a string would be a glob
+    page.wait_for_selector('#assessment-map[data-drawn="true"]', state="attached", timeout=60_000)
+    return page, url, requested, before, errors
+
+
+def assert_map_drawn(page) -> None:
+    """The assessment's map: drawn on one canvas with ink on it, every point and cell a layer, no tiles."""
+    points = int(page.get_attribute("#assessment-map", "data-points"))
+    hotspots = int(page.get_attribute("#assessment-map", "data-hotspots"))
+    assert points + hotspots > 0
+    assert page.locator("#assessment-map canvas").count() == 1
+    width, height = page.locator("#assessment-map").evaluate(RENDERED_SIZE)
+    assert width > 300 and height > 200
+    assert page.evaluate(MAP_LAYERS, "CircleMarker") == points
+    assert page.evaluate(MAP_LAYERS, "Rectangle") == hotspots
+    assert page.evaluate(MAP_LAYERS, "TileLayer") == 0
+    assert page.evaluate(INKED_MAP_PIXELS) > 1000, "the map's canvas is blank"
+    assert page.locator("#assessment-map .leaflet-control-scale").count() == 1
+
+
+def assert_offline_and_printable(page, base: str, url: str, requested: list[str], before: int, errors: list[str]):
+    """Only the document was fetched; nothing left the app's origin; no error; it prints to a real PDF."""
+    assert requested[before:] == [url], f"the assessment page made requests besides its document: {requested[before:]}"
+    origin = urlparse(base)
+    elsewhere = [r for r in requested if (urlparse(r).scheme, urlparse(r).netloc) != (origin.scheme, origin.netloc)]
+    assert elsewhere == [], f"requests left the app's origin: {elsewhere}"
+    assert page.evaluate("document.querySelectorAll('img, link, script[src], iframe, object, embed').length") == 0
+    assert page.evaluate("window.nimgraphPolicyViolations") == []
+    assert errors == []
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 50_000, f"a {len(pdf):,}-byte PDF"
+    assert requested[before:] == [url], f"printing fetched something: {requested[before + 1 :]}"
+    assert errors == []
+
+
+def test_strategic_assessment_from_the_landing_page_draws_its_charts_and_map_offline(served_demo, browser):
+    base, _ = served_demo
+    page, url, requested, before, errors = open_assessment_from_landing(served_demo, browser, "strategic-link")
+    try:
+        assert page.inner_text("#handling").startswith("Handling code ")
+        assert page.inner_text("h1") and "Strategic assessment" in page.title()
+        for figure, mark in CHART_MARKS.items():
+            width, height = page.locator(f"{figure} svg").evaluate(RENDERED_SIZE)
+            assert width > 300 and height > 100, f"{figure} is {width} x {height}"
+            marks = page.locator(f"{figure} svg {mark}")
+            assert marks.count() > 0, f"{figure} has no {mark}"
+            sizes = [marks.nth(i).evaluate(RENDERED_SIZE) for i in range(marks.count())]
+            assert any(w > 0 and h > 0 for w, h in sizes), f"{figure}'s {mark} are not drawn: {sizes}"
+        assert page.locator("#trend-chart svg circle.point").count() > 0
+        assert page.locator("#by-category tr").count() > 1
+        assert page.locator("#priorities tr.priority").count() > 0
+        assert page.locator("#hot-cells tr").count() > 1
+        assert_map_drawn(page)
+        assert_offline_and_printable(page, base, url, requested, before, errors)
+    finally:
+        page.context.close()
+
+
+def test_tactical_assessment_from_the_landing_page_draws_its_map_offline(served_demo, browser):
+    base, _ = served_demo
+    page, url, requested, before, errors = open_assessment_from_landing(served_demo, browser, "tactical-link")
+    try:
+        assert page.inner_text("#handling").startswith("Handling code ")
+        assert "Tactical assessment" in page.title()
+        assert page.locator("#summary li").count() == 3
+        assert page.locator("#recommendations tr").count() > 1 or page.locator("#above-category tr").count() > 1
+        assert page.locator("#new-hotspots tr").count() > 1
+        assert page.locator("svg.nimgraph-chart").count() == 0
+        assert_map_drawn(page)
+        assert_offline_and_printable(page, base, url, requested, before, errors)
+    finally:
+        page.context.close()
