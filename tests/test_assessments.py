@@ -182,3 +182,9 @@ def test_a_shorter_period_is_also_set_against_the_one_before_it(demo, tables):
         assert row["current"] == against_last_year.get(label, row)["current"]
     assert sum(r["current"] for r in rows.values()) == product.summary["incidents"]
     assert sum(r["previous"] for r in rows.values()) == product.summary["previous_period"]
+
+
+def test_the_map_key_gives_no_two_categories_one_colour(strategic):
+    categories = {p["category"] for p in strategic.map["points"]}
+    assert len(categories) <= len(maps.CATEGORY_COLOURS)
+    assert len({i["category"] for i in strategic.map["points"]}) > 1

@@ -23,11 +23,13 @@ from nimgraph.products.harm import HarmIndex, load_harm_index
 from nimgraph.products.periods import Period
 from nimgraph.products.priorities import Matrix, load_matrix
 from nimgraph.records import Incident, IncidentRead, Report
+from nimgraph.viz import maps
 
 SECTION_NAMES = {
     "strategic_assessment": ("executive_summary", "pestelo", "analyst_conclusions"),
     "tactical_assessment": ("summary", "analyst_notes"),
 }
+OTHER_CATEGORIES = "other categories"
 MAX_POINTS = 20_000  # incident points drawn on a map; the rest are counted, not drawn
 
 
@@ -184,9 +186,19 @@ def map_points(incidents: Sequence[Incident], limit: int = MAX_POINTS) -> tuple[
     """Incident points for the map, the latest first up to ``limit``; and how many had coordinates."""
     placed = [i for i in incidents if i.latitude is not None and i.longitude is not None]
     shown = sorted(placed, key=lambda i: (i.date, i.id), reverse=True)[:limit]
+    # the map has as many distinct colours as its palette: the commonest categories get one each,
+    # the rest share one, so the key never gives two categories the same colour
+    common = Counter(i.category for i in shown).most_common()
+    colours = len(maps.CATEGORY_COLOURS)
+    named = {c for c, _ in common[: colours - 1]} if len(common) > colours else None
     return (
         [
-            {"lat": i.latitude, "lon": i.longitude, "label": f"{i.category}, {i.date}", "category": i.category}
+            {
+                "lat": i.latitude,
+                "lon": i.longitude,
+                "label": f"{i.category}, {i.date}",
+                "category": i.category if named is None or i.category in named else OTHER_CATEGORIES,
+            }
             for i in shown
         ],
         len(placed),
