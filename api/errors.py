@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from nimgraph.ontology import UnknownTypeError
-from nimgraph.products.common import ProductError
+from nimgraph.products.common import ProductError, TableError
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -43,6 +44,17 @@ def install(app: FastAPI) -> None:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in errors)
         return problem(422, "Invalid request", detail, request, errors=errors)
+
+    @app.exception_handler(TableError)
+    async def misconfigured(request: Request, exc: TableError) -> JSONResponse:
+        # the file may quote what an analyst wrote for readers this caller is not: the server log has it
+        logging.getLogger("nimgraph").error("%s %s: %s", request.method, request.url.path, exc)
+        return problem(
+            500,
+            "Product tables need attention",
+            "a table or file the product is built with is not right; an administrator can see which in the server log",
+            request,
+        )
 
     @app.exception_handler(ProductError)
     async def not_buildable(request: Request, exc: ProductError) -> JSONResponse:

@@ -35,10 +35,17 @@ def cmd_assess(args: argparse.Namespace) -> int:
     from nimgraph.products.tactical import build_tactical_assessment
 
     settings = _settings(args)
+    if len(args.purpose.strip()) < 3:
+        raise CommandError("--purpose must say why you are reading it (at least 3 characters), for the audit log")
     model = default_model()
     role = Role(args.role)
     clearance = clearance_for(role)
     log = _audit_log(settings)
+    what = (
+        f"{args.kind} assessment as {role}: area={args.area} until={args.until} "
+        + (f"months={args.months}" if args.kind == "strategic" else f"days={args.days}")
+        + f" format={args.format}"
+    )
     tables = assessment_settings(settings)
     pseudonyms = Pseudonyms(settings.access_db, settings.secret("pseudonym_key")) if clearance.pseudonymised else None
     say = (lambda step: None) if args.quiet else (lambda step: print(f"... {step}", file=sys.stderr, flush=True))
@@ -54,9 +61,11 @@ def cmd_assess(args: argparse.Namespace) -> int:
                 product = build_tactical_assessment(
                     view, model, tables, area=args.area, until=args.until, days=args.days, progress=say
                 )
-        except NotVisible as missing:
-            raise CommandError(f"no area {missing.args[0]!r} that the {role} role may see") from None
-        except ProductError as err:
+        except (NotVisible, ProductError) as err:
+            # a refusal is logged as the API logs one: who, what was asked, and that it was refused
+            _audit(log, f"ASSESS-{args.kind.upper()}-REFUSED", what, args.purpose)
+            if isinstance(err, NotVisible):
+                raise CommandError(f"no area {err.args[0]!r} that the {role} role may see") from None
             raise CommandError(str(err)) from None
         view.release_only(product.shown, before=set())
         released = sorted(view.released)
@@ -81,7 +90,6 @@ def cmd_assess(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
     if args.output:
         print(f"Wrote {args.output}", file=sys.stderr)
-    what = f"{args.kind} assessment as {role}: area={args.area} until={args.until}"
     _audit(log, f"ASSESS-{args.kind.upper()}", what, args.purpose, released)
     return 0
 

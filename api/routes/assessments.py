@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from nimgraph.assess_cli import assessment_settings
 from nimgraph.config import Settings
 from nimgraph.products import assessment_output
 from nimgraph.products.common import NotVisible
+from nimgraph.products.periods import EARLIEST, LATEST
 from nimgraph.products.strategic import build_strategic_assessment
 from nimgraph.products.tactical import build_tactical_assessment
 
@@ -26,8 +28,8 @@ Format = Annotated[
 ]
 Area = Annotated[str | None, Query(max_length=200, description="an area's id (default: everything you may see)")]
 Until = Annotated[
-    str | None,
-    Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the period's last day (default: the latest incident seen)"),
+    date | None,
+    Query(ge=EARLIEST, le=LATEST, description="the period's last day (default: the latest incident seen)"),
 ]
 RESPONSES = {
     200: {
@@ -63,6 +65,10 @@ def _respond(product, fmt: str, view: ClearedView, settings: Settings, name: str
     return JSONResponse({**product.to_dict(), "clearance": notice.model_dump()})
 
 
+def _day(until: date | None) -> str | None:
+    return until.isoformat() if until else None
+
+
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -86,7 +92,7 @@ def strategic_assessment(
     """The strategic assessment: volume and trend, harm, concentration, hotspots, people, priorities."""
     try:
         product = build_strategic_assessment(
-            view, model, assessment_settings(settings), area=area, until=until, months=months
+            view, model, assessment_settings(settings), area=area, until=_day(until), months=months
         )
     except NotVisible:
         raise _not_visible() from None
@@ -106,7 +112,7 @@ def tactical_assessment(
     """The tactical assessment: what is above its expected level, new hotspots and repeats, recommendations."""
     try:
         tables = assessment_settings(settings)
-        product = build_tactical_assessment(view, model, tables, area=area, until=until, days=days)
+        product = build_tactical_assessment(view, model, tables, area=area, until=_day(until), days=days)
     except NotVisible:
         raise _not_visible() from None
     return _respond(product, format, view, settings, "tactical-assessment")

@@ -25,6 +25,7 @@ from dataclasses import replace
 
 from nimgraph.access.pseudonyms import PREFIX, Pseudonyms
 from nimgraph.access.roles import Clearance
+from nimgraph.labels import entity_label
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Entity, IncidentRead, Involvement, Link, Place, Subgraph
 from nimgraph.store.base import GraphReader, SourceRegister
@@ -207,9 +208,7 @@ class ClearedView:
         private = {p for p, place in read.places.items() if self._identifies(place.type)}
         shown_as = {p: pseudonyms.of(p) for p in private}
         places = {
-            shown_as.get(p, p): Place(shown_as[p], place.type, self._model.entities[place.type].label)
-            if p in private
-            else place
+            shown_as.get(p, p): self._private_place(shown_as[p], place.type) if p in private else place
             for p, place in read.places.items()
         }
         incidents = [
@@ -225,6 +224,10 @@ class ClearedView:
         return IncidentRead(
             incidents=incidents, involvements=involvements, places=places, reports=read.reports, records=read.records
         )
+
+    def _private_place(self, pseudonym: str, type_name: str) -> Place:
+        """A home as a pseudonymised caller sees it anywhere: its type and its pseudonym's digits, no more."""
+        return Place(pseudonym, type_name, entity_label(self._model, Entity(pseudonym, type_name)))
 
     def release(self, shown: Iterable[str]) -> None:
         """Record as released the people (and homes) a product shows from ``incidents``, by the ids

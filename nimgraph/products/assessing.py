@@ -18,7 +18,7 @@ from nimgraph.analysis import hotspots
 from nimgraph.grading import most_restrictive
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
-from nimgraph.products.common import NotVisible, ProductError, source_register
+from nimgraph.products.common import NotVisible, TableError, source_register
 from nimgraph.products.harm import HarmIndex, load_harm_index
 from nimgraph.products.periods import Period
 from nimgraph.products.priorities import Matrix, load_matrix
@@ -30,7 +30,9 @@ SECTION_NAMES = {
     "tactical_assessment": ("summary", "analyst_notes"),
 }
 OTHER_CATEGORIES = "other categories"
-MAX_POINTS = 20_000  # incident points drawn on a map; the rest are counted, not drawn
+MAX_POINTS = 20_000
+MAX_SECTIONS_FILE = 2_000_000  # bytes: the analyst's sections file
+MAX_SECTION = 100_000  # characters of one section  # incident points drawn on a map; the rest are counted, not drawn
 
 
 @dataclass(frozen=True)
@@ -139,17 +141,22 @@ def sources_and_handling(view, read: IncidentRead) -> tuple[list[dict], list[dic
 
 def analyst_sections(product: str, settings: AssessmentSettings, scope_key: str) -> dict[str, str]:
     """The analyst's own text for each of the product's free sections, kept in a YAML file so that
-    regenerating the product keeps it: ``{product: {scope: {section: text}}}``."""
+    regenerating the product keeps it: ``{product: {scope: {section: text}}}``. Only text is taken,
+    at most MAX_SECTION characters a section."""
     names = SECTION_NAMES[product]
     kept: dict = {}
     path = settings.sections_file
     if path is not None and Path(path).is_file():
+        if Path(path).stat().st_size > MAX_SECTIONS_FILE:
+            raise TableError(f"the analyst's sections file {path} is over {MAX_SECTIONS_FILE:,} bytes; trim it")
         try:
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as err:
-            raise ProductError(f"the analyst's sections file {path} is not YAML ({err}); fix or move it") from None
-        kept = ((loaded.get(product) or {}).get(scope_key) or {}) if isinstance(loaded, dict) else {}
-    return {name: str(kept.get(name) or "") for name in names}
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            raise TableError(f"the analyst's sections file {path} is not YAML ({err}); fix it") from None
+        by_product = loaded.get(product) if isinstance(loaded, dict) else None
+        by_scope = by_product.get(scope_key) if isinstance(by_product, dict) else None
+        kept = by_scope if isinstance(by_scope, dict) else {}
+    return {name: text[:MAX_SECTION] if isinstance(text := kept.get(name), str) else "" for name in names}
 
 
 def hotspot_map_cells(

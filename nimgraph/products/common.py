@@ -20,6 +20,14 @@ class ProductError(LookupError):
     """The product cannot be built for what was asked; the message says why."""
 
 
+class TableError(ProductError):
+    """A partnership's own table or file (harm index, priority matrix, analyst's sections) is wrong.
+
+    The message, with the file's name and what is wrong, is for whoever runs nimgraph (the command
+    line prints it; the API logs it): a file an analyst writes may quote text a caller may not see.
+    """
+
+
 class NotVisible(LookupError):
     """An entity a question names is not there for the caller: missing, or hidden from them, alike.
 
@@ -125,12 +133,11 @@ def people_projection(graph: nx.MultiDiGraph, model: Model) -> nx.Graph:
 
 def data_table(path: Path | str | None, shipped: str, setting: str) -> tuple[str, str]:
     """A partnership's table at ``path`` (named by ``setting``), else the one nimgraph ships in
-    ``nimgraph/data/``: its text, and where it came from, for the product to say."""
+    ``nimgraph/data/``: its text, and the name a product gives it (a file name, never a server path)."""
     if not path:
-        return resources.files("nimgraph").joinpath("data", shipped).read_text(encoding="utf-8"), (
-            f"nimgraph/data/{shipped} (shipped)"
-        )
+        text = resources.files("nimgraph").joinpath("data", shipped).read_text(encoding="utf-8")
+        return text, f"{shipped} (shipped with nimgraph)"
     try:
-        return Path(path).read_text(encoding="utf-8"), str(path)
-    except OSError as err:
-        raise ProductError(f"cannot read {path}: {err.strerror}; fix {setting}") from None
+        return Path(path).read_text(encoding="utf-8"), Path(path).name
+    except (OSError, UnicodeDecodeError) as err:
+        raise TableError(f"cannot read {path} ({err}); fix {setting}") from None

@@ -7,13 +7,14 @@ categories it found no weight for.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import yaml
 
-from nimgraph.products.common import ProductError, data_table
+from nimgraph.products.common import TableError, data_table
 
 DEFAULT = "harm_index.yaml"
 
@@ -80,13 +81,13 @@ def load_harm_index(path: Path | str | None = None) -> HarmIndex:
             file=where,
         )
     except (yaml.YAMLError, AttributeError, KeyError, TypeError, ValueError) as err:
-        raise ProductError(
+        raise TableError(
             f"the harm index {where} is not a table nimgraph can read ({type(err).__name__}: {err}); it needs name, "
             "source, year and weights (category: number), as nimgraph/data/harm_index.yaml has"
         ) from None
-    if not weights or any(w < 0 for w in weights.values()):
-        raise ProductError(f"the harm index {where} needs at least one weight, and no weight below 0")
+    if not weights or not all(math.isfinite(w) and w >= 0 for w in [*weights.values(), index.default]):
+        raise TableError(f"the harm index {where} needs at least one weight, each a finite number of 0 or more")
     unknown = sorted(set(index.aliases.values()) - set(weights))
     if unknown:
-        raise ProductError(f"the harm index {where} has aliases for categories it gives no weight: {unknown}")
+        raise TableError(f"the harm index {where} has aliases for categories it gives no weight: {unknown}")
     return index

@@ -27,11 +27,26 @@ class Period:
         return {"from": self.since, "to": self.until, "days": self.days}
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # far enough for any record, and room for arithmetic
+
+
 def parse_day(text: str, what: str) -> date:
+    """A day written YYYY-MM-DD, between 1900 and 2999; else a ProductError saying so.
+
+    >>> parse_day("2026-02-30", "until")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nimgraph.products.common.ProductError: until must be a real day written YYYY-MM-DD between ...; got '2026-02-30'
+    """
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ProductError(f"{what} must be a date written YYYY-MM-DD; got {text!r}") from None
+        day = date.fromisoformat(text)
+    except (TypeError, ValueError):
+        day = None
+    if day is None or not EARLIEST <= day <= LATEST or len(text) != 10:
+        raise ProductError(
+            f"{what} must be a real day written YYYY-MM-DD between {EARLIEST} and {LATEST}; got {text!r}"
+        ) from None
+    return day
 
 
 def month_start(day: date, back: int = 0) -> date:

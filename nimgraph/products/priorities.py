@@ -9,6 +9,7 @@ confidence in it.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from nimgraph.analysis.significance import compare_counts
-from nimgraph.products.common import ProductError, data_table
+from nimgraph.products.common import TableError, data_table
 from nimgraph.records import Incident
 
 MEASURES = ("harm", "volume", "trend", "repeat_victims", "repeat_locations", "public_reports")
@@ -70,18 +71,19 @@ def load_matrix(path: Path | str | None = None) -> Matrix:
             file=where,
         )
     except (yaml.YAMLError, AttributeError, KeyError, TypeError, ValueError) as err:
-        raise ProductError(
+        raise TableError(
             f"the priority matrix {where} is not one nimgraph can read ({type(err).__name__}: {err}); "
             "see nimgraph/data/priority_matrix.yaml for the shape"
         ) from None
     unknown = sorted({m for _, measures in factors.values() for m in measures} - set(MEASURES))
     if unknown:
-        raise ProductError(f"the priority matrix {where} names unknown measures {unknown}; use {list(MEASURES)}")
+        raise TableError(f"the priority matrix {where} names unknown measures {unknown}; use {list(MEASURES)}")
     weights = [w for w, _ in factors.values()] + [w for _, ms in factors.values() for w in ms.values()]
-    if not factors or any(w < 0 for w in weights) or not any(w > 0 for w, _ in factors.values()):
-        raise ProductError(f"the priority matrix {where} needs factors with weights of 0 or more, one above 0")
+    finite = all(math.isfinite(w) and w >= 0 for w in weights)
+    if not factors or not finite or not any(w > 0 for w, _ in factors.values()):
+        raise TableError(f"the priority matrix {where} needs factors with finite weights of 0 or more, one above 0")
     if len(matrix.share_bands) != 4 or list(matrix.share_bands) != sorted(matrix.share_bands):
-        raise ProductError(f"the priority matrix {where} needs four share_bands in rising order")
+        raise TableError(f"the priority matrix {where} needs four share_bands in rising order")
     return matrix
 
 

@@ -33,7 +33,7 @@ from nimgraph.products.assessing import (
     sources_and_handling,
 )
 from nimgraph.products.common import ProductError, crime_roles, generated_at
-from nimgraph.products.periods import Period, month_list, whole_months
+from nimgraph.products.periods import Period, month_list, parse_day, whole_months
 from nimgraph.products.priorities import Candidate, score_candidates
 from nimgraph.records import Incident
 
@@ -249,8 +249,9 @@ def _hotspots(current: list[Incident], until: date, settings: AssessmentSettings
                 "centre": [cells[s.id].centre_lat, cells[s.id].centre_lon],
                 "pattern": patterns.get(s.id, ""),
             }
-            for s in hot[:50]
-        ],
+            for s in hot
+            if s.count  # hot only by its neighbours' incidents: drawn on the map, not listed
+        ][:50],
         "sub_periods": [p.as_dict() for p in periods],
         "patterns": dict(Counter(t["pattern"] for t in trend_rows)),
         "emerging": [t for t in trend_rows if t["pattern"] in EMERGING and t["in_last_28_days"]],
@@ -356,7 +357,7 @@ def build_strategic_assessment(
         raise ProductError("months must be between 1 and 36")
     progress("reading incidents")
     today = date.today()
-    last = date.fromisoformat(until) if until else today
+    last = parse_day(until, "until") if until else today
     widest = whole_months(last, months * 2 + (0 if until else 12))
     scoped = read_scoped(view, model, widest.since, widest.until, area)
     end = latest_day(scoped.incidents, today) if until is None else last

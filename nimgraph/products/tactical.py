@@ -30,7 +30,7 @@ from nimgraph.products.assessing import (
     sources_and_handling,
 )
 from nimgraph.products.common import ProductError, crime_roles, generated_at
-from nimgraph.products.periods import Period, days_back
+from nimgraph.products.periods import Period, days_back, parse_day
 from nimgraph.records import Incident
 
 BASELINE_DAYS = 364
@@ -120,7 +120,7 @@ def build_tactical_assessment(
         raise ProductError("days must be between 1 and 92")
     progress("reading incidents")
     today = date.today()
-    last = date.fromisoformat(until) if until else today
+    last = parse_day(until, "until") if until else today
     widest = Period((last - timedelta(days=BASELINE_DAYS + days + (0 if until else 365))).isoformat(), last.isoformat())
     scoped = read_scoped(view, model, widest.since, widest.until, area)
     dated = [i for i in scoped.incidents if not i.month_only]
@@ -157,9 +157,16 @@ def build_tactical_assessment(
             for p, n in at_now.items()
             if n + at_before[p] >= 2 and at_before[p] < 2
         ),
-        key=lambda r: (-r["in_period"] - r["in_previous_year"], r["label"]),
+        key=lambda r: (-r["in_period"] - r["in_previous_year"], r["label"], r["id"]),
     )
-    people_shown = {r["id"] for r in victims[:MAX_LISTED] + offenders[:MAX_LISTED]}
+    # homes listed are personal data: released (and audited) as the people are
+    homes = [
+        r["id"]
+        for r in locations[:MAX_LISTED]
+        if (place := scoped.read.places.get(r["id"])) and model.identifies_person(place.type)
+    ]
+    view.release(homes)
+    people_shown = {r["id"] for r in victims[:MAX_LISTED] + offenders[:MAX_LISTED]} | set(homes)
     labels = _people_labels(view, model, people_shown)
     for row in victims + offenders:
         row["label"] = labels.get(row["id"], row["id"])
