@@ -11,6 +11,7 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -124,6 +125,7 @@ def _upper_end(mean: float) -> int:
     return end
 
 
+@lru_cache(maxsize=65_536)  # an assessment tests thousands of candidates, most with the same small counts
 def e_test_p_value(k1: int, k2: int, n1: float = 1.0, n2: float = 1.0, *, statistic: Statistic = "pooled") -> float:
     """Two-sided E-test p-value for counts ``k1`` over exposure ``n1`` and ``k2`` over ``n2`` (equal rates).
 

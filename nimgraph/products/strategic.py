@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from nimgraph.analysis import concentration, hotspots, significance
+from nimgraph.analysis.build import to_networkx
+from nimgraph.analysis.risk import drawn_towards_crime, relatives_with_criminal_associates
 from nimgraph.analysis.volumes import count_by, count_by_area, finest_area_type, monthly, parties
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
@@ -35,7 +37,7 @@ from nimgraph.products.assessing import (
 from nimgraph.products.common import ProductError, crime_roles, generated_at
 from nimgraph.products.periods import Period, month_list, parse_day, whole_months
 from nimgraph.products.priorities import Candidate, score_candidates
-from nimgraph.records import Incident
+from nimgraph.records import Entity, Incident, Link, Subgraph
 
 SUB_PERIOD_DAYS = 28
 SUB_PERIODS = 13  # 13 x 28 days: a year, the last sub-period being the last 28 days
@@ -302,15 +304,46 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _screenings(view, model: Model, until: str) -> dict:
-    from nimgraph.products.scope import Scope
-    from nimgraph.products.screenings import INDICATORS, screen
+def _screenings(view, model: Model, involvements, events: set[str]) -> dict:
+    """The risk screenings' counts, with party to crime meaning an offender or suspect in the
+    incidents assessed. The screenings route reads every involvement link in the graph with its
+    records; a million incidents' worth is minutes of reading, and the associations that the
+    screenings follow are few, so only they are read, through the caller's view."""
+    from nimgraph.products.screenings import INDICATORS, Links
 
-    counts = {}
-    for indicator in ("criminal_associates", "relatives"):
-        answer = screen(view, model, indicator, scope=Scope(until=until, undated=True), top=10**9)
-        counts[indicator] = {"people": len(answer.rows), "definition": INDICATORS[indicator]}
-    return counts
+    roles = Links().resolved(model)
+    social = view.subgraph(sorted(roles["association"] | roles["family"] | roles["household"]))
+    entities = dict(social.entities)
+    links = dict(social.links)
+    for n, involvement in enumerate(i for i in involvements if i.event in events and i.role in roles["involvement"]):
+        entities.setdefault(involvement.person, Entity(involvement.person, Core.PERSON))
+        entities.setdefault(involvement.event, Entity(involvement.event, Core.INCIDENT))
+        links[f"involvement-{n}"] = Link(f"involvement-{n}", involvement.role, involvement.person, involvement.event)
+    graph = to_networkx(Subgraph(entities=entities, links=links), model)
+    people = set(model.descendants(Core.PERSON))
+    associates = drawn_towards_crime(
+        graph, association=roles["association"], involvement=roles["involvement"], min_associates=2, person_types=people
+    )
+    relatives = relatives_with_criminal_associates(
+        graph,
+        family=roles["family"],
+        association=roles["association"],
+        involvement=roles["involvement"],
+        household=roles["household"],
+        residence=set(),
+        min_associates=2,
+    )
+    party = "party to crime: an offender or suspect in the incidents of this period or the one before"
+    return {
+        "criminal_associates": {
+            "people": len(associates),
+            "definition": f"{INDICATORS['criminal_associates']} At least two such associates; {party}.",
+        },
+        "relatives": {
+            "people": len({r.person for r in relatives}),
+            "definition": f"{INDICATORS['relatives']} A relative with at least two such associates; {party}.",
+        },
+    }
 
 
 def _partnership(view, model: Model, scoped_areas: set[str] | None) -> dict:
@@ -388,7 +421,8 @@ def build_strategic_assessment(
         )
     harm = _harm(current, settings)
     progress("people and concentration")
-    screening = _screenings(view, model, period.until) if screenings else None
+    assessed = {i.id for i in current} | {i.id for i in before}
+    screening = _screenings(view, model, scoped.read.involvements, assessed) if screenings else None
     people, victims, _ = _people(current, scoped.read.involvements, model, screening)
     concentration_section = _concentration(current, before, victims)
     progress("hotspots")
