@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -130,14 +130,14 @@ class WriteStats:
 
 
 # ---------------------------------------------------------------------- what an assessment reads
-@dataclass(frozen=True, slots=True)
-class Incident:
+class Incident(NamedTuple):
     """One event as an assessment counts it: what, when, where; no people, no records.
 
     ``date`` is ISO (``YYYY-MM-DD``); an event known only to the month (police.uk street-level
     crime) has the month's first day and ``month_only`` set, so day-level windows can leave it out.
     ``category`` is the event's category, else its crime type, else its type. ``areas`` are the
     areas its location lies within; coordinates are the event's own, else its location's.
+    A named tuple: a million are made for one assessment, and a tuple is the cheapest to make.
     """
 
     id: str
@@ -151,8 +151,7 @@ class Incident:
     longitude: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Involvement:
+class Involvement(NamedTuple):
     """A person's part in an event: ``role`` is the link type (victimIn, offenderIn, ...)."""
 
     person: str

@@ -212,7 +212,7 @@ class ClearedView:
             for p, place in read.places.items()
         }
         incidents = [
-            replace(i, location=shown_as[i.location], latitude=None, longitude=None) if i.location in private else i
+            i._replace(location=shown_as[i.location], latitude=None, longitude=None) if i.location in private else i
             for i in read.incidents
         ]
         # every party is pseudonymised: the row does not say whether it is a person, and an

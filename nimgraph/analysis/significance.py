@@ -101,7 +101,8 @@ class Change:
     significant: bool  # p_value < alpha
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # dataclasses.asdict deep-copies field by field: tens of thousands of changes an assessment
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 def _squared_statistic(

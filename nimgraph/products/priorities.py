@@ -145,17 +145,27 @@ def score_candidates(
     kept = [c for c in candidates if len(c.current) + len(c.previous) >= matrix.min_events and c.current]
     evidence: list[dict] = []
     for candidate in kept:
-        at = Counter(i.location for i in candidate.current if i.location)
+        # one pass over the candidate's incidents: tens of thousands of candidates share a million
+        at: Counter = Counter()
+        harm = 0.0
+        public = month_only = 0
+        for i in candidate.current:
+            harm += harm_of(i)
+            public += is_public(i)
+            month_only += i.month_only
+            if i.location:
+                at[i.location] += 1
         victims = candidate.victims
+        events = len(candidate.current)
         evidence.append(
             {
-                "harm": sum(harm_of(i) for i in candidate.current),
-                "volume": len(candidate.current),
+                "harm": harm,
+                "volume": events,
                 "previous": len(candidate.previous),
                 "repeat_victims": (sum(1 for n in victims.values() if n > 1) / len(victims)) if victims else None,
                 "repeat_locations": (sum(n for n in at.values() if n > 1) / sum(at.values())) if at else None,
-                "public_reports": sum(1 for i in candidate.current if is_public(i)) / len(candidate.current),
-                "month_only": sum(1 for i in candidate.current if i.month_only) / len(candidate.current),
+                "public_reports": public / events,
+                "month_only": month_only / events,
             }
         )
     ranked: dict[str, list[int]] = {}

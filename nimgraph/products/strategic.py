@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import networkx as nx
+
 from nimgraph.analysis import concentration, hotspots, significance
-from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.risk import drawn_towards_crime, relatives_with_criminal_associates
 from nimgraph.analysis.volumes import count_by, count_by_area, finest_area_type, monthly, parties
 from nimgraph.labels import entity_label
@@ -37,7 +38,7 @@ from nimgraph.products.assessing import (
 from nimgraph.products.common import ProductError, crime_roles, generated_at
 from nimgraph.products.periods import Period, month_list, parse_day, whole_months
 from nimgraph.products.priorities import Candidate, score_candidates
-from nimgraph.records import Entity, Incident, Link, Subgraph
+from nimgraph.records import Entity, Incident, Link
 
 SUB_PERIOD_DAYS = 28
 SUB_PERIODS = 13  # 13 x 28 days: a year, the last sub-period being the last 28 days
@@ -273,12 +274,13 @@ def _people(
 ) -> tuple[dict, Counter, Counter]:
     events = {i.id for i in current}
     victims = parties(involvements, set(model.descendants(Core.VICTIM_IN)), events)
-    offenders = parties(involvements, crime_roles(model), events)
+    roles = crime_roles(model)
+    offenders = parties(involvements, roles, events)
     ranked = sorted(offenders.values(), reverse=True)
     prolific_count = max(1, round(len(ranked) * PROLIFIC_SHARE)) if ranked else 0
     cut = ranked[prolific_count - 1] if ranked else 0
     prolific = {p for p, n in offenders.items() if n >= cut and n > 1} if ranked else set()
-    offender_events = {i.event for i in involvements if i.event in events and i.role in crime_roles(model)}
+    offender_events = {i.event for i in involvements if i.event in events and i.role in roles}
     prolific_events = {i.event for i in involvements if i.person in prolific and i.event in events}
     return (
         {
@@ -315,11 +317,18 @@ def _screenings(view, model: Model, involvements, events: set[str]) -> dict:
     social = view.subgraph(sorted(roles["association"] | roles["family"] | roles["household"]))
     entities = dict(social.entities)
     links = dict(social.links)
-    for n, involvement in enumerate(i for i in involvements if i.event in events and i.role in roles["involvement"]):
+    # only the parties the links reach matter: whether someone's associates are party to crime
+    social_people = set(entities)
+    for n, involvement in enumerate(
+        i for i in involvements if i.person in social_people and i.event in events and i.role in roles["involvement"]
+    ):
         entities.setdefault(involvement.person, Entity(involvement.person, Core.PERSON))
         entities.setdefault(involvement.event, Entity(involvement.event, Core.INCIDENT))
         links[f"involvement-{n}"] = Link(f"involvement-{n}", involvement.role, involvement.person, involvement.event)
-    graph = to_networkx(Subgraph(entities=entities, links=links), model)
+    # counting needs only types, not the labels and records a drawn graph carries
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from((e.id, {"type": e.type}) for e in entities.values())
+    graph.add_edges_from((k.source, k.target, k.id, {"type": k.type}) for k in links.values())
     people = set(model.descendants(Core.PERSON))
     associates = drawn_towards_crime(
         graph, association=roles["association"], involvement=roles["involvement"], min_associates=2, person_types=people
@@ -493,9 +502,20 @@ def _priorities(
             victims_of.setdefault(involvement.event, []).append(involvement.person)
 
     def victims(events: list[Incident]) -> Counter:
-        return Counter(p for i in events for p in set(victims_of.get(i.id, ())))
+        counted: Counter = Counter()
+        for i in events:
+            named = victims_of.get(i.id)
+            if named:  # most incidents name nobody
+                counted.update(set(named))
+        return counted
 
     candidates: list[Candidate] = []
+    concerns = set(model.descendants(Core.CONCERNS))
+    problem_areas = {}
+    for problem in view.find(Core.PROBLEM, limit=MAX_PROBLEMS):
+        within = view.neighbourhood([problem.id], hops=1, link_types=concerns, max_entities=50)
+        problem_areas[problem.id] = (problem, sorted(e for e in within.entities if e != problem.id))
+    counted_areas = {a for _, areas in problem_areas.values() for a in areas}
     # one pass each over the incidents: a million of them meet every category and area once
     now_by: dict[tuple, list[Incident]] = {}
     before_by: dict[tuple, list[Incident]] = {}
@@ -503,7 +523,8 @@ def _priorities(
         for i in events:
             grouped.setdefault((i.category,), []).append(i)
             for area_id in i.areas:
-                grouped.setdefault(("area", area_id), []).append(i)
+                if area_id in counted_areas:
+                    grouped.setdefault(("area", area_id), []).append(i)
                 if area_id in area_ids:
                     grouped.setdefault((i.category, area_id), []).append(i)
     for category in sorted({k[0] for k in (*now_by, *before_by) if len(k) == 1}):
@@ -521,10 +542,7 @@ def _priorities(
                 victims(here_now),
             )
         )
-    concerns = set(model.descendants(Core.CONCERNS))
-    for problem in view.find(Core.PROBLEM, limit=MAX_PROBLEMS):
-        within = view.neighbourhood([problem.id], hops=1, link_types=concerns, max_entities=50)
-        areas = sorted(e for e in within.entities if e != problem.id)
+    for problem, areas in problem_areas.values():
         if not areas:
             continue
         now = list({i.id: i for a in areas for i in now_by.get(("area", a), [])}.values())
@@ -542,13 +560,14 @@ def _priorities(
     for type_name in settings.matrix.public_types:
         if type_name in model.entities:
             public |= model.descendants(type_name)
+    weights = {c: settings.harm.weight_or_default(c) for c in {i.category for i in current}}
     common_gaps = []
     if settings.harm.status.casefold() == "illustrative":
         common_gaps.append("the harm weights are illustrative, not a published index")
     ranked = score_candidates(
         candidates,
         settings.matrix,
-        harm_of=lambda i: settings.harm.weight_or_default(i.category),
+        harm_of=lambda i: weights[i.category],
         is_public=lambda i: i.type in public,
         alpha=settings.alpha,
         common_gaps=common_gaps,

@@ -54,7 +54,8 @@ class IncidentTypes:
 class RawIncidents:
     """The rows a store gathers, before they are shaped; properties hold only the keys asked for."""
 
-    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # id, type, properties
+    # id, type, day (date, else dateTime's day), datePrecision, category (else crimeType), latitude, longitude
+    events: list[tuple] = field(default_factory=list)
     placed: list[tuple[str, str]] = field(default_factory=list)  # event, location
     within: list[tuple[str, str]] = field(default_factory=list)  # place, the area it lies within
     places: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # id -> type, properties
@@ -77,6 +78,24 @@ def told(said: Iterable[str | None]) -> dict[str, Any]:
     return merged_properties(said) or {}
 
 
+def event_row(event_id: str, type_name: str, properties: Mapping[str, Any]) -> tuple:
+    """The raw row of an event from its properties, as the embedded store's query makes it in SQL.
+
+    >>> event_row("e1", "CrimeIncident", {"dateTime": "2026-05-12T23:51:00", "crimeType": "Robbery"})
+    ('e1', 'CrimeIncident', '2026-05-12', None, 'Robbery', None, None)
+    """
+    day = properties.get("date") or (str(properties["dateTime"])[:10] if properties.get("dateTime") else None)
+    return (
+        event_id,
+        type_name,
+        day,
+        properties.get("datePrecision"),
+        properties.get("category") or properties.get("crimeType"),
+        properties.get("latitude"),
+        properties.get("longitude"),
+    )
+
+
 def event_date(properties: Mapping[str, Any]) -> tuple[str | None, bool]:
     """An event's ISO date and whether it is known only to the month.
 
@@ -89,14 +108,17 @@ def event_date(properties: Mapping[str, Any]) -> tuple[str | None, bool]:
     >>> event_date({})
     (None, False)
     """
-    value = properties.get("date") or str(properties.get("dateTime") or "")[:10] or None
-    if value is None:
+    _, _, day, precision, *_ = event_row("", "", properties)
+    return _day(day, precision)
+
+
+def _day(day: Any, precision: Any) -> tuple[str | None, bool]:
+    if not day:
         return None, False
-    value = str(value)
-    if len(value) == 7:  # a month written as YYYY-MM
-        return f"{value}-01", True
-    month_only = str(properties.get("datePrecision") or "").casefold() == "month"
-    return value[:10], month_only
+    text = str(day)
+    if len(text) == 7:  # a month written as YYYY-MM
+        return f"{text}-01", True
+    return text[:10], precision is not None and str(precision).casefold() == "month"
 
 
 def _number(value: Any) -> float | None:
@@ -110,52 +132,54 @@ def _number(value: Any) -> float | None:
 def assemble(raw: RawIncidents, model: Model, since: str, until: str) -> IncidentRead:
     """The rows as an assessment reads them: incidents dated within [since, until], ordered by id."""
     location_of: dict[str, str] = {}
-    for event, location in sorted(raw.placed):
-        location_of.setdefault(event, location)  # an event placed twice is counted at its first place
+    for event, location in raw.placed:  # an event placed twice is counted at its first place by id
+        if event not in location_of or location < location_of[event]:
+            location_of[event] = location
     parents: dict[str, set[str]] = {}
     for place, area in raw.within:
         parents.setdefault(place, set()).add(area)
-    areas_of: dict[str, tuple[str, ...]] = {}
 
     def areas(place: str) -> tuple[str, ...]:
-        if place not in areas_of:
-            found: set[str] = set()
-            frontier = {place}
-            for _ in range(AREA_DEPTH):
-                frontier = {a for p in frontier for a in parents.get(p, ())} - found
-                found |= frontier
-            if _is_area(model, raw.places.get(place, ("", {}))[0]):
-                found.add(place)
-            areas_of[place] = tuple(sorted(found))
-        return areas_of[place]
+        found: set[str] = set()
+        frontier = {place}
+        for _ in range(AREA_DEPTH):
+            frontier = {a for p in frontier for a in parents.get(p, ())} - found
+            found |= frontier
+        if _is_area(model, raw.places.get(place, ("", {}))[0]):
+            found.add(place)
+        return tuple(sorted(found))
+
+    areas_of = {place: areas(place) for place in set(location_of.values())}  # once a place, not an incident
 
     coordinates = {  # once a place, not once an incident: a million incidents share 40,000 streets
         place_id: (_number(properties.get("latitude")), _number(properties.get("longitude")))
         for place_id, (_, properties) in raw.places.items()
     }
     incidents = []
-    for event_id, type_name, properties in sorted(raw.events, key=_first):
-        date, month_only = event_date(properties)
+    for event_id, type_name, day, precision, category, own_latitude, own_longitude in sorted(raw.events, key=_first):
+        if day is not None and len(day) == 10 and (precision is None or precision == "Month"):  # no call: the usual
+            date, month_only = day, precision is not None
+        else:
+            date, month_only = _day(day, precision)
         if date is None or not since <= date <= until:
             continue
         location = location_of.get(event_id)
         latitude = longitude = None
-        if properties.get("latitude") is not None:
-            latitude, longitude = _number(properties.get("latitude")), _number(properties.get("longitude"))
+        if own_latitude is not None:
+            latitude, longitude = _number(own_latitude), _number(own_longitude)
         if (latitude is None or longitude is None) and location:
             latitude, longitude = coordinates.get(location, (None, None))
-        category = properties.get("category") or properties.get("crimeType") or _type_label(model, type_name)
         incidents.append(
-            Incident(
-                id=event_id,
-                type=type_name,
-                date=date,
-                category=str(category),
-                month_only=month_only,
-                location=location,
-                areas=areas(location) if location else (),
-                latitude=latitude if longitude is not None else None,
-                longitude=longitude if latitude is not None else None,
+            Incident(  # positional: a million of them (id, type, date, category, month_only, location, areas, lat, lon)
+                event_id,
+                type_name,
+                date,
+                str(category or _type_label(model, type_name)),
+                month_only,
+                location,
+                areas_of[location] if location else (),
+                latitude if longitude is not None else None,
+                longitude if latitude is not None else None,
             )
         )
     kept = {i.id for i in incidents}
@@ -170,7 +194,9 @@ def assemble(raw: RawIncidents, model: Model, since: str, until: str) -> Inciden
             reports.append(Report(id=report_id, date=date, grades=tuple(sorted(grades))))
     return IncidentRead(
         incidents=incidents,
-        involvements=sorted({Involvement(p, e, r) for p, e, r in raw.involvements if e in kept}, key=_involvement_key),
+        involvements=[
+            Involvement(p, e, r) for e, p, r in sorted({(e, p, r) for p, e, r in raw.involvements if e in kept})
+        ],
         places=places,
         reports=reports,
     )
@@ -186,10 +212,6 @@ def _type_label(model: Model, type_name: str) -> str:
 
 def _first(row: tuple) -> str:
     return row[0]
-
-
-def _involvement_key(involvement: Involvement) -> tuple[str, str, str]:
-    return involvement.event, involvement.person, involvement.role
 
 
 def _place(model: Model, place_id: str, type_name: str, properties: dict[str, Any]) -> Place:

@@ -34,7 +34,7 @@ from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgr
 from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
-from nimgraph.store.incident_read import AREA_DEPTH, EVENT_KEYS, IncidentTypes, RawIncidents, assemble, told
+from nimgraph.store.incident_read import AREA_DEPTH, IncidentTypes, RawIncidents, assemble, event_row, told
 from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
@@ -423,8 +423,8 @@ class Neo4jStore:
         raw = RawIncidents()
         for row in read("incident_events", types=types.events, since=since, until=until, handling=codes):
             properties = row["properties"] if not row["hidden"] else told(row["said"])
-            raw.events.append((row["id"], row["type"], {k: v for k, v in properties.items() if k in EVENT_KEYS}))
-        events = [event_id for event_id, _, _ in raw.events]
+            raw.events.append(event_row(row["id"], row["type"], properties))
+        events = [row[0] for row in raw.events]
 
         def links(name: str, ids: Iterable[str], link_types: list[str]) -> list[neo4j.Record]:
             return read(name, ids=sorted(ids), relationships=self._relationships(link_types), handling=codes)
