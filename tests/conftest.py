@@ -167,9 +167,7 @@ def personal_urls(demo: Demo) -> list[str]:
         "/screenings?indicator=criminal_associates",
         "/places?event_types=Event",
         "/charts",
-        "/assessments/strategic",
-        "/assessments/tactical",
-    ]
+    ]  # the assessments' refusals, purposes, audit and clearance: tests/test_api_assessments.py
 
 
 CHROMIUM_ARGS = [

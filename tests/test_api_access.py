@@ -230,3 +230,44 @@ def test_the_audit_log_refuses_edits_and_shows_tampering(tmp_path):
     raw.commit()
     found = log.verify()
     assert not found.intact and found.first_broken == 2
+
+
+# ---------------------------------------------------------------- assessments, on each store
+def test_assessments_a_partner_counts_incidents_but_never_the_people_of_restricted_records(served):
+    analyst = served.get(ANALYST, "/assessments/strategic").json()
+    partner = served.get(PARTNER, "/assessments/strategic").json()
+    assert analyst["people"]["victims"] > 0
+    assert partner["people"]["victims"] == 0 and partner["people"]["offenders"] == 0
+    assert partner["people"]["screenings"]["criminal_associates"]["people"] == 0
+    assert partner["clearance"]["filtered"] is True
+    assert {s["source"] for s in partner["sources"]} < {s["source"] for s in analyst["sources"]}
+    # intelligence reports count by the grades of the records the caller may see: a partner's are all P
+    assert any(grade.endswith("C") for grade in analyst["intelligence"]["by_grade"])
+    assert partner["intelligence"]["by_grade"] and all(g.endswith("P") for g in partner["intelligence"]["by_grade"])
+    page = served.get(PARTNER, "/assessments/strategic", format="html").text
+    for source in {s["source"] for s in analyst["sources"]} - {s["source"] for s in partner["sources"]}:
+        assert source not in page
+
+
+def test_assessments_a_researcher_sees_people_only_under_pseudonyms(served):
+    demo = served.demo
+    body = served.get(RESEARCHER, "/assessments/tactical", days=92).json()
+    listed = [r for kind in ("victims", "offenders") for r in body["new_repeats"][kind]["listed"]]
+    assert all(r["id"].startswith("psn-") for r in listed)
+    page = served.get(RESEARCHER, "/assessments/tactical", format="html", days=92).text
+    victim = demo.store.get(person_id(demo, demo.planted["repeat_victim"]))
+    assert victim.properties["surname"] not in page
+
+
+def test_an_assessment_area_one_may_not_see_is_refused_as_one_that_does_not_exist(served):
+    demo = served.demo
+    restricted_person = person_id(demo, demo.planted["repeat_victim"])  # only the C extract names them
+    refusals = [
+        served.get(PARTNER, "/assessments/strategic", area=area)
+        for area in ("LSOA-0000000000000000000", restricted_person)
+    ]
+    assert [r.status_code for r in refusals] == [404, 404]
+    assert refusals[0].json()["detail"] == refusals[1].json()["detail"]
+    lsoa = next(e.id for e in demo.store.find("LSOA", limit=1))
+    scoped = served.get(PARTNER, "/assessments/strategic", area=lsoa).json()
+    assert scoped["terms_of_reference"]["area"]["id"] == lsoa
