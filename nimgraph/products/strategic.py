@@ -355,7 +355,7 @@ def _screenings(view, model: Model, involvements, events: set[str]) -> dict:
     }
 
 
-def _partnership(view, model: Model, scoped_areas: set[str] | None) -> dict:
+def _partnership(view, model: Model) -> dict:
     problems = view.find(Core.PROBLEM, limit=MAX_PROBLEMS)
     stages = Counter(str(p.properties.get("saraStage") or "not recorded") for p in problems)
     activities = view.find(Core.ACTIVITY, limit=MAX_PROBLEMS)
@@ -472,7 +472,7 @@ def build_strategic_assessment(
         concentration=concentration_section,
         hotspots=hotspot_section,
         people=people,
-        partnership_activity=_partnership(view, model, None),
+        partnership_activity=_partnership(view, model),
         intelligence=intelligence_by_grade(scoped.read.reports, period),
         priorities=priorities,
         intelligence_gaps=gaps,

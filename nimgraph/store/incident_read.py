@@ -24,7 +24,6 @@ from nimgraph.ontology import Core, Model
 from nimgraph.records import Entity, Incident, IncidentRead, Involvement, Place, Report
 from nimgraph.store.base import merged_properties
 
-EVENT_KEYS = ("date", "dateTime", "datePrecision", "category", "crimeType", "latitude", "longitude")
 REPORT_DATE_KEYS = ("reportDate", "date")
 AREA_DEPTH = 4  # street -> LSOA -> ward -> district -> partnership area
 
@@ -94,22 +93,6 @@ def event_row(event_id: str, type_name: str, properties: Mapping[str, Any]) -> t
         properties.get("latitude"),
         properties.get("longitude"),
     )
-
-
-def event_date(properties: Mapping[str, Any]) -> tuple[str | None, bool]:
-    """An event's ISO date and whether it is known only to the month.
-
-    >>> event_date({"date": "2026-10-01", "datePrecision": "Month"})
-    ('2026-10-01', True)
-    >>> event_date({"dateTime": "2026-05-12T23:51:00"})
-    ('2026-05-12', False)
-    >>> event_date({"date": "2026-10"})
-    ('2026-10-01', True)
-    >>> event_date({})
-    (None, False)
-    """
-    _, _, day, precision, *_ = event_row("", "", properties)
-    return _day(day, precision)
 
 
 def _day(day: Any, precision: Any) -> tuple[str | None, bool]:
