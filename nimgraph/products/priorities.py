@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 import yaml
@@ -25,6 +26,7 @@ from nimgraph.records import Incident
 MEASURES = ("harm", "volume", "trend", "repeat_victims", "repeat_locations", "public_reports")
 RANKED = ("harm", "volume")
 DEFAULT = "priority_matrix.yaml"
+_CATEGORY, _TYPE, _LOCATION, _MONTH_ONLY = (attrgetter(name) for name in ("category", "type", "location", "month_only"))
 
 
 @dataclass(frozen=True)
@@ -136,36 +138,34 @@ def score_candidates(
     candidates: list[Candidate],
     matrix: Matrix,
     *,
-    harm_of: Callable[[Incident], float],
-    is_public: Callable[[Incident], bool],
+    harm_weights: Mapping[str, float],
+    public_types: Collection[str],
     alpha: float,
     common_gaps: Sequence[str] = (),
 ) -> list[dict]:
-    """Score every candidate with enough events; the list is highest score first, each with its evidence."""
+    """Score every candidate with enough events; the list is highest score first, each with its evidence.
+
+    ``harm_weights`` weighs each category of the candidates' incidents; an incident of one of
+    ``public_types`` is a report by the public.
+    """
     kept = [c for c in candidates if len(c.current) + len(c.previous) >= matrix.min_events and c.current]
     evidence: list[dict] = []
     for candidate in kept:
-        # one pass over the candidate's incidents: tens of thousands of candidates share a million
-        at: Counter = Counter()
-        harm = 0.0
-        public = month_only = 0
-        for i in candidate.current:
-            harm += harm_of(i)
-            public += is_public(i)
-            month_only += i.month_only
-            if i.location:
-                at[i.location] += 1
+        # counted by C loops, not a Python loop an incident: tens of thousands of candidates share a million
+        categories = Counter(map(_CATEGORY, candidate.current))
+        types = Counter(map(_TYPE, candidate.current))
+        at = Counter(filter(None, map(_LOCATION, candidate.current)))
         victims = candidate.victims
         events = len(candidate.current)
         evidence.append(
             {
-                "harm": harm,
+                "harm": math.fsum(harm_weights[c] * n for c, n in categories.items()),
                 "volume": events,
                 "previous": len(candidate.previous),
                 "repeat_victims": (sum(1 for n in victims.values() if n > 1) / len(victims)) if victims else None,
                 "repeat_locations": (sum(n for n in at.values() if n > 1) / sum(at.values())) if at else None,
-                "public_reports": public / events,
-                "month_only": month_only / events,
+                "public_reports": sum(n for t, n in types.items() if t in public_types) / events,
+                "month_only": sum(map(_MONTH_ONLY, candidate.current)) / events,
             }
         )
     ranked: dict[str, list[int]] = {}

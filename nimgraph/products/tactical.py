@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 from nimgraph.analysis import hotspots, significance
 from nimgraph.analysis.volumes import count_by, count_by_area, finest_area_type, parties
+from nimgraph.collector import collector_paused
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
 from nimgraph.products.assessing import (
@@ -103,6 +104,7 @@ def _new_repeats(current: list[Incident], before: list[Incident], involvements, 
     return sorted(rows, key=lambda r: (-r["in_period"] - r["in_previous_year"], r["id"]))
 
 
+@collector_paused()
 def build_tactical_assessment(
     view,
     model: Model,

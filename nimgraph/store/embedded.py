@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from nimgraph.collector import collector_paused
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
@@ -136,6 +137,7 @@ ON CONFLICT(name) DO UPDATE SET props = json_patch(
 
 CACHE_KIB = 256 * 1024
 REBUILD_BATCH = 5000  # items recomputed per transaction by rebuild_properties
+MMAP_BYTES = 1 << 40
 CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
 
 
@@ -165,6 +167,10 @@ class EmbeddedStore:
         # a batch's commit from copying the write-ahead log back on every transaction.
         self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self._db.execute("PRAGMA temp_store=MEMORY")
+        # Reads map the file instead of copying each page out of the OS cache with a system call: an
+        # assessment's million incidents probe the indexes a million times over (1.4x faster read,
+        # bench/RESULTS.md). SQLite caps the map at its build's limit (2 GiB here) and reads beyond it.
+        self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         self._lock = threading.RLock()
         with self._lock:
@@ -507,20 +513,24 @@ class EmbeddedStore:
             self._attach_provenance(db, links)
         return Subgraph(entities=entities, links=links)
 
+    @collector_paused()
     def incidents(self, since: str, until: str, handling: Iterable[str] | None = None) -> IncidentRead:
         types = IncidentTypes.of(self.model)
         codes = sorted(set(handling)) if handling is not None else None
         raw = RawIncidents()
         with self._reading() as db:
-            self._incident_rows(db, raw, types, since, until, codes)
+            read_events = self._incident_rows(db, raw, types, since, until, codes)
             read = assemble(raw, self.model, since, until)
-            if len(read.incidents) != len(raw.events):  # the rows the records are counted for
+            seen = f" AND a.handling IN ({','.join('?' * len(codes))})" if codes is not None else ""
+            if len(read.incidents) == len(raw.events):  # the rows the records are counted for
+                events, parameters = read_events
+            else:
                 self._load_ids(db, "assessed_events", (i.id for i in read.incidents))
-            seen = f" AND handling IN ({','.join('?' * len(codes))})" if codes is not None else ""
+                events, parameters = "SELECT id AS id FROM assessed_events", []
             rows = db.execute(
-                "SELECT source, grade, handling, count(*) FROM assertion "
-                f"WHERE item_id IN (SELECT id FROM assessed_events){seen} GROUP BY source, grade, handling",
-                codes or [],
+                f"SELECT a.source, a.grade, a.handling, count(*) FROM ({events}) AS event "
+                f"JOIN assertion a ON a.item_id = event.id{seen} GROUP BY a.source, a.grade, a.handling",
+                [*parameters, *(codes or [])],
             )
             read.records = {(source, grade, code): n for source, grade, code, n in rows}
         return read
@@ -533,7 +543,12 @@ class EmbeddedStore:
         since: str,
         until: str,
         codes: list[str] | None,
-    ) -> None:
+    ) -> tuple[str, list[str]]:
+        """Fill ``raw``; return the SQL (and its parameters) that selects the ids of the events read.
+
+        Events are found by their type and date and joined to what hangs off them, without copying
+        their ids into a temporary table first: a million ids cost more to write than to find again.
+        """
         among = lambda names: ",".join("?" * len(names))  # noqa: E731
         seen = f"a.handling IN ({among(codes)})" if codes is not None else "1"
         hidden = f"a.handling NOT IN ({among(codes)})" if codes is not None else "0"
@@ -547,47 +562,38 @@ class EmbeddedStore:
         def hides(column: str) -> str:
             return f"EXISTS (SELECT 1 FROM assertion a WHERE a.item_id = {column} AND {hidden})"
 
-        dated = "coalesce(json_extract(props, '$.date'), substr(json_extract(props, '$.dateTime'), 1, 10))"
+        dated = (
+            "coalesce(json_extract(entity.props, '$.date'), substr(json_extract(entity.props, '$.dateTime'), 1, 10))"
+        )
         # A stored value a hidden record gave must not decide whether a filtered caller counts the
         # event, so events that hidden records also assert are read whatever their stored date.
         in_window = f"({dated} BETWEEN ? AND ?" + (f" OR {hides('entity.id')})" if codes is not None else ")")
-        # the ids go into a temporary table in SQL, not through Python: a million of them
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS assessed_events (id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM assessed_events")
-        db.execute(
-            "INSERT OR IGNORE INTO assessed_events (id) SELECT id FROM entity "
-            f"WHERE type IN ({among(types.events)}) AND {in_window}{visible('entity.id')}",
-            [*types.events, since, until, *shown, *shown],
-        )
+        where = f"entity.type IN ({among(types.events)}) AND {in_window}{visible('entity.id')}"
+        where_parameters = [*types.events, since, until, *shown, *shown]
         # rows in the shape assemble() takes, so an unfiltered read uses them as they come
         raw.events = db.execute(
-            f"SELECT entity.id, entity.type, {dated}, json_extract(props, '$.datePrecision'), "
-            "coalesce(json_extract(props, '$.category'), json_extract(props, '$.crimeType')), "
-            "json_extract(props, '$.latitude'), json_extract(props, '$.longitude') "
-            "FROM assessed_events JOIN entity ON entity.id = assessed_events.id ORDER BY assessed_events.id"
+            f"SELECT entity.id, entity.type, {dated}, json_extract(entity.props, '$.datePrecision'), "
+            "coalesce(json_extract(entity.props, '$.category'), json_extract(entity.props, '$.crimeType')), "
+            "json_extract(entity.props, '$.latitude'), json_extract(entity.props, '$.longitude'), "
+            f"(SELECT min(link.target) FROM link WHERE link.source = entity.id AND link.type IN ({among(types.placed)})"
+            f"{visible('link.id')}{visible('link.target')}) "
+            f"FROM entity WHERE {where}",
+            [*types.placed, *shown, *shown, *where_parameters],
         ).fetchall()
         if codes is not None:  # an event hidden records also assert is what its visible records said
             hidden_ones = [
                 r[0]
                 for r in db.execute(
-                    f"SELECT id FROM assessed_events WHERE {hides('assessed_events.id')} ORDER BY id", shown
+                    f"SELECT entity.id FROM entity WHERE {where} AND {hides('entity.id')}", [*where_parameters, *shown]
                 )
             ]
             retold = self._told(db, hidden_ones, shown)
             positions = {row[0]: n for n, row in enumerate(raw.events)}
             for event_id in hidden_ones:
                 n = positions[event_id]
-                raw.events[n] = event_row(event_id, raw.events[n][1], retold.get(event_id, {}))
-        raw.placed = [
-            (source, target)
-            for source, target in db.execute(
-                f"SELECT link.source, link.target FROM link WHERE link.type IN ({among(types.placed)}) "
-                f"AND link.source IN (SELECT id FROM assessed_events)"
-                f"{visible('link.id')}{visible('link.target')}",
-                [*types.placed, *shown, *shown],
-            )
-        ]
-        frontier = {target for _, target in raw.placed}
+                type_name, location = raw.events[n][1], raw.events[n][7]
+                raw.events[n] = event_row(event_id, type_name, retold.get(event_id, {}), location)
+        frontier = {row[7] for row in raw.events if row[7] is not None}
         named = set(frontier)
         for _ in range(AREA_DEPTH):
             self._load_ids(db, "assessed_places", frontier)
@@ -610,9 +616,9 @@ class EmbeddedStore:
         for place_id, type_name, props, has_hidden in places:
             raw.places[place_id] = (type_name, retold.get(place_id, {}) if has_hidden else json.loads(props))
         raw.involvements = db.execute(
-            f"SELECT link.source, link.target, link.type FROM link WHERE link.type IN ({among(types.roles)}) "
-            f"AND link.target IN (SELECT id FROM assessed_events){visible('link.id')}{visible('link.source')}",
-            [*types.roles, *shown, *shown],
+            f"SELECT link.source, link.target, link.type FROM entity JOIN link ON link.target = entity.id "
+            f"AND link.type IN ({among(types.roles)}) WHERE {where}{visible('link.id')}{visible('link.source')}",
+            [*types.roles, *where_parameters, *shown, *shown],
         ).fetchall()
         reports = db.execute(
             f"SELECT id, props, {hides('entity.id')}, (SELECT group_concat(a.grade, char(31)) FROM assertion a "
@@ -624,6 +630,7 @@ class EmbeddedStore:
         for report_id, props, has_hidden, grades in reports:
             properties = retold.get(report_id, {}) if has_hidden else json.loads(props)
             raw.reports.append((report_id, properties, grades.split("\x1f") if grades else []))
+        return f"SELECT entity.id AS id FROM entity WHERE {where}", where_parameters
 
     def _told(self, db: sqlite3.Connection, ids: list[str], codes: list[str]) -> dict[str, dict]:
         """What the records of these codes say of each item, merged in the order they were written."""

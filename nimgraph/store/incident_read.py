@@ -53,9 +53,9 @@ class IncidentTypes:
 class RawIncidents:
     """The rows a store gathers, before they are shaped; properties hold only the keys asked for."""
 
-    # id, type, day (date, else dateTime's day), datePrecision, category (else crimeType), latitude, longitude
+    # id, type, day (date, else dateTime's day), datePrecision, category (else crimeType), latitude,
+    # longitude, location (of the places the event occurred at, the first by id: one place an event)
     events: list[tuple] = field(default_factory=list)
-    placed: list[tuple[str, str]] = field(default_factory=list)  # event, location
     within: list[tuple[str, str]] = field(default_factory=list)  # place, the area it lies within
     places: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)  # id -> type, properties
     involvements: list[tuple[str, str, str]] = field(default_factory=list)  # person, event, link type
@@ -77,11 +77,11 @@ def told(said: Iterable[str | None]) -> dict[str, Any]:
     return merged_properties(said) or {}
 
 
-def event_row(event_id: str, type_name: str, properties: Mapping[str, Any]) -> tuple:
+def event_row(event_id: str, type_name: str, properties: Mapping[str, Any], location: str | None) -> tuple:
     """The raw row of an event from its properties, as the embedded store's query makes it in SQL.
 
-    >>> event_row("e1", "CrimeIncident", {"dateTime": "2026-05-12T23:51:00", "crimeType": "Robbery"})
-    ('e1', 'CrimeIncident', '2026-05-12', None, 'Robbery', None, None)
+    >>> event_row("e1", "CrimeIncident", {"dateTime": "2026-05-12T23:51:00", "crimeType": "Robbery"}, "s1")
+    ('e1', 'CrimeIncident', '2026-05-12', None, 'Robbery', None, None, 's1')
     """
     day = properties.get("date") or (str(properties["dateTime"])[:10] if properties.get("dateTime") else None)
     return (
@@ -92,6 +92,7 @@ def event_row(event_id: str, type_name: str, properties: Mapping[str, Any]) -> t
         properties.get("category") or properties.get("crimeType"),
         properties.get("latitude"),
         properties.get("longitude"),
+        location,
     )
 
 
@@ -114,10 +115,6 @@ def _number(value: Any) -> float | None:
 
 def assemble(raw: RawIncidents, model: Model, since: str, until: str) -> IncidentRead:
     """The rows as an assessment reads them: incidents dated within [since, until], ordered by id."""
-    location_of: dict[str, str] = {}
-    for event, location in raw.placed:  # an event placed twice is counted at its first place by id
-        if event not in location_of or location < location_of[event]:
-            location_of[event] = location
     parents: dict[str, set[str]] = {}
     for place, area in raw.within:
         parents.setdefault(place, set()).add(area)
@@ -132,21 +129,27 @@ def assemble(raw: RawIncidents, model: Model, since: str, until: str) -> Inciden
             found.add(place)
         return tuple(sorted(found))
 
-    areas_of = {place: areas(place) for place in set(location_of.values())}  # once a place, not an incident
+    places_used = {row[7] for row in raw.events}
+    areas_of = {place: areas(place) for place in places_used if place}  # once a place, not an incident
 
     coordinates = {  # once a place, not once an incident: a million incidents share 40,000 streets
         place_id: (_number(properties.get("latitude")), _number(properties.get("longitude")))
         for place_id, (_, properties) in raw.places.items()
     }
+    # One string object for each type, day, category and place, however many incidents share it:
+    # a million incidents then point at a few thousand strings that stay in the processor's cache,
+    # and every count by category or day after this compares them by identity.
+    one = {}.setdefault
     incidents = []
-    for event_id, type_name, day, precision, category, own_latitude, own_longitude in sorted(raw.events, key=_first):
+    for event_id, type_name, day, precision, category, own_latitude, own_longitude, location in sorted(
+        raw.events, key=_first
+    ):
         if day is not None and len(day) == 10 and (precision is None or precision == "Month"):  # no call: the usual
             date, month_only = day, precision is not None
         else:
             date, month_only = _day(day, precision)
         if date is None or not since <= date <= until:
             continue
-        location = location_of.get(event_id)
         latitude = longitude = None
         if own_latitude is not None:
             latitude, longitude = _number(own_latitude), _number(own_longitude)
@@ -155,18 +158,21 @@ def assemble(raw: RawIncidents, model: Model, since: str, until: str) -> Inciden
         incidents.append(
             Incident(  # positional: a million of them (id, type, date, category, month_only, location, areas, lat, lon)
                 event_id,
-                type_name,
-                date,
-                str(category or _type_label(model, type_name)),
+                one(type_name, type_name),
+                one(date, date),
+                one(category, category)
+                if category and type(category) is str
+                else str(category or _type_label(model, type_name)),
                 month_only,
-                location,
+                one(location, location) if location else location,
                 areas_of[location] if location else (),
                 latitude if longitude is not None else None,
                 longitude if latitude is not None else None,
             )
         )
     kept = {i.id for i in incidents}
-    named = {i.location for i in incidents if i.location} | {a for i in incidents for a in i.areas}
+    located = {i.location for i in incidents if i.location}
+    named = located.union(*(areas_of[place] for place in located))
     places = {
         place_id: _place(model, place_id, *raw.places[place_id]) for place_id in sorted(named) if place_id in raw.places
     }

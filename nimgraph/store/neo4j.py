@@ -28,6 +28,7 @@ import neo4j
 from neo4j import GraphDatabase, RoutingControl
 from neo4j.exceptions import AuthError, DriverError, ServiceUnavailable, SessionExpired
 
+from nimgraph.collector import collector_paused
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
@@ -404,6 +405,7 @@ class Neo4jStore:
         self._attach_link_provenance(links)
         return Subgraph(entities=entities, links=links)
 
+    @collector_paused()
     def incidents(self, since: str, until: str, handling: Iterable[str] | None = None) -> IncidentRead:
         types = IncidentTypes.of(self.model)
         codes = sorted(set(handling)) if handling is not None else None
@@ -421,16 +423,19 @@ class Neo4jStore:
         self, read: Reader, types: IncidentTypes, since: str, until: str, codes: list[str] | None
     ) -> RawIncidents:
         raw = RawIncidents()
-        for row in read("incident_events", types=types.events, since=since, until=until, handling=codes):
-            properties = row["properties"] if not row["hidden"] else told(row["said"])
-            raw.events.append(event_row(row["id"], row["type"], properties))
-        events = [row[0] for row in raw.events]
+        events = read("incident_events", types=types.events, since=since, until=until, handling=codes)
 
         def links(name: str, ids: Iterable[str], link_types: list[str]) -> list[neo4j.Record]:
             return read(name, ids=sorted(ids), relationships=self._relationships(link_types), handling=codes)
 
-        raw.placed = [(r["source"], r["target"]) for r in links("visible_links_from", events, types.placed)]
-        frontier = {target for _, target in raw.placed}
+        location_of: dict[str, str] = {}
+        for r in links("visible_links_from", (row["id"] for row in events), types.placed):
+            if r["source"] not in location_of or r["target"] < location_of[r["source"]]:  # the first place by id
+                location_of[r["source"]] = r["target"]
+        for row in events:
+            properties = row["properties"] if not row["hidden"] else told(row["said"])
+            raw.events.append(event_row(row["id"], row["type"], properties, location_of.get(row["id"])))
+        frontier = set(location_of.values())
         named = set(frontier)
         for _ in range(AREA_DEPTH):
             step = [(r["source"], r["target"]) for r in links("visible_links_from", frontier, types.within)]
@@ -443,7 +448,7 @@ class Neo4jStore:
             raw.places[row["id"]] = (row["type"], self._as_told(row))
         raw.involvements = [
             (r["source"], r["target"], self._by_relationship[r["relationship"]])
-            for r in links("visible_links_to", events, types.roles)
+            for r in links("visible_links_to", (row["id"] for row in events), types.roles)
         ]
         for row in read("entities_as_told", ids=None, types=types.reports, handling=codes):
             raw.reports.append((row["id"], self._as_told(row), list(row["grades"])))
