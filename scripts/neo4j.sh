@@ -2,6 +2,7 @@
 # A throwaway Neo4j Community 5.26 for the tests, without Docker: an embedded database with Bolt on
 # 127.0.0.1, a free port, a temporary data directory and a capped heap. Jars stay in ~/.m2.
 #
+#   scripts/neo4j.sh build   build the launcher if needed (start does it too; before several starts at once)
 #   scripts/neo4j.sh start   build the launcher if needed, start, wait for Bolt, print the URI
 #   scripts/neo4j.sh stop    stop it and delete its data
 #   scripts/neo4j.sh env     print the NIMGRAPH_TEST_NEO4J_* variables of the running server
@@ -92,8 +93,9 @@ stop() {
 }
 
 case "${1:-}" in
+  build) need java "install Java 17 or newer"; need mvn "install Maven"; build ;;
   start) start ;;
   stop) stop ;;
   env) cat "$STATE/env" ;;
-  *) echo "usage: scripts/neo4j.sh start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: scripts/neo4j.sh build|start|stop|env" >&2; exit 2 ;;
 esac

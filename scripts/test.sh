@@ -19,12 +19,26 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
-# A throwaway Neo4j for the store tests, stopped however the tests end.
+# The suite runs on one pytest-xdist worker a core (NIMGRAPH_TEST_WORKERS, default 2), each test file
+# on one worker, and each worker with a throwaway Neo4j of its own (Community has one database, and
+# the store tests empty it), stopped however the tests end.
+workers=${NIMGRAPH_TEST_WORKERS:-2}
 if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
-  export NIMGRAPH_NEO4J_STATE=var/neo4j-test
-  trap 'scripts/neo4j.sh stop' EXIT
-  scripts/neo4j.sh start >/dev/null
-  eval "$(scripts/neo4j.sh env)"
+  stop_all() {
+    for ((i = 0; i < workers; i++)); do NIMGRAPH_NEO4J_STATE=var/neo4j-test-gw$i scripts/neo4j.sh stop || true; done
+  }
+  trap stop_all EXIT
+  scripts/neo4j.sh build
+  starting=()
+  for ((i = 0; i < workers; i++)); do
+    NIMGRAPH_NEO4J_STATE=var/neo4j-test-gw$i scripts/neo4j.sh start >/dev/null &
+    starting+=($!)
+  done
+  for pid in "${starting[@]}"; do wait "$pid"; done
+  for ((i = 0; i < workers; i++)); do
+    # each worker's server under its own names: NIMGRAPH_TEST_NEO4J_URI_GW0, ..._PASSWORD_GW1
+    eval "$(NIMGRAPH_NEO4J_STATE=var/neo4j-test-gw$i scripts/neo4j.sh env | sed "s/=/_GW$i=/")"
+  done
 elif [ "${NIMGRAPH_REQUIRE_NEO4J:-}" = 1 ]; then
   echo "NIMGRAPH_REQUIRE_NEO4J=1 but Java or Maven is missing: install Java 17+ and Maven" >&2
   exit 1
@@ -33,7 +47,7 @@ else
 fi
 
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+.venv/bin/python -m pytest -n "$workers" --dist loadfile "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: that is a failure" >&2
   exit 1

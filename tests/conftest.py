@@ -65,8 +65,26 @@ def embedded_store(tmp_path: Path, model: Model):
 
 
 def neo4j_settings() -> dict[str, str]:
-    """The throwaway server scripts/test.sh started, or a skip (a failure when Neo4j is required)."""
-    uri = os.environ.get("NIMGRAPH_TEST_NEO4J_URI")
+    """The throwaway server scripts/test.sh started for this worker, or a skip (a failure when Neo4j
+    is required).
+
+    Under pytest-xdist each worker has a server of its own, named by the worker (``_GW0``, ``_GW1``):
+    the store tests empty the one database a Community server has, so two workers cannot share one.
+    A single server (``NIMGRAPH_TEST_NEO4J_URI``, as ``scripts/neo4j.sh env`` prints) serves a run
+    without workers, or with one.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    suffix = f"_{worker.upper()}" if worker else ""
+    if os.environ.get(f"NIMGRAPH_TEST_NEO4J_URI{suffix}"):
+        names = {key: f"NIMGRAPH_TEST_NEO4J_{key.upper()}{suffix}" for key in ("uri", "user", "password")}
+    elif os.environ.get("NIMGRAPH_TEST_NEO4J_URI") and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        pytest.fail(
+            f"NIMGRAPH_TEST_NEO4J_URI names one Neo4j, and {os.environ['PYTEST_XDIST_WORKER_COUNT']} workers "
+            f"would empty it under each other: run scripts/test.sh (a server a worker), or pytest -n 0"
+        )
+    else:
+        names = {key: f"NIMGRAPH_TEST_NEO4J_{key.upper()}" for key in ("uri", "user", "password")}
+    uri = os.environ.get(names["uri"])
     if not uri:
         message = "no Neo4j for tests: run scripts/test.sh, or scripts/neo4j.sh start and eval its env"
         if os.environ.get("NIMGRAPH_REQUIRE_NEO4J") == "1":
@@ -74,8 +92,8 @@ def neo4j_settings() -> dict[str, str]:
         pytest.skip(message)
     return {
         "uri": uri,
-        "user": os.environ.get("NIMGRAPH_TEST_NEO4J_USER", "neo4j"),
-        "password": os.environ.get("NIMGRAPH_TEST_NEO4J_PASSWORD", ""),
+        "user": os.environ.get(names["user"], "neo4j"),
+        "password": os.environ.get(names["password"], ""),
     }
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import TEST_ID_KEY, dev_settings
+from conftest import TEST_ID_KEY, dev_settings, neo4j_settings
 from fastapi.testclient import TestClient
 
 from nimgraph.ontology import Model
@@ -43,9 +43,10 @@ def nimgraph(store: GraphStore, cwd: Path, *args: str) -> subprocess.CompletedPr
     if isinstance(store, EmbeddedStore):
         location = str(store.path)
     else:
-        location = os.environ["NIMGRAPH_TEST_NEO4J_URI"]
-        env["NIMGRAPH_NEO4J_USER"] = os.environ.get("NIMGRAPH_TEST_NEO4J_USER", "neo4j")
-        env["NIMGRAPH_NEO4J_PASSWORD"] = os.environ.get("NIMGRAPH_TEST_NEO4J_PASSWORD", "")
+        server = neo4j_settings()
+        location = server["uri"]
+        env["NIMGRAPH_NEO4J_USER"] = server["user"]
+        env["NIMGRAPH_NEO4J_PASSWORD"] = server["password"]
     return subprocess.run(
         [sys.executable, "-m", "nimgraph.cli", "--store", location, *args],
         cwd=cwd,
