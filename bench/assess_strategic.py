@@ -56,10 +56,9 @@ the parent's size into it across fork and exec, so for a child it is never below
 4. with ``--profile``, or when the analyst's build is over the target: the analyst's build under
    cProfile (slower than without; read its shares, not its seconds), its top functions (the whole
    profile is kept beside the store, strategic.prof and strategic-profile.txt);
-5. with ``--what-if``: the analyst's build again with ``EmbeddedStore._reading`` patched, in that
-   child process only, to run each read's statements in one read transaction (a SAVEPOINT), so that
-   the ids ``_load_ids`` inserts into temp tables are not each a transaction of their own: a fix
-   sized on the same data in the same run, not the product as it is.
+5. with ``--what-if``: the analyst's build again with one of the product's choices undone in that
+   child process only, so that what it saves is a ratio from the same run: with Python's cycle
+   collector running throughout (``gc.disable`` made a no-op, so ``collector_paused`` pauses nothing).
 
 The product files are named in the results by a hash of their contents: other work changes
 them, and a figure belongs to the code it was measured on.
@@ -69,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import hashlib
 import io
 import json
@@ -80,7 +80,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -118,6 +117,7 @@ PRODUCT_FILES = [  # what the build runs, hashed into the results (others change
         "store/incident_read",
         "store/embedded",
         "access/view",
+        "collector",
         "analysis/hotspots",
         "analysis/significance",
         "analysis/concentration",
@@ -197,7 +197,7 @@ README_ROW = (
     "(ratio in the same run), split by its progress steps and the functions it calls, then HTML, JSON and xlsx; "
     "wall and CPU seconds and peak memory, each in a fresh process, against the store's incident read alone; "
     "with `--profile` (or over 60 s) the build's top functions under cProfile; with `--what-if`, the build with "
-    "each store read in one read transaction (patched in the bench's process, sizing a fix) |"
+    "the cycle collector running (undone in the bench's process: what pausing it saves) |"
 )
 README_COMMAND = ".venv/bin/python bench/assess_strategic.py --what-if --write"
 
@@ -582,16 +582,9 @@ def wrap_parts(store: EmbeddedStore) -> dict[str, list[float]]:
     return spent
 
 
-@contextmanager
-def one_read_transaction(self: EmbeddedStore) -> Iterator:
-    """What-if for ``EmbeddedStore._reading``: the same lock, and the read's statements in one (nestable)
-    read transaction, so the ids ``_load_ids`` writes into temp tables are not each their own transaction."""
-    with self._lock:
-        self._db.execute("SAVEPOINT bench_reading")
-        try:
-            yield self._db
-        finally:
-            self._db.execute("RELEASE bench_reading")
+WHAT_IFS = {  # child name -> what the results call it
+    "build-collecting": "with the cycle collector running (`gc.disable` a no-op in the bench's process)",
+}
 
 
 def peak_mib() -> float:
@@ -603,8 +596,8 @@ def peak_mib() -> float:
 
 def child(role: str, db: Path, what: str, since: str, until: str, folder: Path) -> dict:
     result: dict = {"role": role, "what": what, "rss_start": peak_mib()}
-    if what == "build-txn":  # the what-if: patched in this process only
-        EmbeddedStore._reading = one_read_transaction
+    if what == "build-collecting":  # the what-ifs: patched in this process only
+        gc.disable = lambda: None
     model = default_model()
     warm(db)
     store = EmbeddedStore(db, model)
@@ -735,8 +728,12 @@ def list_in_readme() -> None:
 
 
 # ------------------------------------------------------------------------------------- the block
+def _answer(run: dict) -> tuple:
+    return run["incidents"], run["priorities"], run["hot_cells"], run["significant"], str(run["screenings"])
+
+
 def report(args, plan: Plan, db: Path, build_seconds: float, counts: dict, runs: dict, started: str, share) -> str:
-    analyst, partner, what_if = runs["analyst"], runs["partner"], runs.get("what_if")
+    analyst, partner, what_ifs = runs["analyst"], runs["partner"], runs.get("what_ifs", {})
     reads = runs["reads"]
     entities, links = sum(counts["entities"].values()), sum(counts["links"].values())
     met = "met" if analyst["wall"] <= TARGET_S else "**not met**"
@@ -754,12 +751,12 @@ def report(args, plan: Plan, db: Path, build_seconds: float, counts: dict, runs:
         row("the store's incident read alone (`store.incidents`, 36-month window)",
             (reads["analyst"]["wall"], reads["analyst"]["cpu"]), (reads["partner"]["wall"], reads["partner"]["cpu"])),
     ]  # fmt: skip
-    if what_if:
+    for n, (name, what_if) in enumerate(what_ifs.items()):
         table.insert(
-            3,
+            3 + n,
             row(
-                "what-if, analyst: the same with each store read in one read transaction (`_reading` patched in "
-                f"the bench's process; peak {what_if['rss_build']:,.0f} MiB)",
+                f"what-if, analyst: the same {WHAT_IFS[name]}; {what_if['wall'] / analyst['wall']:.2f}x the run as "
+                f"it is; peak {what_if['rss_build']:,.0f} MiB",
                 (what_if["wall"], what_if["cpu"]),
                 None,
             ),
@@ -785,8 +782,8 @@ def report(args, plan: Plan, db: Path, build_seconds: float, counts: dict, runs:
     part_names.append("store: _load_ids")
     inside = {"store.incidents", "store: incident rows", "store: assemble", "score_candidates"}
     header = "| function (calls) | analyst s | CPU s | partner viewer s | CPU s |"
-    if what_if:
-        header += " analyst, reads in one transaction s | CPU s |"
+    for name in what_ifs:
+        header += f" analyst, {name.removeprefix('build-')} s | CPU s |"
     parts = [header, "|---" * header.count(" |") + "|"]
     for name in part_names:
         a, p = analyst["parts"].get(name), partner["parts"].get(name)
@@ -802,7 +799,7 @@ def report(args, plan: Plan, db: Path, build_seconds: float, counts: dict, runs:
         }.get(name, f"`{name}`")
         indent = "&nbsp;&nbsp;" if name in inside else ""
         line = f"| {indent}{label} ({a[2]}) | {a[0]:.1f} | {a[1]:.1f} | {p[0]:.1f} | {p[1]:.1f} |"
-        if what_if:
+        for what_if in what_ifs.values():
             w = what_if["parts"].get(name) or [0, 0, 0]
             line += f" {w[0]:.1f} | {w[1]:.1f} |"
         parts.append(line)
@@ -830,7 +827,7 @@ def report(args, plan: Plan, db: Path, build_seconds: float, counts: dict, runs:
         f"{read_p['involvements']:,}). Target (acceptance): a strategic assessment over 1M incidents within "
         f"{TARGET_S} s on the embedded store. Product code: the working tree's {len(PRODUCT_FILES)} files the "
         f"build runs (strategic, assessing, priorities, screenings, assessment_output, incident_read, embedded, "
-        f"view, hotspots, significance, concentration, volumes), sha256 {runs['code']}.\n\n"
+        f"collector, view, hotspots, significance, concentration, volumes), sha256 {runs['code']}.\n\n"
         "Wall and CPU seconds (each process's own; what other processes take shows as wall beyond CPU):\n\n"
         + "\n".join(table)
         + "\n\n"
@@ -844,14 +841,13 @@ def report(args, plan: Plan, db: Path, build_seconds: float, counts: dict, runs:
         f"Target: {met} (analyst {analyst['wall']:.1f} s). Partner viewer / analyst, same run: "
         f"{partner['wall'] / analyst['wall']:.2f}x for the assessment, "
         f"{read_p['wall'] / read_a['wall']:.2f}x for the read alone. "
-        + (
-            f"What-if (not the product as it is): with each store read in one read transaction "
-            f"(`EmbeddedStore._reading` opening a SAVEPOINT, patched in the bench's child process), the analyst's "
-            f"build took {what_if['wall']:.1f} s, {what_if['wall'] / analyst['wall']:.2f}x the run as it is, with "
-            f"the same answer ({what_if['incidents']:,} incidents, {what_if['priorities']:,} candidates, "
+        + "".join(
+            f"What-if (the product with one of its choices undone), {WHAT_IFS[name]}: the analyst's build took "
+            f"{what_if['wall']:.1f} s, {what_if['wall'] / analyst['wall']:.2f}x the run as it is, with "
+            + ("the same" if _answer(what_if) == _answer(analyst) else "**a different**")
+            + f" answer ({what_if['incidents']:,} incidents, {what_if['priorities']:,} candidates, "
             f"screenings {what_if['screenings']}). "
-            if what_if
-            else ""
+            for name, what_if in what_ifs.items()
         )
         + (
             f"The machine was shared: other processes used {share:.0%} of its {os.cpu_count()} cores over the run."
@@ -888,9 +884,9 @@ def main() -> None:
     parser.add_argument(
         "--what-if",
         action="store_true",
-        help="also the analyst's build with each store read in one read transaction (patched here, not in nimgraph)",
+        help="also the analyst's build with the cycle collector running, and with the store file not memory-mapped",
     )
-    parser.add_argument("--child", choices=["read", "build", "build-txn", "profile"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["read", "build", *WHAT_IFS, "profile"], help=argparse.SUPPRESS)
     parser.add_argument("--role", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--since", help=argparse.SUPPRESS)
@@ -926,8 +922,10 @@ def main() -> None:
     if args.profile or runs["analyst"]["wall"] > TARGET_S:
         runs["profile"] = run_child(analyst, db, "profile", widest.since, widest.until)
     if args.what_if:
-        runs["what_if"] = run_child(analyst, db, "build-txn", widest.since, widest.until)
-        print(f"  analyst, reads in one transaction: {runs['what_if']['wall']:.1f} s", flush=True)
+        runs["what_ifs"] = {}
+        for name in WHAT_IFS:
+            runs["what_ifs"][name] = run_child(analyst, db, name, widest.since, widest.until)
+            print(f"  analyst, {name}: {runs['what_ifs'][name]['wall']:.1f} s", flush=True)
     share = load.share()
     runs["code"] = code if product_hash() == code else f"{code}, **changed during the run** to {product_hash()}"
     text = report(args, plan, db, build_seconds, counts, runs, started, share)

@@ -137,7 +137,6 @@ ON CONFLICT(name) DO UPDATE SET props = json_patch(
 
 CACHE_KIB = 256 * 1024
 REBUILD_BATCH = 5000  # items recomputed per transaction by rebuild_properties
-MMAP_BYTES = 1 << 40
 CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
 
 
@@ -167,10 +166,6 @@ class EmbeddedStore:
         # a batch's commit from copying the write-ahead log back on every transaction.
         self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self._db.execute("PRAGMA temp_store=MEMORY")
-        # Reads map the file instead of copying each page out of the OS cache with a system call: an
-        # assessment's million incidents probe the indexes a million times over (1.4x faster read,
-        # bench/RESULTS.md). SQLite caps the map at its build's limit (2 GiB here) and reads beyond it.
-        self._db.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         self._lock = threading.RLock()
         with self._lock:
