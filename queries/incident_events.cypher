@@ -1,12 +1,15 @@
 // name: incident_events
-// description: Events of the given types dated within [since, until] (date, else the day of dateTime), with the properties an assessment needs; with handling codes given, only events a record of those codes asserts, and for an event that other records also assert (read whatever its stored date, which a hidden record may have given), what the visible records themselves said, in write order.
+// description: Events of the given types dated within [since, until] (date, else the day of dateTime, each only when it is text and not empty; a YYYY-MM month as its first day), with the properties an assessment needs; with handling codes given, only events a record of those codes asserts, and for an event that other records also assert (read whatever its stored date, which a hidden record may have given), what the visible records themselves said, in write order.
 // parameters: types, since, until, handling
 MATCH (e:Entity)
 WHERE e.type IN $types
-WITH e, coalesce(e.date, left(toString(e.dateTime), 10)) AS day,
+WITH e, CASE WHEN e.date IS :: STRING NOT NULL AND e.date <> '' THEN e.date
+             WHEN e.dateTime IS :: STRING NOT NULL AND e.dateTime <> '' THEN left(e.dateTime, 10) END AS stated,
      $handling IS NOT NULL AND EXISTS {
        MATCH (e)<-[a:ASSERTS]-(r:Record) WHERE a.item = e.id AND NOT r.handling IN $handling
      } AS hidden
+// the day as assemble() reads it (incident_read.stated_day, then window_day: a YYYY-MM month is its first day)
+WITH e, hidden, left(stated + '-01', 10) AS day
 WHERE ((day >= $since AND day <= $until) OR hidden)
   AND ($handling IS NULL OR EXISTS {
     MATCH (e)<-[a:ASSERTS]-(r:Record) WHERE a.item = e.id AND r.handling IN $handling

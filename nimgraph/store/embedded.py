@@ -557,18 +557,25 @@ class EmbeddedStore:
         def hides(column: str) -> str:
             return f"EXISTS (SELECT 1 FROM assertion a WHERE a.item_id = {column} AND {hidden})"
 
-        dated = (
-            "coalesce(json_extract(entity.props, '$.date'), substr(json_extract(entity.props, '$.dateTime'), 1, 10))"
-        )
+        def text(key: str) -> str:  # a property that is text and not empty, as incident_read.stated_text takes it
+            return (
+                f"CASE json_type(entity.props, '$.{key}') WHEN 'text' "
+                f"THEN nullif(json_extract(entity.props, '$.{key}'), '') END"
+            )
+
+        # The day as assemble() reads it (incident_read.stated_day, then window_day), so that the window
+        # decided here for an event only visible records assert is the one assemble() applies to the others.
+        dated = f"coalesce({text('date')}, substr({text('dateTime')}, 1, 10))"
+        day = f"substr({dated} || '-01', 1, 10)"
         # A stored value a hidden record gave must not decide whether a filtered caller counts the
         # event, so events that hidden records also assert are read whatever their stored date.
-        in_window = f"({dated} BETWEEN ? AND ?" + (f" OR {hides('entity.id')})" if codes is not None else ")")
+        in_window = f"({day} BETWEEN ? AND ?" + (f" OR {hides('entity.id')})" if codes is not None else ")")
         where = f"entity.type IN ({among(types.events)}) AND {in_window}{visible('entity.id')}"
         where_parameters = [*types.events, since, until, *shown, *shown]
         # rows in the shape assemble() takes, so an unfiltered read uses them as they come
         raw.events = db.execute(
             f"SELECT entity.id, entity.type, {dated}, json_extract(entity.props, '$.datePrecision'), "
-            "coalesce(json_extract(entity.props, '$.category'), json_extract(entity.props, '$.crimeType')), "
+            f"coalesce({text('category')}, {text('crimeType')}), "
             "json_extract(entity.props, '$.latitude'), json_extract(entity.props, '$.longitude'), "
             f"(SELECT min(link.target) FROM link WHERE link.source = entity.id AND link.type IN ({among(types.placed)})"
             f"{visible('link.id')}{visible('link.target')}) "

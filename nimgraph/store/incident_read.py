@@ -77,32 +77,64 @@ def told(said: Iterable[str | None]) -> dict[str, Any]:
     return merged_properties(said) or {}
 
 
+def stated_text(properties: Mapping[str, Any], key: str) -> str | None:
+    """A property that is text and not empty; anything else states nothing (the stores' queries
+    test the same: SQL ``json_type`` is ``'text'``, Cypher ``IS :: STRING``).
+
+    >>> stated_text({"date": "2026-05"}, "date"), stated_text({"date": 20260512}, "date"), stated_text({}, "date")
+    ('2026-05', None, None)
+    """
+    value = properties.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def stated_day(properties: Mapping[str, Any]) -> str | None:
+    """The day an event states as it is stored: its date, else its dateTime's first ten characters.
+
+    >>> stated_day({"date": "", "dateTime": "2026-03-10T21:00:00"}), stated_day({"date": "2026-03"})
+    ('2026-03-10', '2026-03')
+    """
+    date = stated_text(properties, "date")
+    if date is not None:
+        return date
+    moment = stated_text(properties, "dateTime")
+    return moment[:10] if moment is not None else None
+
+
 def event_row(event_id: str, type_name: str, properties: Mapping[str, Any], location: str | None) -> tuple:
     """The raw row of an event from its properties, as the embedded store's query makes it in SQL.
 
     >>> event_row("e1", "CrimeIncident", {"dateTime": "2026-05-12T23:51:00", "crimeType": "Robbery"}, "s1")
     ('e1', 'CrimeIncident', '2026-05-12', None, 'Robbery', None, None, 's1')
     """
-    day = properties.get("date") or (str(properties["dateTime"])[:10] if properties.get("dateTime") else None)
     return (
         event_id,
         type_name,
-        day,
+        stated_day(properties),
         properties.get("datePrecision"),
-        properties.get("category") or properties.get("crimeType"),
+        stated_text(properties, "category") or stated_text(properties, "crimeType"),
         properties.get("latitude"),
         properties.get("longitude"),
         location,
     )
 
 
-def _day(day: Any, precision: Any) -> tuple[str | None, bool]:
+def window_day(stated: str) -> str:
+    """The day a stated day is counted on: a month (``YYYY-MM``) is its first day, and a date
+    carrying a time is its first ten characters. One expression, so that the stores' queries can
+    say it with the stated day read once (SQL ``substr(s || '-01', 1, 10)``, Cypher ``left``).
+
+    >>> window_day("2026-03"), window_day("2026-03-31T22:00:00"), window_day("2026-03-05")
+    ('2026-03-01', '2026-03-31', '2026-03-05')
+    """
+    return (stated + "-01")[:10]
+
+
+def _day(day: str | None, precision: Any) -> tuple[str | None, bool]:
     if not day:
         return None, False
-    text = str(day)
-    if len(text) == 7:  # a month written as YYYY-MM
-        return f"{text}-01", True
-    return text[:10], precision is not None and str(precision).casefold() == "month"
+    month_only = len(day) == 7 or (precision is not None and str(precision).casefold() == "month")
+    return window_day(day), month_only
 
 
 def _number(value: Any) -> float | None:
