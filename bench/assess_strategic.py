@@ -91,7 +91,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from analysis_profiles import warm  # noqa: E402
-from ingest_neo4j import publish  # noqa: E402
+from ingest_neo4j import list_in_readme, publish  # noqa: E402
 
 from nimgraph.access.roles import Role, clearance_for  # noqa: E402
 from nimgraph.access.view import ClearedView  # noqa: E402
@@ -714,19 +714,6 @@ def product_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def list_in_readme() -> None:
-    """Add this bench's row to bench/README.md's table and its command to the list, once."""
-    path = ROOT / "bench" / "README.md"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not any("`assess_strategic.py`" in line for line in lines):
-        last_row = max(i for i, line in enumerate(lines) if line.startswith("| `"))
-        lines.insert(last_row + 1, README_ROW)
-    if README_COMMAND not in lines:
-        last_command = max(i for i, line in enumerate(lines) if line.startswith(".venv/bin/"))
-        lines.insert(last_command + 1, README_COMMAND)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 # ------------------------------------------------------------------------------------- the block
 def _answer(run: dict) -> tuple:
     return run["incidents"], run["priorities"], run["hot_cells"], run["significant"], str(run["screenings"])
@@ -931,7 +918,7 @@ def main() -> None:
     text = report(args, plan, db, build_seconds, counts, runs, started, share)
     publish(text, write=args.write)
     if args.write:
-        list_in_readme()
+        list_in_readme("assess_strategic.py", README_ROW, README_COMMAND)
 
 
 if __name__ == "__main__":

@@ -307,6 +307,21 @@ def main() -> None:
     publish(header + "\n".join(lines) + "\n", write=args.write)
 
 
+def list_in_readme(script: str, row: str, command: str) -> None:
+    """Keep ``script``'s row in bench/README.md's table as ``row`` (replaced when it has changed, else
+    added after the last row) and its ``command`` in the list of commands, once each."""
+    path = ROOT / "bench" / "README.md"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    mine = [i for i, line in enumerate(lines) if line.startswith(f"| `{script}`")]
+    if mine:
+        lines[mine[0]] = row
+    else:
+        lines.insert(max(i for i, line in enumerate(lines) if line.startswith("| `")) + 1, row)
+    if command not in lines:
+        lines.insert(max(i for i, line in enumerate(lines) if line.startswith(".venv/bin/")) + 1, command)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def publish(text: str, *, write: bool) -> None:
     """Print a results block and, with ``write``, append it to bench/RESULTS.md."""
     print(text)

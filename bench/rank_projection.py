@@ -70,7 +70,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from analysis_profiles import load_embedded, warm  # noqa: E402
 from graphgen import Plan, person_id  # noqa: E402
-from ingest_neo4j import publish  # noqa: E402
+from ingest_neo4j import list_in_readme, publish  # noqa: E402
 from workbench_expand import OtherLoad, keyed, keyed_ids  # noqa: E402
 
 from nimgraph.access.roles import ROLE_CLEARANCE, Role  # noqa: E402
@@ -142,19 +142,6 @@ def networkx_ready(projection: nx.Graph, weighted: bool) -> nx.Graph:
     if weighted:
         nx.set_edge_attributes(graph, {(u, v): 1.0 / max(w, 1e-9) for u, v, w in graph.edges(data="weight")}, "_d")
     return graph
-
-
-def list_in_readme() -> None:
-    """Add this bench's row to bench/README.md's table and its command to the list, once."""
-    path = ROOT / "bench" / "README.md"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not any("`rank_projection.py`" in line for line in lines):
-        last_row = max(i for i, line in enumerate(lines) if line.startswith("| `"))
-        lines.insert(last_row + 1, README_ROW)
-    if README_COMMAND not in lines:
-        last_command = max(i for i, line in enumerate(lines) if line.startswith(".venv/bin/"))
-        lines.insert(last_command + 1, README_COMMAND)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> None:
@@ -348,7 +335,7 @@ def main() -> None:
     )
     publish(text, write=args.write)
     if args.write:
-        list_in_readme()
+        list_in_readme("rank_projection.py", README_ROW, README_COMMAND)
 
 
 if __name__ == "__main__":
