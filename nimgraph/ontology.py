@@ -45,6 +45,12 @@ class Core:
     PROBLEM = "Problem"
     ACTIVITY = "Activity"  # a response to a problem, under a pillar
     OUTCOME = "Outcome"  # what changed for a problem
+    PROJECT = "Project"  # a bounded piece of work under a problem
+    PRIORITY = "Priority"
+    TASKING_GROUP = "TaskingGroup"
+    TASKING_MEETING = "TaskingMeeting"
+    TASKING = "Tasking"
+    EVALUATION = "Evaluation"  # an operational review
     INTELLIGENCE_REPORT = "IntelligenceReport"
     RECORD = "Record"  # the unit of provenance; the Neo4j store's label for source records
     INFORMATION_SOURCE = "InformationSource"
@@ -64,6 +70,16 @@ class Core:
     OUTCOME_OF = "outcomeOf"  # outcome -> problem
     PRODUCED_BY = "producedBy"  # output -> activity
     MENTIONS = "mentions"
+    SUB_PROBLEM_OF = "subProblemOf"
+    PROBLEM_VICTIM = "problemVictim"  # the problem analysis triangle's victim side
+    PROBLEM_OFFENDER = "problemOffender"
+    PRIORITISES = "prioritises"  # priority -> problem
+    SET_BY = "setBy"  # priority -> tasking group
+    MEETING_OF = "meetingOf"  # meeting -> tasking group
+    ISSUED_AT = "issuedAt"  # tasking -> meeting
+    TASKS = "tasks"  # tasking -> what it directs work on
+    CARRIES_OUT = "carriesOut"  # activity -> tasking
+    EVALUATES = "evaluates"  # evaluation -> what it reviews
     ASSERTS = "asserts"  # record -> what it asserts
     FROM_SOURCE = "fromSource"  # record -> its information source
 
@@ -74,7 +90,8 @@ class Core:
 
     @classmethod
     def required_terms(cls) -> tuple[str, ...]:
-        return (*cls.entity_terms(), cls.RECORD, cls.INFORMATION_SOURCE)
+        loop = (cls.ACTIVITY, cls.OUTCOME, cls.PROJECT, cls.PRIORITY, cls.TASKING_GROUP, cls.TASKING_MEETING)
+        return (*cls.entity_terms(), *loop, cls.TASKING, cls.EVALUATION, cls.RECORD, cls.INFORMATION_SOURCE)
 
     @classmethod
     def link_terms(cls) -> tuple[str, ...]:
@@ -95,6 +112,16 @@ class Core:
             cls.OUTCOME_OF,
             cls.PRODUCED_BY,
             cls.MENTIONS,
+            cls.SUB_PROBLEM_OF,
+            cls.PROBLEM_VICTIM,
+            cls.PROBLEM_OFFENDER,
+            cls.PRIORITISES,
+            cls.SET_BY,
+            cls.MEETING_OF,
+            cls.ISSUED_AT,
+            cls.TASKS,
+            cls.CARRIES_OUT,
+            cls.EVALUATES,
             cls.ASSERTS,
             cls.FROM_SOURCE,
         )

@@ -6,7 +6,9 @@ MERGE (n:Entity {id: row.id})
 WITH n, row, coalesce(n.sources, []) AS before, n.sources IS NULL AS created
 WITH n, row, before, created, [s IN row.sources WHERE NOT s IN before] AS added,
      // compared before the SET, value with value as the store encodes them (dates are ISO text)
-     any(k IN keys(row.properties) WHERE n[k] IS NULL OR n[k] <> row.properties[k]) AS changed
+     // a null removes a value: a change only where the entity holds one
+     any(k IN keys(row.properties) WHERE CASE WHEN row.properties[k] IS NULL THEN n[k] IS NOT NULL
+                                              ELSE n[k] IS NULL OR n[k] <> row.properties[k] END) AS changed
 SET n:$(row.labels), n.type = row.type
 // properties are set only where a value changes (or the entity is new)
 FOREACH (_ IN CASE WHEN created OR changed THEN [1] ELSE [] END | SET n += row.properties)

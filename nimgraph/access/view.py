@@ -284,7 +284,7 @@ class ClearedView:
             told: dict = {}
             for record in visible:
                 told.update(record.properties or {})
-            return told
+            return {k: v for k, v in told.items() if v is not None}  # a null removes, as the store merges
         keys = set(self._model.entity_type(entity.type).keys) if entity.type in self._model.entities else set()
         return {k: v for k, v in entity.properties.items() if k in keys}
 

@@ -165,7 +165,7 @@ class Neo4jStore:
                     "id": e.id,
                     "type": e.type,
                     "labels": self._labels[e.type],
-                    "properties": _clean(e.properties),
+                    "properties": _patch(e.properties),
                     "sources": sorted({a.source for a in e.provenance}),
                 }
                 for e in batch.entities
@@ -176,7 +176,7 @@ class Neo4jStore:
                     "relationship": self._relationship_of[k.type],
                     "source": k.source,
                     "target": k.target,
-                    "properties": _clean(k.properties),
+                    "properties": _patch(k.properties),
                 }
                 for k in batch.links
             ]
@@ -575,6 +575,11 @@ def _assertion(r: dict | neo4j.Record) -> Assertion:
 def _clean(properties: dict) -> dict:
     """Neo4j stores no nulls, and ``id``/``type`` belong to the store."""
     return {k: v for k, v in properties.items() if v is not None and k not in _RESERVED}
+
+
+def _patch(properties: dict) -> dict:
+    """What an upsert sets: a null stays, as ``SET n += $map`` removes that property (as json_patch does)."""
+    return {k: v for k, v in properties.items() if k not in _RESERVED}
 
 
 __all__ = ["ENTITY_LABEL", "RECORD_LABEL", "Neo4jStore"]
