@@ -26,6 +26,7 @@ from api.routes import (
     problems,
     profiles,
     rankings,
+    records,
     screenings,
     search,
     workbench,
@@ -100,7 +101,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["X-API-Key", "X-Purpose", "Authorization", "Content-Type"],
         )
     for router in (
@@ -122,6 +123,7 @@ def create_app(
         pages.router,
         charts.router,
         workbench.router,
+        *records.ROUTERS,
     ):
         app.include_router(router)
     return app

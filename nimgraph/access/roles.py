@@ -22,6 +22,7 @@ class Role(StrEnum):
 class Permission(StrEnum):
     READ = "read"  # personal data, through the cleared view
     INGEST = "ingest"  # upload files into the graph
+    RECORD = "record"  # write the partnership's own records: priorities, taskings, activities, reviews
     AUDIT = "audit"  # read the audit log
 
 
@@ -60,10 +61,10 @@ ROLE_CLEARANCE: dict[Role, Clearance] = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ANALYST: frozenset({Permission.READ, Permission.INGEST}),
+    Role.ANALYST: frozenset({Permission.READ, Permission.INGEST, Permission.RECORD}),
     Role.RESEARCHER: frozenset({Permission.READ}),
     Role.PARTNER_VIEWER: frozenset({Permission.READ}),
-    Role.ADMIN: frozenset({Permission.READ, Permission.INGEST, Permission.AUDIT}),
+    Role.ADMIN: frozenset({Permission.READ, Permission.INGEST, Permission.RECORD, Permission.AUDIT}),
 }
 
 

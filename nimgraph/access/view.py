@@ -332,8 +332,9 @@ class ClearedView:
         pseudonyms = self._pseudonyms
         if pseudonyms is None:
             return entity
-        provenance = self._present_records(entity.provenance)
-        if self._identifies(entity.type):
+        identifies = self._identifies(entity.type)
+        provenance = self._present_records(entity.provenance, identifies)
+        if identifies:
             return Entity(id=pseudonyms.of(entity.id), type=entity.type, properties={}, provenance=provenance)
         return Entity(entity.id, entity.type, self._without_free_text(entity.properties), provenance)
 
@@ -353,14 +354,18 @@ class ClearedView:
             provenance=self._present_records(link.provenance),
         )
 
-    def _present_records(self, provenance: list[Assertion]) -> list[Assertion]:
+    def _present_records(self, provenance: list[Assertion], identifies: bool = False) -> list[Assertion]:
         """Records as references, ordered by the reference: in the store's order, by real record id,
-        they would rank the people a crime names by nominal number."""
-        return sorted((self._present_record(a) for a in provenance), key=lambda a: (a.source, a.record_id))
+        they would rank the people a crime names by nominal number. What each record said is shown
+        as the item is: nothing of one that identifies a person, no free text of anything else."""
+        return sorted((self._present_record(a, identifies) for a in provenance), key=lambda a: (a.source, a.record_id))
 
-    def _present_record(self, record: Assertion) -> Assertion:
+    def _present_record(self, record: Assertion, identifies: bool = False) -> Assertion:
         assert self._pseudonyms is not None
-        return replace(record, record_id=self._pseudonyms.of_record(record.source, record.record_id), row=0)
+        said = None if identifies or record.properties is None else self._without_free_text(record.properties)
+        return replace(
+            record, record_id=self._pseudonyms.of_record(record.source, record.record_id), row=0, properties=said
+        )
 
     def _without_free_text(self, properties: dict) -> dict:
         free = self._model.properties
