@@ -22,6 +22,13 @@ SLACK = 2_000_000  # the spec and the multipart framing travel with the file
 # POST routes that take a body worth refusing unread, and who may send one: without such a key, a
 # caller gets its 401 or 403 before a byte is read (a slow body must not hold a connection open).
 UPLOADS = {"/ingest/jobs": requires(Permission.INGEST, unfiltered=True), "/charts": requires(Permission.READ)}
+# Every other body is JSON a route parses before it checks the key: small, and only from a key that may
+# send it. Writes to the partnership's own records (POST, PATCH, DELETE under these paths) need the
+# record permission; measuring an operational review is a read.
+JSON_LIMIT = 1_000_000
+WRITING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+RECORD_WRITES = requires(Permission.RECORD, unfiltered=True)
+ANY_KEY = requires(Permission.READ)
 
 
 class BodyTooLarge(HTTPException):
@@ -46,7 +53,8 @@ class UploadGuard:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        limit = request.app.state.settings.max_upload_bytes + SLACK
+        upload = _upload_route(request) is not None
+        limit = request.app.state.settings.max_upload_bytes + SLACK if upload else JSON_LIMIT
         refusal = _unauthorised(request)
         if refusal is None:
             refusal = _declared_too_large(request, limit)
@@ -56,12 +64,30 @@ class UploadGuard:
         await _counted(self.app, limit, scope, receive, send)
 
 
-def _unauthorised(request: Request) -> Response | None:
-    """A problem response when an upload comes without a key that may send it; None otherwise."""
+def _upload_route(request: Request):
     if request.method != "POST":
         return None
     path = request.url.path.rstrip("/")  # matched by its end, so a root path in front changes nothing
-    needed = next((check for route, check in UPLOADS.items() if path.endswith(route)), None)
+    return next((check for route, check in UPLOADS.items() if path.endswith(route)), None)
+
+
+def _record_writes(request: Request):
+    """The check for a write to the partnership's records or a review; None for anything else."""
+    if request.method not in WRITING:
+        return None
+    from api.routes.records import WRITE_PREFIXES  # the routers name their own paths
+
+    path = request.url.path.rstrip("/")
+    if path.endswith("/operational-reviews"):
+        return ANY_KEY
+    if any(f"{prefix}/" in path + "/" for prefix in WRITE_PREFIXES):
+        return RECORD_WRITES
+    return None
+
+
+def _unauthorised(request: Request) -> Response | None:
+    """A problem response when a body comes without a key that may send it; None otherwise."""
+    needed = _upload_route(request) or _record_writes(request)
     if needed is None:
         return None
     try:

@@ -20,6 +20,7 @@ from api.routes import (
     health,
     ingest,
     ontology,
+    operational_reviews,
     pages,
     paths,
     places,
@@ -123,6 +124,7 @@ def create_app(
         pages.router,
         charts.router,
         workbench.router,
+        operational_reviews.router,
         *records.ROUTERS,
     ):
         app.include_router(router)

@@ -7,6 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
+# The information source of the records the partnership writes itself (nimgraph.tasking): a change's
+# record id holds its item's id and time, so a reader who may see the item may see it.
+PARTNERSHIP_SOURCE = "partnership"
+
 
 @dataclass(frozen=True)
 class Assertion:
@@ -22,6 +26,9 @@ class Assertion:
     # What this record says of an entity's properties, where the store kept it: lets a caller who
     # may see only some of an entity's records see what those records say, and nothing else.
     properties: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
+    # The record's place in the store's write sequence, where the store gave it: a reader who sees only
+    # some records merges what they said in this order, as the store merges them all (last writer wins).
+    written: int | None = field(default=None, compare=False, hash=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {

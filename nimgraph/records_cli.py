@@ -158,7 +158,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     def writer(name: str, text: str) -> argparse.ArgumentParser:
         command = record_commands.add_parser(name, help=text)
         command.add_argument("--author", help="who is making the change (default: your user name)")
-        command.add_argument("--handling", choices=["P", "C"], default="P", help="this change's handling code")
+        command.add_argument(
+            "--handling", choices=["P", "C"], help="this change's handling code (default: as strict as the record)"
+        )
         command.set_defaults(run=cmd_record)
         return command
 

@@ -7,5 +7,5 @@ RETURN n.id AS id, n.type AS type, properties(n) AS properties,
        COLLECT {
          MATCH (n)<-[a:ASSERTS]-(r:Record)
          WHERE a.item = n.id
-         RETURN r {.source, .record_id, .file, .row, .date, .grade, .handling, props: a.props}
+         RETURN r {.source, .record_id, .file, .row, .date, .grade, .handling, .seq, props: a.props}
        } AS records

@@ -4,5 +4,5 @@
 UNWIND $links AS link
 MATCH (:Entity {id: link.source})<-[a:ASSERTS {item: link.id}]-(r:Record)
 RETURN link.id AS item_id, r.source AS source, r.record_id AS record_id, r.file AS file,
-       r.row AS row, r.date AS date, r.grade AS grade, r.handling AS handling, a.props AS props
+       r.row AS row, r.date AS date, r.grade AS grade, r.handling AS handling, a.props AS props, r.seq AS seq
 ORDER BY source, record_id

@@ -7,6 +7,8 @@ in the target after the intervention is there for the analyst and invisible to a
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from nimgraph.access.roles import Role, clearance_for
@@ -201,3 +203,32 @@ def test_a_review_names_what_it_reviews_only_when_the_caller_may_see_it(planted,
     partner = ClearedView(planted, model, clearance_for(Role.PARTNER_VIEWER))
     with pytest.raises(ReviewError, match="cleared to see"):
         build_review(partner, model, question(), reviewed=activity.id)
+
+
+def test_a_saved_review_is_stored_no_lower_than_its_evidence(planted, model):
+    from nimgraph.tasking.reviews import save_review
+    from nimgraph.tasking.writes import RecordError, update
+
+    problem = create(planted, model, kind_named("problem"), {"title": "Target street ASB"}, author="A")
+    written, full, code = save_review(
+        planted, model, question(), reviewed=problem.id, author="Insp Khan", title="Did the patrols work?",
+        conclusion="ASB fell and did not move next door", lessons="Start the patrols earlier in the evening",
+    )  # fmt: skip
+    assert code == "C" and full.counts.target.after == 24 + C_BURST  # the C burst is in what the analyst counted
+    partner = ClearedView(planted, model, clearance_for(Role.PARTNER_VIEWER))
+    assert partner.get(written.id) is None
+    stored = planted.get(written.id)
+    assert stored.properties["lessons"] == "Start the patrols earlier in the evening"
+    result = json.loads(stored.properties["reviewResult"])
+    assert result["counts"]["target"] == {"before": 72, "after": 24 + C_BURST}
+    evaluated = planted.neighbourhood([written.id], 1, [Core.EVALUATES]).links
+    assert [k.target for k in evaluated.values()] == [problem.id]
+
+    # months that hold none of the C burst (September): the partner's reader computes the same, so it is shared
+    earlier = question(before=Window("2026-01-01", "2026-04-30"), after=Window("2026-07-01", "2026-08-31"))
+    shared, _, shared_code = save_review(planted, model, earlier, reviewed=problem.id, author="A", title="Summer")
+    assert shared_code == "P" and partner.get(shared.id) is not None
+    with pytest.raises(RecordError, match="computed by nimgraph"):
+        update(planted, model, shared.id, {"reviewResult": "{}"}, author="A")
+    with pytest.raises(RecordError, match="computed by nimgraph"):
+        create(planted, model, kind_named("review"), {"title": "forged", "reviewResult": "{}"}, author="A")

@@ -43,19 +43,15 @@ def _respond(product, fmt: str, view: ClearedView, settings: Settings, name: str
     view.release_only(product.shown, before=set())  # the audit log names whom the product shows
     notice = clearance_notice(view.clearance, settings)
     if fmt == "html":
-        page = HTMLResponse(
+        return map_page(
             assessment_output.to_html(
                 product,
                 notice=notice.notice,
                 tile_url=settings.map_tile_url or None,
                 attribution=settings.map_tile_attribution or None,
-            )
+            ),
+            settings,
         )
-        if settings.map_tile_url:  # the page may fetch tiles from that server, and from nowhere else
-            page.headers["Content-Security-Policy"] = PAGE_POLICY.replace(
-                "img-src 'self' data: blob:", f"img-src 'self' data: blob: {_origin(settings.map_tile_url)}"
-            )
-        return page
     if fmt == "xlsx":
         return Response(
             assessment_output.to_xlsx(product),
@@ -72,6 +68,16 @@ def _day(until: date | None) -> str | None:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def map_page(html: str, settings: Settings) -> HTMLResponse:
+    """A page with a map: it may fetch tiles from the configured tile server, and from nowhere else."""
+    page = HTMLResponse(html)
+    if settings.map_tile_url:
+        page.headers["Content-Security-Policy"] = PAGE_POLICY.replace(
+            "img-src 'self' data: blob:", f"img-src 'self' data: blob: {_origin(settings.map_tile_url)}"
+        )
+    return page
 
 
 def _not_visible() -> HTTPException:

@@ -41,7 +41,9 @@ class RecordIn(BaseModel):
     links: dict[str, list[str]] = Field(
         default_factory=dict, max_length=10, description="Ids to link to, by the kind's link field"
     )
-    handling: Literal["P", "C"] = Field("P", description="The handling code of this record: P shared, C confidential")
+    handling: Literal["P", "C"] | None = Field(
+        None, description="P shared or C confidential (default P; each link as strict as its end)"
+    )
     type: str | None = Field(None, description="A subtype the kind allows instead of its own (Project for a problem)")
 
 
@@ -50,13 +52,13 @@ class ChangeIn(BaseModel):
     properties: dict[str, Scalar] = Field(
         min_length=1, max_length=MAX_VALUES, description="The values to change; null removes one"
     )
-    handling: Literal["P", "C"] = "P"
+    handling: Literal["P", "C"] | None = Field(None, description="default: as strict as the record (and a link's end)")
 
 
 class LinksIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     targets: list[str] = Field(min_length=1, max_length=MAX_TARGETS, description="The ids to link to")
-    handling: Literal["P", "C"] = "P"
+    handling: Literal["P", "C"] | None = Field(None, description="default: as strict as the record (and a link's end)")
 
 
 class WrittenOut(BaseModel):
@@ -140,7 +142,7 @@ def router_for(kind: Kind, *, list_route: bool = True) -> APIRouter:
             raise _refused(err) from None
         except KeyError as err:
             raise HTTPException(422, str(err.args[0])) from None
-        audited(request, written.id)
+        audited(request, written.id, *(target for targets in body.links.values() for target in targets))
         return WrittenOut(**written.__dict__)
 
     @router.patch("/{entity_id}", response_model=WrittenOut, summary=f"Change {article} {kind.name}")
@@ -202,4 +204,6 @@ def router_for(kind: Kind, *, list_route: bool = True) -> APIRouter:
 
 # /problems already lists problems (api/routes/problems.py); the rest list their own.
 ROUTERS = [router_for(kind, list_route=kind.plural != "problems") for kind in KINDS]
+# Where a write is refused unread without the record permission (api/limits.py)
+WRITE_PREFIXES = (*(f"/{kind.plural}" for kind in KINDS), "/operational-reviews/saved")
 __all__ = ["ROUTERS", "router_for"]

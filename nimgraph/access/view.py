@@ -27,7 +27,7 @@ from nimgraph.access.pseudonyms import PREFIX, Pseudonyms
 from nimgraph.access.roles import Clearance
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Model
-from nimgraph.records import Assertion, Entity, IncidentRead, Involvement, Link, Place, Subgraph
+from nimgraph.records import PARTNERSHIP_SOURCE, Assertion, Entity, IncidentRead, Involvement, Link, Place, Subgraph
 from nimgraph.store.base import GraphReader, SourceRegister
 
 SCAN_CHUNK = 500  # store matches read per step while a page of visible matches is gathered
@@ -282,7 +282,8 @@ class ClearedView:
         """
         if all(record.properties is not None for record in visible):
             told: dict = {}
-            for record in visible:
+            # in the store's write order, as it merged them all: the last visible writer wins
+            for record in sorted(visible, key=lambda r: (r.written is not None, r.written or 0)):
                 told.update(record.properties or {})
             return {k: v for k, v in told.items() if v is not None}  # a null removes, as the store merges
         keys = set(self._model.entity_type(entity.type).keys) if entity.type in self._model.entities else set()
@@ -351,7 +352,7 @@ class ClearedView:
             source=source,
             target=target,
             properties=self._without_free_text(link.properties),
-            provenance=self._present_records(link.provenance),
+            provenance=self._present_records(link.provenance, personal),
         )
 
     def _present_records(self, provenance: list[Assertion], identifies: bool = False) -> list[Assertion]:
@@ -363,9 +364,11 @@ class ClearedView:
     def _present_record(self, record: Assertion, identifies: bool = False) -> Assertion:
         assert self._pseudonyms is not None
         said = None if identifies or record.properties is None else self._without_free_text(record.properties)
-        return replace(
-            record, record_id=self._pseudonyms.of_record(record.source, record.record_id), row=0, properties=said
-        )
+        # The partnership's own change to an item that names no one keeps its id (the item's id and the
+        # change's time, both shown anyway), so its history stays in order; every other record is a pseudonym.
+        own = record.source == PARTNERSHIP_SOURCE and not identifies
+        shown_id = record.record_id if own else self._pseudonyms.of_record(record.source, record.record_id)
+        return replace(record, record_id=shown_id, row=0, properties=said)
 
     def _without_free_text(self, properties: dict) -> dict:
         free = self._model.properties

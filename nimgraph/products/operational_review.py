@@ -366,3 +366,56 @@ def _expected(by_month: dict[str, Counter], month: str, question: ReviewQuestion
     if not control_mean:
         return target_mean
     return target_mean * by_month["control"].get(month, 0) / control_mean
+
+
+def review_html(
+    review: OperationalReview | dict[str, Any],
+    *,
+    saved: dict[str, Any] | None = None,
+    notice: str | None = None,
+    tile_url: str | None = None,
+    attribution: str | None = None,
+) -> str:
+    """The review as one page that needs nothing from the network (unless a tile URL is set): its chart
+    of the four monthly series, a map of the three areas, the measures with their assumptions; with
+    ``saved``, the stored review's title, conclusion and lessons."""
+    from nimgraph.grading import HANDLING
+    from nimgraph.products.render import environment
+    from nimgraph.viz import charts, maps
+
+    data = review.to_dict() if isinstance(review, OperationalReview) else review
+    series = data["series"]
+    chart = charts.trend_chart(
+        data["months"],
+        [
+            ("Target", series["target"]),
+            ("Buffer", series["buffer"]),
+            ("Control", series["control"]),
+            ("Target as the control predicts", series["expected"]),
+        ],
+        title="Incidents per month in the three areas",
+        y_label="Incidents",
+    )
+    map_markup = maps.map_html(
+        element_id="review-map",
+        points=data["points"],
+        hotspots=[],
+        areas=data["circles"] if data["circles"]["features"] else None,
+        tile_url=tile_url,
+        attribution=attribution,
+    )
+    handling = data.get("handling")
+    return (
+        environment()
+        .get_template("operational_review.html")
+        .render(
+            review=data,
+            saved=saved,
+            notice=notice,
+            handling=handling,
+            handling_text=HANDLING[handling] if handling else "",
+            chart=chart,
+            map=map_markup,
+            map_assets=maps.map_assets(),
+        )
+    )

@@ -12,6 +12,7 @@ and the analyst's own sections, kept when the product is regenerated.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ SUB_PERIOD_DAYS = 28
 SUB_PERIODS = 13  # 13 x 28 days: a year, the last sub-period being the last 28 days
 PROLIFIC_SHARE = 0.10  # prolific offenders: the tenth of named offenders with the most crimes
 MAX_PROBLEMS = 500
+MAX_REVIEWS = 20  # reviews in the "what worked" section, latest first
 
 
 @dataclass
@@ -367,7 +369,13 @@ def _partnership(view, model: Model) -> dict:
     activities = view.find(Core.ACTIVITY, limit=MAX_PROBLEMS)
     pillars = Counter(str(a.properties.get("pillar") or "not recorded") for a in activities)
     outcomes = view.find(Core.OUTCOME, limit=MAX_PROBLEMS)
+    taskings = view.find(Core.TASKING, limit=MAX_PROBLEMS)
     return {
+        "taskings": len(taskings),
+        "taskings_by_status": dict(
+            Counter(str(t.properties.get("taskingStatus") or "not recorded") for t in taskings).most_common()
+        ),
+        "what_worked": what_worked(view, model),
         "problems": len(problems),
         "by_sara_stage": dict(stages.most_common()),
         "activities": len(activities),
@@ -383,9 +391,35 @@ def _partnership(view, model: Model) -> dict:
             }
             for p in problems[:50]
         ],
-        "source": "the problem register (taskings, resolutions and reviews will add to this)",
+        "source": "the problem register and the partnership's own records of taskings, activities and reviews",
         "truncated": len(problems) >= MAX_PROBLEMS,
     }
+
+
+def what_worked(view, model: Model, limit: int = MAX_REVIEWS) -> list[dict]:
+    """The operational reviews the reader may see, latest first: what each reviewed, its headline
+    measures and the analyst's conclusion and lessons (for the "what worked" section)."""
+    rows = []
+    for review in view.find(Core.EVALUATION, limit=MAX_PROBLEMS):
+        props = review.properties
+        result = json.loads(props["reviewResult"]) if props.get("reviewResult") else None
+        counts = (result or {}).get("counts", {})
+        rows.append(
+            {
+                "id": review.id,
+                "title": props.get("title") or entity_label(model, review),
+                "reviewed": ((result or {}).get("reviewed") or {}).get("label"),
+                "produced_at": (result or {}).get("produced_at", ""),
+                "target": counts.get("target"),
+                "significant": ((result or {}).get("poisson") or {}).get("significant"),
+                "wdq": ((result or {}).get("wdq") or {}).get("reading"),
+                "net_effect": ((result or {}).get("tne") or {}).get("total"),
+                "conclusion": props.get("conclusion"),
+                "lessons": props.get("lessons"),
+            }
+        )
+    rows.sort(key=lambda r: (r["produced_at"], r["id"]), reverse=True)
+    return rows[:limit]
 
 
 @collector_paused()

@@ -446,11 +446,15 @@ class EmbeddedStore:
             clauses.append(f"type IN ({','.join('?' * len(types))})")
             params.extend(types)
         if text:
+            # Also what any one record said, though a later record overwrote it: a reader who may see
+            # only that record is shown its value, and must find it by it (the view checks what it shows).
             clauses.append(
                 "(id = ? OR EXISTS (SELECT 1 FROM json_each(entity.props) "
-                "WHERE lower(json_each.value) LIKE ? ESCAPE '\\'))"
+                "WHERE lower(json_each.value) LIKE ? ESCAPE '\\') "
+                "OR EXISTS (SELECT 1 FROM assertion a "
+                "WHERE a.item_id = entity.id AND lower(a.props) LIKE ? ESCAPE '\\'))"
             )
-            params.extend([text, _like(text)])
+            params.extend([text, _like(text), _like(text)])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         with self._reading() as db:
             ids = [
@@ -698,8 +702,10 @@ class EmbeddedStore:
     def _attach_provenance(self, db: sqlite3.Connection, items: dict[str, Entity] | dict[str, Link]) -> None:
         self._load_ids(db, "wanted_items", items)
         rows = db.execute(
-            "SELECT item_id, source, record_id, file, row, date, grade, handling, props FROM assertion "
+            "SELECT item_id, source, record_id, file, row, date, grade, handling, props, seq FROM assertion "
             "WHERE item_id IN (SELECT id FROM wanted_items) ORDER BY source, record_id"
         )
-        for item_id, *fields, said in rows:
-            items[item_id].provenance.append(Assertion(*fields, properties=json.loads(said) if said else None))
+        for item_id, *fields, said, seq in rows:
+            items[item_id].provenance.append(
+                Assertion(*fields, properties=json.loads(said) if said else None, written=seq)
+            )

@@ -569,7 +569,7 @@ def _assertions(records: list[dict] | list[neo4j.Record]) -> list[Assertion]:
 def _assertion(r: dict | neo4j.Record) -> Assertion:
     said = r.get("props")  # what the record says of the item's properties, as JSON; none if written before kept
     fields = (r["source"], r["record_id"], r["file"], r["row"], r["date"], r["grade"], r["handling"])
-    return Assertion(*fields, properties=json.loads(said) if said else None)
+    return Assertion(*fields, properties=json.loads(said) if said else None, written=r.get("seq"))
 
 
 def _clean(properties: dict) -> dict:

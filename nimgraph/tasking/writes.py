@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from nimgraph.grading import HANDLING_ORDER
+from nimgraph.grading import HANDLING_ORDER, most_restrictive
 from nimgraph.ids import link_id
 from nimgraph.ontology import Model
-from nimgraph.records import Assertion, Batch, Entity, Link
+from nimgraph.records import PARTNERSHIP_SOURCE, Assertion, Batch, Entity, Link
 from nimgraph.store.base import GraphStore
 from nimgraph.tasking.kinds import Kind, kind_of
 from nimgraph.validation import violations
@@ -43,7 +43,7 @@ __all__ = [
     "update",
 ]
 
-SOURCE = "partnership"
+SOURCE = PARTNERSHIP_SOURCE
 SOURCE_PROPERTIES = {
     "dataset": "The partnership's own records: priorities, meetings, taskings, problems, activities, reviews",
     "collectionMethod": "Written by analysts and admins through nimgraph's API and CLI, each change signed",
@@ -51,7 +51,16 @@ SOURCE_PROPERTIES = {
 # The partnership's own record of its decisions: a reliable source (1) that knows directly (A).
 GRADE = "1A"
 MAX_TEXT = 20_000  # characters in one value: a page of minutes, not a file
+# Values only nimgraph computes (an operational review's result): a caller who could write one could
+# make a review say what it did not find. nimgraph.tasking.reviews writes them.
+COMPUTED = frozenset({"reviewResult"})
+MAX_COMPUTED = 2_000_000
 MAX_AUTHOR = 200
+MAX_NUMBER = 1e15
+MAX_LINKS = 200  # links made in one write
+UNSHOWABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# What a record's provenance says (its grade, handling, source row): the store's to keep, not a value.
+PROVENANCE = frozenset({"grade", "handlingCode", "recordId", "sourceFile", "rowNumber", "recordDate"})
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -81,19 +90,26 @@ def _author(author: str) -> str:
     return name
 
 
-def _handling(handling: str) -> str:
+def _handling(handling: str | None, *records: Entity | None) -> str:
+    """The code asked for; without one, the strictest of the records a change touches (so a change to
+    a C record, or a link to one, is not shared by default)."""
+    if handling is None:
+        codes = {a.handling for record in records if record is not None for a in record.provenance}
+        return most_restrictive(codes) if codes else HANDLING_ORDER[0]
     if handling not in HANDLING_ORDER:
         raise RecordError(f"handling code {handling!r} is not one of {', '.join(HANDLING_ORDER)}")
     return handling
 
 
-def _typed(model: Model, type_name: str, name: str, value: Any) -> Any:
+def _typed(model: Model, type_name: str, name: str, value: Any, longest: int = MAX_TEXT) -> Any:
     """``value`` as the ontology types property ``name``; a RecordError says what is wrong with it."""
     prop = model.property_def(name)
     label = prop.label
     if prop.datatype in ("number", "integer"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise RecordError(f"{label} must be a number, not {value!r}")
+        if abs(value) > MAX_NUMBER or not math.isfinite(value):  # a 400-digit integer overflows a float
+            raise RecordError(f"{label} must be a finite number no larger than {MAX_NUMBER:.0e}")
         if prop.datatype == "integer":
             if isinstance(value, float) and not value.is_integer():
                 raise RecordError(f"{label} must be a whole number, not {value!r}")
@@ -108,8 +124,11 @@ def _typed(model: Model, type_name: str, name: str, value: Any) -> Any:
     text = value.strip()
     if not text:
         raise RecordError(f"{label} is empty: send null to remove a value")
-    if len(text) > MAX_TEXT:
-        raise RecordError(f"{label} is longer than {MAX_TEXT} characters")
+    if any(unicodedata.category(c) in UNSHOWABLE and c not in "\n\t" for c in text):
+        # a NUL, a text-direction override or a zero-width character makes a value read as another
+        raise RecordError(f"{label} may not hold control characters, text-direction overrides or invisible characters")
+    if len(text) > longest:
+        raise RecordError(f"{label} is longer than {longest} characters")
     if prop.datatype == "date":
         try:
             if len(text) != len("YYYY-MM-DD"):  # fromisoformat also takes 20261130, which no one means here
@@ -132,15 +151,22 @@ def _typed(model: Model, type_name: str, name: str, value: Any) -> Any:
     return text
 
 
-def _changes(model: Model, type_name: str, given: Mapping[str, Any]) -> dict[str, Any]:
-    known = model.properties_for(type_name)
+def _changes(
+    model: Model, type_name: str, given: Mapping[str, Any], computed: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    known = {k: v for k, v in model.properties_for(type_name).items() if k not in PROVENANCE}
     unknown = sorted(name for name in given if name not in known)
     if unknown:
         label = model.entity_type(type_name).label.lower()
-        raise RecordError(
-            f"not a property of a {label}: {', '.join(unknown)}; its properties: {', '.join(sorted(known))}"
-        )
-    return {name: None if value is None else _typed(model, type_name, name, value) for name, value in given.items()}
+        writable = ", ".join(sorted(set(known) - COMPUTED))
+        raise RecordError(f"not a property of a {label}: {', '.join(unknown)}; its properties: {writable}")
+    ours = sorted(COMPUTED & set(given))
+    if ours:
+        raise RecordError(f"{', '.join(ours)} is computed by nimgraph and cannot be written")
+    values = {name: None if value is None else _typed(model, type_name, name, value) for name, value in given.items()}
+    for name, text in (computed or {}).items():
+        values[name] = _typed(model, type_name, name, text, MAX_COMPUTED)
+    return values
 
 
 def _check(model: Model, type_name: str, result: dict[str, Any], touched: Iterable[str] | None) -> None:
@@ -174,7 +200,9 @@ def _assertion(item_id: str, author: str, handling: str, at: datetime) -> Assert
     )
 
 
-def _link(model: Model, store: GraphStore, kind: Kind, record: Entity, field: str, target_id: str) -> Link:
+def _link(
+    model: Model, store: GraphStore, kind: Kind, record: Entity, field: str, target_id: str
+) -> tuple[Link, Entity]:
     wanted = kind.link_field(field)
     link_type = model.link_type(wanted.link_type)
     target = store.get(target_id) if isinstance(target_id, str) and target_id else None
@@ -186,7 +214,7 @@ def _link(model: Model, store: GraphStore, kind: Kind, record: Entity, field: st
     if target.id == record.id:
         raise RecordError(f"{field}: a record cannot link to itself")
     source, end = model.oriented(link_type.name, record.id, target.id)
-    return Link(id=link_id(link_type.name, source, end), type=link_type.name, source=source, target=end)
+    return Link(id=link_id(link_type.name, source, end), type=link_type.name, source=source, target=end), target
 
 
 def _write(store: GraphStore, entities: list[Entity], links: list[Link], run: str) -> None:
@@ -202,24 +230,30 @@ def create(
     links: Mapping[str, Iterable[str]] | None = None,
     *,
     author: str,
-    handling: str = "P",
+    handling: str | None = None,
     type_name: str | None = None,
     now: datetime | None = None,
+    computed: Mapping[str, str] | None = None,
 ) -> Written:
-    """A new record of ``kind`` (or of ``type_name``, a subtype the kind allows, such as a project)."""
+    """A new record of ``kind`` (or of ``type_name``, a subtype the kind allows, such as a project).
+
+    Without ``handling`` the record is P, and each link the strictest of P and its end's records.
+    ``computed`` holds values only nimgraph computes (:data:`COMPUTED`), which ``properties`` may not.
+    """
+    asked = handling
     author, handling, at = _author(author), _handling(handling), _stamp(now)
     chosen = type_name or kind.type
     if chosen != kind.type and chosen not in kind.also:
         allowed = ", ".join((kind.type, *kind.also))
         raise RecordError(f"a {kind.name} is one of: {allowed}, not {chosen!r}")
-    values = _changes(model, chosen, properties)
+    values = _changes(model, chosen, properties, computed)
     if any(v is None for v in values.values()):
         raise RecordError("a new record has no values to remove: leave out what it lacks")
     _check(model, chosen, values, None)
     entity_id = store.id_key().entity_id(chosen, SOURCE, [secrets.token_hex(16)])
     record = _assertion(entity_id, author, handling, at)
     entity = Entity(id=entity_id, type=chosen, properties=values, provenance=[record])
-    made = _links(store, model, kind, entity, links or {}, author, handling, at)
+    made = _links(store, model, kind, entity, links or {}, author, asked, at)
     _write(store, [entity], made, record.record_id)
     return Written(entity_id, record.record_id, at.isoformat())
 
@@ -231,16 +265,20 @@ def _links(
     record: Entity,
     links: Mapping[str, Iterable[str]],
     author: str,
-    handling: str,
+    handling: str | None,
     at: datetime,
 ) -> list[Link]:
+    """Each link a record of its own: the code asked for, else the strictest of the two ends' records."""
     made: dict[str, Link] = {}
+    wanted = sum(1 if isinstance(t, str) else len(list(t)) for t in links.values())
+    if wanted > MAX_LINKS:
+        raise RecordError(f"at most {MAX_LINKS} links in one write, not {wanted}")
     for field, targets in links.items():
         if isinstance(targets, str):
             targets = [targets]
         for target in targets:
-            link = _link(model, store, kind, record, field, target)
-            link.provenance.append(_assertion(link.id, author, handling, at))
+            link, end = _link(model, store, kind, record, field, target)
+            link.provenance.append(_assertion(link.id, author, _handling(handling, record, end), at))
             made.setdefault(link.id, link)
     return list(made.values())
 
@@ -260,14 +298,22 @@ def update(
     properties: Mapping[str, Any],
     *,
     author: str,
-    handling: str = "P",
+    handling: str | None = None,
     now: datetime | None = None,
 ) -> Written:
-    """Change some values of a record (null removes one): a new record that says only what changed."""
-    author, handling, at = _author(author), _handling(handling), _stamp(now)
+    """Change some values of a record (null removes one): a new record that says only what changed.
+
+    Without ``handling`` the change takes the strictest code of the record's own records.
+    """
+    author, at = _author(author), _stamp(now)
     entity, _ = _written(store, model, entity_id)
+    handling = _handling(handling, entity)
     if not properties:
         raise RecordError("nothing to change: name at least one property")
+    keys = sorted(set(model.entity_type(entity.type).keys) & set(properties))
+    if keys:
+        # a key identifies the record to every source (and to a reader of older records): it stays as made
+        raise RecordError(f"{', '.join(keys)} identifies the record and cannot be changed; write a new record instead")
     values = _changes(model, entity.type, properties)
     result = {k: v for k, v in {**entity.properties, **values}.items() if v is not None}
     _check(model, entity.type, result, values)
@@ -285,11 +331,14 @@ def add_links(
     targets: Iterable[str],
     *,
     author: str,
-    handling: str = "P",
+    handling: str | None = None,
     now: datetime | None = None,
 ) -> list[Written]:
-    """Link a record to more ends under ``field``; each link is its own record."""
-    author, handling, at = _author(author), _handling(handling), _stamp(now)
+    """Link a record to more ends under ``field``; each link is its own record, by default as strict
+    as the stricter of its two ends' records."""
+    author, at = _author(author), _stamp(now)
+    if handling is not None:
+        _handling(handling)
     entity, kind = _written(store, model, entity_id)
     try:
         made = _links(store, model, kind, entity, {field: targets}, author, handling, at)
@@ -308,7 +357,7 @@ def remove_link(store: GraphStore, model: Model, entity_id: str, field: str, tar
     """
     entity, kind = _written(store, model, entity_id)
     try:
-        link = _link(model, store, kind, entity, field, target_id)
+        link, _ = _link(model, store, kind, entity, field, target_id)
     except KeyError as err:
         raise RecordError(err.args[0]) from None
     held = store.neighbourhood([entity.id], 1, [link.type], entity_provenance=False).links.get(link.id)
