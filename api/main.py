@@ -30,6 +30,7 @@ from api.routes import (
     records,
     screenings,
     search,
+    tasking_pack,
     workbench,
 )
 from nimgraph import __version__
@@ -125,6 +126,7 @@ def create_app(
         charts.router,
         workbench.router,
         operational_reviews.router,
+        tasking_pack.router,
         *records.ROUTERS,
     ):
         app.include_router(router)

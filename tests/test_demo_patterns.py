@@ -390,7 +390,10 @@ def test_the_problem_profile_finds_the_hotspots_hours_and_the_linked_problem(pla
         assert example["type"] == "Person"
         around = demo.store.neighbourhood([example["id"]], 3, follow).entities.values()
         assert areas <= {e.properties.get("areaCode") for e in around if e.type == "LSOA"}, example
-    assert any("No previous activity" in g for g in data["intelligence_gaps"])
+    # the demo records its intervention against the problem: the profile lists it, and no gap says none is
+    done = {a["id"] for a in data["previous_activity"]["activities"]}
+    assert done == {demo.result.intervention["enforcement"], demo.result.intervention["prevention"]}
+    assert not any("No previous activity" in g for g in data["intelligence_gaps"])
     assert data["people"]["associated"] > 0
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
@@ -14,6 +15,7 @@ from api.routes.entities import entity_page
 from api.schemas import EntityPage, ProblemLinks
 from nimgraph.ontology import Core
 from nimgraph.products.problem import linked_problems
+from nimgraph.products.tasking_pack import build_problem_page, problem_page_html
 
 router = APIRouter(prefix="/problems", tags=["problems"])
 
@@ -46,3 +48,22 @@ def problem_links(entity_id: EntityId, view: ViewDep, model: ModelDep, settings:
     return ProblemLinks(
         problem=entity_id, links=links, footnotes=records, clearance=clearance_notice(view.clearance, settings)
     )
+
+
+@router.get("/{entity_id}/page", responses={200: {"content": {"text/html": {}}}})
+def problem_page(
+    entity_id: EntityId,
+    view: ViewDep,
+    model: ModelDep,
+    settings: SettingsDep,
+    format: Annotated[Literal["json", "html"], Query()] = "json",
+):
+    """The problem's page: owner, SARA stage and PROCTOR, its activities over its incident trend, its
+    taskings and the owner's actions, sub-problems and projects, reviews, outcomes and history."""
+    page = build_problem_page(view, model, entity_id)
+    if page is None:
+        raise HTTPException(404, f"no problem with id {entity_id!r} that you are cleared to see")
+    notice = clearance_notice(view.clearance, settings)
+    if format == "html":
+        return HTMLResponse(problem_page_html(page, notice=notice.notice))
+    return JSONResponse({**page.to_dict(), "clearance": notice.model_dump()})

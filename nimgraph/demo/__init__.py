@@ -9,6 +9,7 @@ from pathlib import Path
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.risk import drawn_towards_crime
 from nimgraph.demo.generate import write_dataset
+from nimgraph.demo.intervention import record_intervention
 from nimgraph.ingest.engine import IngestReport, ingest_file
 from nimgraph.ingest.readers import count_rows
 from nimgraph.ingest.spec import load_spec
@@ -39,6 +40,7 @@ class DemoResult:
     ingests: list[IngestReport] = field(default_factory=list)
     subject_id: str | None = None
     problem_id: str | None = None
+    intervention: dict[str, str] = field(default_factory=dict)  # the partnership's records of it, by role
 
 
 def screen_for_vulnerable(store: GraphStore, model: Model) -> list[str]:
@@ -73,7 +75,7 @@ def run_demo(
 ) -> DemoResult:
     data_dir = work_dir / "data"
     result = DemoResult(data_dir=data_dir)
-    write_dataset(data_dir, seed=seed, incidents=incidents)
+    planted = write_dataset(data_dir, seed=seed, incidents=incidents)
     store.prepare()
     say(f"Generated partner files in {data_dir}")
     for mapping, filename in PLAN:
@@ -94,6 +96,8 @@ def run_demo(
         render.write(profile, result.reports["subject"], reports_dir / "subject-profile.json")
     result.problem_id = find_problem(store, DEMO_PROBLEM)
     if result.problem_id:
+        result.intervention = record_intervention(store, model, result.problem_id, planted["intervention"])
+        say(f"Recorded the intervention against {DEMO_PROBLEM}: a tasking and two activities")
         profile = build_problem_profile(store, model, result.problem_id)
         result.reports["problem"] = reports_dir / "problem-profile.html"
         render.write(profile, result.reports["problem"], reports_dir / "problem-profile.json")

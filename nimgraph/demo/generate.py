@@ -12,6 +12,10 @@ Planted, and recorded in ``planted.json`` so that tests can check the analysis f
 - a repeat victim with seven crimes in that area;
 - a vulnerable person, party to no crime, whom intelligence links to four of the network, and
   their older sibling, who lives with them (a relative of someone with criminal associates);
+- an intervention against the hotspot problem: ASB at a street beside the hotspot falls by four
+  fifths once enforcement and prevention begin (the current year's seventh month), the next two
+  streets fall by half (a diffusion of benefit), and three streets across the district stay level
+  (the control); the demo records the two activities against the problem;
 - a few malformed rows, which must land in the rejects files.
 
 The rows cover 24 months: the 12 ending ``end_month`` (the current year, where every pattern above
@@ -291,6 +295,23 @@ EMERGING_STREET = 10 * STREETS_PER_AREA + 3  # a street of E01099011, across the
 EMERGING_WINDOW_DAYS = 28
 EMERGING_ASB, EMERGING_FIRES = 28, 12  # the burst in the window: more than the hotspot has in it
 EMERGING_BEFORE_MONTHS = (-7, 2, 7)  # one ASB report in each before it: months apart, no burst of their own
+# The intervention against the hotspot problem: enforcement and prevention from the current year's
+# seventh month, at a street of the problem's LSOA beside the hotspot. ASB a month in each area, before
+# (the current year's first six months) and after (its last six): the target falls by four fifths, its
+# buffer (the next two streets) by half, a diffusion of benefit; the control (three streets across the
+# district) is level. Last year holds as many reports of each kind in each area, spread evenly, so that
+# the intervention plants no year-on-year change; the background gives up as many ASB reports.
+INTERVENTION_MONTH = 6
+INTERVENTION_STREETS = {"target": (20,), "buffer": (21, 22), "control": (48, 49, 50)}
+INTERVENTION_ASB = {"target": (10, 2), "buffer": (10, 5), "control": (8, 8)}
+# Environmental ASB (fly-tipping, graffiti, bins set alight in the back alleys), which the hotspot's own
+# reports (nuisance and personal) are not: the problem's categories keep the volumes they were planted with.
+INTERVENTION_KIND = "Environmental"
+
+
+def intervention_size() -> int:
+    """ASB reports the intervention plants, both years."""
+    return 2 * sum(6 * before + 6 * after for before, after in INTERVENTION_ASB.values())
 
 
 @dataclass
@@ -549,8 +570,14 @@ class _Generator:
                     added += 1
         return added
 
-    def background(self, crimes: int, asb: int, fires: int, assessed: dict[str, tuple[int, int]]) -> None:
-        """Background spread evenly over both years' 24 months, away from the emerging hotspot's street."""
+    def background(
+        self, crimes: int, asb: int, fires: int, assessed: dict[str, tuple[int, int]], asb_given_up: int = 0
+    ) -> None:
+        """Background spread evenly over both years' 24 months, away from the emerging hotspot's street.
+
+        The last ``asb_given_up`` ASB reports are drawn but not written (room for the intervention's): the
+        random numbers after them, and so everything else in the background, are as they would be without.
+        """
         drawn = {t: w for t, w in CRIME_TYPES.items() if t not in assessed}
         types, weights = list(drawn), list(drawn.values())
         first_background_person = len(self.people)
@@ -560,9 +587,11 @@ class _Generator:
             street, crime_type = self.rng.choice(streets), self.rng.choices(types, weights)[0]
             crime_id = self.crime(street, self._background_month(crime_type), crime_type)
             self._name_people(crime_id, crime_type)
-        for _ in range(asb):
+        for n in range(asb):
             street, kind = self.rng.choice(streets), self.rng.choice(ASB_TYPES)
-            self.asb(street, self._day(self._background_month(kind)), kind, "Reported ASB")
+            day = self._day(self._background_month(kind))
+            if n < asb - asb_given_up:
+                self.asb(street, day, kind, "Reported ASB")
         for _ in range(fires):
             self.fire(self.rng.choice(streets), self._day(self._background_month("fire")))
         for _ in range(220):
@@ -645,6 +674,42 @@ class _Generator:
         )
         self.data.planted["problem"] = "PRB-0014"
         return hotspot
+
+    def intervention(self) -> None:
+        """ASB that falls at the target after the activities began, less in its buffer, not in the control.
+
+        Added after everything else, with its own random numbers, so that every other planted pattern
+        and the background are drawn exactly as they were before the intervention was planted.
+        """
+        rng, main = random.Random(self.seed * 31 + 7), self.rng
+        self.rng = rng  # _day and asb draw from self.rng
+        try:
+            for area, (before, after) in INTERVENTION_ASB.items():
+                streets = [self.streets[i] for i in INTERVENTION_STREETS[area]]
+                reports = [
+                    (streets[n % len(streets)], INTERVENTION_KIND)
+                    for month in range(12)
+                    for n in range(before if month < INTERVENTION_MONTH else after)
+                ]
+                this_year = [m for m in range(12) for _ in range(before if m < INTERVENTION_MONTH else after)]
+                for (street, kind), month in zip(reports, this_year, strict=True):
+                    self.asb(street, self._day(month), kind, "Fly-tipping and graffiti in the back alleys")
+                for n, (street, kind) in enumerate(reports):  # last year: the same reports, evenly over it
+                    self.asb(
+                        street, self._day(n * HISTORY_MONTHS // len(reports) - HISTORY_MONTHS), kind, "Reported ASB"
+                    )
+        finally:
+            self.rng = main
+        first = date(*self.months[0], 1)
+        start = date(*self.months[INTERVENTION_MONTH], 1)
+        self.data.planted["intervention"] = {
+            "problem": "PRB-0014",
+            "streets": {a: [self.streets[i].name for i in idx] for a, idx in INTERVENTION_STREETS.items()},
+            "lsoa_codes": {a: self.streets[idx[0]].lsoa_code for a, idx in INTERVENTION_STREETS.items()},
+            "before": [first.isoformat(), (start - timedelta(days=1)).isoformat()],
+            "after": [start.isoformat(), self.last_day.isoformat()],
+            "asb_per_month": {a: list(counts) for a, counts in INTERVENTION_ASB.items()},
+        }
 
     def repeat_victim(self, hotspot: Street) -> None:
         victim = self._person(address=self._address(shared=False))
@@ -865,9 +930,15 @@ def generate(seed: int = 2026, incidents: int = 5000, end_month: tuple[int, int]
     assessed = {t: (_scaled(p, incidents), _scaled(c, incidents)) for t, (p, c) in ASSESSED_CRIMES.items()}
     planted = len(generator.data.crimes) + len(generator.data.asb) + len(generator.data.fires)
     remaining = max(incidents - planted, 0)
+    background_asb = remaining * 26 // 100
     generator.background(
-        crimes=remaining * 66 // 100, asb=remaining * 26 // 100, fires=remaining * 8 // 100, assessed=assessed
+        crimes=remaining * 66 // 100,
+        asb=background_asb,
+        fires=remaining * 8 // 100,
+        assessed=assessed,
+        asb_given_up=min(intervention_size(), background_asb),
     )
+    generator.intervention()
     generator.record_assessment()
     generator.malformed_rows()
     for rows in (generator.data.crimes, generator.data.asb, generator.data.fires, generator.data.nominals):

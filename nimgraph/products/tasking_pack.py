@@ -16,15 +16,25 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from nimgraph.analysis.repeats import month_range
+from nimgraph.grading import HANDLING, most_restrictive
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
 from nimgraph.products.common import ProductError
 from nimgraph.products.record_page import RecordPage, record_page
+from nimgraph.products.render import environment
 from nimgraph.records import Entity
 from nimgraph.store.base import GraphReader
 from nimgraph.tasking.kinds import kind_named
+from nimgraph.viz import charts
 
-__all__ = ["ProblemPage", "TaskingPack", "build_problem_page", "build_tasking_pack"]
+__all__ = [
+    "ProblemPage",
+    "TaskingPack",
+    "build_problem_page",
+    "build_tasking_pack",
+    "problem_page_html",
+    "tasking_pack_html",
+]
 
 CLOSED = frozenset({"done", "cancelled"})
 MAX_RECORDS = 5000  # of one kind, in one pack
@@ -36,7 +46,17 @@ def _day(value: Any) -> str | None:
 
 
 def _row(model: Model, entity: Entity, **extra: Any) -> dict[str, Any]:
-    return {"id": entity.id, "label": entity_label(model, entity), **entity.properties, **extra}
+    codes = {a.handling for a in entity.provenance}
+    return {"id": entity.id, "label": entity_label(model, entity), **entity.properties, **extra, "_codes": codes}
+
+
+def _handling(*groups: Any) -> str | None:
+    """The most restrictive code of the rows shown; the rows lose their working set of codes."""
+    codes: set[str] = set()
+    for rows in groups:
+        for row in rows:
+            codes |= row.pop("_codes", set())
+    return most_restrictive(codes) if codes else None
 
 
 @dataclass
@@ -51,6 +71,7 @@ class TaskingPack:
     priorities: list[dict[str, Any]]
     recommendations: list[dict[str, Any]] | None  # None: no tactical assessment could be made
     recommendations_note: str
+    handling: str | None = None  # the most restrictive code of the records the pack shows
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     product: str = "tasking_pack"
 
@@ -129,7 +150,10 @@ def build_tasking_pack(
             found, note = recommendations(), "From the tactical assessment of the same period, as you may see it."
         except ProductError as err:
             note = f"No tactical assessment: {err}"
+    shown = [row for rows in open_by_owner.values() for row in rows]
+    handling = _handling(shown, [r for rows in problems_by_stage.values() for r in rows], activity, priorities, overdue)
     return TaskingPack(
+        handling=handling,
         as_of=until,
         since=since,
         open_by_owner=dict(sorted(open_by_owner.items())),
@@ -159,6 +183,7 @@ class ProblemPage:
     incidents_by_month: list[int]
     activities_by_month: list[int]
     history: list[dict[str, Any]]
+    handling: str | None = None  # the most restrictive code of the records the page shows
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     product: str = "problem_page"
 
@@ -213,18 +238,56 @@ def build_problem_page(
         if owner
         else []
     )
+    sub_problems = _linked(page, reader, model, "problems", outward=False)
+    taskings = _linked(page, reader, model, "taskings", outward=False)
+    outcomes = _linked(page, reader, model, "outcomes", outward=False)
+    reviews = _linked(page, reader, model, "reviews", outward=False)
+    codes = {h.handling for h in page.history}
+    shown = _handling(sub_problems, taskings, outcomes, reviews, activities, owner_taskings)
     return ProblemPage(
+        handling=most_restrictive(codes | ({shown} if shown else set())) if codes or shown else None,
         problem={"id": page.id, "type": page.type, "label": page.label, **page.properties},
         owner=owner,
-        sub_problems=_linked(page, reader, model, "problems", outward=False),
-        taskings=_linked(page, reader, model, "taskings", outward=False),
+        sub_problems=sub_problems,
+        taskings=taskings,
         owner_taskings=sorted(owner_taskings, key=lambda r: (r.get("dueDate") or "9999", r["label"])),
         activities=activities,
-        outcomes=_linked(page, reader, model, "outcomes", outward=False),
-        reviews=_linked(page, reader, model, "reviews", outward=False),
+        outcomes=outcomes,
+        reviews=reviews,
         places=places,
         months=month_list,
         incidents_by_month=incidents_by_month,
         activities_by_month=[running.get(m, 0) for m in month_list],
         history=[r.as_dict() for r in page.history],
+    )
+
+
+def tasking_pack_html(pack: TaskingPack, *, notice: str | None = None) -> str:
+    """The pack as one self-contained page."""
+    handling = pack.handling
+    return (
+        environment()
+        .get_template("tasking_pack.html")
+        .render(pack=pack.to_dict(), notice=notice, handling=handling, handling_text=HANDLING.get(handling or "", ""))
+    )
+
+
+def problem_page_html(page: ProblemPage, *, notice: str | None = None) -> str:
+    """The problem's page: its record, and a chart of its incidents with its activities running."""
+    chart = charts.trend_chart(
+        page.months,
+        [("Incidents", list(page.incidents_by_month)), ("Activities running", list(page.activities_by_month))],
+        title="Incidents per month, and the activities responding",
+        y_label="Count",
+    )
+    return (
+        environment()
+        .get_template("problem_page.html")
+        .render(
+            page=page.to_dict(),
+            chart=chart,
+            notice=notice,
+            handling=page.handling,
+            handling_text=HANDLING.get(page.handling or "", ""),
+        )
     )
