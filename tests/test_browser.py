@@ -267,3 +267,111 @@ def test_tactical_assessment_from_the_landing_page_draws_its_map_offline(served_
         assert_offline_and_printable(page, base, url, requested, before, errors)
     finally:
         page.context.close()
+
+
+def _intervention_review(served_demo) -> str:
+    """Save the review of the demo's planted intervention through the API; its id."""
+    from nimgraph.demo.intervention import intervention_places
+    from nimgraph.ontology import default_model
+    from nimgraph.store.embedded import EmbeddedStore
+
+    base, log = served_demo
+    work = log.parent
+    planted = json.loads((work / "data" / "planted.json").read_text())["intervention"]
+    model = default_model()
+    reading = EmbeddedStore(work / "graph.db", model)  # the served store's file, read beside the server
+    try:
+        places = intervention_places(reading, model, planted)
+    finally:
+        reading.close()
+    body = {
+        **{area: {"places": ids} for area, ids in places.items()},
+        "before": {"since": planted["before"][0], "until": planted["before"][1]},
+        "after": {"since": planted["after"][0], "until": planted["after"][1]},
+        "categories": ["ASBIncident"],
+        "title": "Did the back-alley enforcement work?",
+        "conclusion": "Environmental ASB fell by four fifths at the target and by half next door.",
+        "lessons": "Keep the alley gates locked after the patrols end.",
+    }
+    request = urllib.request.Request(
+        f"{base}/operational-reviews/saved",
+        data=json.dumps(body).encode(),
+        headers={"X-API-Key": "dev-analyst", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read())["id"]
+
+
+def _open_offline(browser, url: str):
+    context = browser.new_context(
+        http_credentials={"username": "analyst", "password": "dev-analyst"}, viewport={"width": 1280, "height": 1000}
+    )
+    context.set_default_navigation_timeout(180_000)
+    context.add_init_script(RECORD_POLICY_VIOLATIONS)
+    page = context.new_page()
+    requested: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.on("console", lambda message: errors.extend(console_error(message)))
+    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url} {request.failure}"))
+    page.goto(url)
+    return page, requested, errors
+
+
+def test_a_saved_review_draws_its_four_series_and_its_map_offline(served_demo, browser):
+    base, _ = served_demo
+    review = _intervention_review(served_demo)
+    url = f"{base}/operational-reviews/{review}?format=html&purpose=browser+test"
+    page, requested, errors = _open_offline(browser, url)
+    try:
+        page.wait_for_selector('#review-map[data-drawn="true"]', state="attached", timeout=60_000)
+        assert "Did the back-alley enforcement work?" in page.inner_text("h1")
+        assert page.inner_text("#handling").startswith("Handling code ")
+        assert "four fifths" in page.inner_text("#conclusion") and "alley gates" in page.inner_text("#lessons")
+        lines = page.locator("#chart svg path.line")
+        assert lines.count() == 4, "target, buffer, control and the target as the control predicts"
+        assert all(w > 0 and h >= 0 for w, h in (lines.nth(i).evaluate(RENDERED_SIZE) for i in range(4)))
+        assert page.locator("#measures tr").count() == 5
+        assert "Diffusion of benefit" in page.inner_text("#measures")
+        points = int(page.get_attribute("#review-map", "data-points"))
+        layers = page.evaluate(MAP_LAYERS.replace("assessment-map", "review-map"), "CircleMarker")
+        assert layers == points and page.evaluate(MAP_LAYERS.replace("assessment-map", "review-map"), "TileLayer") == 0
+        assert page.locator("#review-map canvas").count() == 1
+        assert requested == [url], f"the review page made requests besides its document: {requested}"
+        assert page.evaluate("document.querySelectorAll('img, link, script[src], iframe, object, embed').length") == 0
+        assert page.evaluate("window.nimgraphPolicyViolations") == [] and errors == []
+    finally:
+        page.context.close()
+
+
+def test_the_tasking_pack_opens_from_the_landing_page_and_renders_offline(served_demo, browser):
+    base, _ = served_demo
+    context = browser.new_context(http_credentials={"username": "analyst", "password": "dev-analyst"})
+    context.set_default_navigation_timeout(180_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/")
+        page.fill('input[name="purpose"]', "browser test")
+        page.click('#purpose-form button[type="submit"]')
+        page.wait_for_selector("a#tasking-pack-link")
+        assert "/tasking-pack?format=html" in page.get_attribute("a#tasking-pack-link", "href")
+    finally:
+        context.close()
+    # the demo's data ends in October 2026: the pack for a meeting then, over the intervention's months
+    url = f"{base}/tasking-pack?format=html&as_of=2026-10-28&days=200&purpose=browser+test"
+    page, requested, errors = _open_offline(browser, url)
+    try:
+        page.wait_for_load_state("load")
+        assert "Tasking pack for 2026-10-28" in page.inner_text("h1")
+        assert page.locator("#activity tr").count() >= 3, "the demo's two activities, under a header row"
+        assert "enforcement" in page.inner_text("#activity-by-pillar") and "prevention" in page.inner_text(
+            "#activity-by-pillar"
+        )
+        assert page.locator("#problems tr").count() > 1
+        assert page.inner_text("#recommendations") or page.locator("#recommendations tr").count() > 0
+        assert requested == [url] and errors == []
+        assert page.evaluate("document.querySelectorAll('img, link, script[src], iframe, object, embed').length") == 0
+    finally:
+        page.context.close()

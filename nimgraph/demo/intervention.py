@@ -18,17 +18,24 @@ from nimgraph.tasking.writes import create
 __all__ = ["intervention_places", "record_intervention"]
 
 AUTHOR = "Northwick CSP analyst (demo)"
+PAGE = 500
 
 
 def _street(reader: GraphReader, model: Model, name: str, lsoa_code: str) -> str | None:
     """The location called ``name`` within the area whose code is ``lsoa_code`` (street names repeat)."""
-    for place in reader.find(Core.LOCATION, name, limit=50):
-        if place.properties.get("name") != name:
-            continue
-        around = reader.neighbourhood([place.id], 1, sorted(model.descendants(Core.WITHIN)), entity_provenance=False)
-        if any(e.properties.get("areaCode") == lsoa_code for e in around.entities.values() if e.id != place.id):
-            return place.id
-    return None
+    offset = 0
+    while True:  # every address on the street matches the name too: read them all, page by page
+        page = reader.find(Core.LOCATION, name, limit=PAGE, offset=offset)
+        for place in page:
+            if place.properties.get("name") != name:
+                continue
+            within = sorted(model.descendants(Core.WITHIN))
+            around = reader.neighbourhood([place.id], 1, within, entity_provenance=False)
+            if any(e.properties.get("areaCode") == lsoa_code for e in around.entities.values() if e.id != place.id):
+                return place.id
+        if len(page) < PAGE:
+            return None
+        offset += PAGE
 
 
 def intervention_places(reader: GraphReader, model: Model, planted: dict[str, Any]) -> dict[str, list[str]]:
