@@ -48,3 +48,49 @@ def test_records_are_written_changed_shown_and_audited(cli_development, capsys, 
     assert ("RECORD-SHOW", f"{activity} as analyst") in actions
     assert ("RECORD-SET-REFUSED", "Activity-nothing") in actions
     assert ("RECORD-SET-REFUSED", activity) in actions
+
+
+def test_the_loops_views_from_the_command_line(cli_development, capsys, tmp_path, model):
+    from test_operational_review import plant
+
+    from nimgraph.store.embedded import EmbeddedStore
+
+    path = tmp_path / "graph.db"
+    planted = EmbeddedStore(path, model)
+    planted.id_key()
+    plant(planted)
+    planted.close()
+    store = ["--store", str(path)]
+    question = {
+        "target": {"places": ["Street-target"]},
+        "buffer": {"places": ["Street-buffer"]},
+        "control": {"places": ["Street-control"]},
+        "before": {"since": "2026-01-01", "until": "2026-06-30"},
+        "after": {"since": "2026-07-01", "until": "2026-12-31"},
+        "categories": ["anti-social behaviour"],
+    }
+    (tmp_path / "q.json").write_text(json.dumps(question))
+    args = [*store, "review", "measure", str(tmp_path / "q.json"), "--format", "json"]
+    assert main([*args, "--purpose", "did it work", "--role", "partner_viewer"]) == 0
+    review = json.loads(capsys.readouterr().out)
+    assert review["counts"]["target"] == {"before": 72, "after": 24}  # the C burst is not the partner's
+    assert main([*args, "--purpose", "did it work"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"]["target"]["after"] > 24
+    page = tmp_path / "review.html"
+    assert main([*store, "review", "measure", str(tmp_path / "q.json"), "--purpose", "page", "-o", str(page)]) == 0
+    assert "Weighted Displacement Quotient" in page.read_text()
+    assert main([*store, "review", "save", str(tmp_path / "q.json"), "--title", "Q3", "--lessons", "Patrol early"]) == 0
+    assert "stored under handling code C" in capsys.readouterr().out  # the analyst's counts include the C burst
+
+    (tmp_path / "bad.json").write_text(json.dumps({**question, "before": {"since": "2026-13-01", "until": "x"}}))
+    assert main([*store, "review", "measure", str(tmp_path / "bad.json"), "--purpose", "bad"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+    assert main([*store, "tasking-pack", "--as-of", "2026-12-31", "--purpose", "TTCG", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["as_of"] == "2026-12-31"
+    assert main([*store, "tasking-pack", "--as-of", "31/12/2026", "--purpose", "TTCG"]) == 2
+    assert main([*store, "problem-page", "Problem-nope", "--purpose", "TTCG"]) == 2
+    settings = Settings()
+    entries = AuditLog(settings.access_db, settings.secret("audit_key"), settings.audit_anchor).query(limit=100)
+    actions = {e["method"] for e in entries}
+    logged = {"REVIEW-MEASURE", "REVIEW-SAVE", "REVIEW-MEASURE-REFUSED", "TASKING-PACK", "PROBLEM-PAGE-REFUSED"}
+    assert logged <= actions

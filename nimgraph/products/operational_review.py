@@ -419,3 +419,56 @@ def review_html(
             map_assets=maps.map_assets(),
         )
     )
+
+
+def question_from(data: dict[str, Any]) -> tuple[ReviewQuestion, str | None]:
+    """A review question (and the id of what it reviews) from the JSON the API takes, for the command line.
+
+    >>> q, reviewed = question_from({"target": {"places": ["Street-1"]}, "buffer": {"places": ["Street-2"]},
+    ...     "control": {"circles": [{"latitude": 53.5, "longitude": -2.2, "metres": 300}]},
+    ...     "before": {"since": "2026-01-01", "until": "2026-06-30"},
+    ...     "after": {"since": "2026-07-01", "until": "2026-12-31"}, "categories": ["ASBIncident"]})
+    >>> q.control.circles[0].metres, q.after.days, reviewed
+    (300.0, 184, None)
+    """
+    if not isinstance(data, dict):
+        raise ReviewError("a review question is a JSON object: target, buffer, control, before, after")
+    known = {"target", "buffer", "control", "before", "after", "categories", "alpha", "reviewed"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ReviewError(f"not part of a review question: {', '.join(unknown)}; it takes {', '.join(sorted(known))}")
+
+    def zone(name: str) -> Zone:
+        given = data.get(name)
+        if not isinstance(given, dict):
+            raise ReviewError(f"the {name} area is an object with places and/or circles")
+        places, circles = given.get("places", []), given.get("circles", [])
+        if not isinstance(places, list) or not all(isinstance(p, str) for p in places):
+            raise ReviewError(f"the {name} area's places are a list of ids")
+        if not isinstance(circles, list) or not all(isinstance(c, dict) for c in circles):
+            raise ReviewError(f"the {name} area's circles are a list of {{latitude, longitude, metres}}")
+        try:
+            made = tuple(Circle(float(c["latitude"]), float(c["longitude"]), float(c["metres"])) for c in circles)
+        except (KeyError, TypeError, ValueError):
+            raise ReviewError(f"each circle of the {name} area needs a latitude, a longitude and metres") from None
+        return Zone(tuple(places), made)
+
+    def window(name: str) -> Window:
+        given = data.get(name)
+        if not isinstance(given, dict) or not {"since", "until"} <= set(given):
+            raise ReviewError(f"the {name} window is an object with since and until, each YYYY-MM-DD")
+        return Window(str(given["since"]), str(given["until"]))
+
+    categories = data.get("categories", [])
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise ReviewError("categories are a list of incident categories or types")
+    alpha = data.get("alpha", 0.05)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float):
+        raise ReviewError("alpha is a number between 0 and 1")
+    reviewed = data.get("reviewed")
+    if reviewed is not None and not isinstance(reviewed, str):
+        raise ReviewError("reviewed is the id of a problem, tasking, activity or priority")
+    question = ReviewQuestion(
+        zone("target"), zone("buffer"), zone("control"), window("before"), window("after"), tuple(categories), alpha
+    )
+    return question, reviewed

@@ -101,7 +101,10 @@ def build_tasking_pack(
     ``recommendations`` builds the tactical assessment's recommendations for the same reader; a
     ProductError from it (no incidents to assess) leaves them out with a note.
     """
-    today = date.fromisoformat(as_of) if as_of else date.today()
+    try:
+        today = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise ProductError(f"the meeting's day is written YYYY-MM-DD, not {as_of!r}") from None
     if not 1 <= days <= 366:
         raise ProductError("a tasking pack covers 1 to 366 days")
     since, until = (today - timedelta(days=days)).isoformat(), today.isoformat()
