@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 import schemathesis
-from conftest import dev_settings, person_id
+from conftest import TEST_ID_KEY, dev_settings, person_id
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from api.main import create_app
+from nimgraph.store.embedded import EmbeddedStore
 
 HEADERS = {"X-API-Key": "dev-admin", "X-Purpose": "input tests"}
 
@@ -87,7 +90,12 @@ def test_the_schema_fuzzer_finds_no_server_error(demo, tmp_path, key):
     role gets its own app: schemathesis runs the app's lifespan, which closes the audit log after.
     """
     config = dev_settings(store="unused", work_dir=tmp_path, access_db=tmp_path / "access.db", max_upload_bytes=50_000)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(config, store=demo.store, model=demo.model))
+    # a copy of the demo: the fuzzer writes records the session's other tests must not see
+    copy = tmp_path / "graph.db"
+    with sqlite3.connect(demo.store.path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    store = EmbeddedStore(copy, demo.model, id_key=TEST_ID_KEY)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(config, store=store, model=demo.model))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     headers = {**HEADERS, "X-API-Key": key}
@@ -99,3 +107,4 @@ def test_the_schema_fuzzer_finds_no_server_error(demo, tmp_path, key):
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
 
         no_server_error()
+    store.close()

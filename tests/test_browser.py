@@ -296,7 +296,7 @@ def _intervention_review(served_demo) -> str:
     request = urllib.request.Request(
         f"{base}/operational-reviews/saved",
         data=json.dumps(body).encode(),
-        headers={"X-API-Key": "dev-analyst", "Content-Type": "application/json"},
+        headers={"X-API-Key": "dev-analyst", "X-Purpose": "browser test", "Content-Type": "application/json"},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=120) as response:

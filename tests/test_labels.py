@@ -30,7 +30,7 @@ def test_every_demo_entity_from_every_source_is_labelled_from_its_properties(dem
         pattern = next(p for p in demo.model.labelling(entity.type) if fill(p, entity.properties))
         assert shown == fill(pattern, entity.properties)
         sources |= {record.source for record in entity.provenance}
-    assert len(sources) == 6  # every partner file of the demo
+    assert len(sources) == 7  # every partner file of the demo, and the partnership's own records
 
 
 def test_people_are_named_in_full_and_things_by_what_identifies_them(model: Model):

@@ -17,15 +17,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import ViewDep, audited, requires
+from api.auth import AuditDep, ViewDep, requires
 from api.deps import ModelDep, SettingsDep, StoreDep
 from api.notice import clearance_notice
 from api.params import EntityId
 from api.routes.assessments import map_page
 from nimgraph.access.roles import Caller, Permission
 from nimgraph.products.operational_review import (
+    MAX_ALPHA,
     MAX_CIRCLES,
     MAX_PLACES,
+    MIN_ALPHA,
     Circle,
     ReviewError,
     ReviewQuestion,
@@ -76,7 +78,7 @@ class ReviewIn(BaseModel):
     categories: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=list, max_length=50, description="incident categories or types that count; none: all"
     )
-    alpha: float = Field(0.05, gt=0, lt=1)
+    alpha: float = Field(0.05, ge=MIN_ALPHA, le=MAX_ALPHA, description="the tests' significance level")
     reviewed: PlaceId | None = Field(None, description="the problem, tasking, activity or priority it reviews")
 
     def question(self) -> ReviewQuestion:
@@ -129,7 +131,9 @@ def measure(body: ReviewIn, view: ViewDep, model: ModelDep, settings: SettingsDe
 
 
 @router.post("/saved", response_model=SavedOut, status_code=201)
-async def save(request: Request, body: SaveIn, caller: Recorder, store: StoreDep, model: ModelDep) -> SavedOut:
+async def save(
+    request: Request, body: SaveIn, caller: Recorder, audit: AuditDep, store: StoreDep, model: ModelDep
+) -> SavedOut:
     """Measure and store the review against what it reviews, with the conclusion and lessons; it feeds the
     next strategic assessment's "what worked" section."""
     try:
@@ -147,7 +151,9 @@ async def save(request: Request, body: SaveIn, caller: Recorder, store: StoreDep
         )
     except (ReviewError, RecordError) as err:
         raise HTTPException(422, str(err)) from None
-    audited(request, written.id, *([body.reviewed] if body.reviewed else []))
+    # it reads everything in its areas: the log names what it was asked about, the places among it
+    places = [p for zone in (body.target, body.buffer, body.control) for p in zone.places]
+    audit.items.update([written.id, *places, *([body.reviewed] if body.reviewed else [])])
     return SavedOut(id=written.id, record_id=written.record_id, at=written.at, handling=code)
 
 
@@ -160,6 +166,10 @@ def saved_review(entity_id: EntityId, view: ViewDep, model: ModelDep, settings: 
         raise HTTPException(404, f"no saved review with id {entity_id!r} that you are cleared to see")
     data = json.loads(result)
     saved = {k: page.properties.get(k) for k in ("title", "conclusion", "lessons")}
+    # the stored review names places (a home among them, perhaps) and what it reviewed: logged as released
+    view.release([p["id"] for places in data.get("places", {}).values() for p in places])
+    if data.get("reviewed"):
+        view.release([data["reviewed"]["id"]])
     notice = clearance_notice(view.clearance, settings)
     if format == "html":
         html = review_html(

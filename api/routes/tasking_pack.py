@@ -34,9 +34,12 @@ def tasking_pack(
     priorities and, when there are incidents to assess, the tactical assessment's recommendations."""
     day = as_of.isoformat() if as_of else None
 
-    def recommended() -> list[dict]:
+    def recommended() -> tuple[list[dict], str | None]:
         tables = assessment_settings(settings)
-        return build_tactical_assessment(view, model, tables, until=day, days=min(days, 92)).recommendations
+        before = set(view.released)
+        tactical = build_tactical_assessment(view, model, tables, until=day, days=min(days, 92))
+        view.release_only(tactical.shown, before=before)  # of what the assessment read, whom it shows
+        return tactical.recommendations, tactical.handling
 
     try:
         pack = build_tasking_pack(

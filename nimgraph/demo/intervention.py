@@ -7,6 +7,7 @@ enforcement activity and a prevention activity, both responding to the problem.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from nimgraph.ontology import Core, Model
@@ -64,6 +65,9 @@ def record_intervention(store: GraphStore, model: Model, problem_id: str, plante
         return {role: held[title] for role, title in wanted.items()}
     start, end = planted["after"]
     owner = "PS 2291 Khan (Northwick NPT)"
+    # written as the partnership would have written them, the day the activities began: the same ids
+    # and records in every store under the same key, so the demo is the same on both stores
+    recorded = datetime.fromisoformat(f"{start}T09:00:00+00:00")
     tasking = create(
         store,
         model,
@@ -78,6 +82,8 @@ def record_intervention(store: GraphStore, model: Model, problem_id: str, plante
         {"concerning": [problem_id]},
         author=AUTHOR,
         handling="P",
+        now=recorded,
+        key=f"demo:{problem_id}:tasking",
     )
     activities = {}
     for role, title, pillar, who, hours, cost, partners in (
@@ -104,6 +110,8 @@ def record_intervention(store: GraphStore, model: Model, problem_id: str, plante
             {"problems": [problem_id], "taskings": [tasking.id]},
             author=AUTHOR,
             handling="P",
+            now=recorded,
+            key=f"demo:{problem_id}:{role}",
         )
         activities[role] = made.id
     return {"tasking": tasking.id, **activities}

@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from nimgraph.analysis.displacement import (
@@ -50,6 +50,8 @@ MAX_CIRCLES = 50
 MAX_PLACES = 500
 MAX_METRES = 20_000.0
 MAX_MAP_POINTS = 5000
+MIN_ALPHA, MAX_ALPHA = 1e-6, 0.5
+MAX_SPAN_DAYS = 10 * 365 + 2  # ten years of windows: a review, not a history
 EARTH_METRES = 6_371_000
 
 
@@ -186,13 +188,21 @@ def _check(question: ReviewQuestion) -> None:
             f"the before window ({question.before.since} to {question.before.until}) must end before the after "
             f"window starts ({question.after.since})"
         )
-    if not 0 < question.alpha < 1:
-        raise ReviewError("alpha must lie strictly between 0 and 1")
+    if not MIN_ALPHA <= question.alpha <= MAX_ALPHA:
+        # below about 1e-16 the interval's critical value is infinite
+        raise ReviewError(f"alpha must lie between {MIN_ALPHA:g} and {MAX_ALPHA:g}")
+    first, last = min(question.before.since, question.after.since), max(question.before.until, question.after.until)
+    if date.fromisoformat(last) - date.fromisoformat(first) > timedelta(days=MAX_SPAN_DAYS):
+        raise ReviewError(f"the windows may span at most {MAX_SPAN_DAYS // 365} years, from the first day to the last")
 
 
-def _places(reader: GraphReader, model: Model, question: ReviewQuestion) -> dict[str, list[dict[str, str]]]:
-    """Each area's places as the reader sees them; one it cannot see is refused as one that does not exist."""
+def _places(
+    reader: GraphReader, model: Model, question: ReviewQuestion
+) -> tuple[dict[str, list[dict[str, str]]], set[str]]:
+    """Each area's places as the reader sees them, and the handling codes of their records; a place it
+    cannot see is refused as one that does not exist."""
     shown: dict[str, list[dict[str, str]]] = {}
+    codes: set[str] = set()
     for name, zone in question.zones():
         shown[name] = []
         for place_id in zone.places:
@@ -200,7 +210,8 @@ def _places(reader: GraphReader, model: Model, question: ReviewQuestion) -> dict
             if entity is None or not (model.is_a(entity.type, Core.LOCATION) or model.is_a(entity.type, Core.AREA)):
                 raise ReviewError(f"no place or area with id {place_id!r} that you are cleared to see")
             shown[name].append({"id": entity.id, "type": entity.type, "label": entity_label(model, entity)})
-    return shown
+            codes |= {a.handling for a in entity.provenance}
+    return shown, codes
 
 
 def _zone_of(incident: Incident, question: ReviewQuestion, place_sets: dict[str, frozenset[str]]) -> str | None:
@@ -277,14 +288,16 @@ def build_review(
     """The review of ``question`` as ``reader`` sees the incidents; ``reviewed`` is the problem, tasking
     or activity it reviews (refused, as one that does not exist, if the reader cannot see it)."""
     _check(question)
-    about = None
+    about, codes = None, set()
     if reviewed is not None:
         entity = reader.get(reviewed)
         kind = kind_of(model, entity.type) if entity is not None else None
         if entity is None or kind is None or kind.name not in ("problem", "tasking", "activity", "priority"):
             raise ReviewError(f"no problem, tasking, activity or priority {reviewed!r} that you are cleared to see")
         about = {"id": entity.id, "type": entity.type, "kind": kind.name, "label": entity_label(model, entity)}
-    places = _places(reader, model, question)
+        codes = {a.handling for a in entity.provenance}
+    places, place_codes = _places(reader, model, question)
+    codes |= place_codes
     place_sets = {name: frozenset(p["id"] for p in places[name]) for name in AREA_NAMES}
     since = min(question.before.since, question.after.since)
     until = max(question.before.until, question.after.until)
@@ -295,12 +308,14 @@ def build_review(
     tally = {(name, window): 0 for name in AREA_NAMES for window in ("before", "after")}
     split = Counter()
     points = []
+    counted: list[Incident] = []
     for incident in read.incidents:
         if wanted and incident.category.casefold() not in wanted and incident.type.casefold() not in wanted:
             continue
         zone = _zone_of(incident, question, place_sets)
         if zone is None:
             continue
+        counted.append(incident)
         by_month[zone][incident.date[:7]] += 1
         for window_name, window in (("before", question.before), ("after", question.after)):
             inside = _counts_in(incident, window)
@@ -336,8 +351,17 @@ def build_review(
     if len(points) >= MAX_MAP_POINTS:
         warnings.append(f"The map shows the first {MAX_MAP_POINTS} incidents; the counts include all.")
     series: dict[str, list[float | None]] = {name: [by_month[name].get(m, 0) for m in months] for name in AREA_NAMES}
-    series["expected"] = [round(_expected(by_month, m, question), 2) for m in months]
-    codes = {handling for (_, _, handling) in read.records}
+    series["expected"] = _expected(by_month, months, question)
+    codes |= {handling for (_, _, handling) in read.records}
+    # homes whose incidents the map shows are personal data: released (and audited) as the places named are
+    homes = {
+        incident.location
+        for incident in counted
+        if incident.location and (place := read.places.get(incident.location)) and model.identifies_person(place.type)
+    }
+    release = getattr(reader, "release", None)
+    if release is not None:
+        release(sorted(homes))
     return OperationalReview(
         question=question,
         reviewed=about,
@@ -357,15 +381,16 @@ def build_review(
     )
 
 
-def _expected(by_month: dict[str, Counter], month: str, question: ReviewQuestion) -> float:
-    """What the target would have had in ``month`` had it followed the control: its before months' mean,
-    scaled by the control's count that month against the control's before mean."""
+def _expected(by_month: dict[str, Counter], months: list[str], question: ReviewQuestion) -> list[float | None]:
+    """What the target would have had each month had it followed the control: its before months' mean,
+    scaled by the control's count that month against the control's before mean (the mean alone when
+    the control had none before)."""
     before_months = month_range(question.before.since[:7], question.before.until[:7])
     target_mean = sum(by_month["target"].get(m, 0) for m in before_months) / len(before_months)
     control_mean = sum(by_month["control"].get(m, 0) for m in before_months) / len(before_months)
     if not control_mean:
-        return target_mean
-    return target_mean * by_month["control"].get(month, 0) / control_mean
+        return [round(target_mean, 2)] * len(months)
+    return [round(target_mean * by_month["control"].get(m, 0) / control_mean, 2) for m in months]
 
 
 def review_html(

@@ -26,6 +26,7 @@ from nimgraph.analysis import concentration, hotspots, significance
 from nimgraph.analysis.risk import drawn_towards_crime, relatives_with_criminal_associates
 from nimgraph.analysis.volumes import count_by, count_by_area, finest_area_type, monthly, parties
 from nimgraph.collector import collector_paused
+from nimgraph.grading import most_restrictive
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Core, Model
 from nimgraph.products.assessing import (
@@ -363,19 +364,24 @@ def _screenings(view, model: Model, involvements, events: set[str]) -> dict:
     }
 
 
-def _partnership(view, model: Model) -> dict:
+def _partnership(view, model: Model) -> tuple[dict, set[str]]:
+    """The partnership section, and the handling codes of the records it counts and names."""
     problems = view.find(Core.PROBLEM, limit=MAX_PROBLEMS)
     stages = Counter(str(p.properties.get("saraStage") or "not recorded") for p in problems)
     activities = view.find(Core.ACTIVITY, limit=MAX_PROBLEMS)
     pillars = Counter(str(a.properties.get("pillar") or "not recorded") for a in activities)
     outcomes = view.find(Core.OUTCOME, limit=MAX_PROBLEMS)
     taskings = view.find(Core.TASKING, limit=MAX_PROBLEMS)
+    reviews = view.find(Core.EVALUATION, limit=MAX_PROBLEMS)
+    codes = {
+        a.handling for group in (problems, activities, outcomes, taskings, reviews) for e in group for a in e.provenance
+    }
     return {
         "taskings": len(taskings),
         "taskings_by_status": dict(
             Counter(str(t.properties.get("taskingStatus") or "not recorded") for t in taskings).most_common()
         ),
-        "what_worked": what_worked(view, model),
+        "what_worked": what_worked(view, model, reviews),
         "problems": len(problems),
         "by_sara_stage": dict(stages.most_common()),
         "activities": len(activities),
@@ -393,14 +399,14 @@ def _partnership(view, model: Model) -> dict:
         ],
         "source": "the problem register and the partnership's own records of taskings, activities and reviews",
         "truncated": len(problems) >= MAX_PROBLEMS,
-    }
+    }, codes
 
 
-def what_worked(view, model: Model, limit: int = MAX_REVIEWS) -> list[dict]:
+def what_worked(view, model: Model, reviews: list[Entity] | None = None, limit: int = MAX_REVIEWS) -> list[dict]:
     """The operational reviews the reader may see, latest first: what each reviewed, its headline
     measures and the analyst's conclusion and lessons (for the "what worked" section)."""
     rows = []
-    for review in view.find(Core.EVALUATION, limit=MAX_PROBLEMS):
+    for review in view.find(Core.EVALUATION, limit=MAX_PROBLEMS) if reviews is None else reviews:
         props = review.properties
         result = json.loads(props["reviewResult"]) if props.get("reviewResult") else None
         counts = (result or {}).get("counts", {})
@@ -481,6 +487,9 @@ def build_strategic_assessment(
     priorities = _priorities(current, year_before, scoped, model, settings, area_ids, area_type, view)
     gaps = _gaps(current, scoped, harm, people, period, end)
     footnotes, sources, handling = sources_and_handling(view, scoped.read)
+    partnership, partnership_codes = _partnership(view, model)
+    if partnership_codes:  # the partnership's records it names are as much the product as the incidents
+        handling = most_restrictive(partnership_codes | ({handling} if handling else set()))
     points, placed = map_points(current)
     scope_key = area or "all"
     return StrategicAssessment(
@@ -513,7 +522,7 @@ def build_strategic_assessment(
         concentration=concentration_section,
         hotspots=hotspot_section,
         people=people,
-        partnership_activity=_partnership(view, model),
+        partnership_activity=partnership,
         intelligence=intelligence_by_grade(scoped.read.reports, period),
         priorities=priorities,
         intelligence_gaps=gaps,

@@ -94,12 +94,13 @@ def build_tasking_pack(
     *,
     as_of: str | None = None,
     days: int = 28,
-    recommendations: Callable[[], list[dict[str, Any]]] | None = None,
+    recommendations: Callable[[], tuple[list[dict[str, Any]], str | None]] | None = None,
 ) -> TaskingPack:
     """The pack for a meeting on ``as_of`` (default today) covering the ``days`` before it.
 
-    ``recommendations`` builds the tactical assessment's recommendations for the same reader; a
-    ProductError from it (no incidents to assess) leaves them out with a note.
+    ``recommendations`` builds the tactical assessment's recommendations for the same reader, with
+    the assessment's handling code; a ProductError from it (no incidents to assess) leaves them out
+    with a note.
     """
     try:
         today = date.fromisoformat(as_of) if as_of else date.today()
@@ -147,14 +148,17 @@ def build_tasking_pack(
         and (_day(p.properties.get("endDate")) or "9999-12-31") >= until
     ]
     priorities.sort(key=lambda r: (r.get("rank") or 10**9, r["label"]))
-    found, note = None, "Not asked for."
+    found, note, assessed = None, "Not asked for.", None
     if recommendations is not None:
         try:
-            found, note = recommendations(), "From the tactical assessment of the same period, as you may see it."
+            found, assessed = recommendations()
+            note = "From the tactical assessment of the same period, as you may see it."
         except ProductError as err:
             note = f"No tactical assessment: {err}"
     shown = [row for rows in open_by_owner.values() for row in rows]
     handling = _handling(shown, [r for rows in problems_by_stage.values() for r in rows], activity, priorities, overdue)
+    if found and assessed:  # the recommendations are the assessment's: as restricted as it is
+        handling = most_restrictive({assessed, *([handling] if handling else [])})
     return TaskingPack(
         handling=handling,
         as_of=until,
@@ -221,8 +225,11 @@ def build_problem_page(
     where = {m: i for i, m in enumerate(month_list)}
     place_ids = {p["id"] for p in places}
     kind = str(page.properties.get("problemType") or "").casefold()
+    read_codes: set[str] = set()
     if place_ids:
         read = reader.incidents(first.isoformat(), last.isoformat())
+        # the read's records, all of them: more than the counted incidents', never fewer
+        read_codes = {handling for (_, _, handling) in read.records}
         for incident in read.incidents:
             here = incident.location in place_ids or any(a in place_ids for a in incident.areas)
             of_kind = not kind or kind in (incident.category.casefold(), incident.type.casefold())
@@ -245,7 +252,7 @@ def build_problem_page(
     taskings = _linked(page, reader, model, "taskings", outward=False)
     outcomes = _linked(page, reader, model, "outcomes", outward=False)
     reviews = _linked(page, reader, model, "reviews", outward=False)
-    codes = {h.handling for h in page.history}
+    codes = {h.handling for h in page.history} | read_codes
     shown = _handling(sub_problems, taskings, outcomes, reviews, activities, owner_taskings)
     return ProblemPage(
         handling=most_restrictive(codes | ({shown} if shown else set())) if codes or shown else None,

@@ -14,6 +14,7 @@ the link's range. Every write is for a caller cleared for everything (the routes
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 import unicodedata
@@ -45,6 +46,7 @@ __all__ = [
 
 SOURCE = PARTNERSHIP_SOURCE
 SOURCE_PROPERTIES = {
+    "agency": "The community safety partnership (its own records)",
     "dataset": "The partnership's own records: priorities, meetings, taskings, problems, activities, reviews",
     "collectionMethod": "Written by analysts and admins through nimgraph's API and CLI, each change signed",
 }
@@ -186,12 +188,13 @@ def _stamp(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
 
-def _assertion(item_id: str, author: str, handling: str, at: datetime) -> Assertion:
+def _assertion(item_id: str, author: str, handling: str, at: datetime, key: str | None = None) -> Assertion:
     # The time in the record id orders the history; the random tail keeps two changes in one
-    # microsecond apart, so neither replaces the other.
+    # microsecond apart, so neither replaces the other (a caller's stable key makes it repeatable).
+    tail = hashlib.sha256(f"{key}\x1f{item_id}".encode()).hexdigest()[:6] if key else secrets.token_hex(3)
     return Assertion(
         source=SOURCE,
-        record_id=f"{item_id}@{at.strftime(STAMP)}-{secrets.token_hex(3)}",
+        record_id=f"{item_id}@{at.strftime(STAMP)}-{tail}",
         file=author,
         row=0,
         date=at.date().isoformat(),
@@ -234,11 +237,14 @@ def create(
     type_name: str | None = None,
     now: datetime | None = None,
     computed: Mapping[str, str] | None = None,
+    key: str | None = None,
 ) -> Written:
     """A new record of ``kind`` (or of ``type_name``, a subtype the kind allows, such as a project).
 
     Without ``handling`` the record is P, and each link the strictest of P and its end's records.
     ``computed`` holds values only nimgraph computes (:data:`COMPUTED`), which ``properties`` may not.
+    ``key`` makes the record's id (and, with ``now``, its record ids) the same whenever it is written
+    under the same store key: for records a program writes once, such as the demo's; else random.
     """
     asked = handling
     author, handling, at = _author(author), _handling(handling), _stamp(now)
@@ -250,10 +256,10 @@ def create(
     if any(v is None for v in values.values()):
         raise RecordError("a new record has no values to remove: leave out what it lacks")
     _check(model, chosen, values, None)
-    entity_id = store.id_key().entity_id(chosen, SOURCE, [secrets.token_hex(16)])
-    record = _assertion(entity_id, author, handling, at)
+    entity_id = store.id_key().entity_id(chosen, SOURCE, [key or secrets.token_hex(16)])
+    record = _assertion(entity_id, author, handling, at, key)
     entity = Entity(id=entity_id, type=chosen, properties=values, provenance=[record])
-    made = _links(store, model, kind, entity, links or {}, author, asked, at)
+    made = _links(store, model, kind, entity, links or {}, author, asked, at, key)
     _write(store, [entity], made, record.record_id)
     return Written(entity_id, record.record_id, at.isoformat())
 
@@ -267,6 +273,7 @@ def _links(
     author: str,
     handling: str | None,
     at: datetime,
+    key: str | None = None,
 ) -> list[Link]:
     """Each link a record of its own: the code asked for, else the strictest of the two ends' records."""
     made: dict[str, Link] = {}
@@ -278,7 +285,7 @@ def _links(
             targets = [targets]
         for target in targets:
             link, end = _link(model, store, kind, record, field, target)
-            link.provenance.append(_assertion(link.id, author, _handling(handling, record, end), at))
+            link.provenance.append(_assertion(link.id, author, _handling(handling, record, end), at, key))
             made.setdefault(link.id, link)
     return list(made.values())
 

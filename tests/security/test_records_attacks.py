@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from nimgraph.ontology import Core
-from nimgraph.records import Assertion, Batch, Entity
+from nimgraph.records import Assertion, Batch, Entity, Link
 
 ANALYST, RESEARCHER, PARTNER, ADMIN = "dev-analyst", "dev-researcher", "dev-partner", "dev-admin"
 
@@ -26,9 +26,9 @@ def app(store, model, tmp_path):
         yield client
 
 
-def call(client, method: str, key: str | None, url: str, body=None, **extra):
+def call(client, method: str, key: str | None, url: str, body=None, **params):
     headers = {"X-Purpose": "records attack tests", **({"X-API-Key": key} if key else {})}
-    return client.request(method, url, json=body, headers=headers, **extra)
+    return client.request(method, url, json=body, headers=headers, params=params or None)
 
 
 def partner_problem(store, problem_id: str, source: str, said: dict | None = None) -> None:
@@ -181,3 +181,99 @@ def test_a_researcher_reads_a_records_history_in_order(app):
     history = call(app, "GET", RESEARCHER, f"/taskings/{made}").json()["history"]
     assert [h["said"].get("taskingStatus") for h in history] == [None, "in-progress", "done"]
     assert [h["at"] for h in history] == sorted(h["at"] for h in history) and all("T" in h["at"] for h in history)
+
+
+# ------------------------------------------------------------------ the loop's views (a second review)
+def _asb_at(store, street: str, handling: str, days: list[str], prefix: str, home: bool = False) -> None:
+    kind = "Address" if home else "Street"
+    record = lambda rid: Assertion("council-asb", rid, "asb.csv", 2, None, f"2B{handling}", handling)  # noqa: E731
+    entities = [Entity(street, kind, {"name": street, "latitude": 53.4, "longitude": -2.2}, [record(street)])]
+    links = []
+    for n, day in enumerate(days):
+        event = f"{prefix}-{n}"
+        entities.append(Entity(event, "ASBIncident", {"date": day, "category": "Nuisance"}, [record(event)]))
+        links.append(Link(f"at-{event}", Core.OCCURRED_AT, event, street, {}, [record(f"at-{event}")]))
+    store.upsert(Batch(entities=entities, links=links))
+
+
+def _question(**areas):
+    return {
+        "target": {"places": [areas.get("target", "Street-T")]},
+        "buffer": {"places": ["Street-B"]},
+        "control": {"places": ["Street-C"]},
+        "before": {"since": "2026-01-01", "until": "2026-03-31"},
+        "after": {"since": "2026-04-01", "until": "2026-06-30"},
+        **{k: v for k, v in areas.items() if k not in ("target",)},
+    }
+
+
+@pytest.fixture
+def areas(store):
+    for street, handling in (("Street-T", "P"), ("Street-B", "P"), ("Street-C", "P")):
+        _asb_at(store, street, handling, ["2026-02-03", "2026-05-04"], f"asb-{street}")
+    return store
+
+
+def test_an_impossible_significance_level_or_a_century_of_windows_is_refused_not_a_crash(app, areas):
+    for alpha in (1e-20, 0.0, 0.9):
+        response = call(app, "POST", PARTNER, "/operational-reviews", {**_question(), "alpha": alpha})
+        assert response.status_code == 422, (alpha, response.text)
+    century = {**_question(), "before": {"since": "1900-01-01", "until": "1950-12-31"}}
+    response = call(app, "POST", PARTNER, "/operational-reviews", century)
+    assert response.status_code == 422 and "span at most 10 years" in response.json()["detail"]
+
+
+def test_a_view_built_from_c_material_is_marked_c(app, areas):
+    _asb_at(areas, "Street-T", "C", ["2026-05-10", "2026-05-11"], "covert")
+    problem = call(
+        app, "POST", ANALYST, "/problems", {"properties": {"title": "Target ASB"}, "links": {"places": ["Street-T"]}}
+    ).json()["id"]
+    page = call(app, "GET", ANALYST, f"/problems/{problem}/page").json()
+    assert page["handling"] == "C" and sum(page["incidents_by_month"]) == 4
+    assert call(app, "GET", PARTNER, f"/problems/{problem}/page").json()["handling"] == "P"
+    # a review of a C-recorded record is C, though its incidents are all P
+    covert = call(
+        app, "POST", ANALYST, "/activities", {"properties": {"pillar": "enforcement"}, "handling": "C"}
+    ).json()["id"]
+    measured = call(app, "POST", ANALYST, "/operational-reviews", {**_question(), "reviewed": covert}).json()
+    assert measured["handling"] == "C"
+
+
+def test_a_stored_review_a_partner_may_read_never_embeds_c_material(app, areas):
+    body = {**_question(), "title": "Q2", "conclusion": "Fell"}
+    shared = call(app, "POST", ANALYST, "/operational-reviews/saved", body)
+    assert shared.status_code == 201 and shared.json()["handling"] == "P"
+    _asb_at(areas, "Street-T", "C", ["2026-05-10"], "covert")
+    hidden = call(app, "POST", ANALYST, "/operational-reviews/saved", body)
+    assert hidden.json()["handling"] == "C"
+    assert call(app, "GET", PARTNER, f"/operational-reviews/{shared.json()['id']}").status_code == 200
+    assert call(app, "GET", PARTNER, f"/operational-reviews/{hidden.json()['id']}").status_code == 404
+    no_purpose = app.post("/operational-reviews/saved", json=body, headers={"X-API-Key": ANALYST})
+    assert no_purpose.status_code == 400 and "purpose" in no_purpose.json()["detail"]
+
+
+def test_a_home_a_review_shows_is_in_the_audit_log(app, areas):
+    _asb_at(areas, "Address-home", "P", ["2026-02-07", "2026-05-07"], "home", home=True)
+    circle = {"circles": [{"latitude": 53.4, "longitude": -2.2, "metres": 5}]}
+    body = {**_question(), "target": circle, "buffer": {"places": ["Street-B"]}}
+    response = call(app, "POST", PARTNER, "/operational-reviews", body)
+    assert response.status_code == 200, response.text
+    log = call(app, "GET", ADMIN, "/audit?limit=50").json()["items"]
+    [entry] = [e for e in log if e["path"] == "/operational-reviews" and e["status"] == 200]
+    assert "Address-home" in entry["items"]
+
+
+def test_an_assessment_naming_a_c_record_of_the_loop_is_marked_c(app, areas):
+    before = call(app, "GET", ANALYST, "/assessments/strategic", until="2026-06-30").json()
+    assert before["handling"] == "P"
+    call(
+        app,
+        "POST",
+        ANALYST,
+        "/reviews",
+        {"properties": {"title": "Nightjar review", "conclusion": "X"}, "handling": "C"},
+    )
+    after = call(app, "GET", ANALYST, "/assessments/strategic", until="2026-06-30").json()
+    assert after["handling"] == "C" and after["partnership_activity"]["what_worked"][0]["title"] == "Nightjar review"
+    partner = call(app, "GET", PARTNER, "/assessments/strategic", until="2026-06-30").json()
+    assert partner["handling"] == "P" and partner["partnership_activity"]["what_worked"] == []
