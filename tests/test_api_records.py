@@ -98,10 +98,10 @@ def test_the_loop_is_written_and_read_through_the_api(app):
 
     page = call(app, "GET", ANALYST, f"/taskings/{tid}").json()
     assert page["kind"] == "tasking" and page["label"] == "Visit repeat callers"
-    assert page["properties"]["taskingStatus"] == "done" and page["properties"]["result"] == "12 visits"
+    assert page["properties"]["taskingStatus"] == "Done" and page["properties"]["result"] == "12 visits"
     assert [(h["author"], h["said"].get("taskingStatus")) for h in page["history"]] == [
-        (NAMES[ANALYST], "open"),
-        (NAMES[ANALYST], "done"),
+        (NAMES[ANALYST], "Open"),
+        (NAMES[ANALYST], "Done"),
     ]
     assert sorted((k["role"], k["id"]) for k in page["links"]) == sorted(
         [("concerning", priority.json()["id"]), ("concerning", "Problem-1"), ("meeting", meeting.json()["id"])]

@@ -28,9 +28,9 @@ def test_records_are_written_changed_shown_and_audited(cli_development, capsys, 
     capsys.readouterr()
     assert main([*store, "record", "show", activity, "--json", "--purpose", "TTCG check"]) == 0
     page = json.loads(capsys.readouterr().out)
-    assert page["properties"] == {"pillar": "enforcement", "hours": 7.5}
+    assert page["properties"] == {"pillar": "Enforcement", "hours": 7.5}
     assert [(h["author"], h["said"]) for h in page["history"]] == [
-        ("PC Lee", {"pillar": "enforcement", "hours": 6.0}),
+        ("PC Lee", {"pillar": "Enforcement", "hours": 6.0}),
         ("Sgt Shah", {"hours": 7.5, "cost": 120.0}),
         ("Sgt Shah", {"cost": None}),
     ]

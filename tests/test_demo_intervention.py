@@ -69,5 +69,5 @@ def test_the_demo_records_what_was_done_against_the_problem(demo):
     activities = {k.id for k in problem.links if k.role == "activities" and not k.outward}
     assert activities == {demo.result.intervention["enforcement"], demo.result.intervention["prevention"]}
     pillars = {demo.store.get(i).properties["pillar"] for i in activities}
-    assert pillars == {"enforcement", "prevention"}
+    assert pillars == {"Enforcement", "Prevention"}
     assert {k.id for k in problem.links if k.role == "taskings"} == {demo.result.intervention["tasking"]}

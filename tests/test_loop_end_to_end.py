@@ -153,15 +153,19 @@ def test_the_loop_from_priority_to_review_and_back_into_the_assessment(loop):
     # ours, and the demo's intervention, which ran until 28 October, inside the fortnight
     shown = {a["id"] for a in pack["activity"]}
     assert shown == {*activities, loop.result.intervention["enforcement"], loop.result.intervention["prevention"]}
-    enforcement = [a for a in pack["activity"] if a["pillar"] == "enforcement"]
-    assert pack["activity_by_pillar"]["enforcement"]["hours"] == sum(a["hours"] for a in enforcement) == 30 + 240
+    enforcement = [a for a in pack["activity"] if a["pillar"] == "Enforcement"]
+    assert pack["activity_by_pillar"]["Enforcement"]["hours"] == sum(a["hours"] for a in enforcement) == 30 + 240
     assert tasking not in {t["id"] for rows in pack["open_by_owner"].values() for t in rows}
     assert any(problem in {p["id"] for p in rows} for rows in pack["problems_by_stage"].values())
     assert [p["id"] for p in pack["priorities"]] == [priority]
     assert pack["recommendations_note"]
 
-    # the problem's page shows it all
+    # the problem moves to assessment; its page shows it all, each SARA stage with its date
+    moved = call(loop, "PATCH", ANALYST, f"/problems/{problem}", {"properties": {"saraStage": "Assessment"}})
+    assert moved.status_code == 200
     page = call(loop, "GET", ANALYST, f"/problems/{problem}/page").json()
+    assert [s["stage"] for s in page["sara_stages"]] == ["Analysis", "Assessment"]
+    assert page["sara_stages"][-1]["by"] == ANALYST_NAME
     assert set(activities) <= {a["id"] for a in page["activities"]}
     assert tasking in {t["id"] for t in page["taskings"]}
     assert sum(page["incidents_by_month"]) > 0 and max(page["activities_by_month"]) >= 2
@@ -179,8 +183,8 @@ def test_the_loop_from_priority_to_review_and_back_into_the_assessment(loop):
     assert all(e["who"] == ANALYST_NAME for e in writes)
     history = call(loop, "GET", ANALYST, f"/taskings/{tasking}").json()["history"]
     assert [(h["author"], h["said"].get("taskingStatus")) for h in history] == [
-        (ANALYST_NAME, "open"),
-        (ANALYST_NAME, "done"),
+        (ANALYST_NAME, "Open"),
+        (ANALYST_NAME, "Done"),
     ]
 
 

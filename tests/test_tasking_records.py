@@ -61,17 +61,17 @@ def test_a_tasking_is_written_changed_and_its_history_kept(store, model):
         "title": "Visit repeat callers",
         "owner": "PC Lee",
         "dueDate": "2026-11-20",
-        "taskingStatus": "done",  # the code list's notation, whatever label was sent
+        "taskingStatus": "Done",  # the code list's label, as ingest stores it, whatever word was sent
         "result": "12 visits",
     }
     revisions = history(tasking)
     assert [(r.author, r.said) for r in revisions] == [
         (
             "Sgt Shah",
-            {"title": "Visit repeat callers", "owner": "PC Lee", "dueDate": "2026-11-20", "taskingStatus": "open"},
+            {"title": "Visit repeat callers", "owner": "PC Lee", "dueDate": "2026-11-20", "taskingStatus": "Open"},
         ),
-        ("PC Lee", {"taskingStatus": "in-progress"}),
-        ("PC Lee", {"taskingStatus": "done", "result": "12 visits"}),
+        ("PC Lee", {"taskingStatus": "In progress"}),
+        ("PC Lee", {"taskingStatus": "Done", "result": "12 visits"}),
     ]
     assert [r.at[:16] for r in revisions] == ["2026-11-02T09:00", "2026-11-02T10:00", "2026-11-02T11:00"]
     assert all(r.source == SOURCE and r.handling == "P" for r in revisions)
@@ -85,7 +85,7 @@ def test_a_null_removes_a_value_and_the_history_says_so(store, model):
     )
     update(store, model, made.id, {"cost": None}, author="B", now=at(5))
     activity = store.get(made.id)
-    assert activity.properties == {"pillar": "prevention", "hours": 6.0}
+    assert activity.properties == {"pillar": "Prevention", "hours": 6.0}
     assert history(activity)[-1].said == {"cost": None}
 
 
@@ -118,7 +118,7 @@ def test_an_ingested_problem_moves_through_sara_and_gains_a_project(store, model
         type_name=Core.PROJECT,
         now=at(1),
     )
-    assert store.get(problem).properties["saraStage"] == "response"
+    assert store.get(problem).properties["saraStage"] == "Response"
     assert [r.source for r in history(store.get(problem))] == ["csp-problems", SOURCE]
     assert store.get(project.id).type == Core.PROJECT
     sub = store.neighbourhood([problem], 1, [Core.SUB_PROBLEM_OF]).links

@@ -112,9 +112,11 @@ def build_tasking_pack(
     taskings = reader.find(Core.TASKING, limit=MAX_RECORDS)
     open_by_owner: dict[str, list[dict]] = defaultdict(list)
     overdue = []
+    statuses = model.code_list(model.property_def("taskingStatus").code_list or "")
     for tasking in taskings:
-        status = tasking.properties.get("taskingStatus") or "open"
-        if status in CLOSED:
+        status = str(tasking.properties.get("taskingStatus") or statuses.concepts[0].label)
+        concept = statuses.lookup(status)
+        if concept is not None and concept.notation in CLOSED:
             continue
         due = _day(tasking.properties.get("dueDate"))
         late = due is not None and due < until
@@ -129,7 +131,7 @@ def build_tasking_pack(
     for problem in reader.find(Core.PROBLEM, limit=MAX_RECORDS):
         stages[str(problem.properties.get("saraStage") or "not recorded")].append(_row(model, problem))
     stage_codes = model.property_def("saraStage").code_list
-    order = [c.notation for c in model.code_list(stage_codes).concepts] if stage_codes else []
+    order = [c.label for c in model.code_list(stage_codes).concepts] if stage_codes else []
     problems_by_stage = {
         s: sorted(stages[s], key=lambda r: r["label"]) for s in [*order, *sorted(stages)] if s in stages
     }
@@ -190,6 +192,7 @@ class ProblemPage:
     incidents_by_month: list[int]
     activities_by_month: list[int]
     history: list[dict[str, Any]]
+    sara_stages: list[dict[str, Any]] = field(default_factory=list)  # each change of stage: when, to what, by whom
     handling: str | None = None  # the most restrictive code of the records the page shows
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     product: str = "problem_page"
@@ -269,6 +272,11 @@ def build_problem_page(
         incidents_by_month=incidents_by_month,
         activities_by_month=[running.get(m, 0) for m in month_list],
         history=[r.as_dict() for r in page.history],
+        sara_stages=[
+            {"at": r.at, "stage": r.said["saraStage"], "by": r.author or r.source}
+            for r in page.history
+            if r.said and r.said.get("saraStage")
+        ],
     )
 
 

@@ -149,7 +149,7 @@ def _typed(model: Model, type_name: str, name: str, value: Any, longest: int = M
         if concept is None:
             allowed = ", ".join(c.label for c in codes.concepts)
             raise RecordError(f"{label} {text!r} is not in the {codes.label}: {allowed}")
-        return concept.notation
+        return concept.label  # as ingest stores a coded value, so both read the same
     return text
 
 

@@ -179,7 +179,7 @@ def test_a_researcher_reads_a_records_history_in_order(app):
     for status in ("in progress", "done"):
         call(app, "PATCH", ANALYST, f"/taskings/{made}", {"properties": {"taskingStatus": status}})
     history = call(app, "GET", RESEARCHER, f"/taskings/{made}").json()["history"]
-    assert [h["said"].get("taskingStatus") for h in history] == [None, "in-progress", "done"]
+    assert [h["said"].get("taskingStatus") for h in history] == [None, "In progress", "Done"]
     assert [h["at"] for h in history] == sorted(h["at"] for h in history) and all("T" in h["at"] for h in history)
 
 
