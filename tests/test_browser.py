@@ -169,17 +169,12 @@ def console_error(message) -> list[str]:
     return [f"console: {message.text} at {message.location.get('url')}"]
 
 
-def open_assessment_from_landing(served_demo, browser, link: str):
-    """The analyst sets a purpose on the landing page and follows the link; every request is recorded.
-
-    Returns the page on the drawn assessment, the document's URL, every request the tab made (the
-    list grows as it makes more), where in it the assessment's requests start, and the errors.
-    """
-    base, _ = served_demo
+def recorded_page(browser, url: str):
+    """An analyst's tab on ``url``, recording every request it makes and every error; (page, requests, errors)."""
     context = browser.new_context(
         http_credentials={"username": "analyst", "password": "dev-analyst"}, viewport={"width": 1280, "height": 1000}
     )
-    context.set_default_navigation_timeout(180_000)  # the assessment is built on request, on shared cores
+    context.set_default_navigation_timeout(180_000)  # products are built on request, on shared cores
     context.add_init_script(RECORD_POLICY_VIOLATIONS)
     page = context.new_page()
     requested: list[str] = []
@@ -188,7 +183,18 @@ def open_assessment_from_landing(served_demo, browser, link: str):
     page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
     page.on("console", lambda message: errors.extend(console_error(message)))
     page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url} {request.failure}"))
-    page.goto(f"{base}/")
+    page.goto(url)
+    return page, requested, errors
+
+
+def open_assessment_from_landing(served_demo, browser, link: str):
+    """The analyst sets a purpose on the landing page and follows the link; every request is recorded.
+
+    Returns the page on the drawn assessment, the document's URL, every request the tab made (the
+    list grows as it makes more), where in it the assessment's requests start, and the errors.
+    """
+    base, _ = served_demo
+    page, requested, errors = recorded_page(browser, f"{base}/")
     page.fill('input[name="purpose"]', "browser test")
     page.click('#purpose-form button[type="submit"]')
     page.wait_for_selector(f"a#{link}")
@@ -303,28 +309,11 @@ def _intervention_review(served_demo) -> str:
         return json.loads(response.read())["id"]
 
 
-def _open_offline(browser, url: str):
-    context = browser.new_context(
-        http_credentials={"username": "analyst", "password": "dev-analyst"}, viewport={"width": 1280, "height": 1000}
-    )
-    context.set_default_navigation_timeout(180_000)
-    context.add_init_script(RECORD_POLICY_VIOLATIONS)
-    page = context.new_page()
-    requested: list[str] = []
-    errors: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.on("console", lambda message: errors.extend(console_error(message)))
-    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url} {request.failure}"))
-    page.goto(url)
-    return page, requested, errors
-
-
 def test_a_saved_review_draws_its_four_series_and_its_map_offline(served_demo, browser):
     base, _ = served_demo
     review = _intervention_review(served_demo)
     url = f"{base}/operational-reviews/{review}?format=html&purpose=browser+test"
-    page, requested, errors = _open_offline(browser, url)
+    page, requested, errors = recorded_page(browser, url)
     try:
         page.wait_for_selector('#review-map[data-drawn="true"]', state="attached", timeout=60_000)
         assert "Did the back-alley enforcement work?" in page.inner_text("h1")
@@ -361,7 +350,7 @@ def test_the_tasking_pack_opens_from_the_landing_page_and_renders_offline(served
         context.close()
     # the demo's data ends in October 2026: the pack for a meeting then, over the intervention's months
     url = f"{base}/tasking-pack?format=html&as_of=2026-10-28&days=200&purpose=browser+test"
-    page, requested, errors = _open_offline(browser, url)
+    page, requested, errors = recorded_page(browser, url)
     try:
         page.wait_for_load_state("load")
         assert "Tasking pack for 2026-10-28" in page.inner_text("h1")
