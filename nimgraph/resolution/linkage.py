@@ -1,0 +1,296 @@
+"""Probabilistic record linkage with Splink (Fellegi-Sunter, estimated by expectation maximisation),
+on its DuckDB backend, from the settings in nimgraph/data/resolution.yaml.
+
+The model is trained on the data it links, unsupervised: u probabilities from random pairs, then m
+probabilities by expectation maximisation over each training block. A prediction is every pair the
+blocking rules find at or above the threshold, with its match probability, its match weight and the
+contribution of each comparison (the log2 Bayes factor a waterfall chart draws). The trained model is
+kept as Splink's JSON, identified by a hash of it, so each run can say which model it used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "CLASSES",
+    "ClassSettings",
+    "LinkageError",
+    "Pair",
+    "Trained",
+    "load_settings",
+    "predict",
+    "train",
+]
+
+CLASSES = ("person", "address", "vehicle")
+KINDS = ("name", "date_of_birth", "text", "postcode", "exact", "email", "identifier", "registration")
+
+
+class LinkageError(ValueError):
+    """The linkage settings or data cannot be used as given; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    column: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ClassSettings:
+    name: str
+    threshold: float
+    blocking: tuple[tuple[str, ...], ...]
+    training: tuple[tuple[str, ...], ...]
+    comparisons: tuple[Comparison, ...]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two records the model proposes may be the same: their ids, probability, weight and why."""
+
+    left: str
+    right: str
+    match_probability: float
+    match_weight: float
+    contributions: dict[str, float] = field(default_factory=dict)  # comparison -> log2 Bayes factor
+    levels: dict[str, str] = field(default_factory=dict)  # comparison -> the level the pair reached
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Trained:
+    """A trained model: Splink's settings JSON (with m and u), its id, and the linker that holds it."""
+
+    settings: ClassSettings
+    model: dict[str, Any]
+    linker: Any = field(repr=False)
+
+    @property
+    def model_id(self) -> str:
+        text = json.dumps(self.model, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def save(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"model_id": self.model_id, "splink": self.model}, indent=1, default=str))
+        return path
+
+
+def _columns(rule: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(rule, list) or not rule or not all(isinstance(c, str) and c for c in rule):
+        raise LinkageError(f"{where}: a rule is a list of column names, not {rule!r}")
+    return tuple(rule)
+
+
+def load_settings(path: Path | str | None = None) -> dict[str, ClassSettings]:
+    """The linkage settings for each class, from ``path`` or the packaged defaults."""
+    text = (
+        Path(path).read_text(encoding="utf-8")
+        if path
+        else files("nimgraph").joinpath("data", "resolution.yaml").read_text()
+    )
+    data = yaml.safe_load(text) or {}
+    found = {}
+    for name, given in data.items():
+        if name not in CLASSES:
+            raise LinkageError(f"resolution settings: {name!r} is not one of {', '.join(CLASSES)}")
+        try:
+            threshold = float(given["threshold"])
+            comparisons = tuple(Comparison(c["column"], c["kind"]) for c in given["comparisons"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise LinkageError(f"resolution settings for {name}: {err}") from None
+        if not 0 < threshold < 1:
+            raise LinkageError(f"resolution settings for {name}: threshold must lie between 0 and 1")
+        unknown = sorted({c.kind for c in comparisons} - set(KINDS))
+        if unknown:
+            raise LinkageError(f"resolution settings for {name}: unknown comparison kinds {unknown}; known: {KINDS}")
+        found[name] = ClassSettings(
+            name=name,
+            threshold=threshold,
+            blocking=tuple(_columns(r, f"{name} blocking") for r in given.get("blocking", [])),
+            training=tuple(_columns(r, f"{name} training") for r in given.get("training", [])),
+            comparisons=comparisons,
+        )
+    return found
+
+
+@cache
+def _splink():  # imported when linkage runs: Splink is an optional extra (pip install nimgraph[resolution])
+    try:
+        import splink.comparison_level_library as cll
+        import splink.comparison_library as cl
+        from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    except ImportError:  # pragma: no cover - the test command installs the extra
+        raise LinkageError("entity resolution needs Splink: pip install 'nimgraph[resolution]'") from None
+    return cl, cll, DuckDBAPI, Linker, SettingsCreator, block_on
+
+
+def _comparison(c: Comparison):
+    cl, cll, *_ = _splink()
+    col = c.column
+    quoted = f'"{col}_l"', f'"{col}_r"'
+    if c.kind == "name":
+        levels = [cll.NullLevel(col), cll.ExactMatchLevel(col)]
+        if col == "forename":  # a nickname and its formal name: Bob and Robert
+            levels.append(cll.CustomLevel('"forename_canonical_l" = "forename_canonical_r"', "formal names match"))
+        levels += [cll.JaroWinklerLevel(col, 0.92), cll.JaroWinklerLevel(col, 0.88), cll.JaroWinklerLevel(col, 0.7)]
+        return cl.CustomComparison(output_column_name=col, comparison_levels=[*levels, cll.ElseLevel()])
+    if c.kind == "date_of_birth":
+        left, right = quoted
+        swapped = (
+            f"substr({left}, 1, 4) = substr({right}, 1, 4) AND substr({left}, 6, 2) = substr({right}, 9, 2) "
+            f"AND substr({left}, 9, 2) = substr({right}, 6, 2)"
+        )
+        return cl.CustomComparison(
+            output_column_name=col,
+            comparison_levels=[
+                cll.NullLevel(col),
+                cll.ExactMatchLevel(col),
+                cll.CustomLevel(swapped, "day and month swapped"),
+                cll.DamerauLevenshteinLevel(col, 1),
+                cll.CustomLevel(f"substr({left}, 1, 7) = substr({right}, 1, 7)", "same year and month"),
+                cll.CustomLevel(f"substr({left}, 1, 4) = substr({right}, 1, 4)", "same year"),
+                cll.ElseLevel(),
+            ],
+        )
+    if c.kind == "text":
+        return cl.CustomComparison(
+            output_column_name=col,
+            comparison_levels=[
+                cll.NullLevel(col),
+                cll.ExactMatchLevel(col),
+                cll.JaroWinklerLevel(col, 0.9),
+                cll.JaroWinklerLevel(col, 0.75),
+                cll.ElseLevel(),
+            ],
+        )
+    if c.kind == "postcode":
+        left, right = quoted
+        return cl.CustomComparison(
+            output_column_name=col,
+            comparison_levels=[
+                cll.NullLevel(col),
+                cll.ExactMatchLevel(col),
+                cll.DamerauLevenshteinLevel(col, 1),
+                cll.CustomLevel(
+                    f"length({left}) > 4 AND substr({left}, 1, length({left}) - 3) "
+                    f"= substr({right}, 1, length({right}) - 3)",
+                    "same district",
+                ),
+                cll.ElseLevel(),
+            ],
+        )
+    if c.kind == "identifier":
+        return cl.DamerauLevenshteinAtThresholds(col, [1, 2])
+    if c.kind == "registration":
+        return cl.CustomComparison(
+            output_column_name=col,
+            comparison_levels=[
+                cll.NullLevel(col),
+                cll.ExactMatchLevel(col),
+                cll.CustomLevel('"registration_key_l" = "registration_key_r"', "same but for characters misread"),
+                cll.DamerauLevenshteinLevel(col, 1),
+                cll.ElseLevel(),
+            ],
+        )
+    if c.kind == "email":
+        return cl.EmailComparison(col)
+    return cl.ExactMatch(col)
+
+
+def _rule(columns: Sequence[str]):
+    *_, block_on = _splink()
+    return block_on(*columns)
+
+
+def train(
+    settings: ClassSettings,
+    frames: Sequence[Any],
+    *,
+    link_type: str = "dedupe_only",
+    seed: int = 2026,
+    u_pairs: float = 2e6,
+    say: Callable[[str], None] = lambda _: None,
+) -> Trained:
+    """Train the class's model on ``frames`` (pandas DataFrames of canonical rows), unsupervised."""
+    import logging
+
+    *_, DuckDBAPI, Linker, SettingsCreator, _ = _splink()
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    if not frames or all(len(f) == 0 for f in frames):
+        raise LinkageError("there are no records to link")
+    # a column no record fills can neither be trained nor tell records apart: left out, and said so
+    empty = {c for c in {c.column for c in settings.comparisons} | {c for r in settings.blocking for c in r}
+             if all(c not in f.columns or f[c].isna().all() for f in frames)}  # fmt: skip
+    if empty:
+        say(f"no record has {', '.join(sorted(empty))}: left out of this model")
+    comparisons = [c for c in settings.comparisons if c.column not in empty]
+    blocking = [r for r in settings.blocking if not set(r) & empty]
+    if not comparisons or not blocking:
+        raise LinkageError("the records fill none of the columns the model compares or blocks on")
+    settings = ClassSettings(
+        settings.name, settings.threshold, tuple(blocking),
+        tuple(r for r in settings.training if not set(r) & empty) or tuple(blocking[:1]), tuple(comparisons),
+    )  # fmt: skip
+    creator = SettingsCreator(
+        link_type=link_type,
+        comparisons=[_comparison(c) for c in settings.comparisons],
+        blocking_rules_to_generate_predictions=[_rule(r) for r in settings.blocking],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+    )
+    tables = list(frames) if len(frames) > 1 else frames[0]
+    linker = Linker(tables, creator, db_api=DuckDBAPI())
+    say("estimating u from random pairs")
+    linker.training.estimate_probability_two_random_records_match([_rule(r) for r in settings.blocking[:2]], recall=0.8)
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+    for rule in settings.training:
+        say(f"estimating m by expectation maximisation, blocking on {', '.join(rule)}")
+        linker.training.estimate_parameters_using_expectation_maximisation(_rule(rule), fix_u_probabilities=True)
+    model = linker.misc.save_model_to_json(out_path=None) if hasattr(linker, "misc") else {}
+    return Trained(settings=settings, model=model, linker=linker)
+
+
+def predict(trained: Trained, threshold: float | None = None) -> list[Pair]:
+    """Every pair the blocking rules find at or above ``threshold`` (the class's by default)."""
+    cut = trained.settings.threshold if threshold is None else threshold
+    frame = trained.linker.inference.predict(threshold_match_probability=cut).as_pandas_dataframe()
+    names = [c.column for c in trained.settings.comparisons]
+    pairs = []
+    for row in frame.itertuples(index=False):
+        data = row._asdict()
+        contributions = {}
+        levels = {}
+        for name in names:
+            bf = data.get(f"bf_{name}")
+            if bf is not None and bf == bf and bf > 0:
+                contributions[name] = round(math.log2(bf), 3)
+            gamma = data.get(f"gamma_{name}")
+            if gamma is not None:
+                levels[name] = str(gamma)
+        pairs.append(
+            Pair(
+                left=str(data["unique_id_l"]),
+                right=str(data["unique_id_r"]),
+                match_probability=float(data["match_probability"]),
+                match_weight=float(data["match_weight"]),
+                contributions=contributions,
+                levels=levels,
+            )
+        )
+    pairs.sort(key=lambda p: (-p.match_probability, p.left, p.right))
+    return pairs
