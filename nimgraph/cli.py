@@ -572,12 +572,13 @@ def parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser("verify", help="check the keyed chain against the anchor's checkpoints")
     verify.set_defaults(run=cmd_audit_verify)
 
-    from nimgraph import assess_cli, questions_cli, records_cli, review_cli  # they build on this module's helpers
+    from nimgraph import assess_cli, questions_cli, records_cli, resolve_cli, review_cli  # on this module's helpers
 
     questions_cli.add_commands(commands)
     assess_cli.add_commands(commands)
     records_cli.add_commands(commands)
     review_cli.add_commands(commands)
+    resolve_cli.add_commands(commands)
 
     serve = commands.add_parser("serve", help="serve the API and reports")
     serve.add_argument("--host")

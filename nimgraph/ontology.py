@@ -66,6 +66,7 @@ class Core:
     LIVES_WITH = "livesWith"  # a household: the people live together
     LIVES_AT = "livesAt"  # a person's address
     PREDICTED_ASSOCIATION = "predictedAssociation"  # an inferred link an analyst accepted
+    POSSIBLY_SAME_AS = "possiblySameAs"  # record linkage's proposal: the same person, for an analyst to decide
     RESPONDS_TO = "respondsTo"  # activity -> the problem it responds to
     OUTCOME_OF = "outcomeOf"  # outcome -> problem
     PRODUCED_BY = "producedBy"  # output -> activity
@@ -108,6 +109,7 @@ class Core:
             cls.LIVES_WITH,
             cls.LIVES_AT,
             cls.PREDICTED_ASSOCIATION,
+            cls.POSSIBLY_SAME_AS,
             cls.RESPONDS_TO,
             cls.OUTCOME_OF,
             cls.PRODUCED_BY,

@@ -1,0 +1,244 @@
+"""Linkage proposals in the graph: a ``possiblySameAs`` inference per candidate pair, and an analyst's
+decisions on it. Nothing is merged.
+
+A run reads every person with what identifies them (name, date of birth, NHS number, and the
+addresses, phones and emails they are linked to), trains the model on them, and writes each pair at
+or above the threshold as an inferred link asserted by one record of the ``entity-resolution``
+source: the match probability and weight, each comparison's contribution, the model's id. Its
+handling code is the most restrictive of every record behind either person, so a caller sees a
+proposal only when it may see all the evidence it rests on. A decision (accept, reject, undo) is its
+own record of the ``analyst-resolution`` source, signed and timed, so a re-run, which rewrites the
+proposal's record with new figures, never overwrites it; a rejected pair stays rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nimgraph.grading import most_restrictive
+from nimgraph.ids import link_id
+from nimgraph.ontology import Core, Model
+from nimgraph.records import Assertion, Batch, Entity, Link
+from nimgraph.resolution.frames import person_row
+from nimgraph.resolution.linkage import ClassSettings, LinkageError, Pair, load_settings, predict, train
+from nimgraph.store.base import GraphReader, GraphStore
+
+__all__ = [
+    "DECISIONS",
+    "DECISION_SOURCE",
+    "PROPOSAL_SOURCE",
+    "Proposal",
+    "RunReport",
+    "decide",
+    "people_rows",
+    "proposals",
+    "run_linkage",
+]
+
+PROPOSAL_SOURCE = "entity-resolution"
+DECISION_SOURCE = "analyst-resolution"
+# A proposal: source untested (2), known indirectly (C); a decision: the analyst's own, known directly.
+PROPOSAL_GRADING, DECISION_GRADING = "2C", "1A"
+DECISIONS = {"accept": "Accepted", "reject": "Rejected", "undo": "Proposed"}
+PAGE = 2000
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A candidate pair as a reader sees it."""
+
+    id: str
+    left: str
+    right: str
+    match_probability: float
+    match_weight: float
+    contributions: dict[str, float]
+    status: str
+    model_id: str
+    handling: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RunReport:
+    model_id: str
+    people: int
+    proposed: int  # pairs at or above the threshold
+    new: int  # of those, pairs not proposed before
+    kept_decisions: int  # pairs already decided, whose decision stands
+    model_path: Path | None
+
+
+def _people(store: GraphReader) -> Iterable[Entity]:
+    offset = 0
+    while True:
+        page = store.find(Core.PERSON, limit=PAGE, offset=offset)
+        yield from page
+        if len(page) < PAGE:
+            return
+        offset += PAGE
+
+
+def people_rows(store: GraphReader, model: Model) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+    """Each person's canonical row, and the handling codes of every record behind it (the person's and
+    those of the addresses, phones and emails that fill it in)."""
+    rows, codes = [], {}
+    follow = [
+        t for t in model.links if model.link_type(t).domain and model.is_a(model.link_type(t).domain, Core.PERSON)
+    ]
+    for person in _people(store):
+        values = dict(person.properties)
+        seen = {a.handling for a in person.provenance}
+        around = store.neighbourhood([person.id], 1, follow, max_entities=50)
+        for other in around.entities.values():
+            if other.id == person.id:
+                continue
+            for key in ("addressLine", "postcode", "phoneNumber", "identifier"):
+                if key in other.properties and key not in values:
+                    values[key] = other.properties[key]
+                    seen |= {a.handling for a in other.provenance}
+        for link in around.links.values():
+            seen |= {a.handling for a in link.provenance}
+        source = sorted({a.source for a in person.provenance})[0] if person.provenance else "unknown"
+        rows.append(person_row(person.id, source, values))
+        codes[person.id] = seen
+    return rows, codes
+
+
+def _decided(store: GraphReader) -> dict[str, str]:
+    """The status of each existing proposal: id -> status (Proposed until an analyst decides)."""
+    held = store.subgraph([Core.POSSIBLY_SAME_AS]).links
+    return {i: str(link.properties.get("reviewStatus") or DECISIONS["undo"]) for i, link in held.items()}
+
+
+def run_linkage(
+    store: GraphStore,
+    model: Model,
+    *,
+    settings: ClassSettings | None = None,
+    models_dir: Path | None = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> RunReport:
+    """Train on the store's people and write the pairs at or above the threshold as proposals."""
+    import pandas as pd
+
+    chosen = settings or load_settings()["person"]
+    rows, codes = people_rows(store, model)
+    if len(rows) < 2:
+        raise LinkageError("there are fewer than two people to compare")
+    say(f"linking {len(rows):,} people")
+    trained = train(chosen, [pd.DataFrame(rows)], link_type="dedupe_only", say=say)
+    path = trained.save(models_dir / f"{trained.model_id}.json") if models_dir else None
+    pairs = predict(trained)
+    before = _decided(store)
+    links = []
+    for pair in pairs:
+        links.append(_proposal(model, pair, trained.model_id, codes))
+    new = sum(1 for link in links if link.id not in before)
+    kept = sum(1 for link in links if before.get(link.id) in (DECISIONS["accept"], DECISIONS["reject"]))
+    store.register_source(
+        PROPOSAL_SOURCE, {"dataset": "Candidate pairs of the same person, proposed by record linkage"}
+    )
+    store.upsert(Batch(links=links, run=f"linkage:{trained.model_id}:{secrets.token_hex(4)}"))
+    return RunReport(trained.model_id, len(rows), len(links), new, kept, path)
+
+
+def _proposal(model: Model, pair: Pair, model_id: str, codes: dict[str, set[str]]) -> Link:
+    source, target = model.oriented(Core.POSSIBLY_SAME_AS, pair.left, pair.right)
+    handling = most_restrictive(codes.get(pair.left, set()) | codes.get(pair.right, set()) or {"C"})
+    identifier = link_id(Core.POSSIBLY_SAME_AS, source, target)
+    said = {
+        "inferenceMethod": "probabilistic record linkage (Splink, Fellegi-Sunter)",
+        "matchProbability": round(pair.match_probability, 6),
+        "matchWeight": round(pair.match_weight, 4),
+        "comparisonWeights": json.dumps(pair.contributions, sort_keys=True),
+        "modelId": model_id,
+    }
+    return Link(
+        id=identifier,
+        type=Core.POSSIBLY_SAME_AS,
+        source=source,
+        target=target,
+        properties=said,
+        provenance=[
+            Assertion(
+                source=PROPOSAL_SOURCE,
+                record_id=identifier,  # one record a pair: a re-run rewrites its figures, never a decision
+                file="",
+                row=0,
+                date=datetime.now(UTC).date().isoformat(),
+                grade=f"{PROPOSAL_GRADING}{handling}",
+                handling=handling,
+            )
+        ],
+    )
+
+
+def decide(store: GraphStore, model: Model, proposal_id: str, decision: str, *, analyst: str) -> str:
+    """Accept, reject or undo a proposal; the status it now has. A decision is its own signed record."""
+    if decision not in DECISIONS:
+        raise LinkageError(f"a decision is one of {', '.join(DECISIONS)}, not {decision!r}")
+    if not analyst or not analyst.strip():
+        raise LinkageError("a decision needs the analyst's name")
+    held = _held(store, proposal_id)
+    if held is None:
+        raise LinkageError(f"no proposal {proposal_id!r}")
+    at = datetime.now(UTC)
+    handling = held.provenance[0].handling if held.provenance else "C"
+    status = DECISIONS[decision]
+    decision_link = Link(
+        id=held.id,
+        type=held.type,
+        source=held.source,
+        target=held.target,
+        properties={"reviewStatus": status, "decidedBy": analyst.strip()},
+        provenance=[
+            Assertion(
+                source=DECISION_SOURCE,
+                record_id=f"{held.id}@{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}-{secrets.token_hex(3)}",
+                file=analyst.strip(),
+                row=0,
+                date=at.date().isoformat(),
+                grade=f"{DECISION_GRADING}{handling}",
+                handling=handling,
+            )
+        ],
+    )
+    store.register_source(DECISION_SOURCE, {"dataset": "Analysts' decisions on proposed matches"})
+    store.upsert(Batch(links=[decision_link], run=decision_link.provenance[0].record_id))
+    return status
+
+
+def _held(store: GraphReader, proposal_id: str) -> Link | None:
+    return store.subgraph([Core.POSSIBLY_SAME_AS]).links.get(proposal_id)
+
+
+def proposals(reader: GraphReader, *, status: str | None = None, limit: int = 100) -> list[Proposal]:
+    """The proposals ``reader`` may see, highest probability first (optionally of one status)."""
+    found: dict[str, Proposal] = {}
+    for link in reader.subgraph([Core.POSSIBLY_SAME_AS]).links.values():
+        props = link.properties
+        current = str(props.get("reviewStatus") or DECISIONS["undo"])
+        if status is not None and current != status:
+            continue
+        found[link.id] = Proposal(
+            id=link.id,
+            left=link.source,
+            right=link.target,
+            match_probability=float(props.get("matchProbability") or 0),
+            match_weight=float(props.get("matchWeight") or 0),
+            contributions=json.loads(props.get("comparisonWeights") or "{}"),
+            status=current,
+            model_id=str(props.get("modelId") or ""),
+            handling=most_restrictive({a.handling for a in link.provenance}) if link.provenance else "C",
+        )
+    ranked = sorted(found.values(), key=lambda p: (-p.match_probability, p.id))
+    return ranked[:limit]
