@@ -28,6 +28,7 @@ UPLOADS = {"/ingest/jobs": requires(Permission.INGEST, unfiltered=True), "/chart
 JSON_LIMIT = 1_000_000
 WRITING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 RECORD_WRITES = requires(Permission.RECORD, unfiltered=True)
+RESOLVE_WRITES = requires(Permission.RESOLVE, unfiltered=True)
 ANY_KEY = requires(Permission.READ)
 
 
@@ -82,6 +83,8 @@ def _record_writes(request: Request):
         return ANY_KEY
     if any(f"{prefix}/" in path + "/" for prefix in WRITE_PREFIXES):
         return RECORD_WRITES
+    if "/resolution/" in path + "/":
+        return RESOLVE_WRITES
     return None
 
 

@@ -28,6 +28,7 @@ from api.routes import (
     profiles,
     rankings,
     records,
+    resolution,
     screenings,
     search,
     tasking_pack,
@@ -126,6 +127,7 @@ def create_app(
         charts.router,
         workbench.router,
         operational_reviews.router,
+        resolution.router,
         tasking_pack.router,
         *records.ROUTERS,
     ):

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     READ = "read"  # personal data, through the cleared view
     INGEST = "ingest"  # upload files into the graph
     RECORD = "record"  # write the partnership's own records: priorities, taskings, activities, reviews
+    RESOLVE = "resolve"  # run record linkage and decide its proposals
     AUDIT = "audit"  # read the audit log
 
 
@@ -61,10 +62,12 @@ ROLE_CLEARANCE: dict[Role, Clearance] = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ANALYST: frozenset({Permission.READ, Permission.INGEST, Permission.RECORD}),
+    Role.ANALYST: frozenset({Permission.READ, Permission.INGEST, Permission.RECORD, Permission.RESOLVE}),
     Role.RESEARCHER: frozenset({Permission.READ}),
     Role.PARTNER_VIEWER: frozenset({Permission.READ}),
-    Role.ADMIN: frozenset({Permission.READ, Permission.INGEST, Permission.RECORD, Permission.AUDIT}),
+    Role.ADMIN: frozenset(
+        {Permission.READ, Permission.INGEST, Permission.RECORD, Permission.RESOLVE, Permission.AUDIT}
+    ),
 }
 
 
