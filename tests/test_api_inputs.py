@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from api.main import create_app
+from api.routes import resolution as resolution_routes
 from nimgraph.store.embedded import EmbeddedStore
 
 HEADERS = {"X-API-Key": "dev-admin", "X-Purpose": "input tests"}
@@ -107,4 +108,7 @@ def test_the_schema_fuzzer_finds_no_server_error(demo, tmp_path, key):
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
 
         no_server_error()
+    # a linkage run the fuzzer started goes on in the background: it ends before the store closes
+    assert resolution_routes._RUNNING.acquire(timeout=300)
+    resolution_routes._RUNNING.release()
     store.close()

@@ -3,12 +3,16 @@ decisions, refusals and the audit log."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import dev_settings
 from fastapi.testclient import TestClient
 from test_resolution_proposals import plant
 
 from api.main import create_app
+from nimgraph.ontology import Core
+from nimgraph.records import Assertion, Batch, Entity
 
 ANALYST, RESEARCHER, PARTNER, ADMIN = "dev-analyst", "dev-researcher", "dev-partner", "dev-admin"
 
@@ -27,11 +31,26 @@ def call(client, method: str, key: str | None, url: str, body=None, **params):
     return client.request(method, url, json=body, headers=headers, params=params or None)
 
 
+def run_linkage_job(client, key: str = ANALYST) -> dict:
+    """Start a run and follow it to its end, as a client would; its report."""
+    started = call(client, "POST", key, "/resolution/runs")
+    assert started.status_code == 202, started.text
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        job = call(client, "GET", key, started.json()["url"]).json()
+        if job["status"] != "running":
+            assert job["status"] == "done", job
+            assert job["steps"] and job["finished"]
+            return job["report"]
+        time.sleep(0.2)
+    raise AssertionError("the linkage run did not end within 180 s")
+
+
 def test_a_run_the_queue_a_proposal_and_a_decision(app):
-    ran = call(app, "POST", ANALYST, "/resolution/runs")
-    assert ran.status_code == 201 and ran.json()["proposed"] > 0
+    ran = run_linkage_job(app)
+    assert ran["proposed"] > 0
     queue = call(app, "GET", ANALYST, "/resolution/proposals", limit=500).json()["items"]
-    assert len(queue) == ran.json()["proposed"] or len(queue) == 500
+    assert len(queue) == ran["proposed"] or len(queue) == 500
     first = queue[0]
     page = call(app, "GET", ANALYST, f"/resolution/proposals/{first['id']}").json()
     assert {page["left"]["id"], page["right"]["id"]} == {first["left"], first["right"]}
@@ -49,7 +68,7 @@ def test_a_run_the_queue_a_proposal_and_a_decision(app):
 
 
 def test_a_partner_sees_only_what_rests_on_p_records_and_cannot_decide(app):
-    call(app, "POST", ANALYST, "/resolution/runs")
+    run_linkage_job(app)
     everything = call(app, "GET", ANALYST, "/resolution/proposals", limit=500).json()["items"]
     shown = call(app, "GET", PARTNER, "/resolution/proposals", limit=500).json()["items"]
     assert shown and len(shown) < len(everything) and all(p["handling"] == "P" for p in shown)
@@ -68,3 +87,65 @@ def test_a_partner_sees_only_what_rests_on_p_records_and_cannot_decide(app):
             response = call(app, "POST", key, url, body)
             assert response.status_code in (401, 403), (key, url, response.text)
     assert call(app, "GET", ANALYST, f"/resolution/proposals/{shown[0]['id']}").json()["status"] == "Proposed"
+
+
+# ------------------------------------------------------------------ from the attacker's side
+
+
+def _person(store, person: str, props: dict, handling: str = "P", source: str = "council") -> None:
+    record = Assertion(source, f"{person}-{handling}-{len(props)}", f"{source}.csv", 2, None, f"2B{handling}", handling)
+    store.upsert(Batch(entities=[Entity(person, Core.PERSON, props, [record])]))
+
+
+def _twins(store) -> tuple[str, str]:
+    same = {"forename": "zebedee", "surname": "quartermaine", "dateOfBirth": "1961-02-19"}
+    _person(store, "Person-twin-a", same)
+    _person(store, "Person-twin-b", same, source="fire")
+    return "Person-twin-a", "Person-twin-b"
+
+
+def _pair(app, key, a: str, b: str, status: str | None = None):
+    params = {"limit": 500, **({"status": status} if status else {})}
+    items = call(app, "GET", key, "/resolution/proposals", **params).json()["items"]
+    return next((p for p in items if {p["left"], p["right"]} == {a, b}), None)
+
+
+def test_a_decided_pair_whose_evidence_turns_c_is_hidden_and_its_later_decisions_are_c(app, store):
+    a, b = _twins(store)
+    run_linkage_job(app)
+    pair = _pair(app, PARTNER, a, b)
+    assert pair is not None and pair["handling"] == "P"
+    call(app, "POST", ANALYST, f"/resolution/proposals/{pair['id']}/decision", {"decision": "accept"})
+    _person(store, b, {"nhsNumber": "9434765919"}, handling="C", source="police")  # a hidden record about b
+    run_linkage_job(app)
+    for status in ("Proposed", "Accepted", "Rejected"):
+        assert _pair(app, PARTNER, a, b, status) is None or _pair(app, PARTNER, a, b, status)["status"] == "Proposed"
+    page = call(app, "GET", PARTNER, f"/resolution/proposals/{pair['id']}").json()
+    assert page.get("status", "Proposed") == "Proposed" and "nhs_number" not in str(page)
+    assert page.get("decisions", []) == []  # the analyst's decision rests on C evidence now: not the partner's
+    call(app, "POST", ADMIN, f"/resolution/proposals/{pair['id']}/decision", {"decision": "reject"})
+    analyst_page = call(app, "GET", ANALYST, f"/resolution/proposals/{pair['id']}").json()
+    assert analyst_page["status"] == "Rejected" and [d["status"] for d in analyst_page["decisions"]] == [
+        "Accepted",
+        "Rejected",
+    ]
+    assert call(app, "GET", PARTNER, f"/resolution/proposals/{pair['id']}").json().get("decisions", []) == []
+
+
+def test_a_pair_the_partners_records_propose_is_in_its_queue_though_c_records_lie_behind_it(app, store):
+    a, b = _twins(store)
+    _person(store, b, {"nominalId": "NP-7"}, handling="C", source="police")
+    run_linkage_job(app)
+    shown = _pair(app, PARTNER, a, b)
+    assert shown is not None and shown["handling"] == "P"  # its absence would have told of the C record
+    assert _pair(app, ANALYST, a, b)["handling"] == "C"  # the analyst's figures rest on everything
+
+
+def test_a_proposal_page_logs_only_the_two_people_it_shows(app):
+    run_linkage_job(app)
+    first = call(app, "GET", PARTNER, "/resolution/proposals", limit=1).json()["items"][0]
+    call(app, "GET", PARTNER, f"/resolution/proposals/{first['id']}")
+    call(app, "GET", PARTNER, "/resolution/proposals/possiblySameAs-00000000000000000000")
+    log = call(app, "GET", ADMIN, "/audit", limit=20).json()["items"]
+    pages = [e for e in log if e["path"].startswith("/resolution/proposals/possiblySameAs-")]
+    assert {tuple(sorted(e["items"])) for e in pages} == {tuple(sorted((first["left"], first["right"]))), ()}

@@ -274,18 +274,26 @@ class ClearedView:
             return entity if self._clearance.sees_everything else replace(entity, provenance=visible)
         return replace(entity, properties=self._told_by(entity, visible), provenance=visible)
 
+    @staticmethod
+    def _said_by(visible: list[Assertion]) -> dict | None:
+        """What the visible records themselves say, merged in the store's write order as the store merges
+        them all (the last visible writer wins; a null removes); None where a record's saying is not kept."""
+        if not all(record.properties is not None for record in visible):
+            return None
+        told: dict = {}
+        for record in sorted(visible, key=lambda r: (r.written is not None, r.written or 0)):
+            told.update(record.properties or {})
+        return {k: v for k, v in told.items() if v is not None}
+
     def _told_by(self, entity: Entity, visible: list[Assertion]) -> dict:
         """The properties the visible records themselves give, where the store kept what each said.
 
         Otherwise (records written before stores kept it) only the key properties, which every
         record behind the entity carried: they make its id.
         """
-        if all(record.properties is not None for record in visible):
-            told: dict = {}
-            # in the store's write order, as it merged them all: the last visible writer wins
-            for record in sorted(visible, key=lambda r: (r.written is not None, r.written or 0)):
-                told.update(record.properties or {})
-            return {k: v for k, v in told.items() if v is not None}  # a null removes, as the store merges
+        said = self._said_by(visible)
+        if said is not None:
+            return said
         keys = set(self._model.entity_type(entity.type).keys) if entity.type in self._model.entities else set()
         return {k: v for k, v in entity.properties.items() if k in keys}
 
@@ -294,7 +302,11 @@ class ClearedView:
         if not visible or link.source not in entities or link.target not in entities:
             self._withheld_links.add(link.id)
             return None
-        return link if self._clearance.sees_everything else replace(link, provenance=visible)
+        if self._clearance.sees_everything or len(visible) == len(link.provenance):
+            return link if self._clearance.sees_everything else replace(link, provenance=visible)
+        # what the visible records say of the link, not what a hidden one added (a link has no keys to
+        # fall back on: where a record's saying was not kept, it shows no properties)
+        return replace(link, provenance=visible, properties=self._said_by(visible) or {})
 
     def _cleared(self, sub: Subgraph, every_entity: bool = False) -> Subgraph:
         """``every_entity``: read without records for a caller who sees every code, all are visible."""

@@ -55,18 +55,18 @@ def match_review(reader: GraphReader, model: Model, proposal_id: str) -> dict[st
         }
         for name, weight in sorted(weights.items(), key=lambda item: -abs(item[1]))
     ]
-    decisions = sorted(
-        (
-            {
-                "at": a.record_id.rsplit("@", 1)[-1].rsplit("-", 1)[0] if "@" in a.record_id else a.date,
-                "by": a.file,
-                "status": (a.properties or {}).get("reviewStatus"),
-            }
-            for a in link.provenance
-            if a.source == DECISION_SOURCE
-        ),
-        key=lambda d: str(d["at"]),
+    # in the store's write order, which decides the status, not by the clocks of those who decided
+    decided = sorted(
+        (a for a in link.provenance if a.source == DECISION_SOURCE), key=lambda a: (a.written or 0, a.record_id)
     )
+    decisions = [
+        {
+            "at": a.record_id.rsplit("@", 1)[-1].rsplit("-", 1)[0] if "@" in a.record_id else a.date,
+            "by": a.file,
+            "status": (a.properties or {}).get("reviewStatus"),
+        }
+        for a in decided
+    ]
     return {
         "id": link.id,
         "status": str(link.properties.get("reviewStatus") or DECISIONS["undo"]),

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nimgraph.grading import most_restrictive
+from nimgraph.grading import HANDLING_ORDER, most_restrictive
 from nimgraph.ids import link_id
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, Link
@@ -119,6 +119,18 @@ def _decided(store: GraphReader) -> dict[str, str]:
     return {i: str(link.properties.get("reviewStatus") or DECISIONS["undo"]) for i, link in held.items()}
 
 
+def _levels(store: GraphStore, model: Model) -> list[tuple[str, GraphReader]]:
+    """Each handling level's reader, least restrictive first: a P run reads what P records say."""
+    from nimgraph.access.roles import Role, clearance_for
+    from nimgraph.access.view import ClearedView
+
+    levels: list[tuple[str, GraphReader]] = []
+    for n, code in enumerate(HANDLING_ORDER[:-1]):
+        cleared = clearance_for(Role.PARTNER_VIEWER, handling=list(HANDLING_ORDER[: n + 1]))
+        levels.append((code, ClearedView(store, model, cleared)))
+    return [*levels, (HANDLING_ORDER[-1], store)]
+
+
 def run_linkage(
     store: GraphStore,
     model: Model,
@@ -127,33 +139,82 @@ def run_linkage(
     models_dir: Path | None = None,
     say: Callable[[str], None] = lambda _: None,
 ) -> RunReport:
-    """Train on the store's people and write the pairs at or above the threshold as proposals."""
+    """Train on the store's people and write the pairs at or above the threshold as proposals.
+
+    The linkage runs once at each handling level, on what records of that level and below say: a pair
+    the P records alone propose gets a P record with the P run's figures, so a partner's queue is what
+    linkage of the records it may see would find (a pair missing from it says nothing of C records);
+    the run on everything adds a record as strict as every record behind either person. Records of an
+    earlier run that this one no longer proposes are withdrawn; decisions stay, as strict as the
+    proposal records left behind them.
+    """
     import pandas as pd
 
     chosen = settings or load_settings()["person"]
-    rows, codes = people_rows(store, model)
-    if len(rows) < 2:
+    held = store.subgraph([Core.POSSIBLY_SAME_AS]).links
+    before = {i: str(k.properties.get("reviewStatus") or DECISIONS["undo"]) for i, k in held.items()}
+    links: dict[str, Link] = {}
+    report = None
+    codes: dict[str, set[str]] = {}
+    for code, reader in _levels(store, model):
+        rows, codes = people_rows(reader, model)
+        if len(rows) < 2:
+            continue
+        say(f"linking {len(rows):,} people on records handled up to {code}")
+        trained = train(chosen, [pd.DataFrame(rows)], link_type="dedupe_only", say=say)
+        path = trained.save(models_dir / f"{trained.model_id}.json") if models_dir else None
+        everything = code == HANDLING_ORDER[-1]
+        for pair in predict(trained):
+            level = None if everything else code
+            proposal = _proposal(model, pair, trained.model_id, codes if everything else {}, level)
+            if proposal.id in links:  # the stricter run's figures are the link's; each record keeps its own
+                links[proposal.id].provenance.extend(proposal.provenance)
+                links[proposal.id].properties = proposal.properties
+            else:
+                links[proposal.id] = proposal
+        report = RunReport(trained.model_id, len(rows), 0, 0, 0, path)
+    if report is None:
         raise LinkageError("there are fewer than two people to compare")
-    say(f"linking {len(rows):,} people")
-    trained = train(chosen, [pd.DataFrame(rows)], link_type="dedupe_only", say=say)
-    path = trained.save(models_dir / f"{trained.model_id}.json") if models_dir else None
-    pairs = predict(trained)
-    before = _decided(store)
-    links = []
-    for pair in pairs:
-        links.append(_proposal(model, pair, trained.model_id, codes))
-    new = sum(1 for link in links if link.id not in before)
-    kept = sum(1 for link in links if before.get(link.id) in (DECISIONS["accept"], DECISIONS["reject"]))
-    store.register_source(
-        PROPOSAL_SOURCE, {"dataset": "Candidate pairs of the same person, proposed by record linkage"}
-    )
-    store.upsert(Batch(links=links, run=f"linkage:{trained.model_id}:{secrets.token_hex(4)}"))
-    return RunReport(trained.model_id, len(rows), len(links), new, kept, path)
+    written = {a.record_id for link in links.values() for a in link.provenance}
+    earlier = {a.record_id for k in held.values() for a in k.provenance if a.source == PROPOSAL_SOURCE}
+    store.register_source(PROPOSAL_SOURCE, {"dataset": "Pairs that may be the same person, from record linkage"})
+    run = f"linkage:{report.model_id}:{secrets.token_hex(4)}"
+    store.upsert(Batch(links=list(links.values()), run=run))
+    if earlier - written:
+        store.retract(PROPOSAL_SOURCE, sorted(earlier - written))
+    _keep_decisions_as_strict(store, held, links, codes, run)
+    report.proposed = len(links)
+    report.new = sum(1 for i in links if i not in before)
+    report.kept_decisions = sum(1 for i in links if before.get(i) in (DECISIONS["accept"], DECISIONS["reject"]))
+    return report
 
 
-def _proposal(model: Model, pair: Pair, model_id: str, codes: dict[str, set[str]]) -> Link:
+def _keep_decisions_as_strict(
+    store: GraphStore, held: dict[str, Link], links: dict[str, Link], codes: dict[str, set[str]], run: str
+) -> None:
+    """Give each decision the handling of the proposal records now behind its pair (or, where none is, of
+    every record behind either person): a decision says what the evidence says, and no more widely."""
+    rewritten = []
+    for held_id, link in held.items():
+        decisions = [a for a in link.provenance if a.source == DECISION_SOURCE]
+        if not decisions:
+            continue
+        proposed = links.get(held_id)
+        behind = {a.handling for a in proposed.provenance} if proposed else set()
+        wanted = most_restrictive(behind or codes.get(link.source, set()) | codes.get(link.target, set()) or {"C"})
+        if all(a.handling == wanted for a in decisions):
+            continue
+        kept = [replace(a, handling=wanted, grade=f"{a.grade[:2]}{wanted}") for a in decisions]
+        rewritten.append(replace(link, properties={}, provenance=kept))
+    if rewritten:
+        store.upsert(Batch(links=rewritten, run=f"{run}:decisions"))
+
+
+def _proposal(model: Model, pair: Pair, model_id: str, codes: dict[str, set[str]], level: str | None) -> Link:
+    """The pair's proposal record: at ``level`` for a run on that level's records, else as strict as
+    every record behind either person."""
     source, target = model.oriented(Core.POSSIBLY_SAME_AS, pair.left, pair.right)
-    handling = most_restrictive(codes.get(pair.left, set()) | codes.get(pair.right, set()) or {"C"})
+    handling = level or most_restrictive(codes.get(pair.left, set()) | codes.get(pair.right, set()) or {"C"})
     identifier = link_id(Core.POSSIBLY_SAME_AS, source, target)
     said = {
         "inferenceMethod": "probabilistic record linkage (Splink, Fellegi-Sunter)",
@@ -171,12 +232,14 @@ def _proposal(model: Model, pair: Pair, model_id: str, codes: dict[str, set[str]
         provenance=[
             Assertion(
                 source=PROPOSAL_SOURCE,
-                record_id=identifier,  # one record a pair: a re-run rewrites its figures, never a decision
+                # one record a pair and level: a re-run rewrites its figures, never a decision
+                record_id=identifier if level is None else f"{identifier}#{level}",
                 file="",
                 row=0,
                 date=datetime.now(UTC).date().isoformat(),
                 grade=f"{PROPOSAL_GRADING}{handling}",
                 handling=handling,
+                properties=said,
             )
         ],
     )
@@ -192,7 +255,9 @@ def decide(store: GraphStore, model: Model, proposal_id: str, decision: str, *, 
     if held is None:
         raise LinkageError(f"no proposal {proposal_id!r}")
     at = datetime.now(UTC)
-    handling = held.provenance[0].handling if held.provenance else "C"
+    # as strict as the proposal records behind the pair: a decision is read only where its evidence is
+    proposed = {a.handling for a in held.provenance if a.source == PROPOSAL_SOURCE}
+    handling = most_restrictive(proposed) if proposed else "C"
     status = DECISIONS[decision]
     decision_link = Link(
         id=held.id,
