@@ -149,3 +149,13 @@ def test_a_proposal_page_logs_only_the_two_people_it_shows(app):
     log = call(app, "GET", ADMIN, "/audit", limit=20).json()["items"]
     pages = [e for e in log if e["path"].startswith("/resolution/proposals/possiblySameAs-")]
     assert {tuple(sorted(e["items"])) for e in pages} == {tuple(sorted((first["left"], first["right"]))), ()}
+
+
+def test_a_researcher_opens_a_proposal_by_its_pseudonym_and_sees_no_one_real(app):
+    run_linkage_job(app)
+    real = {p["left"] for p in call(app, "GET", ANALYST, "/resolution/proposals", limit=500).json()["items"]}
+    first = call(app, "GET", RESEARCHER, "/resolution/proposals", limit=1).json()["items"][0]
+    assert first["id"].startswith("psn-") and first["left"].startswith("psn-")
+    page = call(app, "GET", RESEARCHER, f"/resolution/proposals/{first['id']}")
+    assert page.status_code == 200, page.text
+    assert not any(identifier in page.text for identifier in real)
