@@ -28,12 +28,10 @@ from nimgraph.products.operational_review import (
     MAX_CIRCLES,
     MAX_PLACES,
     MIN_ALPHA,
-    Circle,
     ReviewError,
     ReviewQuestion,
-    Window,
-    Zone,
     build_review,
+    question_from,
     review_html,
 )
 from nimgraph.products.periods import EARLIEST, LATEST
@@ -82,18 +80,8 @@ class ReviewIn(BaseModel):
     reviewed: PlaceId | None = Field(None, description="the problem, tasking, activity or priority it reviews")
 
     def question(self) -> ReviewQuestion:
-        def zone(z: ZoneIn) -> Zone:
-            return Zone(tuple(z.places), tuple(Circle(c.latitude, c.longitude, c.metres) for c in z.circles))
-
-        return ReviewQuestion(
-            target=zone(self.target),
-            buffer=zone(self.buffer),
-            control=zone(self.control),
-            before=Window(self.before.since.isoformat(), self.before.until.isoformat()),
-            after=Window(self.after.since.isoformat(), self.after.until.isoformat()),
-            categories=tuple(self.categories),
-            alpha=self.alpha,
-        )
+        fields = ("target", "buffer", "control", "before", "after", "categories", "alpha")
+        return question_from(self.model_dump(mode="json", include=set(fields)))[0]
 
 
 class SaveIn(ReviewIn):

@@ -13,6 +13,7 @@ from nimgraph.records import Entity
 from nimgraph.resolution.frames import person_row
 from nimgraph.resolution.proposals import DECISION_SOURCE, DECISIONS, proposals
 from nimgraph.store.base import GraphReader
+from nimgraph.tasking.writes import change_time
 
 __all__ = ["match_queue", "match_review"]
 
@@ -61,7 +62,7 @@ def match_review(reader: GraphReader, model: Model, proposal_id: str) -> dict[st
     )
     decisions = [
         {
-            "at": a.record_id.rsplit("@", 1)[-1].rsplit("-", 1)[0] if "@" in a.record_id else a.date,
+            "at": change_time(a.record_id) or a.date,
             "by": a.file,
             "status": (a.properties or {}).get("reviewStatus"),
         }

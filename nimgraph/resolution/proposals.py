@@ -28,6 +28,7 @@ from nimgraph.records import Assertion, Batch, Entity, Link
 from nimgraph.resolution.frames import person_row
 from nimgraph.resolution.linkage import ClassSettings, LinkageError, Pair, load_settings, predict, train
 from nimgraph.store.base import GraphReader, GraphStore
+from nimgraph.tasking.writes import change_record_id
 
 __all__ = [
     "DECISIONS",
@@ -268,7 +269,7 @@ def decide(store: GraphStore, model: Model, proposal_id: str, decision: str, *, 
         provenance=[
             Assertion(
                 source=DECISION_SOURCE,
-                record_id=f"{held.id}@{at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}-{secrets.token_hex(3)}",
+                record_id=change_record_id(held.id, at),
                 file=analyst.strip(),
                 row=0,
                 date=at.date().isoformat(),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nimgraph.records import Assertion, Entity
-from nimgraph.tasking.writes import SOURCE
+from nimgraph.tasking.writes import SOURCE, change_time
 
 __all__ = ["Revision", "history"]
 
@@ -28,7 +28,7 @@ class Revision:
 
 def _revision(record: Assertion) -> Revision:
     ours = record.source == SOURCE
-    stamp = record.record_id.rsplit("@", 1)[-1].rsplit("-", 1)[0] if ours and "@" in record.record_id else None
+    stamp = change_time(record.record_id) if ours else None
     return Revision(
         at=stamp or record.date or "",
         author=record.file if ours else None,

@@ -39,6 +39,8 @@ __all__ = [
     "RecordNotFound",
     "Written",
     "add_links",
+    "change_record_id",
+    "change_time",
     "create",
     "remove_link",
     "update",
@@ -188,13 +190,30 @@ def _stamp(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
 
-def _assertion(item_id: str, author: str, handling: str, at: datetime, key: str | None = None) -> Assertion:
-    # The time in the record id orders the history; the random tail keeps two changes in one
-    # microsecond apart, so neither replaces the other (a caller's stable key makes it repeatable).
+def change_record_id(item_id: str, at: datetime, key: str | None = None) -> str:
+    """A change's record id: the item, the time (which orders the history) and a random tail that keeps
+    two changes in one microsecond apart, so neither replaces the other (a stable key makes it repeatable).
+
+    >>> change_record_id("Tasking-1", datetime(2026, 11, 2, 9, 0, tzinfo=UTC), key="demo")
+    'Tasking-1@2026-11-02T09:00:00.000000Z-201b0c'
+    """
     tail = hashlib.sha256(f"{key}\x1f{item_id}".encode()).hexdigest()[:6] if key else secrets.token_hex(3)
+    return f"{item_id}@{at.strftime(STAMP)}-{tail}"
+
+
+def change_time(record_id: str) -> str | None:
+    """The time a change's record id holds, or None for any other record id.
+
+    >>> change_time("Tasking-1@2026-11-02T09:00:00.000000Z-0a0b0c"), change_time("PRB-7")
+    ('2026-11-02T09:00:00.000000Z', None)
+    """
+    return record_id.rsplit("@", 1)[-1].rsplit("-", 1)[0] if "@" in record_id else None
+
+
+def _assertion(item_id: str, author: str, handling: str, at: datetime, key: str | None = None) -> Assertion:
     return Assertion(
         source=SOURCE,
-        record_id=f"{item_id}@{at.strftime(STAMP)}-{tail}",
+        record_id=change_record_id(item_id, at, key),
         file=author,
         row=0,
         date=at.date().isoformat(),
