@@ -1,6 +1,7 @@
 """``nimgraph resolve``: record linkage from the command line. ``run`` proposes (an analyst's job, on the
 whole store), ``queue`` lists proposals as a role would see them, highest first, with both sides and
-the reasons, and ``accept``, ``reject`` and ``undo`` decide, signed. Every run and refusal is audited."""
+the reasons, ``show`` puts one proposal's records side by side with each comparison's weight, and
+``accept``, ``reject`` and ``undo`` decide, signed. Every run, read and refusal is audited."""
 
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from nimgraph.resolution.linkage import LinkageError
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     from nimgraph.cli import CommandError, _audit, _audit_log, _settings, open_store  # cli imports this module
+    from nimgraph.products.match_review import match_review, side_by_side
     from nimgraph.resolution.proposals import decide, proposals, run_linkage
 
     settings = _settings(args)
     model = default_model()
     command = args.resolve_command
-    if command == "queue" and len(args.purpose.strip()) < 3:
+    if command in ("queue", "show") and len(args.purpose.strip()) < 3:
         raise CommandError("--purpose must say why you are reading it (at least 3 characters), for the audit log")
     log = _audit_log(settings)
     store = open_store(settings.store, model, settings)
@@ -38,11 +40,20 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                     f"({report.new:,} new; {report.kept_decisions:,} already decided, decisions kept)"
                 )
                 return 0
-            if command == "queue":
+            if command in ("queue", "show"):
                 clearance = clearance_for(Role(args.role))
                 key = settings.secret("pseudonym_key")
                 pseudonyms = Pseudonyms(settings.access_db, key) if clearance.pseudonymised else None
                 view = ClearedView(store, model, clearance, pseudonyms)
+            if command == "show":
+                page = match_review(view, model, args.proposal)
+                if page is None:  # refused as one that does not exist, and logged as a refusal
+                    raise LinkageError(f"no proposal {args.proposal!r} that the {args.role} role may see")
+                view.release_only({page["left"]["id"], page["right"]["id"]}, before=set())
+                _audit(log, action, f"{args.proposal} as {args.role}", args.purpose, sorted(view.released))
+                print(side_by_side(page))
+                return 0
+            if command == "queue":
                 found = proposals(view, status=args.status, limit=args.limit)
                 shown = []
                 for proposal in found:
@@ -81,6 +92,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     queue.add_argument("--status", choices=["Proposed", "Accepted", "Rejected"], default="Proposed")
     queue.add_argument("--limit", type=int, default=50)
     queue.set_defaults(run=cmd_resolve)
+    show = sub.add_parser("show", help="one proposal: both records side by side, and each comparison's weight")
+    show.add_argument("proposal", help="the proposal's id, from resolve queue")
+    show.add_argument("--purpose", required=True, help="why you are reading it, for the audit log")
+    show.add_argument("--role", choices=[r.value for r in Role], default=Role.ANALYST.value)
+    show.set_defaults(run=cmd_resolve)
     for name, text in (
         ("accept", "accept a proposal: the pair joins a resolved cluster"),
         ("reject", "reject a proposal: it is not proposed again"),

@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_python.sh
-make_venv ""
+make_venv "[resolution]"
 exec .venv/bin/nimgraph demo "$@"

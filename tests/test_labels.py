@@ -7,6 +7,7 @@ import re
 
 from conftest import Demo
 
+from nimgraph.demo import PLAN
 from nimgraph.labels import entity_label, fill, label, short_id
 from nimgraph.ontology import Model, load_model
 from nimgraph.products.subject import build_subject_profile
@@ -30,7 +31,7 @@ def test_every_demo_entity_from_every_source_is_labelled_from_its_properties(dem
         pattern = next(p for p in demo.model.labelling(entity.type) if fill(p, entity.properties))
         assert shown == fill(pattern, entity.properties)
         sources |= {record.source for record in entity.provenance}
-    assert len(sources) == 7  # every partner file of the demo, and the partnership's own records
+    assert len(sources) == len(PLAN) + 1  # every partner file of the demo, and the partnership's own records
 
 
 def test_people_are_named_in_full_and_things_by_what_identifies_them(model: Model):

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from linkage_places import ADDRESS_CHANGES, VEHICLE_CHANGES, addresses, vehicles
 
 from nimgraph.resolution.frames import NICKNAMES, person_row
 from nimgraph.resolution.linkage import LinkageError, load_settings, predict, train
@@ -126,3 +127,23 @@ def test_settings_say_what_is_wrong(tmp_path):
     bad.write_text("person:\n  threshold: 0.9\n  comparisons: [{column: dob, kind: fuzzy}]\n")
     with pytest.raises(LinkageError, match="unknown comparison kinds"):
         load_settings(bad)
+
+
+@pytest.mark.parametrize("kind", ["address", "vehicle"])
+def test_the_same_home_and_the_same_vehicle_are_found_and_their_neighbours_are_not(kind):
+    """Homes written another way and misread registrations are found; the next house on the street, a flat
+    in the same building, a street of the same name elsewhere and a car like it mostly are not."""
+    frame, planted = addresses() if kind == "address" else vehicles()
+    trained = train(load_settings()[kind], [frame])
+    proposed = {frozenset((p.left, p.right)) for p in predict(trained)}
+    found = proposed & set(planted)
+    assert len(found) / len(planted) >= 0.95, f"recall {len(found)}/{len(planted)}"
+    assert len(found) / len(proposed) >= 0.95, f"precision {len(found)}/{len(proposed)}"
+    changes = ADDRESS_CHANGES if kind == "address" else VEHICLE_CHANGES
+    for change in changes:
+        of_change = [pair for pair, made in planted.items() if made == change]
+        assert of_change and len(proposed & set(of_change)) >= 0.8 * len(of_change), change
+    if kind == "address":  # two homes at one postcode are never proposed only for sharing it
+        rows = frame.set_index("unique_id")
+        neighbours = [p for p in proposed - set(planted) if len({rows.loc[i, "premise"] for i in p}) > 1]
+        assert neighbours == []

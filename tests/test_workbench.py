@@ -570,3 +570,67 @@ def test_a_partner_sees_nothing_restricted(served, bench):
     assert vulnerable not in page.entities()
     items = page.js("Array.from(workbench.entities.values())")
     assert {r["handling"] for item in items for r in item["provenance"]} == {"P"}
+
+
+def _decide(served: Served, proposal: str, decision: str) -> dict:
+    request = urllib.request.Request(
+        f"{served.base}/resolution/proposals/{proposal}/decision",
+        data=json.dumps({"decision": decision}).encode(),
+        headers={"X-API-Key": "dev-analyst", "X-Purpose": PURPOSE, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def test_the_review_queue_shows_a_match_side_by_side_with_its_waterfall_and_takes_decisions(served, bench):
+    page = bench("analyst")
+    page.purpose()
+    page.act(lambda: page.page.click("#wb-matches"))
+    expected = served.api("/resolution/proposals", status="Proposed", limit=100)["items"]
+    assert expected, "the demo proposes matches"
+    buttons = page.page.locator("#wb-match-list button[data-proposal]")
+    listed = buttons.evaluate_all("bs => bs.map(b => b.dataset.proposal)")
+    assert listed == [p["id"] for p in expected]  # most likely first, as the API ranks them
+    chosen = expected[0]
+    page.act(lambda: page.page.click(f'#wb-match-list button[data-proposal="{chosen["id"]}"]'))
+    review = served.api(f"/resolution/proposals/{chosen['id']}")
+    article = page.page.locator(".match-review")
+    assert article.get_attribute("data-proposal") == chosen["id"]
+    side = article.locator("table.side-by-side").inner_text()
+    assert review["left"]["label"] in side and review["right"]["label"] in side
+    # the waterfall: the prior, one bar per comparison, and the total, adding up to the match weight
+    svg = article.locator("svg.waterfall")
+    assert int(svg.get_attribute("data-steps")) == len(review["comparisons"]) + 1
+    steps = svg.locator("rect.up, rect.down").evaluate_all("rs => rs.map(r => Number(r.dataset.value))")
+    total = float(svg.locator("rect.total").get_attribute("data-value"))
+    assert total == pytest.approx(review["match_weight"]) and sum(steps) == pytest.approx(total, abs=1e-3)
+    assert steps[1:] == pytest.approx([c["contribution"] for c in review["comparisons"]])
+    assert svg.bounding_box()["width"] > 200
+    try:
+        page.act(lambda: page.page.click('.match-review button[data-decision="accept"]'))
+        page.until("document.querySelector('.match-review').dataset.status === 'Accepted'")
+        after = served.api(f"/resolution/proposals/{chosen['id']}")
+        assert after["status"] == "Accepted" and after["decisions"][-1]["by"] == "development analyst"
+        assert chosen["id"] not in [p["id"] for p in served.api("/resolution/proposals", limit=500)["items"]]
+        page.act(lambda: page.page.click('.match-review button[data-decision="undo"]'))
+        page.until("document.querySelector('.match-review').dataset.status === 'Proposed'")
+    finally:
+        if served.api(f"/resolution/proposals/{chosen['id']}")["status"] != "Proposed":
+            _decide(served, chosen["id"], "undo")
+
+
+def test_a_partner_and_a_researcher_review_no_match_they_may_not_see_or_decide(served, bench):
+    partner = bench("partner")
+    partner.purpose()
+    partner.act(lambda: partner.page.click("#wb-matches"))
+    # every demo record that names a person is C: a partner's queue is empty, and says so
+    assert partner.page.get_attribute("#wb-match-list", "data-count") == "0"
+    researcher = bench("researcher")
+    researcher.purpose()
+    researcher.act(lambda: researcher.page.click("#wb-matches"))
+    first = researcher.page.locator("#wb-match-list button[data-proposal]").first
+    assert first.get_attribute("data-proposal").startswith("psn-")
+    researcher.act(lambda: first.click())
+    assert "may read this match but not decide it" in researcher.page.inner_text(".match-review")
+    assert researcher.page.locator(".match-review button[data-decision]").count() == 0

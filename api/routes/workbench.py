@@ -23,6 +23,7 @@ from api.auth import CallerDep
 from api.deps import ModelDep, SettingsDep
 from api.notice import clearance_notice
 from api.routes.charts import MAX_CHART_NODES
+from nimgraph.access.roles import Permission
 from nimgraph.grading import HANDLING, HANDLING_ORDER
 from nimgraph.ontology import Core, Model
 from nimgraph.products.render import environment
@@ -34,7 +35,7 @@ MAX_WITHIN = 300  # entity ids a question on the chart may name (the question ro
 
 
 # The page's scripts, in load order: the parts first, then the core that puts them together.
-SCRIPTS = ("client.js", "timeline.js", "geography.js", "answers.js", "workbench.js")
+SCRIPTS = ("client.js", "timeline.js", "geography.js", "answers.js", "matches.js", "workbench.js")
 
 
 @cache
@@ -99,6 +100,8 @@ def workbench(
         "handlingText": HANDLING,
         **vocabulary(model),
         "maxWithin": MAX_WITHIN,
+        # whether the review queue offers decisions: the API refuses them to anyone else regardless
+        "canResolve": caller.may(Permission.RESOLVE) and not caller.clearance.filtered,
         "maxChartNodes": MAX_CHART_NODES,
         # A browser on Basic credentials without fetch metadata proves its writes are ours with this.
         "csrf": browser.issue_token(request, caller) if browser.uses_basic(request) else "",

@@ -26,7 +26,9 @@ PLAN = [
     ("police_uk_street", "police_street_crime.csv"),
     ("police_nominals", "police_nominals_restricted.csv"),
     ("council_asb", "council_asb.csv"),
+    ("council_asb_parties", "council_asb_parties.csv"),
     ("fire_deliberate", "fire_deliberate.csv"),
+    ("fire_home_safety", "fire_home_safety_visits.csv"),
     ("intel_reports", "intel_reports.csv"),
     ("csp_problems", "csp_problems.csv"),
 ]
@@ -41,6 +43,7 @@ class DemoResult:
     subject_id: str | None = None
     problem_id: str | None = None
     intervention: dict[str, str] = field(default_factory=dict)  # the partnership's records of it, by role
+    linkage: str | None = None  # the model record linkage proposed matches with, if it ran
 
 
 def screen_for_vulnerable(store: GraphStore, model: Model) -> list[str]:
@@ -72,6 +75,7 @@ def run_demo(
     batch_size: int = 5000,
     progress_factory: Callable[[str, int], Callable[[int], None]] | None = None,
     say: Callable[[str], None] = print,
+    link: bool = True,
 ) -> DemoResult:
     data_dir = work_dir / "data"
     result = DemoResult(data_dir=data_dir)
@@ -87,6 +91,8 @@ def run_demo(
         )
         result.ingests.append(report)
         say(report.summary())
+    if link:
+        result.linkage = _propose_matches(store, model, say)
     reports_dir = work_dir / "reports"
     candidates = screen_for_vulnerable(store, model)
     if candidates:
@@ -103,6 +109,23 @@ def run_demo(
         render.write(profile, result.reports["problem"], reports_dir / "problem-profile.json")
     _write_assessments(store, model, reports_dir, result)
     return result
+
+
+def _propose_matches(store: GraphStore, model: Model, say: Callable[[str], None]) -> str | None:
+    """Record linkage over the partners' people: the pairs for an analyst's review queue (nothing merged)."""
+    try:
+        from nimgraph.resolution.linkage import LinkageError
+        from nimgraph.resolution.proposals import run_linkage
+
+        report = run_linkage(store, model)
+    except (ImportError, LinkageError) as error:
+        say(f"No matches proposed: {error}")
+        return None
+    say(
+        f"Proposed {report.proposed} pairs of records that may be the same person, from {report.people:,} "
+        "people, for review: nimgraph resolve queue, or the workbench's review queue"
+    )
+    return report.model_id
 
 
 def _write_assessments(store: GraphStore, model: Model, reports_dir: Path, result: DemoResult) -> None:

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from nimgraph.demo.variants import short_form, short_street, swapped_day_month, typo
+
 POLICE_UK_COLUMNS = [
     "Crime ID",
     "Month",
@@ -100,6 +102,27 @@ INTEL_COLUMNS = [
     "Associate Name",
     "Association",
     "Summary",
+]
+COUNCIL_PARTY_COLUMNS = [
+    "Case Reference",
+    "Party Reference",
+    "Party Role",
+    "Forename",
+    "Surname",
+    "Date of Birth",
+    "Address Line",
+    "Postcode",
+    "Telephone",
+    "Email",
+]
+FIRE_VISIT_COLUMNS = [
+    "Visit Reference",
+    "Visit Date",
+    "Occupier Date of Birth",
+    "Address Line",
+    "Postcode",
+    "Telephone",
+    "Risk Factors",
 ]
 PROBLEM_COLUMNS = ["Problem Ref", "Title", "Owner", "LSOA Code", "Opened", "SARA Stage", "Problem Type"]
 
@@ -277,6 +300,12 @@ HOTSPOT_HOURS = (19, 20, 21, 22, 23)
 HISTORY_MONTHS = 12  # the previous year, before ``_Generator.months``: the year an assessment compares with
 STREETS_PER_AREA = 6
 LAST_DAY_OF_MONTH = 28  # ``_day`` picks days 1-28, so the data ends on the 28th of the end month
+# Near-duplicates for record linkage: people the council and the fire service record too, one kind of
+# change each, and as many again of people only one of them records.
+DUPLICATE_KINDS = ("typo", "nickname", "swapped", "moved", "no_name")
+NEAR_DUPLICATES = 40
+BACKGROUND_PARTIES = 120
+BACKGROUND_VISITS = 60
 DEFAULT_INCIDENTS = 5000  # the size the assessment's planted counts below are set for
 # Police categories the assessments are tested on: (previous year, current year) at the default
 # size, scaled with the incidents asked for. The background tops them up to exactly these counts
@@ -349,6 +378,8 @@ class Dataset:
     fires: list[list[str]] = field(default_factory=list)
     intel: list[list[str]] = field(default_factory=list)
     problems: list[list[str]] = field(default_factory=list)
+    council_parties: list[list[str]] = field(default_factory=list)
+    fire_visits: list[list[str]] = field(default_factory=list)
     planted: dict = field(default_factory=dict)
 
 
@@ -675,6 +706,120 @@ class _Generator:
         self.data.planted["problem"] = "PRB-0014"
         return hotspot
 
+    def near_duplicates(self) -> None:
+        """The same people in the council's and the fire service's records, written differently.
+
+        The council's ASB case system names the parties to a case: for each planted person, one change
+        from the police's record of them (a typo in the surname, the short form of the forename, the day
+        and month of birth swapped, or a move to a new address), and for a third of them the street's
+        kind written short, so that their homes are near-duplicates too. The fire service's home safety visits
+        hold the occupier's date of birth, address and telephone, and no name: every other planted
+        person has one, and some have only that. Around them, council parties and visited occupiers
+        who are no one else. Drawn last with its own random numbers, so nothing else changes.
+        """
+        rng = random.Random(self.seed * 31 + 11)
+        taken = json.dumps(self.data.planted)
+        named = {row[1] for row in self.data.nominals}
+        candidates = {p.nominal: p for p in self.people if p.nominal in named and p.nominal not in taken}
+        pool = sorted(candidates.values(), key=lambda p: p.nominal)
+        rng.shuffle(pool)
+        cases = sorted({row[0] for row in self.data.asb if row[0].startswith("ASB")})
+        if not cases:  # the council's parties are parties to its cases
+            return
+        planted = []
+        for n in range(_scaled(NEAR_DUPLICATES, self.incidents, least=len(DUPLICATE_KINDS))):
+            kind = DUPLICATE_KINDS[n % len(DUPLICATE_KINDS)]
+            person = next((p for p in pool if _can_vary(p, kind)), None)
+            if person is None:  # a small dataset names too few people for this kind
+                continue
+            pool.remove(person)
+            entry = {"kind": kind, "police": person.nominal, "council": None, "fire": None}
+            address = (person.address, person.postcode)
+            if kind != "no_name":
+                forename, surname, dob = person.forename, person.surname, person.dob
+                if kind == "typo":
+                    surname = typo(rng, surname)
+                elif kind == "nickname":
+                    forename = short_form(forename) or forename
+                elif kind == "swapped":
+                    dob = swapped_day_month(dob) or dob
+                else:  # moved: a new address, where the council knows them from
+                    address = self._new_address(rng)
+                written = address
+                if kind != "moved" and n % 3 == 0:  # the council's form has no room for the street's kind
+                    written = (short_street(address[0]), address[1])
+                    entry["address"] = written[0]
+                entry["council"] = self._council_party(rng, rng.choice(cases), forename, surname, dob, written, person)
+            if kind == "no_name" or n % 2:
+                entry["fire"] = self._fire_visit(rng, person.dob, address, person.mobile)
+            planted.append(entry)
+        for _ in range(_scaled(BACKGROUND_PARTIES, self.incidents)):
+            stranger = self._stranger(rng)
+            address = (stranger.address, stranger.postcode)
+            self._council_party(
+                rng, rng.choice(cases), stranger.forename, stranger.surname, stranger.dob, address, stranger
+            )
+        for _ in range(_scaled(BACKGROUND_VISITS, self.incidents)):
+            stranger = self._stranger(rng)
+            self._fire_visit(rng, stranger.dob, (stranger.address, stranger.postcode), stranger.mobile)
+        self.data.planted["near_duplicates"] = planted
+
+    def _new_address(self, rng: random.Random) -> tuple[str, str]:
+        street = rng.choice(self.streets)
+        letters = "ABDEFGHJLNPQRSTUWXY"
+        postcode = f"NW{rng.randint(1, 9)} {rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
+        return f"{rng.randint(181, 240)} {street.name}", postcode
+
+    def _stranger(self, rng: random.Random) -> Person:
+        """Someone no other partner records."""
+        address = self._new_address(rng)
+        return Person(
+            nominal="",
+            forename=rng.choice(FORENAMES),
+            surname=rng.choice(SURNAMES),
+            dob=date(1950, 1, 1) + timedelta(days=rng.randint(0, 365 * 58)),
+            address=address[0],
+            postcode=address[1],
+            mobile=f"07700{rng.randint(100000, 999999)}" if rng.random() < 0.6 else "",
+        )
+
+    def _council_party(
+        self, rng: random.Random, case: str, forename: str, surname: str, dob: date, address: tuple, who: Person
+    ) -> str:
+        reference = f"CP{len(self.data.council_parties) + 1:05d}"
+        email = f"{who.forename}.{who.surname}{rng.randint(1, 99)}@example.org".lower() if rng.random() < 0.3 else ""
+        self.data.council_parties.append(
+            [
+                case,
+                reference,
+                rng.choice(["Perpetrator", "Complainant", "Victim"]),
+                forename,
+                surname,
+                dob.strftime("%d/%m/%Y"),
+                address[0],
+                address[1],
+                who.mobile if address[0] != who.address or rng.random() < 0.8 else "",
+                email,
+            ]
+        )
+        return reference
+
+    def _fire_visit(self, rng: random.Random, dob: date, address: tuple[str, str], phone: str) -> str:
+        reference = f"HSV{len(self.data.fire_visits) + 1:05d}"
+        day = date(*self.months[rng.randrange(12)], rng.randint(1, LAST_DAY_OF_MONTH))
+        self.data.fire_visits.append(
+            [
+                reference,
+                day.isoformat(),
+                dob.isoformat(),
+                address[0],
+                address[1],
+                phone,
+                rng.choice(["Smoker", "Lives alone", "Hoarding", "Mobility", ""]),
+            ]
+        )
+        return reference
+
     def intervention(self) -> None:
         """ASB that falls at the target after the activities began, less in its buffer, not in the control.
 
@@ -895,6 +1040,17 @@ class _Generator:
         ]
 
 
+def _can_vary(person: Person, kind: str) -> bool:
+    """Whether ``kind`` of change makes a different record of ``person``."""
+    if kind == "nickname":
+        return short_form(person.forename) is not None
+    if kind == "swapped":
+        return swapped_day_month(person.dob) is not None
+    if kind == "moved":  # found at the new address by name, date of birth and the telephone they kept
+        return bool(person.mobile)
+    return True
+
+
 def _month_text(month: tuple[int, int]) -> str:
     return f"{month[0]}-{month[1]:02d}"
 
@@ -941,6 +1097,7 @@ def generate(seed: int = 2026, incidents: int = 5000, end_month: tuple[int, int]
     generator.intervention()
     generator.record_assessment()
     generator.malformed_rows()
+    generator.near_duplicates()
     for rows in (generator.data.crimes, generator.data.asb, generator.data.fires, generator.data.nominals):
         generator.rng.shuffle(rows)
     generator.data.planted["incidents"] = (
@@ -955,6 +1112,8 @@ FILES = {
     "council_asb.csv": ("asb", ASB_COLUMNS),
     "fire_deliberate.csv": ("fires", FIRE_COLUMNS),
     "intel_reports.csv": ("intel", INTEL_COLUMNS),
+    "council_asb_parties.csv": ("council_parties", COUNCIL_PARTY_COLUMNS),
+    "fire_home_safety_visits.csv": ("fire_visits", FIRE_VISIT_COLUMNS),
     "csp_problems.csv": ("problems", PROBLEM_COLUMNS),
 }
 

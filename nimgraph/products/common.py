@@ -11,8 +11,10 @@ from pathlib import Path
 import networkx as nx
 
 from nimgraph.analysis.association import person_projection
+from nimgraph.analysis.resolved import clusters
 from nimgraph.grading import most_restrictive
 from nimgraph.ontology import Core, Model
+from nimgraph.resolution import ACCEPTED
 from nimgraph.store.base import GraphReader, SourceRegister
 
 
@@ -83,6 +85,22 @@ def source_register(reader: GraphReader) -> dict[str, dict[str, str]]:
     records it cites (:meth:`Footnotes.sources`).
     """
     return reader.sources() if isinstance(reader, SourceRegister) else {}
+
+
+def resolved_clusters(reader: GraphReader) -> list[frozenset[str]]:
+    """The clusters of people an analyst accepted as one, among the decisions ``reader`` may see.
+
+    A caller sees an accepted pair only when it may see the records behind the proposal, so a
+    partner's products resolve only what the partner's own records support.
+    """
+    held = reader.subgraph([Core.POSSIBLY_SAME_AS]).links.values()
+    return clusters((k.source, k.target) for k in held if k.properties.get("reviewStatus") == ACCEPTED)
+
+
+def members_of(groups: list[frozenset[str]], entity_id: str) -> list[str]:
+    """The records ``entity_id`` was resolved with (itself first), or just itself."""
+    group = next((g for g in groups if entity_id in g), frozenset())
+    return [entity_id, *sorted(group - {entity_id})]
 
 
 def generated_at() -> str:

@@ -14,10 +14,11 @@ import networkx as nx
 from nimgraph.analysis.association import Association, associations
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.paths import ConnectingNetwork, connecting_network, shortest_paths
+from nimgraph.analysis.resolved import contract
 from nimgraph.grading import meets
 from nimgraph.ontology import Model
 from nimgraph.products.answers import Answer, Column, entity_cells
-from nimgraph.products.common import association_weights
+from nimgraph.products.common import association_weights, members_of, resolved_clusters
 from nimgraph.records import Assertion
 from nimgraph.store.base import GraphReader
 
@@ -34,9 +35,11 @@ class Network:
 def network_around(
     store: GraphReader, entity_id: str, hops: int, follow: set[str] | None, max_entities: int
 ) -> Network:
-    """The entities and links within ``hops`` of an entity, nearest first up to ``max_entities``."""
-    sub = store.neighbourhood([entity_id], hops=hops, link_types=follow, max_entities=max_entities)
-    return Network(to_networkx(sub), sub.truncated)
+    """The entities and links within ``hops`` of an entity, nearest first up to ``max_entities``; records
+    an analyst resolved as one (accepted matches) are one node, and the entity is read from all of them."""
+    groups = resolved_clusters(store)
+    sub = store.neighbourhood(members_of(groups, entity_id), hops=hops, link_types=follow, max_entities=max_entities)
+    return Network(contract(to_networkx(sub), groups, keep=[entity_id]), sub.truncated)
 
 
 def person_associations(
@@ -48,9 +51,11 @@ def person_associations(
     counts: Callable[[Assertion], bool],
     min_strength: float = 0.0,
 ) -> tuple[Network, list[Association]]:
-    """People associated with a person, strongest first, from the links that records ``counts`` support."""
-    sub = store.neighbourhood([person_id], hops=hops, link_types=follow).links_supported_by(counts)
-    graph = to_networkx(sub, model)
+    """People associated with a person, strongest first, from the links that records ``counts`` support;
+    records an analyst resolved as one person are read as one."""
+    groups = resolved_clusters(store)
+    sub = store.neighbourhood(members_of(groups, person_id), hops=hops, link_types=follow).links_supported_by(counts)
+    graph = contract(to_networkx(sub, model), groups, keep=[person_id])
     people, links, connectors = association_weights(model)
     found = associations(graph, person_id, person_types=people, link_weights=links, connector_weights=connectors)
     return Network(graph, sub.truncated), [a for a in found if a.strength >= min_strength]

@@ -14,8 +14,9 @@ import networkx as nx
 
 from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.projection import project
+from nimgraph.analysis.resolved import contract
 from nimgraph.ontology import Core, Model
-from nimgraph.products.common import NotVisible, ProductError
+from nimgraph.products.common import NotVisible, ProductError, members_of, resolved_clusters
 from nimgraph.products.connections import records_counted
 from nimgraph.records import Subgraph
 from nimgraph.store.base import GraphReader
@@ -100,15 +101,17 @@ class Read:
     notes: list[str] = field(default_factory=list)
     subgraph: Subgraph = field(default_factory=Subgraph, repr=False)
     model: Model | None = field(default=None, repr=False)
+    resolved: list[frozenset[str]] = field(default_factory=list, repr=False)  # accepted matches' clusters
 
     def drawing(self, ids: set[str] | list[str]) -> nx.MultiDiGraph:
         """The entities ``ids`` and the links among them, with their records: what an answer draws."""
         keep = set(ids)
+        keep |= {m for g in self.resolved if g & keep for m in g}  # a resolved node is drawn with its links
         part = Subgraph(
             entities={i: e for i, e in self.subgraph.entities.items() if i in keep},
             links={i: k for i, k in self.subgraph.links.items() if k.source in keep and k.target in keep},
         )
-        return to_networkx(part, self.model)
+        return contract(to_networkx(part, self.model), self.resolved, keep=ids)
 
 
 def expand_types(model: Model, names: tuple[str, ...], kind: str) -> set[str]:
@@ -155,14 +158,19 @@ def read_scope(
     """
     follow = link_types
     notes: list[str] = []
+    groups = resolved_clusters(store)
+
+    def resolved(ids: tuple[str, ...]) -> list[str]:
+        return sorted({m for i in ids for m in members_of(groups, i)})
+
     if scope.within:
         for entity_id in scope.within:
             if store.get(entity_id) is None:
                 raise NotVisible(entity_id)
+        keep = set(resolved(scope.within))
         sub = store.neighbourhood(
-            list(scope.within), hops=1, link_types=follow, max_entities=scope.max_entities, entity_provenance=provenance
+            sorted(keep), hops=1, link_types=follow, max_entities=scope.max_entities, entity_provenance=provenance
         )
-        keep = set(scope.within)
         sub = Subgraph(
             entities={i: e for i, e in sub.entities.items() if i in keep},
             links={i: k for i, k in sub.links.items() if k.source in keep and k.target in keep},
@@ -173,7 +181,7 @@ def read_scope(
             if store.get(entity_id) is None:
                 raise NotVisible(entity_id)
         sub = store.neighbourhood(
-            list(scope.around),
+            resolved(scope.around),
             hops=scope.hops,
             link_types=follow,
             max_entities=scope.max_entities,
@@ -191,7 +199,12 @@ def read_scope(
             "Only links a record dated inside the window supports count; undated records are "
             + ("inside it." if scope.undated else "outside it.")
         )
-    return Read(to_networkx(sub, model, provenance), sub.truncated, notes, sub, model)
+    # records an analyst resolved as one (accepted matches) are one node; a named seed keeps its id
+    graph = contract(to_networkx(sub, model, provenance), groups, keep=[*scope.around, *scope.within])
+    if graph.graph["resolved"]:
+        folded = len(graph.graph["resolved"])
+        notes.append(f"{folded:,} record(s) are read as the person an analyst resolved them with.")
+    return Read(graph, sub.truncated, notes, sub, model, groups)
 
 
 def projected(read: Read, model: Model, projection: Projection) -> tuple[nx.Graph, list[str]]:

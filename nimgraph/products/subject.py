@@ -19,6 +19,7 @@ from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.communities import communities
 from nimgraph.analysis.inference import predict_associations
 from nimgraph.analysis.paths import neighbourhood
+from nimgraph.analysis.resolved import contract, resolved_from_text
 from nimgraph.analysis.risk import (
     criminal_associates,
     criminal_triangles,
@@ -35,7 +36,9 @@ from nimgraph.products.common import (
     category_of,
     crime_roles,
     generated_at,
+    members_of,
     people_projection,
+    resolved_clusters,
     source_register,
 )
 from nimgraph.store.base import GraphReader
@@ -241,6 +244,7 @@ class SubjectNetwork:
     graph: nx.MultiDiGraph  # everything read
     ego: nx.MultiDiGraph  # the ego network alone (hops around the subject, capped)
     truncated: bool
+    members: list[str] = field(default_factory=list)  # the records the subject was resolved from
 
 
 def read_subject_network(
@@ -251,20 +255,29 @@ def read_subject_network(
     hops: int = PROFILE_HOPS,
     max_entities: int = PROFILE_MAX_ENTITIES,
 ) -> SubjectNetwork:
-    """The ego network within the cap, plus offender and suspect links around it (see docs/architecture.md)."""
-    ego = store.neighbourhood([subject_id], hops=hops, max_entities=max_entities)
+    """The ego network within the cap, plus offender and suspect links around it (see docs/architecture.md).
+
+    A subject an analyst resolved with other records (accepted matches) is read from all of them,
+    and every resolved cluster in the read is one node: the subject's keeps the subject's id.
+    """
+    groups = resolved_clusters(store)
+    members = members_of(groups, subject_id)
+    ego = store.neighbourhood(members, hops=hops, max_entities=max_entities)
     # Two typed reads instead of a third hop over everything: whether the people around the
     # subject are party to crime (their offender and suspect links), and, for the subject's direct
     # associates only, who offended with them (what link prediction and triangles need).
     crime_links = crime_roles(model)
     is_person = {e.id for e in ego.entities.values() if model.is_a(e.type, Core.PERSON)}
-    direct = {end for k in ego.links.values() if subject_id in (k.source, k.target) for end in (k.source, k.target)}
+    direct = {end for k in ego.links.values() if {k.source, k.target} & set(members) for end in (k.source, k.target)}
     typed = {"link_types": crime_links, "max_entities": max_entities, "entity_provenance": False}
     roles = store.neighbourhood(sorted(is_person), hops=1, **typed)
     partners = store.neighbourhood(sorted(direct & is_person), hops=2, **typed)
     sub = roles.merged(partners).merged(ego)  # the ego's entities, with their provenance, win
-    graph = to_networkx(sub, model)
-    return SubjectNetwork(graph=graph, ego=graph.subgraph(ego.entities).copy(), truncated=sub.truncated)
+    graph = contract(to_networkx(sub, model), groups, keep=[subject_id])
+    folded = graph.graph["resolved"]
+    ego_ids = {folded.get(i, i) for i in ego.entities}
+    resolved = members if len(members) > 1 else []
+    return SubjectNetwork(graph=graph, ego=graph.subgraph(ego_ids).copy(), truncated=sub.truncated, members=resolved)
 
 
 def build_subject_profile(
@@ -291,7 +304,7 @@ def build_subject_profile(
     graph, ego_graph, ego_ids = network.graph, network.ego, set(network.ego)
     crime_links = crime_roles(model)
     notes = Footnotes()
-    notes.cite([a.as_dict() for a in entity.provenance])
+    notes.cite(graph.nodes[subject_id]["provenance"])  # every record the subject was resolved from
     people, link_weights, connectors = association_weights(model)
     involvement = _involvement(graph, subject_id, model, notes)
     linked = _linked(graph, subject_id, model, notes)
@@ -346,11 +359,25 @@ def build_subject_profile(
                 "evidence": evidence,
             }
         )
+    register = source_register(store)
+    resolved_from = [
+        {**m, "agencies": [register.get(s, {}).get("agency") for s in m["sources"]]}
+        for m in graph.nodes[subject_id].get("resolved_from", [])
+    ]
     subject = {
         "id": entity.id,
         "type": entity.type,
         "label": entity_label(model, entity),
-        "properties": entity.properties,
+        "properties": graph.nodes[subject_id]["properties"],
+        "resolved": {
+            "records": resolved_from,
+            # named by agency where the register knows it: "police, council, fire" reads better than file names
+            "summary": resolved_from_text(
+                [{"sources": [a or s for s, a in zip(m["sources"], m["agencies"], strict=True)]} for m in resolved_from]
+            ),
+        }
+        if resolved_from
+        else None,
     }
     drawn = ego_graph if hops <= 2 else neighbourhood(ego_graph, [subject_id], 2)  # two hops are drawn
     network_groups = [
@@ -373,7 +400,7 @@ def build_subject_profile(
             "predictions": {"method": "adamic_adar", "top": predictions},
         },
         subject=subject,
-        identifiers=_identifiers(entity.properties, objects),
+        identifiers=_identifiers(subject["properties"], objects),
         involvement=involvement,
         events_by_role=dict(Counter(row["role"] for row in involvement).most_common()),
         timeline=_timeline(involvement),
@@ -398,7 +425,7 @@ def build_subject_profile(
         },
         inferred_links=_inferred(graph, subject_id, model, projection, notes, predictions),
         intelligence_gaps=_gaps(subject, involvement, linked, found),
-        sources=notes.sources(source_register(store)),
+        sources=notes.sources(register),
         footnotes=notes.records,
         handling=notes.handling,
         generated_at=generated_at(),

@@ -43,7 +43,7 @@ PERSON_COLUMNS = (
     "email",
     "nhs_number",
 )
-ADDRESS_COLUMNS = ("address_line", "address_key", "postcode")
+ADDRESS_COLUMNS = ("address_line", "address_key", "premise", "postcode")
 VEHICLE_COLUMNS = ("registration", "registration_key", "vehicle_make", "colour")
 
 # Common English short forms and the name they stand for: a police record's "Bob" is a council's
@@ -68,6 +68,8 @@ NICKNAMES = {
     "trish": "patricia", "tricia": "patricia", "jess": "jessica", "jessie": "jessica", "abby": "abigail",
     "nikki": "nicola", "sally": "sarah", "sadie": "sarah", "annie": "anne", "nan": "anne",
     "nancy": "anne", "lottie": "charlotte", "ellie": "eleanor", "nell": "eleanor", "mo": "maureen",
+    "cal": "callum", "nate": "nathan", "jas": "jasmine", "millie": "amelia", "milly": "amelia", "finn": "finley",
+    "zach": "zachary", "zack": "zachary",
 }  # fmt: skip
 
 _NOT_A_NAME = re.compile(r"[^a-z ]+")
@@ -136,11 +138,36 @@ def _digits(value: Any) -> str | None:
     return digits or None
 
 
+# The short forms clerks write for the kinds of street, and the words for a flat: one spelling each.
+STREET_WORDS = {
+    "rd": "road", "st": "street", "str": "street", "ave": "avenue", "av": "avenue", "cl": "close",
+    "ln": "lane", "dr": "drive", "ct": "court", "cres": "crescent", "cresc": "crescent", "gdns": "gardens",
+    "gr": "grove", "gro": "grove", "pl": "place", "sq": "square", "tce": "terrace", "ter": "terrace",
+    "pde": "parade", "wy": "way", "hts": "heights", "apartment": "flat", "apt": "flat", "fl": "flat",
+}  # fmt: skip
+
+
 def _address(value: Any) -> str | None:
+    """An address line lower case, without punctuation, its street words in one spelling.
+
+    >>> _address("Flat 2, 15 Kings Cl.") == _address("flat 2 15 KINGS CLOSE")
+    True
+    """
     text = _text(value)
     if text is None:
         return None
-    return _SPACES.sub(" ", re.sub(r"[^a-z0-9 ]+", " ", text.lower())).strip() or None
+    words = _SPACES.sub(" ", re.sub(r"[^a-z0-9 ]+", " ", text.lower())).split()
+    return " ".join(STREET_WORDS.get(w, w) for w in words) or None
+
+
+def _premise(address_line: str | None) -> str | None:
+    """The numbers that pick one home out of a street: the flat's and the house's.
+
+    >>> _premise("flat 2 15 kings close"), _premise("15a kings close"), _premise("rose cottage")
+    ('2 15', '15a', None)
+    """
+    numbers = re.findall(r"\b(\d+[a-z]?)\b", address_line or "")
+    return " ".join(numbers) or None
 
 
 def _address_key(address_line: str | None, postcode: str | None) -> str | None:
@@ -194,6 +221,7 @@ def address_row(unique_id: str, source: str, values: Mapping[str, Any]) -> dict[
         "source_dataset": source,
         "address_line": address_line,
         "address_key": _address_key(address_line, postcode),
+        "premise": _premise(address_line),
         "postcode": postcode,
     }
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from nimgraph.ontology import Core
+
 __all__ = [
     "CLASSES",
     "ClassSettings",
@@ -34,7 +36,10 @@ __all__ = [
 ]
 
 CLASSES = ("person", "address", "vehicle")
-KINDS = ("name", "date_of_birth", "text", "postcode", "exact", "email", "identifier", "registration")
+KINDS = (
+    "name", "date_of_birth", "text", "postcode", "home_postcode", "premise", "exact", "email", "identifier",
+    "registration",
+)  # fmt: skip
 
 
 class LinkageError(ValueError):
@@ -54,6 +59,7 @@ class ClassSettings:
     blocking: tuple[tuple[str, ...], ...]
     training: tuple[tuple[str, ...], ...]
     comparisons: tuple[Comparison, ...]
+    type_name: str = Core.PERSON  # the ontology type whose records the class links
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,7 @@ def load_settings(path: Path | str | None = None) -> dict[str, ClassSettings]:
             blocking=tuple(_columns(r, f"{name} blocking") for r in given.get("blocking", [])),
             training=tuple(_columns(r, f"{name} training") for r in given.get("training", [])),
             comparisons=comparisons,
+            type_name=str(given.get("type") or name.capitalize()),
         )
     return found
 
@@ -178,20 +185,35 @@ def _comparison(c: Comparison):
                 cll.ElseLevel(),
             ],
         )
-    if c.kind == "postcode":
+    if c.kind in ("postcode", "home_postcode"):
         left, right = quoted
+        levels = [
+            cll.ExactMatchLevel(col),
+            cll.DamerauLevenshteinLevel(col, 1),
+            cll.CustomLevel(
+                f"length({left}) > 4 AND substr({left}, 1, length({left}) - 3) "
+                f"= substr({right}, 1, length({right}) - 3)",
+                "same district",
+            ),
+            cll.ElseLevel(),
+        ]
+        if c.kind == "home_postcode":
+            # Fixed, not trained, for the same reason as a premise: a home's records give its postcode,
+            # now and then mistyped, and hardly ever another district's; the same line in another
+            # postcode is, more often than not, a street of the same name in another town.
+            levels = [level.configure(m_probability=m, fix_m_probability=True)
+                      for level, m in zip(levels, (0.95, 0.045, 0.004, 0.001), strict=True)]  # fmt: skip
+        return cl.CustomComparison(output_column_name=col, comparison_levels=[cll.NullLevel(col), *levels])
+    if c.kind == "premise":
+        # Fixed, not trained: within a postcode almost every pair differs in its numbers, so expectation
+        # maximisation would learn that the same home often has another number. Records of one home
+        # give the same house and flat numbers all but rarely; another number is another home.
         return cl.CustomComparison(
             output_column_name=col,
             comparison_levels=[
                 cll.NullLevel(col),
-                cll.ExactMatchLevel(col),
-                cll.DamerauLevenshteinLevel(col, 1),
-                cll.CustomLevel(
-                    f"length({left}) > 4 AND substr({left}, 1, length({left}) - 3) "
-                    f"= substr({right}, 1, length({right}) - 3)",
-                    "same district",
-                ),
-                cll.ElseLevel(),
+                cll.ExactMatchLevel(col).configure(m_probability=0.999, fix_m_probability=True),
+                cll.ElseLevel().configure(m_probability=0.001, fix_m_probability=True),
             ],
         )
     if c.kind == "identifier":
@@ -230,7 +252,7 @@ def train(
     import logging
 
     *_, DuckDBAPI, Linker, SettingsCreator, _ = _splink()
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    logging.getLogger("splink").setLevel(logging.ERROR)  # its notes are for its developers, not analysts
     if not frames or all(len(f) == 0 for f in frames):
         raise LinkageError("there are no records to link")
     # a column no record fills can neither be trained nor tell records apart: left out, and said so
@@ -245,6 +267,7 @@ def train(
     settings = ClassSettings(
         settings.name, settings.threshold, tuple(blocking),
         tuple(r for r in settings.training if not set(r) & empty) or tuple(blocking[:1]), tuple(comparisons),
+        settings.type_name,
     )  # fmt: skip
     creator = SettingsCreator(
         link_type=link_type,

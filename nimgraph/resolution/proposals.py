@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from nimgraph.grading import HANDLING_ORDER, most_restrictive
 from nimgraph.ids import link_id
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, Link
-from nimgraph.resolution.frames import person_row
+from nimgraph.resolution import ACCEPTED, PROPOSED, REJECTED
+from nimgraph.resolution.frames import address_row, person_row, vehicle_row
 from nimgraph.resolution.linkage import ClassSettings, LinkageError, Pair, load_settings, predict, train
 from nimgraph.store.base import GraphReader, GraphStore
 from nimgraph.tasking.writes import change_record_id
@@ -46,7 +47,7 @@ PROPOSAL_SOURCE = "entity-resolution"
 DECISION_SOURCE = "analyst-resolution"
 # A proposal: source untested (2), known indirectly (C); a decision: the analyst's own, known directly.
 PROPOSAL_GRADING, DECISION_GRADING = "2C", "1A"
-DECISIONS = {"accept": "Accepted", "reject": "Rejected", "undo": "Proposed"}
+DECISIONS = {"accept": ACCEPTED, "reject": REJECTED, "undo": PROPOSED}
 PAGE = 2000
 
 
@@ -76,42 +77,74 @@ class RunReport:
     new: int  # of those, pairs not proposed before
     kept_decisions: int  # pairs already decided, whose decision stands
     model_path: Path | None
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)  # per class: model, records, pairs
 
 
-def _people(store: GraphReader) -> Iterable[Entity]:
+# How a class's records (other than people, who gather what they are linked to) become canonical rows.
+ROW_BUILDERS = {"address": address_row, "vehicle": vehicle_row}
+
+
+def _entities(store: GraphReader, type_name: str) -> Iterable[Entity]:
     offset = 0
     while True:
-        page = store.find(Core.PERSON, limit=PAGE, offset=offset)
+        page = store.find(type_name, limit=PAGE, offset=offset)
         yield from page
         if len(page) < PAGE:
             return
         offset += PAGE
 
 
-def people_rows(store: GraphReader, model: Model) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+def people_rows(
+    store: GraphReader, model: Model, type_name: str = Core.PERSON
+) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
     """Each person's canonical row, and the handling codes of every record behind it (the person's and
-    those of the addresses, phones and emails that fill it in)."""
+    those of the addresses, phones and emails that fill it in, and of the links to them).
+
+    Two set-wise reads, whatever the number of people: every person, then every link from a person to
+    what identifies them. Where a person has several addresses (or phones), the first by link id fills
+    the row, so the same data gives the same rows.
+    """
+    around = store.subgraph(_identifying_links(model))
+    filled: dict[str, dict[str, Any]] = {}
+    seen: dict[str, set[str]] = {}
+    for link in sorted(around.links.values(), key=lambda k: k.id):
+        other = around.entities.get(link.target)
+        if other is None or link.source == link.target:
+            continue
+        values, codes = filled.setdefault(link.source, {}), seen.setdefault(link.source, set())
+        used = False
+        for key in IDENTIFYING:
+            if key in other.properties and key not in values:
+                values[key] = other.properties[key]
+                used = True
+        if used:
+            codes |= {a.handling for a in other.provenance} | {a.handling for a in link.provenance}
     rows, codes = [], {}
-    follow = [
-        t for t in model.links if model.link_type(t).domain and model.is_a(model.link_type(t).domain, Core.PERSON)
-    ]
-    for person in _people(store):
-        values = dict(person.properties)
-        seen = {a.handling for a in person.provenance}
-        around = store.neighbourhood([person.id], 1, follow, max_entities=50)
-        for other in around.entities.values():
-            if other.id == person.id:
-                continue
-            for key in ("addressLine", "postcode", "phoneNumber", "identifier"):
-                if key in other.properties and key not in values:
-                    values[key] = other.properties[key]
-                    seen |= {a.handling for a in other.provenance}
-        for link in around.links.values():
-            seen |= {a.handling for a in link.provenance}
+    for person in _entities(store, type_name):
+        values = {**filled.get(person.id, {}), **person.properties}
         source = sorted({a.source for a in person.provenance})[0] if person.provenance else "unknown"
         rows.append(person_row(person.id, source, values))
-        codes[person.id] = seen
+        codes[person.id] = {a.handling for a in person.provenance} | seen.get(person.id, set())
     return rows, codes
+
+
+# What a person's linked entities add to their row (an address's line and postcode, a phone's number, an
+# email's identifier); the person's own values win.
+IDENTIFYING = ("addressLine", "postcode", "phoneNumber", "identifier")
+
+
+def _identifying_links(model: Model) -> list[str]:
+    """Links from a person to something that identifies them: to a type with an identifying property."""
+    found = []
+    for name, link in model.links.items():
+        if not link.domain or not link.range or link.inferred or link.range not in model.entities:
+            continue
+        reaches = {link.range, *model.descendants(link.range)}
+        if model.is_a(link.domain, Core.PERSON) and any(
+            set(IDENTIFYING) & set(model.properties_for(kind)) for kind in reaches
+        ):
+            found.append(name)
+    return sorted(found)
 
 
 def _decided(store: GraphReader) -> dict[str, str]:
@@ -132,53 +165,60 @@ def _levels(store: GraphStore, model: Model) -> list[tuple[str, GraphReader]]:
     return [*levels, (HANDLING_ORDER[-1], store)]
 
 
+def class_rows(
+    reader: GraphReader, model: Model, settings: ClassSettings
+) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+    """The canonical rows of one class's records, and the handling codes of the records behind each."""
+    if settings.name == "person":
+        return people_rows(reader, model, settings.type_name)
+    build = ROW_BUILDERS[settings.name]
+    rows, codes = [], {}
+    for entity in _entities(reader, settings.type_name):
+        source = sorted({a.source for a in entity.provenance})[0] if entity.provenance else "unknown"
+        rows.append(build(entity.id, source, entity.properties))
+        codes[entity.id] = {a.handling for a in entity.provenance}
+    return rows, codes
+
+
 def run_linkage(
     store: GraphStore,
     model: Model,
     *,
-    settings: ClassSettings | None = None,
+    settings: ClassSettings | Mapping[str, ClassSettings] | None = None,
     models_dir: Path | None = None,
     say: Callable[[str], None] = lambda _: None,
 ) -> RunReport:
-    """Train on the store's people and write the pairs at or above the threshold as proposals.
+    """Train on the store's records of each class (people, addresses, vehicles) and write the pairs at or
+    above each class's threshold as proposals.
 
     The linkage runs once at each handling level, on what records of that level and below say: a pair
     the P records alone propose gets a P record with the P run's figures, so a partner's queue is what
     linkage of the records it may see would find (a pair missing from it says nothing of C records);
-    the run on everything adds a record as strict as every record behind either person. Records of an
+    the run on everything adds a record as strict as every record behind either side. Records of an
     earlier run that this one no longer proposes are withdrawn; decisions stay, as strict as the
     proposal records left behind them.
     """
-    import pandas as pd
-
-    chosen = settings or load_settings()["person"]
+    chosen = {settings.name: settings} if isinstance(settings, ClassSettings) else dict(settings or load_settings())
     held = store.subgraph([Core.POSSIBLY_SAME_AS]).links
     before = {i: str(k.properties.get("reviewStatus") or DECISIONS["undo"]) for i, k in held.items()}
     links: dict[str, Link] = {}
-    report = None
     codes: dict[str, set[str]] = {}
-    for code, reader in _levels(store, model):
-        rows, codes = people_rows(reader, model)
-        if len(rows) < 2:
+    report = RunReport("", 0, 0, 0, 0, None)
+    for name, class_settings in chosen.items():
+        model.entity_type(class_settings.type_name)  # a type the ontology knows, or UnknownTypeError says so
+        linked = _link_class(store, model, class_settings, links, codes, models_dir, say)
+        if linked is None:
             continue
-        say(f"linking {len(rows):,} people on records handled up to {code}")
-        trained = train(chosen, [pd.DataFrame(rows)], link_type="dedupe_only", say=say)
-        path = trained.save(models_dir / f"{trained.model_id}.json") if models_dir else None
-        everything = code == HANDLING_ORDER[-1]
-        for pair in predict(trained):
-            level = None if everything else code
-            proposal = _proposal(model, pair, trained.model_id, codes if everything else {}, level)
-            if proposal.id in links:  # the stricter run's figures are the link's; each record keeps its own
-                links[proposal.id].provenance.extend(proposal.provenance)
-                links[proposal.id].properties = proposal.properties
-            else:
-                links[proposal.id] = proposal
-        report = RunReport(trained.model_id, len(rows), 0, 0, 0, path)
-    if report is None:
-        raise LinkageError("there are fewer than two people to compare")
+        report.classes[name] = linked
+        if not report.model_id or name == "person":
+            report.model_id, report.model_path = linked["model_id"], linked["model_path"]
+        if name == "person":
+            report.people = linked["records"]
+    if not report.classes:
+        raise LinkageError(f"there are fewer than two records to compare of {', '.join(chosen)}")
     written = {a.record_id for link in links.values() for a in link.provenance}
     earlier = {a.record_id for k in held.values() for a in k.provenance if a.source == PROPOSAL_SOURCE}
-    store.register_source(PROPOSAL_SOURCE, {"dataset": "Pairs that may be the same person, from record linkage"})
+    store.register_source(PROPOSAL_SOURCE, {"dataset": "Pairs that may be the same, from record linkage"})
     run = f"linkage:{report.model_id}:{secrets.token_hex(4)}"
     store.upsert(Batch(links=list(links.values()), run=run))
     if earlier - written:
@@ -188,6 +228,48 @@ def run_linkage(
     report.new = sum(1 for i in links if i not in before)
     report.kept_decisions = sum(1 for i in links if before.get(i) in (DECISIONS["accept"], DECISIONS["reject"]))
     return report
+
+
+def _link_class(
+    store: GraphStore,
+    model: Model,
+    settings: ClassSettings,
+    links: dict[str, Link],
+    codes: dict[str, set[str]],
+    models_dir: Path | None,
+    say: Callable[[str], None],
+) -> dict[str, Any] | None:
+    """One class linked at each handling level, its proposals added to ``links`` and the handling codes
+    behind each record to ``codes``; what it did, or None when it had fewer than two records."""
+    import pandas as pd
+
+    done = None
+    for code, reader in _levels(store, model):
+        rows, behind = class_rows(reader, model, settings)
+        if len(rows) < 2:
+            continue
+        say(f"linking {len(rows):,} {settings.name} records handled up to {code}")
+        everything = code == HANDLING_ORDER[-1]
+        try:
+            trained = train(settings, [pd.DataFrame(rows)], link_type="dedupe_only", say=say)
+        except LinkageError as error:
+            say(f"nothing to propose from {settings.name} records handled up to {code}: {error}")
+            continue
+        path = trained.save(models_dir / f"{trained.model_id}.json") if models_dir else None
+        proposed = 0
+        for pair in predict(trained):
+            level = None if everything else code
+            proposal = _proposal(model, pair, trained.model_id, behind if everything else {}, level)
+            proposed += 1
+            if proposal.id in links:  # the stricter run's figures are the link's; each record keeps its own
+                links[proposal.id].provenance.extend(proposal.provenance)
+                links[proposal.id].properties = proposal.properties
+            else:
+                links[proposal.id] = proposal
+        if everything:
+            codes.update(behind)
+        done = {"model_id": trained.model_id, "model_path": path, "records": len(rows), "proposed": proposed}
+    return done
 
 
 def _keep_decisions_as_strict(

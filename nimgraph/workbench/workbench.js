@@ -791,9 +791,13 @@
     fitWhenSettled: fitWhenSettled,
   });
 
+  const matches = window.nimgraphMatches({ $: $, config: config, api: api, guarded: guarded, say: say, addEntities: addEntities });
+
   function on(id, event, handler) {
     $(id).addEventListener(event, guarded(handler));
   }
+
+  on("wb-matches", "click", matches.loadQueue);
 
   on("wb-search-form", "submit", search);
   on("wb-add-all", "click", addAll);
