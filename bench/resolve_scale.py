@@ -35,7 +35,7 @@ from nimgraph.resolution.linkage import load_settings, predict, train
 CHANGES = ("typo", "nickname", "swapped", "moved", "no_forename")
 ONSETS = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "w", "br", "ch", "cl", "st", "th"]
 VOWELS = ["a", "e", "i", "o", "u", "ai", "ea", "ou"]
-CODAS = ["", "n", "r", "s", "t", "ll", "ck", "nd", "rs", "ton", "son", "ley", "well", "wood", "field", "ham"]
+CODAS = ["", "n", "r", "s", "t", "ll", "nd", "rs", "ton", "son", "ley", "well", "wood", "field", "ham"]
 
 
 def _word(rng: random.Random, syllables: int) -> str:
@@ -43,8 +43,8 @@ def _word(rng: random.Random, syllables: int) -> str:
 
 
 def _long_tail(rng: random.Random, words: list[str], k: int) -> list[str]:
-    """``k`` draws from ``words``, the n-th as likely as 1/n (Zipf): a few names very common, most rare."""
-    weights = [1 / (n + 1) for n in range(len(words))]
+    """``k`` draws from ``words``, the n-th as likely as 1/(n + 10) (Zipf-like): a few names common, most rare."""
+    weights = [1 / (n + 10) for n in range(len(words))]  # the commonest about 1%, as Smith is
     return rng.choices(words, weights=weights, k=k)
 
 
@@ -61,7 +61,7 @@ def population(people: int, seed: int = 18) -> tuple[pd.DataFrame, set[frozenset
     formal = sorted(set(NICKNAMES.values()))
     short = {f: [n for n, g in NICKNAMES.items() if g == f] for f in formal}
     forenames = list(dict.fromkeys(formal + [_word(rng, rng.choice((1, 2))) for _ in range(1500)]))
-    surnames = list(dict.fromkeys(_word(rng, rng.choice((1, 2, 2, 3))) for _ in range(60_000)))
+    surnames = list(dict.fromkeys(_word(rng, rng.choice((2, 3, 3))) for _ in range(200_000)))
     streets = [f"{_word(rng, 2)} {rng.choice(['road', 'street', 'lane', 'close', 'avenue'])}" for _ in range(20_000)]
     letters = "ABDEFGHJLNPQRSTUWXYZ"
     postcodes = [
@@ -99,6 +99,7 @@ def population(people: int, seed: int = 18) -> tuple[pd.DataFrame, set[frozenset
     made = []
     for n, values in enumerate(rows):
         made.append(person_row(f"r{n}", "a", values))
+    copied: dict[int, list[str]] = {}
     for c in range(copies):
         n = rng.randrange(originals)
         copy = dict(rows[n])
@@ -120,7 +121,10 @@ def population(people: int, seed: int = 18) -> tuple[pd.DataFrame, set[frozenset
             copy.pop("forename")
         copy.pop("phoneNumber", None) if rng.random() < 0.5 else None
         made.append(person_row(f"c{c}", "b", copy))
-        planted.add(frozenset((f"r{n}", f"c{c}")))
+        copied.setdefault(n, []).append(f"c{c}")
+    for n, ids in copied.items():  # every record of one person is a pair with every other: copies of a copy too
+        same = [f"r{n}", *ids]
+        planted |= {frozenset((a, b)) for i, a in enumerate(same) for b in same[i + 1 :]}
     return pd.DataFrame(made), planted
 
 

@@ -37,7 +37,7 @@ __all__ = [
 
 CLASSES = ("person", "address", "vehicle")
 KINDS = (
-    "name", "date_of_birth", "text", "postcode", "home_postcode", "premise", "exact", "email", "identifier",
+    "name", "date_of_birth", "address", "text", "postcode", "home_postcode", "premise", "exact", "email", "identifier",
     "registration",
 )  # fmt: skip
 
@@ -174,6 +174,31 @@ def _comparison(c: Comparison):
                 cll.ElseLevel(),
             ],
         )
+    if c.kind == "address":
+        # The line and the postcode as one comparison: they agree together far more often than apart, and
+        # two comparisons would count one shared home twice (a household would look like one person).
+        line, postcode = quoted, ('"postcode_l"', '"postcode_r"')
+        similar = f"jaro_winkler_similarity({line[0]}, {line[1]})"
+        return cl.CustomComparison(
+            output_column_name=col,
+            comparison_levels=[
+                cll.CustomLevel(
+                    f"({line[0]} IS NULL OR {line[1]} IS NULL) AND ({postcode[0]} IS NULL OR {postcode[1]} IS NULL)",
+                    "no address on one side",
+                ).configure(is_null_level=True),
+                cll.CustomLevel(f"{line[0]} = {line[1]} AND {postcode[0]} = {postcode[1]}", "same line and postcode"),
+                cll.CustomLevel(f"{line[0]} = {line[1]}", "same line, another postcode"),
+                cll.CustomLevel(f"{similar} >= 0.9 AND {postcode[0]} = {postcode[1]}", "similar line, same postcode"),
+                cll.CustomLevel(
+                    f"{similar} >= 0.9 AND damerau_levenshtein({postcode[0]}, {postcode[1]}) <= 1",
+                    "similar line, postcode one edit away",
+                ),
+                cll.CustomLevel(f"{similar} >= 0.75 AND {postcode[0]} = {postcode[1]}", "like line, same postcode"),
+                cll.CustomLevel(f"{postcode[0]} = {postcode[1]}", "same postcode"),
+                cll.CustomLevel(f"{similar} >= 0.9", "similar line, another postcode"),
+                cll.ElseLevel(),
+            ],
+        )
     if c.kind == "text":
         return cl.CustomComparison(
             output_column_name=col,
@@ -230,7 +255,12 @@ def _comparison(c: Comparison):
             ],
         )
     if c.kind == "email":
-        return cl.EmailComparison(col)
+        # Exact only: an address made of a name (robert.baison130@) is like another (robert.baimison732@)
+        # because the names are alike, which the name comparisons count already; two addresses are two.
+        return cl.CustomComparison(
+            output_column_name=col,
+            comparison_levels=[cll.NullLevel(col), cll.ExactMatchLevel(col), cll.ElseLevel()],
+        )
     return cl.ExactMatch(col)
 
 
