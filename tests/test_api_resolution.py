@@ -48,7 +48,8 @@ def run_linkage_job(client, key: str = ANALYST) -> dict:
 
 def test_a_run_the_queue_a_proposal_and_a_decision(app):
     ran = run_linkage_job(app)
-    assert ran["proposed"] > 0
+    assert ran["proposed"] > 0 and ran["classes"]["person"]["proposed"] > 0
+    assert "model_path" not in ran and all("model_path" not in c for c in ran["classes"].values())
     queue = call(app, "GET", ANALYST, "/resolution/proposals", limit=500).json()["items"]
     assert len(queue) == ran["proposed"] or len(queue) == 500
     first = queue[0]

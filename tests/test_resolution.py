@@ -147,3 +147,17 @@ def test_the_same_home_and_the_same_vehicle_are_found_and_their_neighbours_are_n
         rows = frame.set_index("unique_id")
         neighbours = [p for p in proposed - set(planted) if len({rows.loc[i, "premise"] for i in p}) > 1]
         assert neighbours == []
+
+
+def test_the_same_data_and_settings_give_the_same_model_id_and_linkage_prints_nothing(capfd):
+    """A run records the model it used: training twice on the same rows is the same model, so the id says
+    whether two runs' proposals came from one model. And Splink configures no logging of its own."""
+    police, partners, _ = population(people=300, copies=60)
+    rows = pd.concat([police, partners], ignore_index=True)
+    first, second = (train(load_settings()["person"], [rows]) for _ in range(2))
+    assert first.model_id == second.model_id
+    police, partners, _ = population(seed=8, people=300, copies=60)
+    other = train(load_settings()["person"], [pd.concat([police, partners], ignore_index=True)])
+    assert other.model_id != first.model_id
+    printed = capfd.readouterr()
+    assert printed.out == "" and printed.err == ""

@@ -103,7 +103,11 @@ async def run(request: Request, caller: Resolver, store: StoreDep, model: ModelD
             report = run_linkage(
                 store, model, models_dir=settings.work_dir / "resolution" / "models", say=job["steps"].append
             )
-            job["report"] = {k: v for k, v in report.__dict__.items() if k != "model_path"}
+            job["report"] = {k: v for k, v in report.__dict__.items() if k not in ("model_path", "classes")}
+            # per class, without the server's paths
+            job["report"]["classes"] = {
+                name: {k: v for k, v in done.items() if k != "model_path"} for name, done in report.classes.items()
+            }
             job["status"] = "done"
         except LinkageError as err:
             job["status"], job["error"] = "failed", str(err)

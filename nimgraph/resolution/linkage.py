@@ -87,7 +87,9 @@ class Trained:
 
     @property
     def model_id(self) -> str:
-        text = json.dumps(self.model, sort_keys=True, default=str)
+        """A hash of the model's settings and parameters: the same data and settings give the same id."""
+        fitted = {k: v for k, v in self.model.items() if k != "linker_uid"}  # random for each linker
+        text = json.dumps(fitted, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def save(self, path: Path) -> Path:
@@ -307,7 +309,8 @@ def train(
         retain_matching_columns=True,
     )
     tables = list(frames) if len(frames) > 1 else frames[0]
-    linker = Linker(tables, creator, db_api=DuckDBAPI())
+    # no basic logging: it would configure the root logger of whatever process runs linkage (the API server)
+    linker = Linker(tables, creator, db_api=DuckDBAPI(), set_up_basic_logging=False)
     say("estimating u from random pairs")
     linker.training.estimate_probability_two_random_records_match([_rule(r) for r in settings.blocking[:2]], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
