@@ -20,7 +20,7 @@ from nimgraph.products.common import resolved_clusters
 from nimgraph.products.scope import Scope, read_scope
 from nimgraph.products.subject import build_subject_profile
 from nimgraph.resolution import ACCEPTED, PROPOSED, REJECTED
-from nimgraph.resolution.proposals import decide, proposals, run_linkage
+from nimgraph.resolution.proposals import PROPOSAL_SOURCE, decide, proposals, run_linkage
 from nimgraph.store.embedded import EmbeddedStore
 
 AGENCIES = ("Northshire Police", "Northwick Borough Council", "Northshire Fire and Rescue Service")
@@ -149,6 +149,23 @@ def test_an_accepted_cluster_is_one_person_to_the_subject_profile_with_its_sourc
             decide(linked.store, model, pair, "undo", analyst="A. Analyst")
     after_undo = build_subject_profile(linked.store, model, police)
     assert after_undo.subject["resolved"] is None
+
+
+def test_a_proposal_is_an_inferred_link_in_the_profile_and_never_recorded_evidence(linked, model):
+    police, council, fire = _three_records(linked)
+    profile = build_subject_profile(linked.store, model, police)
+    inferred = {row["person"]: row for row in profile.inferred_links}
+    assert {council, fire} & inferred.keys()
+    for other in {council, fire} & inferred.keys():
+        assert inferred[other]["inferred"] and inferred[other]["status"] == PROPOSED
+        assert "record linkage" in inferred[other]["method"]
+    # a proposal is no recorded link: no association rests on it (a home the records share is recorded)
+    footnote = {f["n"]: f for f in profile.footnotes}
+    for association in profile.associations:
+        for evidence in association["evidence"]:
+            assert all(footnote[n]["source"] != PROPOSAL_SOURCE for n in evidence["records"]), association
+    assert all(footnote[n]["source"] != PROPOSAL_SOURCE for row in profile.involvement for n in row["records"])
+    assert profile.subject["resolved"] is None  # and nothing is resolved until an analyst accepts
 
 
 def test_a_rejected_pair_stays_rejected_after_a_re_run_and_only_new_pairs_are_new(linked, model):

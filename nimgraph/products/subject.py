@@ -41,6 +41,7 @@ from nimgraph.products.common import (
     resolved_clusters,
     source_register,
 )
+from nimgraph.resolution import PROPOSED
 from nimgraph.store.base import GraphReader
 from nimgraph.viz.network import NetworkView, network_view
 
@@ -183,9 +184,9 @@ def _inferred(
             "person": other,
             "label": _label(graph, other),
             "inferred": True,
-            "status": data["properties"].get("reviewStatus", "accepted"),
+            "status": _inferred_status(data),
             "method": data["properties"].get("inferenceMethod"),
-            "score": data["properties"].get("score"),
+            "score": data["properties"].get("score", data["properties"].get("matchProbability")),
             "link": key,
             "records": notes.cite(data["provenance"]),
         }
@@ -210,6 +211,15 @@ def _inferred(
             }
         )
     return rows
+
+
+def _inferred_status(link: dict) -> str:
+    """A stored inference's status: a match record linkage proposed waits for an analyst until one decides;
+    an association an analyst accepted was stored by that decision."""
+    given = link["properties"].get("reviewStatus")
+    if given:
+        return str(given)
+    return PROPOSED if link["type"] == Core.POSSIBLY_SAME_AS else "accepted"
 
 
 def _gaps(subject: dict, involvement: list[dict], linked: list[dict], found: list[dict]) -> list[str]:
