@@ -68,7 +68,10 @@ def proposal(proposal_id: ProposalId, view: ViewDep, model: ModelDep, settings: 
 async def decision(
     request: Request, proposal_id: ProposalId, body: DecisionIn, caller: Resolver, store: StoreDep, model: ModelDep
 ):
-    """Accept, reject or undo; a signed record each, never a merge."""
+    """Accept, reject or undo; a signed record each, never a merge. Not while a run is rewriting the
+    proposals: wait for it to end."""
+    if _RUNNING.locked():
+        raise HTTPException(409, "a linkage run is under way: decide once it has ended (GET /resolution/runs/{id})")
     try:
         status = await run_in_threadpool(decide, store, model, proposal_id, body.decision, analyst=caller.name)
     except LinkageError as err:

@@ -284,6 +284,8 @@ def train(
     import logging
 
     *_, DuckDBAPI, Linker, SettingsCreator, _ = _splink()
+    from splink.internals.exceptions import SplinkException
+
     logging.getLogger("splink").setLevel(logging.ERROR)  # its notes are for its developers, not analysts
     if not frames or all(len(f) == 0 for f in frames):
         raise LinkageError("there are no records to link")
@@ -311,12 +313,17 @@ def train(
     tables = list(frames) if len(frames) > 1 else frames[0]
     # no basic logging: it would configure the root logger of whatever process runs linkage (the API server)
     linker = Linker(tables, creator, db_api=DuckDBAPI(), set_up_basic_logging=False)
-    say("estimating u from random pairs")
-    linker.training.estimate_probability_two_random_records_match([_rule(r) for r in settings.blocking[:2]], recall=0.8)
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
-    for rule in settings.training:
-        say(f"estimating m by expectation maximisation, blocking on {', '.join(rule)}")
-        linker.training.estimate_parameters_using_expectation_maximisation(_rule(rule), fix_u_probabilities=True)
+    try:
+        say("estimating u from random pairs")
+        rules = [_rule(r) for r in settings.blocking[:2]]
+        linker.training.estimate_probability_two_random_records_match(rules, recall=0.8)
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+        for rule in settings.training:
+            say(f"estimating m by expectation maximisation, blocking on {', '.join(rule)}")
+            linker.training.estimate_parameters_using_expectation_maximisation(_rule(rule), fix_u_probabilities=True)
+    except SplinkException as err:  # too few records, or none alike enough to learn from: say so, and go on
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise LinkageError(f"the {settings.name} model cannot be trained on these records: {first}") from None
     model = linker.misc.save_model_to_json(out_path=None) if hasattr(linker, "misc") else {}
     return Trained(settings=settings, model=model, linker=linker)
 

@@ -2,13 +2,14 @@
 decisions on it. Nothing is merged.
 
 A run reads every person with what identifies them (name, date of birth, NHS number, and the
-addresses, phones and emails they are linked to), trains the model on them, and writes each pair at
-or above the threshold as an inferred link asserted by one record of the ``entity-resolution``
-source: the match probability and weight, each comparison's contribution, the model's id. Its
-handling code is the most restrictive of every record behind either person, so a caller sees a
-proposal only when it may see all the evidence it rests on. A decision (accept, reject, undo) is its
-own record of the ``analyst-resolution`` source, signed and timed, so a re-run, which rewrites the
-proposal's record with new figures, never overwrites it; a rejected pair stays rejected.
+addresses, phones and emails they are linked to), every address and every vehicle, trains a model
+per class on them, and writes each pair at or above the threshold as an inferred link asserted by a
+record of the ``entity-resolution`` source: the match probability and weight, each comparison's
+contribution, the model's id. It does so once per handling level, on that level's records, and each
+run's records have that level's code: a caller sees a proposal only through a run on records it may
+see, with that run's figures. A decision (accept, reject, undo) is its own record of the
+``analyst-resolution`` source, signed and timed, so a re-run, which rewrites the proposal's records
+with new figures, never overwrites it; a rejected pair stays rejected.
 """
 
 from __future__ import annotations
@@ -191,22 +192,21 @@ def run_linkage(
     """Train on the store's records of each class (people, addresses, vehicles) and write the pairs at or
     above each class's threshold as proposals.
 
-    The linkage runs once at each handling level, on what records of that level and below say: a pair
-    the P records alone propose gets a P record with the P run's figures, so a partner's queue is what
-    linkage of the records it may see would find (a pair missing from it says nothing of C records);
-    the run on everything adds a record as strict as every record behind either side. Records of an
-    earlier run that this one no longer proposes are withdrawn; decisions stay, as strict as the
-    proposal records left behind them.
+    The linkage runs once at each handling level, on what records of that level and below say, and its
+    records have that level's code: a pair the P records alone propose gets a P record with the P run's
+    figures, so a partner's queue is what linkage of the records it may see would find, unchanged by any
+    C record; the run on everything gives its pairs C records (its model read C records). Records of an
+    earlier run that this one no longer proposes are withdrawn; decisions stay, read where their pair is
+    proposed (see _decisions_follow_proposals).
     """
     chosen = {settings.name: settings} if isinstance(settings, ClassSettings) else dict(settings or load_settings())
     held = store.subgraph([Core.POSSIBLY_SAME_AS]).links
     before = {i: str(k.properties.get("reviewStatus") or DECISIONS["undo"]) for i, k in held.items()}
     links: dict[str, Link] = {}
-    codes: dict[str, set[str]] = {}
     report = RunReport("", 0, 0, 0, 0, None)
     for name, class_settings in chosen.items():
         model.entity_type(class_settings.type_name)  # a type the ontology knows, or UnknownTypeError says so
-        linked = _link_class(store, model, class_settings, links, codes, models_dir, say)
+        linked = _link_class(store, model, class_settings, links, models_dir, say)
         if linked is None:
             continue
         report.classes[name] = linked
@@ -223,7 +223,7 @@ def run_linkage(
     store.upsert(Batch(links=list(links.values()), run=run))
     if earlier - written:
         store.retract(PROPOSAL_SOURCE, sorted(earlier - written))
-    _keep_decisions_as_strict(store, held, links, codes, run)
+    _decisions_follow_proposals(store, run)
     report.proposed = len(links)
     report.new = sum(1 for i in links if i not in before)
     report.kept_decisions = sum(1 for i in links if before.get(i) in (DECISIONS["accept"], DECISIONS["reject"]))
@@ -235,21 +235,19 @@ def _link_class(
     model: Model,
     settings: ClassSettings,
     links: dict[str, Link],
-    codes: dict[str, set[str]],
     models_dir: Path | None,
     say: Callable[[str], None],
 ) -> dict[str, Any] | None:
-    """One class linked at each handling level, its proposals added to ``links`` and the handling codes
-    behind each record to ``codes``; what it did, or None when it had fewer than two records."""
+    """One class linked at each handling level, its proposals added to ``links``; what it did, or None
+    when it had fewer than two records."""
     import pandas as pd
 
     done = None
     for code, reader in _levels(store, model):
-        rows, behind = class_rows(reader, model, settings)
+        rows, _ = class_rows(reader, model, settings)
         if len(rows) < 2:
             continue
         say(f"linking {len(rows):,} {settings.name} records handled up to {code}")
-        everything = code == HANDLING_ORDER[-1]
         try:
             trained = train(settings, [pd.DataFrame(rows)], link_type="dedupe_only", say=say)
         except LinkageError as error:
@@ -258,33 +256,36 @@ def _link_class(
         path = trained.save(models_dir / f"{trained.model_id}.json") if models_dir else None
         proposed = 0
         for pair in predict(trained):
-            level = None if everything else code
-            proposal = _proposal(model, pair, trained.model_id, behind if everything else {}, level)
+            proposal = _proposal(model, pair, trained.model_id, code)
             proposed += 1
             if proposal.id in links:  # the stricter run's figures are the link's; each record keeps its own
                 links[proposal.id].provenance.extend(proposal.provenance)
                 links[proposal.id].properties = proposal.properties
             else:
                 links[proposal.id] = proposal
-        if everything:
-            codes.update(behind)
         done = {"model_id": trained.model_id, "model_path": path, "records": len(rows), "proposed": proposed}
     return done
 
 
-def _keep_decisions_as_strict(
-    store: GraphStore, held: dict[str, Link], links: dict[str, Link], codes: dict[str, set[str]], run: str
-) -> None:
-    """Give each decision the handling of the proposal records now behind its pair (or, where none is, of
-    every record behind either person): a decision says what the evidence says, and no more widely."""
+def _decisions_follow_proposals(store: GraphStore, run: str) -> None:
+    """Give each decision the handling of the least restrictive proposal record now behind its pair, or C
+    where none is, and never a less restrictive one than any decision on the pair has had.
+
+    A pair the P records alone propose has a P record (the run on P records), so its decision is one a
+    partner may read: a judgement on records the partner sees, which no C record can change, since the P
+    run reads none. A pair no P run proposes has C records only, and its decision is C. Read after the
+    run's writes, so a decision made while it ran is rewritten too; a pair's decisions are rewritten in
+    the order they were written, which is the order that sets its status.
+    """
     rewritten = []
-    for held_id, link in held.items():
-        decisions = [a for a in link.provenance if a.source == DECISION_SOURCE]
+    for link in store.subgraph([Core.POSSIBLY_SAME_AS]).links.values():
+        decisions = sorted(
+            (a for a in link.provenance if a.source == DECISION_SOURCE), key=lambda a: (a.written or 0, a.record_id)
+        )
         if not decisions:
             continue
-        proposed = links.get(held_id)
-        behind = {a.handling for a in proposed.provenance} if proposed else set()
-        wanted = most_restrictive(behind or codes.get(link.source, set()) | codes.get(link.target, set()) or {"C"})
+        # one code for all of a pair's decisions, which only tightens: a partner never reads part of a history
+        wanted = most_restrictive({_decision_handling(link), *(a.handling for a in decisions)})
         if all(a.handling == wanted for a in decisions):
             continue
         kept = [replace(a, handling=wanted, grade=f"{a.grade[:2]}{wanted}") for a in decisions]
@@ -293,11 +294,16 @@ def _keep_decisions_as_strict(
         store.upsert(Batch(links=rewritten, run=f"{run}:decisions"))
 
 
-def _proposal(model: Model, pair: Pair, model_id: str, codes: dict[str, set[str]], level: str | None) -> Link:
-    """The pair's proposal record: at ``level`` for a run on that level's records, else as strict as
-    every record behind either person."""
+def _decision_handling(link: Link) -> str:
+    """The least restrictive handling of the proposal records behind a pair; the strictest where none is."""
+    proposed = {a.handling for a in link.provenance if a.source == PROPOSAL_SOURCE}
+    return min(proposed, key=HANDLING_ORDER.index) if proposed else HANDLING_ORDER[-1]
+
+
+def _proposal(model: Model, pair: Pair, model_id: str, level: str) -> Link:
+    """The pair's proposal record from the run on records handled up to ``level``, at that level: its
+    figures come from a model trained on those records, so they say nothing of any stricter one."""
     source, target = model.oriented(Core.POSSIBLY_SAME_AS, pair.left, pair.right)
-    handling = level or most_restrictive(codes.get(pair.left, set()) | codes.get(pair.right, set()) or {"C"})
     identifier = link_id(Core.POSSIBLY_SAME_AS, source, target)
     said = {
         "inferenceMethod": "probabilistic record linkage (Splink, Fellegi-Sunter)",
@@ -316,12 +322,12 @@ def _proposal(model: Model, pair: Pair, model_id: str, codes: dict[str, set[str]
             Assertion(
                 source=PROPOSAL_SOURCE,
                 # one record a pair and level: a re-run rewrites its figures, never a decision
-                record_id=identifier if level is None else f"{identifier}#{level}",
+                record_id=identifier if level == HANDLING_ORDER[-1] else f"{identifier}#{level}",
                 file="",
                 row=0,
                 date=datetime.now(UTC).date().isoformat(),
-                grade=f"{PROPOSAL_GRADING}{handling}",
-                handling=handling,
+                grade=f"{PROPOSAL_GRADING}{level}",
+                handling=level,
                 properties=said,
             )
         ],
@@ -338,9 +344,10 @@ def decide(store: GraphStore, model: Model, proposal_id: str, decision: str, *, 
     if held is None:
         raise LinkageError(f"no proposal {proposal_id!r}")
     at = datetime.now(UTC)
-    # as strict as the proposal records behind the pair: a decision is read only where its evidence is
-    proposed = {a.handling for a in held.provenance if a.source == PROPOSAL_SOURCE}
-    handling = most_restrictive(proposed) if proposed else "C"
+    # read where the pair is proposed on records the reader may see, and as strict as the pair's earlier
+    # decisions: see _decisions_follow_proposals
+    earlier = {a.handling for a in held.provenance if a.source == DECISION_SOURCE}
+    handling = most_restrictive({_decision_handling(held), *earlier})
     status = DECISIONS[decision]
     decision_link = Link(
         id=held.id,
