@@ -144,6 +144,8 @@ def test_no_decision_while_a_run_rewrites_the_proposals(app):
     finally:
         resolution_routes._RUNNING.release()
     assert refused.status_code == 409 and "run is under way" in refused.json()["detail"]
+    log = call(app, "GET", ADMIN, "/audit", limit=1000).json()["items"]
+    assert any(e["status"] == 409 and first["id"] in e["items"] for e in log)  # a refusal names the proposal
     allowed = call(app, "POST", ANALYST, f"/resolution/proposals/{first['id']}/decision", {"decision": "accept"})
     assert allowed.status_code == 200
 

@@ -70,6 +70,7 @@ async def decision(
 ):
     """Accept, reject or undo; a signed record each, never a merge. Not while a run is rewriting the
     proposals: wait for it to end."""
+    audited(request, proposal_id)  # the log names the proposal, refused or not
     if _RUNNING.locked():
         raise HTTPException(409, "a linkage run is under way: decide once it has ended (GET /resolution/runs/{id})")
     try:

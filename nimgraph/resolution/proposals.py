@@ -25,7 +25,7 @@ from typing import Any
 from nimgraph.grading import HANDLING_ORDER, most_restrictive
 from nimgraph.ids import link_id
 from nimgraph.ontology import Core, Model
-from nimgraph.records import Assertion, Batch, Entity, Link
+from nimgraph.records import Assertion, Batch, Entity, Link, Subgraph
 from nimgraph.resolution import ACCEPTED, PROPOSED, REJECTED
 from nimgraph.resolution.frames import address_row, person_row, vehicle_row
 from nimgraph.resolution.linkage import ClassSettings, LinkageError, Pair, load_settings, predict, train
@@ -49,7 +49,7 @@ DECISION_SOURCE = "analyst-resolution"
 # A proposal: source untested (2), known indirectly (C); a decision: the analyst's own, known directly.
 PROPOSAL_GRADING, DECISION_GRADING = "2C", "1A"
 DECISIONS = {"accept": ACCEPTED, "reject": REJECTED, "undo": PROPOSED}
-PAGE = 2000
+ALL = 10**12  # a find's limit that reads every match
 
 
 @dataclass(frozen=True)
@@ -86,13 +86,31 @@ ROW_BUILDERS = {"address": address_row, "vehicle": vehicle_row}
 
 
 def _entities(store: GraphReader, type_name: str) -> Iterable[Entity]:
-    offset = 0
-    while True:
-        page = store.find(type_name, limit=PAGE, offset=offset)
-        yield from page
-        if len(page) < PAGE:
-            return
-        offset += PAGE
+    """Every record of a type, in one read: pages read one after another would shift under a concurrent
+    write, and a cleared view's pages under a hidden one (a P run would then read what C writes moved)."""
+    return store.find(type_name, limit=ALL)
+
+
+class Snapshot:
+    """What one class's linkage reads, read once from the store: every record of its type and the links
+    from people to what identifies them. Each handling level's view is a cleared view of this, so every
+    level reads the same data, and a level's rows depend only on what records of that level say."""
+
+    def __init__(self, store: GraphReader, type_name: str, link_types: list[str]) -> None:
+        self.type_name = type_name
+        self.records = list(store.find(type_name, limit=ALL))
+        self.links = store.subgraph(link_types) if link_types else Subgraph()
+
+    def find(self, type_name=None, text=None, limit: int = 50, offset: int = 0) -> list[Entity]:
+        if type_name != self.type_name or text is not None:
+            raise LinkageError(f"a linkage snapshot holds only {self.type_name} records, found by type")
+        return self.records[offset : offset + limit]
+
+    def subgraph(self, link_types: Iterable[str]) -> Subgraph:
+        wanted = set(link_types)
+        links = {i: k for i, k in self.links.links.items() if k.type in wanted}
+        ends = {end for k in links.values() for end in (k.source, k.target)}
+        return Subgraph(entities={i: e for i, e in self.links.entities.items() if i in ends}, links=links)
 
 
 def people_rows(
@@ -154,7 +172,7 @@ def _decided(store: GraphReader) -> dict[str, str]:
     return {i: str(link.properties.get("reviewStatus") or DECISIONS["undo"]) for i, link in held.items()}
 
 
-def _levels(store: GraphStore, model: Model) -> list[tuple[str, GraphReader]]:
+def _levels(store: GraphReader, model: Model) -> list[tuple[str, GraphReader]]:
     """Each handling level's reader, least restrictive first: a P run reads what P records say."""
     from nimgraph.access.roles import Role, clearance_for
     from nimgraph.access.view import ClearedView
@@ -162,7 +180,7 @@ def _levels(store: GraphStore, model: Model) -> list[tuple[str, GraphReader]]:
     levels: list[tuple[str, GraphReader]] = []
     for n, code in enumerate(HANDLING_ORDER[:-1]):
         cleared = clearance_for(Role.PARTNER_VIEWER, handling=list(HANDLING_ORDER[: n + 1]))
-        levels.append((code, ClearedView(store, model, cleared)))
+        levels.append((code, ClearedView(store, model, cleared)))  # type: ignore[arg-type]
     return [*levels, (HANDLING_ORDER[-1], store)]
 
 
@@ -243,7 +261,8 @@ def _link_class(
     import pandas as pd
 
     done = None
-    for code, reader in _levels(store, model):
+    snapshot = Snapshot(store, settings.type_name, _identifying_links(model) if settings.name == "person" else [])
+    for code, reader in _levels(snapshot, model):  # type: ignore[arg-type]
         rows, _ = class_rows(reader, model, settings)
         if len(rows) < 2:
             continue
@@ -268,14 +287,10 @@ def _link_class(
 
 
 def _decisions_follow_proposals(store: GraphStore, run: str) -> None:
-    """Give each decision the handling of the least restrictive proposal record now behind its pair, or C
-    where none is, and never a less restrictive one than any decision on the pair has had.
+    """Give all of a pair's decisions the one handling code :func:`_decisions_code` says, in their write
+    order, which is the order that sets the pair's status.
 
-    A pair the P records alone propose has a P record (the run on P records), so its decision is one a
-    partner may read: a judgement on records the partner sees, which no C record can change, since the P
-    run reads none. A pair no P run proposes has C records only, and its decision is C. Read after the
-    run's writes, so a decision made while it ran is rewritten too; a pair's decisions are rewritten in
-    the order they were written, which is the order that sets its status.
+    Read after the run's writes, so a decision made while it ran is rewritten too.
     """
     rewritten = []
     for link in store.subgraph([Core.POSSIBLY_SAME_AS]).links.values():
@@ -284,14 +299,26 @@ def _decisions_follow_proposals(store: GraphStore, run: str) -> None:
         )
         if not decisions:
             continue
-        # one code for all of a pair's decisions, which only tightens: a partner never reads part of a history
-        wanted = most_restrictive({_decision_handling(link), *(a.handling for a in decisions)})
+        wanted = _decisions_code(link)
         if all(a.handling == wanted for a in decisions):
             continue
         kept = [replace(a, handling=wanted, grade=f"{a.grade[:2]}{wanted}") for a in decisions]
         rewritten.append(replace(link, properties={}, provenance=kept))
     if rewritten:
         store.upsert(Batch(links=rewritten, run=f"{run}:decisions"))
+
+
+def _decisions_code(link: Link, deciding_on: str | None = None) -> str:
+    """The handling code all of a pair's decisions share (with one being made on ``deciding_on``).
+
+    A decision is read where its pair is proposed: P while the P records alone propose the pair, which
+    no C record can change (the P run reads none); a judgement on records a partner sees. A decision made
+    where only C records proposed the pair is C for good, and so are the pair's others, so a partner
+    never reads part of a history, nor a judgement that C evidence led to.
+    """
+    made = {str((a.properties or {}).get("decidedOn") or a.handling) for a in link.provenance
+            if a.source == DECISION_SOURCE}  # fmt: skip
+    return most_restrictive({*made, *([deciding_on] if deciding_on else []), _decision_handling(link)})
 
 
 def _decision_handling(link: Link) -> str:
@@ -344,17 +371,15 @@ def decide(store: GraphStore, model: Model, proposal_id: str, decision: str, *, 
     if held is None:
         raise LinkageError(f"no proposal {proposal_id!r}")
     at = datetime.now(UTC)
-    # read where the pair is proposed on records the reader may see, and as strict as the pair's earlier
-    # decisions: see _decisions_follow_proposals
-    earlier = {a.handling for a in held.provenance if a.source == DECISION_SOURCE}
-    handling = most_restrictive({_decision_handling(held), *earlier})
+    decided_on = _decision_handling(held)
+    handling = _decisions_code(held, decided_on)
     status = DECISIONS[decision]
     decision_link = Link(
         id=held.id,
         type=held.type,
         source=held.source,
         target=held.target,
-        properties={"reviewStatus": status, "decidedBy": analyst.strip()},
+        properties={"reviewStatus": status, "decidedBy": analyst.strip(), "decidedOn": decided_on},
         provenance=[
             Assertion(
                 source=DECISION_SOURCE,

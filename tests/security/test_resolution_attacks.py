@@ -8,6 +8,8 @@ pair's decisions share one handling code and keep their order when a run rewrite
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 from test_resolution import population
@@ -96,7 +98,7 @@ def test_c_records_arriving_change_nothing_a_partner_sees_of_proposals_or_decisi
     assert page is not None and [d["status"] for d in page["decisions"]] == [ACCEPTED]
 
 
-def test_a_pairs_decisions_share_one_code_keep_their_order_and_never_loosen(planted, model):
+def test_a_pairs_decisions_share_one_code_keep_their_order_and_follow_the_p_proposal(planted, model):
     store = planted
     run_linkage(store, model)
     pair = sorted(_partner_queue(store, model))[0]
@@ -112,15 +114,29 @@ def test_a_pairs_decisions_share_one_code_keep_their_order_and_never_loosen(plan
     assert [d["status"] for d in page["decisions"]] == [ACCEPTED, PROPOSED, REJECTED]
     assert page["status"] == REJECTED
     assert pair not in _partner_queue(store, model)
-    # a later decision is as strict as the earlier ones, so a partner never reads part of a history
-    decide(store, model, pair, "undo", analyst="DC 2")
-    held = store.subgraph([Core.POSSIBLY_SAME_AS]).links[pair]
-    assert {a.handling for a in held.provenance if a.source == DECISION_SOURCE} == {"C"}
-    # and a run that proposes the pair on P records again does not loosen them
+    # the P records propose it again: the decisions, made on P records, are the partner's again, in order
     run_linkage(store, model)
+    partner = ClearedView(store, model, clearance_for(Role.PARTNER_VIEWER))
+    page = match_review(partner, model, pair)
+    assert page is not None and [d["status"] for d in page["decisions"]] == [ACCEPTED, PROPOSED, REJECTED]
+    assert _partner_queue(store, model)[pair][5] == REJECTED
+
+
+def test_a_decision_made_where_only_c_records_propose_the_pair_stays_c(planted, model):
+    store = planted
+    run_linkage(store, model)
+    pair = sorted(_partner_queue(store, model))[0]
+    store.retract(PROPOSAL_SOURCE, [f"{pair}#P"])  # for now, only the run on everything proposes it
+    decide(store, model, pair, "accept", analyst="DC 3")
+    run_linkage(store, model)  # the P records propose it again
     held = store.subgraph([Core.POSSIBLY_SAME_AS]).links[pair]
     assert {a.handling for a in held.provenance if a.source == DECISION_SOURCE} == {"C"}
-    assert pair not in {i for i, row in _partner_queue(store, model).items() if row[5] != PROPOSED}
+    decide(store, model, pair, "undo", analyst="DC 3")  # a later decision is as strict: no part of a history
+    held = store.subgraph([Core.POSSIBLY_SAME_AS]).links[pair]
+    assert {a.handling for a in held.provenance if a.source == DECISION_SOURCE} == {"C"}
+    assert _partner_queue(store, model)[pair][5] == PROPOSED
+    partner = ClearedView(store, model, clearance_for(Role.PARTNER_VIEWER))
+    assert match_review(partner, model, pair)["decisions"] == []
 
 
 def test_a_level_whose_records_cannot_be_trained_on_does_not_stop_the_run(store, model):
@@ -137,3 +153,30 @@ def test_a_level_whose_records_cannot_be_trained_on_does_not_stop_the_run(store,
     report = run_linkage(store, model, say=said.append)
     assert any("cannot be trained" in line and "up to P" in line for line in said), said
     assert report.classes["person"]["proposed"] > 0
+
+
+def test_c_records_written_while_a_run_reads_change_nothing_a_partner_sees(planted, model):
+    """A run's P level reads the same P records however C writes interleave with its reads: pages read one
+    after another through a cleared view would shift under hidden rows, and the P figures with them."""
+    store = planted
+    run_linkage(store, model)
+    baseline = _partner_queue(store, model)
+    stop = threading.Event()
+
+    def write_c_people() -> None:
+        n = 0
+        while not stop.is_set():
+            extra, _, _ = population(seed=100 + n, people=20, copies=0)
+            # ids that sort among the partner's ("p-...") and around them, as a hostile write would
+            store.upsert(Batch(entities=_people(extra, "police-restricted", "C", f"p-{n:03d}-")))
+            n += 1
+
+    writer = threading.Thread(target=write_c_people)
+    writer.start()
+    try:
+        for _ in range(2):
+            run_linkage(store, model)
+    finally:
+        stop.set()
+        writer.join()
+    assert _partner_queue(store, model) == baseline
