@@ -57,6 +57,13 @@ def _typo(rng: random.Random, word: str) -> str:
 
 def population(people: int, seed: int = 18) -> tuple[pd.DataFrame, set[frozenset[str]]]:
     """``people`` canonical person rows, one in ten a changed copy of another; the planted pairs."""
+    records, planted = records_of(people, seed)
+    return pd.DataFrame([person_row(i, source, values) for i, source, values in records]), planted
+
+
+def records_of(people: int, seed: int = 18) -> tuple[list[tuple[str, str, dict]], set[frozenset[str]]]:
+    """``people`` records as partners give them (id, source, values), one in ten a changed copy of another;
+    the planted pairs."""
     rng = random.Random(seed)
     formal = sorted(set(NICKNAMES.values()))
     short = {f: [n for n, g in NICKNAMES.items() if g == f] for f in formal}
@@ -96,9 +103,7 @@ def population(people: int, seed: int = 18) -> tuple[pd.DataFrame, set[frozenset
         if rng.random() < 0.3:
             values["nhsNumber"] = f"{rng.randrange(10**10):010d}"
         rows.append(values)
-    made = []
-    for n, values in enumerate(rows):
-        made.append(person_row(f"r{n}", "a", values))
+    made = [(f"r{n}", "a", values) for n, values in enumerate(rows)]
     copied: dict[int, list[str]] = {}
     for c in range(copies):
         n = rng.randrange(originals)
@@ -120,12 +125,12 @@ def population(people: int, seed: int = 18) -> tuple[pd.DataFrame, set[frozenset
         else:
             copy.pop("forename")
         copy.pop("phoneNumber", None) if rng.random() < 0.5 else None
-        made.append(person_row(f"c{c}", "b", copy))
+        made.append((f"c{c}", "b", copy))
         copied.setdefault(n, []).append(f"c{c}")
     for n, ids in copied.items():  # every record of one person is a pair with every other: copies of a copy too
         same = [f"r{n}", *ids]
         planted |= {frozenset((a, b)) for i, a in enumerate(same) for b in same[i + 1 :]}
-    return pd.DataFrame(made), planted
+    return made, planted
 
 
 def main() -> None:
