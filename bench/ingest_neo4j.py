@@ -322,6 +322,14 @@ def list_in_readme(script: str, row: str, command: str) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def publish_once(heading: str, intro: str, script: str, about: str) -> None:
+    """Open ``heading``'s section in bench/RESULTS.md with ``intro`` if it is not there yet, and list
+    ``script`` (what it measures: ``about``) in bench/README.md: what every benchmark does before its figures."""
+    if f"## {heading}" not in (ROOT / "bench" / "RESULTS.md").read_text(encoding="utf-8"):
+        publish(f"\n## {heading} (`bench/{script}`)\n\n{intro}\n", write=True)
+    list_in_readme(script, f"| `{script}` | {about} |", f".venv/bin/python bench/{script} --write")
+
+
 def publish(text: str, *, write: bool) -> None:
     """Print a results block and, with ``write``, append it to bench/RESULTS.md."""
     print(text)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest_neo4j import list_in_readme, publish
+from ingest_neo4j import publish, publish_once
 
 from nimgraph.resolution.frames import person_row
 from nimgraph.resolution.linkage import load_settings, predict, train
@@ -93,18 +93,12 @@ def main() -> None:
         "| threshold | pairs proposed | precision | recall | F1 |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
     if args.write:
-        results = Path(__file__).resolve().parent / "RESULTS.md"
-        if "## Entity resolution on FEBRL4" not in results.read_text(encoding="utf-8"):
-            publish(
-                "\n## Entity resolution on FEBRL4 (`bench/resolve_febrl4.py`)\n\n"
-                "The person model of nimgraph/data/resolution.yaml, trained unsupervised on the data, linking "
-                "FEBRL4's two files. Target from issue 18: F1 of at least 0.98 at the chosen threshold.\n",
-                write=True,
-            )
-        list_in_readme(
+        publish_once(
+            "Entity resolution on FEBRL4",
+            "The person model of nimgraph/data/resolution.yaml, trained unsupervised on the data, linking "
+            "FEBRL4's two files. Target from issue 18: F1 of at least 0.98 at the chosen threshold.",
             "resolve_febrl4.py",
-            "| `resolve_febrl4.py` | precision, recall and F1 of the person model on FEBRL4, and its time |",
-            ".venv/bin/python bench/resolve_febrl4.py --write",
+            "precision, recall and F1 of the person model on FEBRL4, and its time",
         )
     publish(text, write=args.write)
 

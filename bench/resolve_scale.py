@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest_neo4j import list_in_readme, publish
+from ingest_neo4j import publish, publish_once
 
 from nimgraph.resolution.frames import NICKNAMES, person_row
 from nimgraph.resolution.linkage import load_settings, predict, train
@@ -163,19 +163,13 @@ def main() -> None:
         f"| {precision:.4f} | {recall:.4f} |\n"
     )
     if args.write:
-        results = Path(__file__).resolve().parent / "RESULTS.md"
-        if "## Entity resolution at scale" not in results.read_text(encoding="utf-8"):
-            publish(
-                "\n## Entity resolution at scale (`bench/resolve_scale.py`)\n\n"
-                "Deduplicating generated person records with the packaged person model, trained unsupervised on "
-                "them (Splink on DuckDB, in this process: the peak memory is the whole process's, DuckDB's "
-                "included). Issue 18 asks for the time and peak memory at 1M records.\n",
-                write=True,
-            )
-        list_in_readme(
+        publish_once(
+            "Entity resolution at scale",
+            "Deduplicating generated person records with the packaged person model, trained unsupervised on "
+            "them (Splink on DuckDB, in this process: the peak memory is the whole process's, DuckDB's "
+            "included). Issue 18 asks for the time and peak memory at 1M records.",
             "resolve_scale.py",
-            "| `resolve_scale.py` | deduplicating 1M generated people: time, peak memory, recall and precision |",
-            ".venv/bin/python bench/resolve_scale.py --write",
+            "deduplicating 1M generated people: time, peak memory, recall and precision",
         )
     publish(text, write=args.write)
 

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest_neo4j import list_in_readme, publish
+from ingest_neo4j import publish, publish_once
 from resolve_scale import records_of
 
 from nimgraph.ids import link_id
@@ -93,19 +93,13 @@ def main() -> None:
         f"| {len(found):,} | {hits / max(len(found), 1):.4f} | {hits / len(planted):.4f} |\n"
     )
     if args.write:
-        results = Path(__file__).resolve().parent / "RESULTS.md"
-        if "## Entity resolution through the store" not in results.read_text(encoding="utf-8"):
-            publish(
-                "\n## Entity resolution through the store (`bench/resolve_store.py`)\n\n"
-                "An analyst's linkage run over an embedded store of resolve_scale.py's people, each with their "
-                "home, phone and email as linked entities, half the records P and half C: read, linked once per "
-                "handling level, written as proposals.\n",
-                write=True,
-            )
-        list_in_readme(
+        publish_once(
+            "Entity resolution through the store",
+            "An analyst's linkage run over an embedded store of resolve_scale.py's people, each with their "
+            "home, phone and email as linked entities, half the records P and half C: read, linked once per "
+            "handling level, written as proposals.",
             "resolve_store.py",
-            "| `resolve_store.py` | an analyst's linkage run over an embedded store of generated people |",
-            ".venv/bin/python bench/resolve_store.py --write",
+            "an analyst's linkage run over an embedded store of generated people",
         )
     publish(text, write=args.write)
 
