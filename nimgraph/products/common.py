@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -87,13 +87,30 @@ def source_register(reader: GraphReader) -> dict[str, dict[str, str]]:
     return reader.sources() if isinstance(reader, SourceRegister) else {}
 
 
-def resolved_clusters(reader: GraphReader) -> list[frozenset[str]]:
-    """The clusters of people an analyst accepted as one, among the decisions ``reader`` may see.
+# Accepted matches followed out from the records a product reads: a cluster chained further than this
+# from every record read is resolved in part.
+CLUSTER_HOPS = 4
 
-    A caller sees an accepted pair only when it may see the records behind the proposal, so a
-    partner's products resolve only what the partner's own records support.
+
+def resolved_clusters(reader: GraphReader, around: Iterable[str] | None = None) -> list[frozenset[str]]:
+    """The clusters of records an analyst accepted as one, among the decisions ``reader`` may see: those
+    within reach of ``around`` (the records a product reads), or every one when it is None.
+
+    Read around the records a product reads, not the whole store: a linked store holds a proposal for
+    every candidate pair, and a profile needs the few that touch its own records. A caller sees an
+    accepted pair only when it may see the records behind the proposal, so a partner's products resolve
+    only what the partner's own records support.
     """
-    held = reader.subgraph([Core.POSSIBLY_SAME_AS]).links.values()
+    if around is None:
+        held = reader.subgraph([Core.POSSIBLY_SAME_AS]).links.values()
+    else:
+        seeds = sorted(set(around))
+        if not seeds:
+            return []
+        reach = reader.neighbourhood(
+            seeds, CLUSTER_HOPS, [Core.POSSIBLY_SAME_AS], max_entities=len(seeds) + 5000, entity_provenance=False
+        )
+        held = reach.links.values()
     return clusters((k.source, k.target) for k in held if k.properties.get("reviewStatus") == ACCEPTED)
 
 

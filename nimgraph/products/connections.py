@@ -37,9 +37,9 @@ def network_around(
 ) -> Network:
     """The entities and links within ``hops`` of an entity, nearest first up to ``max_entities``; records
     an analyst resolved as one (accepted matches) are one node, and the entity is read from all of them."""
-    groups = resolved_clusters(store)
-    sub = store.neighbourhood(members_of(groups, entity_id), hops=hops, link_types=follow, max_entities=max_entities)
-    return Network(contract(to_networkx(sub), groups, keep=[entity_id]), sub.truncated)
+    seeds = members_of(resolved_clusters(store, [entity_id]), entity_id)
+    sub = store.neighbourhood(seeds, hops=hops, link_types=follow, max_entities=max_entities)
+    return Network(contract(to_networkx(sub), resolved_clusters(store, sub.entities), keep=[entity_id]), sub.truncated)
 
 
 def person_associations(
@@ -53,9 +53,9 @@ def person_associations(
 ) -> tuple[Network, list[Association]]:
     """People associated with a person, strongest first, from the links that records ``counts`` support;
     records an analyst resolved as one person are read as one."""
-    groups = resolved_clusters(store)
-    sub = store.neighbourhood(members_of(groups, person_id), hops=hops, link_types=follow).links_supported_by(counts)
-    graph = contract(to_networkx(sub, model), groups, keep=[person_id])
+    seeds = members_of(resolved_clusters(store, [person_id]), person_id)
+    sub = store.neighbourhood(seeds, hops=hops, link_types=follow).links_supported_by(counts)
+    graph = contract(to_networkx(sub, model), resolved_clusters(store, sub.entities), keep=[person_id])
     people, links, connectors = association_weights(model)
     found = associations(graph, person_id, person_types=people, link_weights=links, connector_weights=connectors)
     return Network(graph, sub.truncated), [a for a in found if a.strength >= min_strength]

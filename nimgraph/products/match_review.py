@@ -12,13 +12,18 @@ from nimgraph.ontology import Core, Model
 from nimgraph.records import Entity
 from nimgraph.resolution.frames import person_row
 from nimgraph.resolution.linkage import load_settings
-from nimgraph.resolution.proposals import DECISION_SOURCE, DECISIONS, ROW_BUILDERS, proposals
+from nimgraph.resolution.proposals import (
+    DECISION_SOURCE,
+    DECISIONS,
+    ROW_BUILDERS,
+    identifying_links,
+    identifying_values,
+    proposals,
+)
 from nimgraph.store.base import GraphReader
 from nimgraph.tasking.writes import change_time
 
 __all__ = ["match_queue", "match_review", "side_by_side"]
-
-LINKED_FIELDS = ("addressLine", "postcode", "phoneNumber", "identifier")
 
 
 def _side(reader: GraphReader, model: Model, record: Entity) -> dict[str, Any]:
@@ -26,13 +31,9 @@ def _side(reader: GraphReader, model: Model, record: Entity) -> dict[str, Any]:
     or a place or vehicle as it is; and its values as the model compared them."""
     values = dict(record.properties)
     build = _row_builder(model, record.type)
-    if model.is_a(record.type, Core.PERSON):
-        follow = [t for t in model.links if (d := model.link_type(t).domain) and model.is_a(d, Core.PERSON)]
-        around = reader.neighbourhood([record.id], 1, follow, max_entities=50)
-        for other in around.entities.values():
-            for key in LINKED_FIELDS:
-                if other.id != record.id and key in other.properties and key not in values:
-                    values[key] = other.properties[key]
+    if model.is_a(record.type, Core.PERSON):  # what linkage read of them, chosen as linkage chose it
+        around = reader.neighbourhood([record.id], 1, identifying_links(model), max_entities=50)
+        values = {**identifying_values(around).get(record.id, {}), **values}
     return {
         "id": record.id,
         "label": entity_label(model, record),

@@ -158,10 +158,10 @@ def read_scope(
     """
     follow = link_types
     notes: list[str] = []
-    groups = resolved_clusters(store)
 
     def resolved(ids: tuple[str, ...]) -> list[str]:
-        return sorted({m for i in ids for m in members_of(groups, i)})
+        seeds = resolved_clusters(store, ids)
+        return sorted({m for i in ids for m in members_of(seeds, i)})
 
     if scope.within:
         for entity_id in scope.within:
@@ -200,6 +200,8 @@ def read_scope(
             + ("inside it." if scope.undated else "outside it.")
         )
     # records an analyst resolved as one (accepted matches) are one node; a named seed keeps its id
+    anchored = scope.within or scope.around or scope.area or scope.problem
+    groups = resolved_clusters(store, sub.entities if anchored else None)
     graph = contract(to_networkx(sub, model, provenance), groups, keep=[*scope.around, *scope.within])
     if graph.graph["resolved"]:
         folded = len(graph.graph["resolved"])

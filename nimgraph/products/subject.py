@@ -270,8 +270,7 @@ def read_subject_network(
     A subject an analyst resolved with other records (accepted matches) is read from all of them,
     and every resolved cluster in the read is one node: the subject's keeps the subject's id.
     """
-    groups = resolved_clusters(store)
-    members = members_of(groups, subject_id)
+    members = members_of(resolved_clusters(store, [subject_id]), subject_id)
     ego = store.neighbourhood(members, hops=hops, max_entities=max_entities)
     # Two typed reads instead of a third hop over everything: whether the people around the
     # subject are party to crime (their offender and suspect links), and, for the subject's direct
@@ -283,7 +282,7 @@ def read_subject_network(
     roles = store.neighbourhood(sorted(is_person), hops=1, **typed)
     partners = store.neighbourhood(sorted(direct & is_person), hops=2, **typed)
     sub = roles.merged(partners).merged(ego)  # the ego's entities, with their provenance, win
-    graph = contract(to_networkx(sub, model), groups, keep=[subject_id])
+    graph = contract(to_networkx(sub, model), resolved_clusters(store, sub.entities), keep=[subject_id])
     folded = graph.graph["resolved"]
     ego_ids = {folded.get(i, i) for i in ego.entities}
     resolved = members if len(members) > 1 else []

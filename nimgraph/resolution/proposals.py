@@ -113,46 +113,41 @@ class Snapshot:
         return Subgraph(entities={i: e for i, e in self.links.entities.items() if i in ends}, links=links)
 
 
-def people_rows(
-    store: GraphReader, model: Model, type_name: str = Core.PERSON
-) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
-    """Each person's canonical row, and the handling codes of every record behind it (the person's and
-    those of the addresses, phones and emails that fill it in, and of the links to them).
-
-    Two set-wise reads, whatever the number of people: every person, then every link from a person to
-    what identifies them. Where a person has several addresses (or phones), the first by link id fills
-    the row, so the same data gives the same rows.
-    """
-    around = store.subgraph(_identifying_links(model))
+def identifying_values(around: Subgraph) -> dict[str, dict[str, Any]]:
+    """What each person's linked entities add to their row (an address's line and postcode, a phone's
+    number, an email's identifier), from a read of the links to them: where a person has several, the
+    first by link id, so the same data gives the same values."""
     filled: dict[str, dict[str, Any]] = {}
-    seen: dict[str, set[str]] = {}
     for link in sorted(around.links.values(), key=lambda k: k.id):
         other = around.entities.get(link.target)
         if other is None or link.source == link.target:
             continue
-        values, codes = filled.setdefault(link.source, {}), seen.setdefault(link.source, set())
-        used = False
+        values = filled.setdefault(link.source, {})
         for key in IDENTIFYING:
-            if key in other.properties and key not in values:
-                values[key] = other.properties[key]
-                used = True
-        if used:
-            codes |= {a.handling for a in other.provenance} | {a.handling for a in link.provenance}
-    rows, codes = [], {}
+            if key in other.properties:
+                values.setdefault(key, other.properties[key])
+    return filled
+
+
+def people_rows(store: GraphReader, model: Model, type_name: str = Core.PERSON) -> list[dict[str, Any]]:
+    """Each person's canonical row, with what identifies them (their own values win).
+
+    Two set-wise reads, whatever the number of people: every link from a person to what identifies them,
+    then every person.
+    """
+    filled = identifying_values(store.subgraph(identifying_links(model)))
+    rows = []
     for person in _entities(store, type_name):
-        values = {**filled.get(person.id, {}), **person.properties}
         source = sorted({a.source for a in person.provenance})[0] if person.provenance else "unknown"
-        rows.append(person_row(person.id, source, values))
-        codes[person.id] = {a.handling for a in person.provenance} | seen.get(person.id, set())
-    return rows, codes
+        rows.append(person_row(person.id, source, {**filled.get(person.id, {}), **person.properties}))
+    return rows
 
 
-# What a person's linked entities add to their row (an address's line and postcode, a phone's number, an
-# email's identifier); the person's own values win.
+# What a person's linked entities add to their row.
 IDENTIFYING = ("addressLine", "postcode", "phoneNumber", "identifier")
 
 
-def _identifying_links(model: Model) -> list[str]:
+def identifying_links(model: Model) -> list[str]:
     """Links from a person to something that identifies them: to a type with an identifying property."""
     found = []
     for name, link in model.links.items():
@@ -164,12 +159,6 @@ def _identifying_links(model: Model) -> list[str]:
         ):
             found.append(name)
     return sorted(found)
-
-
-def _decided(store: GraphReader) -> dict[str, str]:
-    """The status of each existing proposal: id -> status (Proposed until an analyst decides)."""
-    held = store.subgraph([Core.POSSIBLY_SAME_AS]).links
-    return {i: str(link.properties.get("reviewStatus") or DECISIONS["undo"]) for i, link in held.items()}
 
 
 def _levels(store: GraphReader, model: Model) -> list[tuple[str, GraphReader]]:
@@ -184,19 +173,16 @@ def _levels(store: GraphReader, model: Model) -> list[tuple[str, GraphReader]]:
     return [*levels, (HANDLING_ORDER[-1], store)]
 
 
-def class_rows(
-    reader: GraphReader, model: Model, settings: ClassSettings
-) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
-    """The canonical rows of one class's records, and the handling codes of the records behind each."""
+def class_rows(reader: GraphReader, model: Model, settings: ClassSettings) -> list[dict[str, Any]]:
+    """The canonical rows of one class's records."""
     if settings.name == "person":
         return people_rows(reader, model, settings.type_name)
     build = ROW_BUILDERS[settings.name]
-    rows, codes = [], {}
+    rows = []
     for entity in _entities(reader, settings.type_name):
         source = sorted({a.source for a in entity.provenance})[0] if entity.provenance else "unknown"
         rows.append(build(entity.id, source, entity.properties))
-        codes[entity.id] = {a.handling for a in entity.provenance}
-    return rows, codes
+    return rows
 
 
 def run_linkage(
@@ -261,9 +247,9 @@ def _link_class(
     import pandas as pd
 
     done = None
-    snapshot = Snapshot(store, settings.type_name, _identifying_links(model) if settings.name == "person" else [])
+    snapshot = Snapshot(store, settings.type_name, identifying_links(model) if settings.name == "person" else [])
     for code, reader in _levels(snapshot, model):  # type: ignore[arg-type]
-        rows, _ = class_rows(reader, model, settings)
+        rows = class_rows(reader, model, settings)
         if len(rows) < 2:
             continue
         say(f"linking {len(rows):,} {settings.name} records handled up to {code}")
