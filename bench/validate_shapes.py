@@ -3,7 +3,7 @@
     .venv/bin/python bench/validate_shapes.py --records 100000 [--write]
 
 Maps the demo partnership's files (generated at 100k incidents if missing) and takes the first N
-entities. Each side checks the same entities against ontology/shapes.ttl and the code lists:
+entities. Each side checks the same entities against the ontology's shapes.ttl and the code lists:
 
 - generated checks: `nimgraph.validation.violations` per entity, as ingest runs them;
 - pyshacl: the entities as RDF (`nimgraph.rdf.to_rdf`, without provenance), validated in one call.

@@ -4,7 +4,7 @@ Each entity is an instance of its ``nim:`` class with its properties as typed li
 a triple ``source nim:link target``, and also a reified ``rdf:Statement`` that carries the link's id,
 properties and provenance. Each source record is a ``nim:Record`` (a ``prov:Entity``) that
 ``nim:asserts`` the entities and link statements it supports, with its grade and handling code,
-and comes ``nim:fromSource`` a ``nim:InformationSource``. The export passes ontology/shapes.ttl.
+and comes ``nim:fromSource`` a ``nim:InformationSource``. The export passes the ontology's shapes.ttl.
 """
 
 from __future__ import annotations

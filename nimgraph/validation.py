@@ -1,4 +1,4 @@
-"""Checking records against ontology/shapes.ttl: fast checks generated from the shapes, and pyshacl.
+"""Checking records against the ontology's shapes.ttl: fast checks generated from the shapes, and pyshacl.
 
 Ingest runs :func:`violations` on every entity: the shapes' minCount, maxCount and numeric ranges,
 read once into the Model, plus the code lists that properties name with ``nim:codeList``.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rdflib import RDF, BNode, Graph, Literal
 from rdflib.collection import Collection
 
-from nimgraph.ontology import NIM, ONTOLOGY_DIR, SH, Model
+from nimgraph.ontology import NIM, ONTOLOGY_DIR, SH, Model, turtle_files
 
 
 @dataclass(frozen=True)
@@ -72,16 +72,16 @@ def violations(model: Model, type_name: str, properties: dict, codes: bool = Tru
 def ontology_graph() -> Graph:
     """The ontology's classes and properties (not the shapes), for pyshacl's subclass reasoning."""
     graph = Graph()
-    for path in sorted(ONTOLOGY_DIR.glob("*.ttl")):
+    for path in turtle_files():
         if path.name != "shapes.ttl":
-            graph.parse(path, format="turtle")
+            graph.parse(data=path.read_text(encoding="utf-8"), format="turtle")
     return graph
 
 
 def shapes_graph(model: Model) -> Graph:
-    """ontology/shapes.ttl plus one generated shape per coded property (``sh:in`` its codes and labels)."""
+    """The ontology's shapes.ttl plus one generated shape per coded property (``sh:in`` its codes and labels)."""
     graph = Graph()
-    graph.parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle")
+    graph.parse(data=(ONTOLOGY_DIR / "shapes.ttl").read_text(encoding="utf-8"), format="turtle")
     for name, prop in sorted(model.properties.items()):
         if prop.code_list is None:
             continue

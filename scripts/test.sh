@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Command 2: install with the test extras, make sure there is a browser, lint, start a throwaway
-# Neo4j, run every test, stop Neo4j.
+# Command 2: install with the test extras, make sure there is a browser, lint, check the built wheel,
+# start a throwaway Neo4j, run every test, stop Neo4j.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_python.sh
@@ -18,6 +18,12 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+
+# The wheel, built and installed in a clean environment outside the checkout, runs the demo and serves
+# (scripts/check_wheel.sh). It runs while the Neo4j servers start, and must pass like any test.
+mkdir -p var
+scripts/check_wheel.sh >var/check-wheel.log 2>&1 &
+wheel_check=$!
 
 # The suite runs on one pytest-xdist worker a core (NIMGRAPH_TEST_WORKERS, default 2), each test file
 # on one worker, and each worker with a throwaway Neo4j of its own (Community has one database, and
@@ -46,8 +52,15 @@ else
   echo "note: no Java or Maven; the Neo4j tests will be skipped (install Java 17+ and Maven)" >&2
 fi
 
+if ! wait "$wheel_check"; then
+  echo "The built wheel does not work outside the checkout (scripts/check_wheel.sh):" >&2
+  tail -40 var/check-wheel.log >&2
+  exit 1
+fi
+tail -1 var/check-wheel.log
+
 status=0
-.venv/bin/python -m pytest -n "$workers" --dist loadfile "$@" || status=$?
+.venv/bin/python -m pytest -n "$workers" --dist loadfile --durations=25 "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: that is a failure" >&2
   exit 1

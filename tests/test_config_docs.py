@@ -37,3 +37,10 @@ def test_readme_documents_every_cli_command_and_setting():
         assert f"nimgraph {name}" in readme, name
     for setting in SETTING_NAMES:
         assert setting in readme, setting
+
+
+def test_the_image_installs_the_built_wheel_not_the_source():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"pip wheel .*--wheel-dir /dist", dockerfile)
+    assert re.search(r"pip install .*/dist/\*\.whl", dockerfile)
+    assert "-e ." not in dockerfile and "COPY ontology" not in dockerfile and "COPY queries" not in dockerfile

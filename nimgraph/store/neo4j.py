@@ -14,7 +14,7 @@ What the specs say of each information source (its agency...) is one node per so
 with the ontology's information source class: the source register.
 
 Labels and relationship types are passed as parameters to ``$(...)`` and taken only from the
-Model; query text comes only from ``queries/``.
+Model; query text comes only from ``nimgraph/queries/``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from nimgraph.store.queries import query
 
 ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
 RECORD_LABEL = Core.RECORD  # provenance: one node per source record
-META_LABEL = "NimgraphMeta"  # the store's own settings, as queries/read_meta.cypher names them
+META_LABEL = "NimgraphMeta"  # the store's own settings, as nimgraph/queries/read_meta.cypher names them
 RETRACT_BATCH = 5000  # records withdrawn per transaction
 REBUILD_BATCH = 2000  # entities (with the links they are the source of) recomputed per transaction
 T = TypeVar("T")

@@ -1,4 +1,4 @@
-"""Named Cypher queries from ``queries/*.cypher``, each with a header naming its parameters.
+"""Named Cypher queries from ``nimgraph/queries/*.cypher`` (package data), each with a header naming its parameters.
 
 Query text is only ever read from these files; values travel as ``$parameters``.
 """
@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from types import MappingProxyType
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent.parent / "queries"
+QUERIES_DIR: Traversable = files("nimgraph") / "queries"
 _HEADER = re.compile(r"^//\s*(name|description|parameters):\s*(.*)$")
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -32,7 +33,7 @@ class Query:
         return frozenset(_PARAMETER.findall(self.text))
 
 
-def parse_query(path: Path) -> Query:
+def parse_query(path: Traversable) -> Query:
     header: dict[str, str] = {}
     body = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -44,16 +45,17 @@ def parse_query(path: Path) -> Query:
     missing = {"name", "description", "parameters"} - set(header)
     if missing:
         raise QueryFileError(f"{path}: header lacks {', '.join(sorted(missing))}")
-    if header["name"] != path.stem:
-        raise QueryFileError(f"{path}: header names it {header['name']!r}; the file is {path.stem!r}")
+    if header["name"] + ".cypher" != path.name:
+        raise QueryFileError(f"{path}: header names it {header['name']!r}; the file is {path.name!r}")
     parameters = frozenset(p.strip() for p in header["parameters"].split(",") if p.strip())
     return Query(header["name"], header["description"], parameters, "\n".join(body))
 
 
 @cache
-def load_queries(directory: Path = QUERIES_DIR) -> MappingProxyType:
+def load_queries(directory: Traversable = QUERIES_DIR) -> MappingProxyType:
     """Every query in the folder, by name."""
-    return MappingProxyType({p.stem: parse_query(p) for p in sorted(directory.glob("*.cypher"))})
+    paths = sorted((p for p in directory.iterdir() if p.name.endswith(".cypher")), key=lambda p: p.name)
+    return MappingProxyType({p.name.removesuffix(".cypher"): parse_query(p) for p in paths})
 
 
 def query(name: str) -> Query:

@@ -1,4 +1,4 @@
-"""Load ``ontology/*.ttl`` into an immutable :class:`Model`.
+"""Load the ontology (``nimgraph/ontology/*.ttl``, package data) into an immutable :class:`Model`.
 
 The ontology is the single source of truth for types. Everything that needs an entity type, a link
 type, a property or a constraint asks the Model; the only type names written in Python are the
@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
 
@@ -20,7 +22,15 @@ from rdflib.collection import Collection
 
 NIM = Namespace("https://w3id.org/nimgraph/ontology#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
-ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+# Package data, found through importlib.resources so that an installed wheel finds it too.
+ONTOLOGY_DIR: Traversable = files(__name__)
+
+
+def turtle_files(directory: Traversable | Path | str | None = None) -> list[Traversable]:
+    """The ``*.ttl`` files of ``directory`` (default: the packaged ontology), in name order."""
+    folder = Path(directory) if isinstance(directory, str) else directory or ONTOLOGY_DIR
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".ttl")), key=lambda f: f.name)
+
 
 _DATATYPES = {
     XSD.string: "string",
@@ -608,15 +618,14 @@ def _check_symmetry(model: Model) -> None:
             )
 
 
-def load_model(directory: Path | str | None = None) -> Model:
+def load_model(directory: Traversable | Path | str | None = None) -> Model:
     """Parse every ``*.ttl`` in ``directory`` (default: the packaged ontology) into a Model."""
-    directory = Path(directory) if directory else ONTOLOGY_DIR
     graph = Graph()
-    files = sorted(directory.glob("*.ttl"))
-    if not files:
-        raise FileNotFoundError(f"no ontology files (*.ttl) in {directory}")
-    for path in files:
-        graph.parse(path, format="turtle")
+    turtle = turtle_files(directory)
+    if not turtle:
+        raise FileNotFoundError(f"no ontology files (*.ttl) in {directory or ONTOLOGY_DIR}")
+    for path in turtle:
+        graph.parse(data=path.read_text(encoding="utf-8"), format="turtle")
     model = Model(
         entities=MappingProxyType(_entity_types(graph)),
         links=MappingProxyType(_link_types(graph)),
