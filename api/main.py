@@ -16,6 +16,7 @@ from api.routes import (
     audit,
     charts,
     entities,
+    exports,
     groups,
     health,
     ingest,
@@ -129,6 +130,7 @@ def create_app(
         operational_reviews.router,
         resolution.router,
         tasking_pack.router,
+        exports.router,
         *records.ROUTERS,
     ):
         app.include_router(router)

@@ -572,8 +572,16 @@ def parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser("verify", help="check the keyed chain against the anchor's checkpoints")
     verify.set_defaults(run=cmd_audit_verify)
 
-    from nimgraph import assess_cli, questions_cli, records_cli, resolve_cli, review_cli  # on this module's helpers
+    from nimgraph import (  # on this module's helpers
+        assess_cli,
+        export_cli,
+        questions_cli,
+        records_cli,
+        resolve_cli,
+        review_cli,
+    )
 
+    export_cli.add_commands(export_commands)
     questions_cli.add_commands(commands)
     assess_cli.add_commands(commands)
     records_cli.add_commands(commands)

@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     viz_max_nodes: int = Field(
         default=300, ge=10, description="Nodes a visualisation draws before it keeps the nearest and says so."
     )
+    i2_icons: str = Field(
+        default="",
+        description="A YAML table of i2 Analyst's Notebook icon types per entity type for ANX exports; "
+        "unset: the shipped table (nimgraph/data/i2_icons.yaml).",
+    )
     harm_index: str = Field(
         default="",
         description="A harm index YAML (category weights with name, source and year) for the assessments; "

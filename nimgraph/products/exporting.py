@@ -1,0 +1,189 @@
+"""Exports of a part of the graph, or all of it, for the analyst's other tools.
+
+What is exported is read through the caller's cleared view (handling codes and pseudonyms apply as
+to any product), then written in the format asked for. Every export states the most restrictive
+handling code of what it holds, and names the entities it holds, for the audit log.
+
+A selection is one of:
+
+- ``around`` seed entities, with ``hops``;
+- ``within``: exactly these entities and the links among them (a saved workbench chart's entities);
+- ``problem``: what a problem's scope reaches;
+- ``profile``: a subject profile's network (the subject's neighbourhood, as the profile reads it);
+- nothing: the whole graph, with the entities that no link reaches.
+
+``link_types`` narrows any of them to links of those types (and their sub-types).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import networkx as nx
+
+from nimgraph.analysis.build import to_networkx
+from nimgraph.exports.anx import IconTable, to_anx
+from nimgraph.exports.networks import to_gexf, to_graphml
+from nimgraph.grading import most_restrictive
+from nimgraph.ontology import Core, Model
+from nimgraph.products.common import NotVisible, ProductError
+from nimgraph.products.scope import Scope, expand_types, read_scope
+from nimgraph.products.subject import read_subject_network
+from nimgraph.records import Subgraph
+from nimgraph.store.base import GraphReader
+
+__all__ = ["GRAPH_FORMATS", "Export", "GraphFormat", "Selection", "export_graph", "selected_graph"]
+
+WHOLE_GRAPH_PAGE = 5_000
+
+
+@dataclass(frozen=True)
+class GraphFormat:
+    name: str
+    suffix: str
+    media_type: str
+    description: str
+
+
+GRAPH_FORMATS: dict[str, GraphFormat] = {
+    f.name: f
+    for f in (
+        GraphFormat("anx", ".anx", "application/xml", "i2 Analyst's Notebook chart (ANX XML)"),
+        GraphFormat("graphml", ".graphml", "application/graphml+xml", "GraphML, for Gephi, yEd and Cytoscape"),
+        GraphFormat("gexf", ".gexf", "application/gexf+xml", "GEXF with time intervals, for Gephi's timeline"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to export: one of around, within, problem and profile; none is the whole graph."""
+
+    around: tuple[str, ...] = ()
+    hops: int = 2
+    within: tuple[str, ...] = ()
+    problem: str | None = None
+    profile: str | None = None
+    link_types: tuple[str, ...] = ()
+    max_entities: int = 20_000
+
+    def __post_init__(self) -> None:
+        given = [name for name in ("around", "within", "problem", "profile") if getattr(self, name)]
+        if len(given) > 1:
+            raise ProductError(f"export one selection at a time; got {' and '.join(given)}")
+
+    def describe(self) -> str:
+        if self.profile:
+            return "a subject profile's network"
+        if self.within:
+            return f"the {len(self.within)} entities of a chart"
+        if self.around:
+            return f"within {self.hops} links of {len(self.around)} entit{'y' if len(self.around) == 1 else 'ies'}"
+        if self.problem:
+            return "what a problem's scope reaches"
+        return "the whole graph"
+
+
+@dataclass
+class Export:
+    content: bytes
+    format: GraphFormat
+    handling: str
+    entities: int
+    links: int
+    description: str
+    shown: set[str]  # the entities it holds: whom the audit log names
+
+    @property
+    def filename(self) -> str:
+        return f"nimgraph-export{self.format.suffix}"
+
+
+def _every_entity(reader: GraphReader, found: Subgraph) -> None:
+    """Add the entities no link reaches, a page at a time (a whole-graph export holds them too)."""
+    offset = 0
+    while True:
+        page = reader.find(limit=WHOLE_GRAPH_PAGE, offset=offset)
+        for entity in page:
+            found.entities.setdefault(entity.id, entity)
+        if len(page) < WHOLE_GRAPH_PAGE:
+            return
+        offset += WHOLE_GRAPH_PAGE
+
+
+def selected_graph(reader: GraphReader, model: Model, selection: Selection) -> tuple[nx.MultiDiGraph, list[str]]:
+    """The selection's graph, with provenance, records an analyst resolved as one contracted; and notes.
+
+    Raises NotVisible with the id when an entity the selection names is not there for the caller.
+    """
+    follow = expand_types(model, selection.link_types, "link") if selection.link_types else None
+    if selection.profile:
+        subject = reader.get(selection.profile)
+        if subject is None or not model.is_a(subject.type, Core.PERSON):
+            raise NotVisible(selection.profile)
+        network = read_subject_network(reader, model, subject.id, max_entities=selection.max_entities)
+        graph = network.ego
+        if follow is not None:
+            graph = graph.edge_subgraph([e for e in graph.edges(keys=True) if graph.edges[e]["type"] in follow]).copy()
+            graph.add_node(subject.id, **network.ego.nodes[subject.id])
+        notes = ["The network stops at the profile's cap, nearest first."] if network.truncated else []
+        return graph, notes
+    scope = Scope(
+        within=selection.within,
+        around=selection.around,
+        hops=selection.hops,
+        problem=selection.problem,
+        max_entities=selection.max_entities,
+    )
+    read = read_scope(reader, model, scope, follow)
+    graph = read.graph
+    if not (selection.within or selection.around or selection.problem) and follow is None:
+        alone = Subgraph()
+        _every_entity(reader, alone)
+        unlinked = Subgraph(entities={i: e for i, e in alone.entities.items() if i not in read.subgraph.entities})
+        graph = nx.compose(graph, to_networkx(unlinked, model)) if unlinked.entities else graph
+    return graph, read.notes
+
+
+def handling_of(graph: nx.MultiDiGraph) -> str:
+    """The most restrictive handling code of the records behind anything in the graph."""
+    items: Iterable[dict] = [*(d for _n, d in graph.nodes(data=True)), *(d for *_e, d in graph.edges(data=True))]
+    return most_restrictive({r.get("handling") for d in items for r in d.get("provenance") or [] if r.get("handling")})
+
+
+def export_graph(
+    reader: GraphReader,
+    model: Model,
+    selection: Selection,
+    format_name: str,
+    *,
+    icons: IconTable | None = None,
+    say: Callable[[str], None] = lambda _step: None,
+) -> Export:
+    """Read the selection through ``reader`` (the caller's cleared view) and write it as ``format_name``."""
+    if format_name not in GRAPH_FORMATS:
+        raise ProductError(f"unknown export format {format_name!r}; there are: {', '.join(GRAPH_FORMATS)}")
+    chosen = GRAPH_FORMATS[format_name]
+    say(f"reading {selection.describe()}")
+    graph, _notes = selected_graph(reader, model, selection)
+    handling = handling_of(graph)
+    say(f"writing {graph.number_of_nodes():,} entities and {graph.number_of_edges():,} links as {chosen.description}")
+    if format_name == "anx":
+        when = datetime.now(UTC)
+        text = to_anx(graph, model, handling=handling, icons=icons, description=selection.describe(), exported=when)
+        content = text.encode("utf-8")
+    elif format_name == "graphml":
+        content = to_graphml(graph, model)
+    else:
+        content = to_gexf(graph, model)
+    return Export(
+        content=content,
+        format=chosen,
+        handling=handling,
+        entities=graph.number_of_nodes(),
+        links=graph.number_of_edges(),
+        description=selection.describe(),
+        shown=set(graph.nodes),
+    )

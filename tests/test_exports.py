@@ -1,0 +1,253 @@
+"""Exports for i2, Gephi and other tools: valid files, round trips, and the caller's clearance.
+
+A small planted graph (both stores) checks what each format carries: a confirmed, an unconfirmed
+and a tentative link, an inferred one, a C-handled person and a P-handled one. The demo (embedded)
+checks the API and the command line: key, purpose, audit, and what a partner or a researcher gets.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import networkx as nx
+import pytest
+import xmlschema
+from conftest import dev_settings, person_id
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from nimgraph.access.audit import AuditLog
+from nimgraph.access.pseudonyms import Pseudonyms
+from nimgraph.access.roles import Role, clearance_for
+from nimgraph.access.view import ClearedView
+from nimgraph.cli import main
+from nimgraph.demo import find_problem
+from nimgraph.exports.anx import SCHEMA, IconTable, read_anx
+from nimgraph.exports.networks import to_gexf, to_graphml
+from nimgraph.ontology import Core
+from nimgraph.products.exporting import Selection, export_graph, selected_graph
+from nimgraph.records import Assertion, Batch, Entity, Link
+
+ANX_SCHEMA = xmlschema.XMLSchema(SCHEMA.read_text(encoding="utf-8"))
+
+
+def record(record_id: str, grade: str, date: str | None = "2025-03-01") -> Assertion:
+    return Assertion("Northshire Police", record_id, "x.csv", 2, date, grade, grade[-1])
+
+
+def planted() -> Batch:
+    """ann -knows(1A)-> bob; bob -usesVehicle(2C)-> car; ann -livesAt(3D, C)-> flat; cat possiblySameAs ann."""
+    people = [
+        Entity("ann", "Person", {"name": "Ann Hale", "dateOfBirth": "1990-02-03"}, [record("n-ann", "1AP")]),
+        Entity("bob", "Person", {"name": "Bob Gray"}, [record("n-bob", "2BP", "2024-01-05")]),
+        Entity("cat", "Person", {"name": "Cath Hale"}, [record("n-cat", "1BC")]),  # C only: a partner never sees her
+    ]
+    things = [
+        Entity("car", "Vehicle", {"registration": "AB12CDE"}, [record("v-car", "2BP")]),
+        Entity("flat", "Address", {"name": "1 Elm Court"}, [record("a-flat", "1AP", None)]),
+    ]
+    links = [
+        Link("k1", "knows", "ann", "bob", {}, [record("l-knows", "1AP", "2024-06-01")]),
+        Link("k2", "usesVehicle", "bob", "car", {}, [record("l-car", "2CP", "2025-01-01")]),
+        Link("k3", "livesAt", "ann", "flat", {}, [record("l-home", "3DC", "2025-02-01")]),
+        Link("k4", "possiblySameAs", "ann", "cat", {"probability": 0.97}, [record("m-1", "1AC")]),
+    ]
+    return Batch(entities=people + things, links=links)
+
+
+@pytest.fixture
+def planted_store(store):
+    store.upsert(planted())
+    return store
+
+
+def test_an_anx_chart_is_valid_and_round_trips_to_the_same_entities_and_links(planted_store, model):
+    made = export_graph(planted_store, model, Selection(), "anx")
+    ANX_SCHEMA.validate(made.content.decode("utf-8"))
+    chart = read_anx(made.content)
+    graph, _ = selected_graph(planted_store, model, Selection())
+    assert set(chart.entities) == set(graph.nodes) == {"ann", "bob", "cat", "car", "flat"}
+    icons = IconTable.load()
+    for node, data in graph.nodes(data=True):
+        entity = chart.entities[node]
+        assert entity.label == data["label"] and entity.attributes["nimgraph type"] == data["type"]
+        assert entity.icon == icons.icon_for(model, data["type"])
+    assert chart.entities["car"].icon == "Car" and chart.entities["ann"].attributes["date of birth"] == "1990-02-03"
+    assert chart.entities["bob"].date == "2024-01-05T00:00:00"
+    links = {link.attributes["nimgraph id"]: link for link in chart.links}
+    assert set(links) == {key for _s, _t, key in graph.edges(keys=True)}
+    assert {k: (links[k].end1, links[k].end2) for k in links} == {k: (s, t) for s, t, k in graph.edges(keys=True)}
+    assert {k: links[k].strength for k in links} == {
+        "k1": "Confirmed",
+        "k2": "Unconfirmed",
+        "k3": "Tentative",
+        "k4": "Tentative",
+    }
+    assert links["k4"].link_type == "Inferred" and {links[k].link_type for k in ("k1", "k2", "k3")} == {"Link"}
+    assert links["k1"].arrow == "ArrowNone" and links["k2"].arrow == "ArrowOnHead"  # knows is symmetric
+    assert links["k2"].date == "2025-01-01T00:00:00" and "l-car" in (links["k2"].source_reference or "")
+    assert chart.handling == made.handling == "C"
+
+
+def test_the_anx_schema_refuses_a_chart_that_breaks_the_format(planted_store, model):
+    text = export_graph(planted_store, model, Selection(), "anx").content.decode("utf-8")
+    root = ET.fromstring(text)
+    link = next(root.iter("Link"))
+    link.set("End2Id", "nobody")  # a link to an entity the chart does not hold
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        ANX_SCHEMA.validate(ET.tostring(root, encoding="unicode"))
+    style = next(ET.fromstring(text).iter("LinkStyle"))
+    assert style.get("Strength") in {"Confirmed", "Unconfirmed", "Tentative"}
+
+
+def test_a_users_icon_table_changes_the_icons_and_a_broken_one_is_refused(planted_store, model, tmp_path):
+    table = tmp_path / "icons.yaml"
+    table.write_text("default: Unknown\nentities:\n  Person: Man\n  Vehicle: Van\n  Vehical: Van\n")
+    icons = IconTable.load(table)
+    chart = read_anx(export_graph(planted_store, model, Selection(), "anx", icons=icons).content)
+    assert chart.entities["ann"].icon == "Man" and chart.entities["car"].icon == "Van"
+    assert chart.entities["flat"].icon == "Unknown"
+    assert icons.unknown_types(model) == ["Vehical"]
+    table.write_text("- Person\n")
+    with pytest.raises(ValueError, match="'entities'"):
+        IconTable.load(table)
+
+
+def test_graphml_and_gexf_carry_types_grades_provenance_and_time(planted_store, model):
+    graph, _ = selected_graph(planted_store, model, Selection())
+    graphml = nx.read_graphml(io.BytesIO(to_graphml(graph, model)), force_multigraph=True)
+    assert set(graphml.nodes) == set(graph.nodes)
+    assert graphml.nodes["ann"]["type"] == Core.PERSON and graphml.nodes["ann"]["records"] == 1
+    assert graphml.nodes["cat"]["handling"] == "C" and graphml.nodes["bob"]["handling"] == "P"
+    edges = {d.get("id", k): d for _s, _t, k, d in graphml.edges(keys=True, data=True)}
+    assert edges["k4"]["inferred"] is True and edges["k1"]["strength"] == "Confirmed"
+    assert edges["k2"]["first_recorded"] == "2025-01-01"
+    gexf_bytes = to_gexf(graph, model)
+    root = ET.fromstring(gexf_bytes)
+    graph_element = next(e for e in root.iter() if e.tag.endswith("graph"))
+    assert graph_element.get("mode") == "dynamic" and graph_element.get("timeformat") == "date"
+    gexf = nx.read_gexf(io.BytesIO(gexf_bytes))
+    assert gexf.nodes["bob"]["start"] == "2024-01-05"
+    # ann's first record is 2025-03-01, but her link to bob is dated 2024-06-01: she is there from then
+    assert gexf.nodes["ann"]["start"] == "2024-06-01"
+    assert "start" not in gexf.nodes["flat"]  # undated: there from the beginning
+    starts = {d["id"]: d.get("start") for _s, _t, d in gexf.edges(data=True)}
+    assert starts["k2"] == "2025-01-01" and starts["k1"] == "2024-06-01"
+
+
+def test_an_export_is_read_through_the_callers_cleared_view(planted_store, model, tmp_path):
+    partner = ClearedView(planted_store, model, clearance_for(Role.PARTNER_VIEWER), None)
+    made = export_graph(partner, model, Selection(), "anx")
+    chart = read_anx(made.content)
+    assert "cat" not in chart.entities and "flat" in chart.entities  # the flat has a P record
+    assert {link.attributes["nimgraph id"] for link in chart.links} == {"k1", "k2"}
+    assert made.handling == "P" and b"l-home" not in made.content and b"m-1" not in made.content
+    pseudonyms = Pseudonyms(tmp_path / "access.db", "a-pseudonym-key-for-tests-0123456789")
+    try:
+        researcher = ClearedView(planted_store, model, clearance_for(Role.RESEARCHER), pseudonyms)
+        for format_name in ("anx", "graphml", "gexf"):
+            content = export_graph(researcher, model, Selection(), format_name).content
+            assert b"Ann Hale" not in content and b"Bob Gray" not in content and b"1990-02-03" not in content
+            assert b'"ann"' not in content and b"psn-" in content
+    finally:
+        pseudonyms.close()
+
+
+def test_the_selections_export_what_they_name(demo, model):
+    vulnerable = person_id(demo, demo.planted["vulnerable"])
+    around = selected_graph(demo.store, model, Selection(around=(vulnerable,), hops=1))[0]
+    assert vulnerable in around and all(
+        around.has_edge(vulnerable, n) or around.has_edge(n, vulnerable) for n in around if n != vulnerable
+    )
+    wider = selected_graph(demo.store, model, Selection(around=(vulnerable,), hops=2))[0]
+    assert set(around) < set(wider)
+    chosen = sorted(around)[:4]
+    within = selected_graph(demo.store, model, Selection(within=tuple(chosen)))[0]
+    assert set(within) == set(chosen)
+    profile = selected_graph(demo.store, model, Selection(profile=vulnerable))[0]
+    assert vulnerable in profile and set(around) <= set(profile)
+    only = selected_graph(demo.store, model, Selection(around=(vulnerable,), hops=2, link_types=(Core.LIVES_AT,)))[0]
+    assert {d["type"] for *_e, d in only.edges(data=True)} <= model.descendants(Core.LIVES_AT)
+
+
+def _audited(settings, purpose: str) -> list[dict]:
+    log = AuditLog.from_settings(settings)
+    try:
+        return [e for e in log.query(limit=1000) if e["purpose"] == purpose]
+    finally:
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def served(demo, tmp_path_factory):
+    access_db = tmp_path_factory.mktemp("exports") / "access.db"
+    settings = dev_settings(store="unused", work_dir=demo.work_dir, access_db=access_db)
+    with TestClient(create_app(settings, store=demo.store, model=demo.model)) as client:
+        yield client, settings
+
+
+def test_the_api_exports_with_a_key_a_purpose_and_an_audit_entry(served, demo):
+    client, settings = served
+    vulnerable = person_id(demo, demo.planted["vulnerable"])
+    url = f"/exports/anx?around={vulnerable}&hops=1"
+    assert client.get(url).status_code == 401
+    assert client.get(url, headers={"X-API-Key": "dev-analyst"}).status_code == 400  # no purpose
+    purpose = "Op Larch chart for the briefing"
+    response = client.get(url, headers={"X-API-Key": "dev-analyst", "X-Purpose": purpose})
+    assert response.status_code == 200 and response.headers["x-handling-code"] in {"P", "C"}
+    assert response.headers["content-disposition"] == 'attachment; filename="nimgraph-export.anx"'
+    chart = read_anx(response.content)
+    assert vulnerable in chart.entities and chart.handling == response.headers["x-handling-code"]
+    entries = _audited(settings, purpose)
+    assert len(entries) == 1 and entries[0]["path"].startswith("/exports/anx")
+    assert vulnerable in entries[0]["items"] and "export:anx" in entries[0]["items"]
+    gexf = client.get(url.replace("anx", "gexf"), headers={"X-API-Key": "dev-analyst", "X-Purpose": purpose})
+    assert gexf.status_code == 200 and gexf.headers["content-type"].startswith("application/gexf+xml")
+
+
+def test_a_partner_learns_nothing_from_an_export_of_what_it_may_not_see(served, demo):
+    client, _settings = served
+    partner = {"X-API-Key": "dev-partner", "X-Purpose": "partner export"}
+    hidden = demo.planted["vulnerable_associates"]
+    hidden_ids = [e.id for e in demo.store.find(Core.PERSON, limit=100_000) if e.properties.get("nominalId") in hidden]
+    assert hidden_ids, "the planted people only C records name exist, so the oracle check can fail"
+    never = "Person-" + "0" * 20
+    refused = {client.get(f"/exports/anx?around={i}", headers=partner).json()["detail"] for i in [never, *hidden_ids]}
+    assert all("that you are cleared to see" in r for r in refused)
+    assert len({r.replace(i, "ID") for r, i in zip(sorted(refused), sorted([never, *hidden_ids]), strict=False)}) == 1
+    problem = find_problem(demo.store, demo.planted["problem"])
+    analyst = client.get(f"/exports/anx?problem={problem}", headers={**partner, "X-API-Key": "dev-analyst"})
+    c_records = {
+        part.split(" (")[0].split(" ")[-1]
+        for link in read_anx(analyst.content).links
+        for part in (link.source_reference or "").split("; ")
+        if part.endswith("C)")
+    }
+    assert c_records, "the analyst's export holds C records, so the partner check below can fail"
+    seen = client.get(f"/exports/anx?problem={problem}", headers=partner)
+    assert seen.status_code == 200 and seen.headers["x-handling-code"] == "P"
+    assert not [r for r in c_records if r.encode() in seen.content]
+    assert not set(hidden_ids) & set(read_anx(seen.content).entities)
+
+
+def test_the_command_line_exports_as_a_role_and_is_audited(demo, tmp_path, monkeypatch, cli_development):
+    monkeypatch.setenv("NIMGRAPH_STORE", str(demo.work_dir / "graph.db"))
+    monkeypatch.setenv("NIMGRAPH_WORK_DIR", str(demo.work_dir))
+    vulnerable = person_id(demo, demo.planted["vulnerable"])
+    output = tmp_path / "chart.anx"
+    purpose = "CLI export for the tasking meeting"
+    assert main(["export", "anx", "--purpose", purpose, "--around", vulnerable, "--hops", "1", "-o", str(output)]) == 0
+    ANX_SCHEMA.validate(output.read_text(encoding="utf-8"))
+    assert vulnerable in read_anx(output.read_bytes()).entities
+    graphml = tmp_path / "r.graphml"
+    assert main(["export", "graphml", "--purpose", purpose, "--role", "researcher", "-o", str(graphml)]) == 0
+    assert vulnerable.encode() not in graphml.read_bytes()
+    assert main(["export", "gexf", "--purpose", purpose, "--within", "Person-" + "0" * 20]) == 2
+    from nimgraph.config import get_settings
+
+    settings = get_settings()
+    entries = [e for e in _audited(settings, purpose) if e["method"] == "EXPORT"]
+    assert len(entries) == 2 and vulnerable in entries[0]["items"]
+    assert json.dumps([e["path"] for e in entries]).count("handling") == 2
