@@ -20,8 +20,8 @@ from nimgraph.access.audit import AuditEntry, AuditLog
 from nimgraph.config import DEVELOPMENT_KEYS, Settings, get_settings
 from nimgraph.inferences import InferenceError
 from nimgraph.ingest.engine import IngestReport, ingest_files, open_sources
-from nimgraph.ingest.readers import FileError
-from nimgraph.ingest.spec import SpecError, load_spec, printable
+from nimgraph.ingest.readers import FileError, Source
+from nimgraph.ingest.spec import MappingSpec, SpecError, load_spec, printable
 from nimgraph.ontology import Model, UnknownTypeError, default_model
 from nimgraph.products.common import ProductError
 from nimgraph.records import Subgraph
@@ -165,15 +165,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _serve(settings)
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    model = default_model()
-    spec = load_spec(args.spec, model)
-    # every file's header and mapping, before the first is loaded: a bad second file must not leave half a load
-    sources = open_sources(spec, model, [Path(name) for name in args.files])
-    log = None if args.dry_run else _audit_log(settings)
-    store = None if args.dry_run else open_store(settings.store, model, settings)
-    failing: list[str] = []  # what --strict fails on
+def _ingest_reporter(
+    spec: MappingSpec, sources: list[Source], log: AuditLog | None, failing: list[str]
+) -> Callable[[IngestReport], None]:
+    """What an ingest says of each file as it ends: its summary printed, what --strict fails on added
+    to ``failing``, and an INGEST entry in the audit log."""
     paths = {source.path.name: source.path.resolve() for source in sources}
 
     def reported(report: IngestReport) -> None:
@@ -194,6 +190,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             )  # fmt: skip
             log.append(entry)
 
+    return reported
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    model = default_model()
+    spec = load_spec(args.spec, model)
+    # every file's header and mapping, before the first is loaded: a bad second file must not leave half a load
+    sources = open_sources(spec, model, [Path(name) for name in args.files])
+    log = None if args.dry_run else _audit_log(settings)
+    store = None if args.dry_run else open_store(settings.store, model, settings)
+    failing: list[str] = []  # what --strict fails on
+    reported = _ingest_reporter(spec, sources, log, failing)
     rejects_dir = Path(args.rejects_dir or settings.work_dir / "rejects")
     try:
         ingest_files(
@@ -261,6 +270,76 @@ def cmd_neo4j_init(args: argparse.Namespace) -> int:
     for item in created:
         print(f"created {item}")
     print(f"{len(created)} created; {len(schema_items(model)) - len(created)} already present")
+    return 0
+
+
+def cmd_neo4j_load(args: argparse.Namespace) -> int:
+    """Map partner files through their specs, write them as bulk-import CSV, import them into an empty,
+    stopped Neo4j with neo4j-admin, start it and apply the schema."""
+    from nimgraph.exports.neo4j_bulk import write_import_files
+    from nimgraph.ingest.bulk import BulkLoadError, FirstLoad
+    from nimgraph.store import neo4j_admin
+
+    settings = _settings(args)
+    if not is_neo4j(settings.store):
+        raise StoreConfigError(
+            f"nimgraph neo4j load needs a Neo4j store; {settings.store!r} is a file. "
+            "Pass --store neo4j://host:7687 or set NIMGRAPH_STORE"
+        )
+    model = default_model()
+    plan = []  # every spec and file opened and checked before anything is mapped
+    for group in args.bulk:
+        if len(group) < 2:
+            raise CommandError(f"--bulk {group[0]}: name the spec, then at least one file it maps")
+        spec = load_spec(group[0], model)
+        plan.append((spec, open_sources(spec, model, [Path(name) for name in group[1:]])))
+    admin = neo4j_admin.admin_command(settings.neo4j_admin)
+
+    def connect() -> Any:
+        return open_store(settings.store, model, settings)
+
+    neo4j_admin.check_stopped_and_empty(connect, settings.store, settings.neo4j_database)
+    log = _audit_log(settings)
+    load = FirstLoad(model, id_key=settings.id_key.get_secret_value())
+    rejects_dir = Path(args.rejects_dir or settings.work_dir / "rejects")
+    try:
+        for spec, sources in plan:
+            reported = _ingest_reporter(spec, sources, log, [])
+            ingest_files(
+                load,
+                model,
+                spec,
+                sources,
+                rejects_dir=rejects_dir,
+                batch_size=args.batch_size or settings.batch_size,
+                progress_factory=_progress_bar,
+                on_report=reported,
+            )
+    except BulkLoadError as err:
+        raise CommandError(f"nothing was imported: {err}") from None
+    finally:
+        log.close()
+    folder = Path(args.import_dir or settings.work_dir / "neo4j-import")
+    try:
+        files = write_import_files(load.graph, model, folder)
+    except ValueError as err:
+        raise CommandError(f"nothing was imported: cannot write the import files: {err}") from None
+    print(f"Wrote {files.node_count:,} nodes and {files.relationship_count:,} relationships as CSV in {folder}")
+    neo4j_admin.run_import(admin, settings.neo4j_database, files, lambda line: print(line, file=sys.stderr))
+    print(f"Imported into database {settings.neo4j_database!r}")
+    if args.no_start:
+        print("Start Neo4j, then run nimgraph neo4j init to create the constraints and indexes")
+        return 0
+    neo4j_admin.start_server(admin)
+    store = neo4j_admin.wait_for(connect, settings.store, args.wait)
+    try:
+        created = store.prepare()
+        counts = store.counts()
+    finally:
+        store.close()
+    print(f"Neo4j is up at {settings.store}; created {len(created)} constraints and indexes")
+    entities, links = sum(counts["entities"].values()), sum(counts["links"].values())
+    print(f"The graph holds {entities:,} entities and {links:,} links")
     return 0
 
 
@@ -539,6 +618,26 @@ def parser() -> argparse.ArgumentParser:
     neo4j_commands = neo4j.add_subparsers(dest="neo4j_command", required=True)
     init = neo4j_commands.add_parser("init", help="create the constraints and indexes the ontology needs")
     init.set_defaults(run=cmd_neo4j_init)
+    load = neo4j_commands.add_parser(
+        "load",
+        help="a first load in bulk: map partner files, import them with neo4j-admin into an empty, stopped "
+        "database, start it and create the schema",
+    )
+    load.add_argument(
+        "--bulk",
+        nargs="+",
+        action="append",
+        required=True,
+        metavar="SPEC FILE",
+        help="a mapping spec, then the files it maps, as nimgraph ingest takes them; repeat for each spec, "
+        "in loading order",
+    )
+    load.add_argument("--import-dir", help="where the CSV files go (default: <work dir>/neo4j-import)")
+    load.add_argument("--rejects-dir", help="where rejects files go (default: <work dir>/rejects)")
+    load.add_argument("--batch-size", type=int, help="rows per batch, as nimgraph ingest writes them")
+    load.add_argument("--no-start", action="store_true", help="leave the server stopped after the import")
+    load.add_argument("--wait", type=float, default=180, help="seconds to wait for the started server (180)")
+    load.set_defaults(run=cmd_neo4j_load)
 
     ontology = commands.add_parser("ontology", help="the ontology: documentation")
     ontology_commands = ontology.add_subparsers(dest="ontology_command", required=True)

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     neo4j_retry_seconds: float = Field(
         default=30.0, gt=0, description="How long a Neo4j transaction is retried after transient errors."
     )
+    neo4j_admin: str = Field(
+        default="neo4j-admin",
+        description="The neo4j-admin command of the Neo4j server a bulk load imports into: a path "
+        "(e.g. /var/lib/neo4j/bin/neo4j-admin), or a command line with arguments.",
+    )
     work_dir: Path = Field(
         default=Path("var"),
         description="Where the demo writes its data, rejects files and reports.",

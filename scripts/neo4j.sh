@@ -6,9 +6,16 @@
 #   scripts/neo4j.sh start   build the launcher if needed, start, wait for Bolt, print the URI
 #   scripts/neo4j.sh stop    stop it and delete its data
 #   scripts/neo4j.sh env     print the NIMGRAPH_TEST_NEO4J_* variables of the running server
+#   scripts/neo4j.sh admin database import full ...
+#                            Neo4j's own neo4j-admin (the same Maven artifacts) against this state's data
+#                            directory, made if there is none yet; the server must be stopped. A later
+#                            start serves that data. `admin server start` is start: what a bulk load runs
+#                            with NIMGRAPH_NEO4J_ADMIN="scripts/neo4j.sh admin".
 #
 # NIMGRAPH_NEO4J_STATE names the state folder (default var/neo4j-test), so that several can run;
-# NIMGRAPH_NEO4J_HEAP sets the heap (default 1g); NIMGRAPH_NEO4J_IMPORT lets LOAD CSV read a folder.
+# NIMGRAPH_NEO4J_HEAP sets the heap (default 1g); NIMGRAPH_NEO4J_IMPORT lets LOAD CSV read a folder;
+# NIMGRAPH_NEO4J_PORT and NIMGRAPH_NEO4J_PASSWORD fix the Bolt port and the password (default: a free
+# port, a random password), for a caller that must know them before the server starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${NIMGRAPH_NEO4J_STATE:-var/neo4j-test}
@@ -44,9 +51,13 @@ start() {
   build
   mkdir -p "$STATE"
   local port password data
-  port=$(free_port)
-  password=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
-  data=$(mktemp -d "${TMPDIR:-/tmp}/nimgraph-neo4j.XXXXXX")
+  port=${NIMGRAPH_NEO4J_PORT:-$(free_port)}
+  password=${NIMGRAPH_NEO4J_PASSWORD:-$(python3 -c 'import secrets; print(secrets.token_hex(16))')}
+  if [ -f "$STATE/prepared" ]; then
+    data=$(cat "$STATE/data")  # what `admin` imported into
+  else
+    data=$(mktemp -d "${TMPDIR:-/tmp}/nimgraph-neo4j.XXXXXX")
+  fi
   nohup java "-Xms256m" "-Xmx$HEAP" -XX:+UseParallelGC \
     -cp "$LAUNCHER/target/classes:$(cat "$LAUNCHER/target/classpath.txt")" \
     org.nimgraph.launcher.Neo4jLauncher "$data" "$port" "$password" ${NIMGRAPH_NEO4J_IMPORT:+"$NIMGRAPH_NEO4J_IMPORT"} \
@@ -92,10 +103,34 @@ stop() {
   rm -rf "$STATE"
 }
 
+admin() {
+  if [ "${1:-} ${2:-}" = "server start" ]; then
+    start >/dev/null
+    return 0
+  fi
+  need java "install Java 17 or newer"
+  need mvn "install Maven"
+  if [ -f "$STATE/pid" ] && kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
+    echo "neo4j.sh: the server of $STATE is running; stop it first (Community imports only into a stopped database)" >&2
+    exit 1
+  fi
+  build
+  mkdir -p "$STATE"
+  if [ ! -f "$STATE/prepared" ]; then
+    mktemp -d "${TMPDIR:-/tmp}/nimgraph-neo4j.XXXXXX" >"$STATE/data"
+    touch "$STATE/prepared"
+  fi
+  local data
+  data=$(cat "$STATE/data")
+  NEO4J_HOME="$data" NEO4J_CONF="$data/conf" java "-Xmx$HEAP" \
+    -cp "$LAUNCHER/target/classes:$(cat "$LAUNCHER/target/classpath.txt")" org.neo4j.cli.AdminTool "$@"
+}
+
 case "${1:-}" in
   build) need java "install Java 17 or newer"; need mvn "install Maven"; build ;;
   start) start ;;
   stop) stop ;;
   env) cat "$STATE/env" ;;
-  *) echo "usage: scripts/neo4j.sh build|start|stop|env" >&2; exit 2 ;;
+  admin) shift; admin "$@" ;;
+  *) echo "usage: scripts/neo4j.sh build|start|stop|env|admin ARGS..." >&2; exit 2 ;;
 esac

@@ -48,7 +48,8 @@ Reader = Callable[..., list[neo4j.Record]]  # (query name, **parameters) -> reco
 _RESERVED = ("id", "type", "sources")  # the store's own: not partner properties
 
 
-def _record_key(assertion: Assertion) -> str:
+def record_key(assertion: Assertion) -> str:
+    """A Record node's key: its source and record id."""
     return f"{assertion.source}\x1f{assertion.record_id}"
 
 
@@ -159,53 +160,7 @@ class Neo4jStore:
 
     def encode(self, batch: Batch) -> list[tuple[str, list[dict], dict]]:
         """The batch as (query name, rows, other parameters) steps, in the order one transaction runs them."""
-        try:
-            entities = [
-                {
-                    "id": e.id,
-                    "type": e.type,
-                    "labels": self._labels[e.type],
-                    "properties": _patch(e.properties),
-                    "sources": sorted({a.source for a in e.provenance}),
-                }
-                for e in batch.entities
-            ]
-            links = [
-                {
-                    "id": k.id,
-                    "relationship": self._relationship_of[k.type],
-                    "source": k.source,
-                    "target": k.target,
-                    "properties": _patch(k.properties),
-                }
-                for k in batch.links
-            ]
-        except KeyError:  # only ontology types reach the store; let the Model say what is wrong
-            for e in batch.entities:
-                self.model.entity_type(e.type)
-            for k in batch.links:
-                self.model.link_type(k.type)
-            raise
-        records: dict[str, dict] = {}
-        assertions = []
-        # a link's assertions hang on its source entity: relationships cannot have their own
-        for items, is_link in ((batch.entities, False), (batch.links, True)):
-            for item in items:
-                anchor = item.source if is_link else item.id
-                for a in item.provenance:
-                    key = _record_key(a)
-                    if key not in records:  # its place in the batch's part of the write sequence: first seen
-                        records[key] = {"key": key, **a.as_dict(), "position": len(records)}
-                    said = item.properties if a.properties is None else a.properties  # the record's own, if given
-                    assertions.append(
-                        {"key": key, "item": item.id, "anchor": anchor, "props": json.dumps(said, default=str)}
-                    )
-        return [  # nodes first, so that links and assertions find their ends in the same transaction
-            ("upsert_records", list(records.values()), {"run": batch.run}),  # and "seq", where the batch's part starts
-            ("upsert_entities", entities, {}),
-            ("upsert_links", links, {}),
-            ("upsert_assertions", assertions, {}),
-        ]
+        return encode_batch(self.model, batch, self._labels, self._relationship_of)
 
     @staticmethod
     def _add_up(tx: neo4j.ManagedTransaction, rows: list[dict], said: dict[tuple[str, str], str]) -> None:
@@ -469,6 +424,10 @@ class Neo4jStore:
         links = {self._by_relationship[r["relationship"]]: r["count"] for r in self._read("count_links")}
         return {"entities": dict(sorted(entities.items())), "links": dict(sorted(links.items()))}
 
+    def node_count(self) -> int:
+        """Every node in the database, whatever its label (the store's own included)."""
+        return self._read("count_nodes")[0]["nodes"]
+
     def close(self) -> None:
         self.driver.close()
 
@@ -560,6 +519,62 @@ class Neo4jStore:
             items[row["item_id"]].provenance.extend(_assertions([row]))
 
 
+def encode_batch(
+    model: Model, batch: Batch, labels: dict[str, list[str]], relationship_of: dict[str, str]
+) -> list[tuple[str, list[dict], dict]]:
+    """A batch as the (query name, rows, other parameters) steps one write transaction runs, in order:
+    records, entities, links, assertions. ``labels`` and ``relationship_of`` are the Model's (type ->
+    its labels; link type -> its relationship type). The bulk load (nimgraph.ingest.bulk) replays the
+    same rows, so both write the same graph."""
+    try:
+        entities = [
+            {
+                "id": e.id,
+                "type": e.type,
+                "labels": labels[e.type],
+                "properties": _patch(e.properties),
+                "sources": sorted({a.source for a in e.provenance}),
+            }
+            for e in batch.entities
+        ]
+        links = [
+            {
+                "id": k.id,
+                "relationship": relationship_of[k.type],
+                "source": k.source,
+                "target": k.target,
+                "properties": _patch(k.properties),
+            }
+            for k in batch.links
+        ]
+    except KeyError:  # only ontology types reach the store; let the Model say what is wrong
+        for e in batch.entities:
+            model.entity_type(e.type)
+        for k in batch.links:
+            model.link_type(k.type)
+        raise
+    records: dict[str, dict] = {}
+    assertions = []
+    # a link's assertions hang on its source entity: relationships cannot have their own
+    for items, is_link in ((batch.entities, False), (batch.links, True)):
+        for item in items:
+            anchor = item.source if is_link else item.id
+            for a in item.provenance:
+                key = record_key(a)
+                if key not in records:  # its place in the batch's part of the write sequence: first seen
+                    records[key] = {"key": key, **a.as_dict(), "position": len(records)}
+                said = item.properties if a.properties is None else a.properties  # the record's own, if given
+                assertions.append(
+                    {"key": key, "item": item.id, "anchor": anchor, "props": json.dumps(said, default=str)}
+                )
+    return [  # nodes first, so that links and assertions find their ends in the same transaction
+        ("upsert_records", list(records.values()), {"run": batch.run}),  # and "seq", where the batch's part starts
+        ("upsert_entities", entities, {}),
+        ("upsert_links", links, {}),
+        ("upsert_assertions", assertions, {}),
+    ]
+
+
 def _assertions(records: list[dict] | list[neo4j.Record]) -> list[Assertion]:
     """Records as provenance, in the order every store gives them: by source, then record id."""
     ordered = sorted(records, key=lambda r: (r["source"], r["record_id"]))
@@ -582,7 +597,7 @@ def _patch(properties: dict) -> dict:
     return {k: v for k, v in properties.items() if k not in _RESERVED}
 
 
-__all__ = ["ENTITY_LABEL", "RECORD_LABEL", "Neo4jStore"]
+__all__ = ["ENTITY_LABEL", "META_LABEL", "RECORD_LABEL", "Neo4jStore", "encode_batch", "record_key"]
 
 
 def _meta_rows(rows: dict[str, str]) -> list[dict[str, str]]:
