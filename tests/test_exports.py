@@ -251,3 +251,56 @@ def test_the_command_line_exports_as_a_role_and_is_audited(demo, tmp_path, monke
     entries = [e for e in _audited(settings, purpose) if e["method"] == "EXPORT"]
     assert len(entries) == 2 and vulnerable in entries[0]["items"]
     assert json.dumps([e["path"] for e in entries]).count("handling") == 2
+
+
+def _column(header: str) -> str:
+    """A neo4j-admin header's property name: ``record_id:string`` -> ``record_id``; ``:LABEL`` stays."""
+    return header if header.startswith(":") else header.split(":")[0]
+
+
+def _zipped_csv(content: bytes) -> dict[str, list[list[str]]]:
+    import csv
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    return {
+        name: list(csv.reader(io.StringIO(archive.read(name).decode("utf-8"))))
+        for name in archive.namelist()
+        if name.endswith(".csv")
+    } | {"IMPORT.txt": [[archive.read("IMPORT.txt").decode("utf-8")]]}
+
+
+def test_a_neo4j_import_export_holds_records_as_record_nodes_and_only_what_the_caller_sees(planted_store, model):
+    files = _zipped_csv(export_graph(planted_store, model, Selection(), "neo4j-csv").content)
+    command = files.pop("IMPORT.txt")[0][0]
+    assert "neo4j-admin database import full" in command and "--nodes=" in command and "/tmp" not in command
+    headers = {name: rows[0] for name, rows in files.items()}
+    assert all(
+        any(h.endswith(":ID(Entity)") or ":ID(" in h for h in header) or ":START_ID" in "".join(header)
+        for header in headers.values()
+    )
+    rows = [dict(zip(map(_column, rows[0]), row, strict=True)) for rows in files.values() for row in rows[1:]]
+    labels = [r.get(":LABEL", "") for r in rows]
+    record_rows = [r for r, label in zip(rows, labels, strict=True) if "Record" in label.split("\x1e")]
+    assert {r["record_id"] for r in record_rows} == {
+        "n-ann",
+        "n-bob",
+        "n-cat",
+        "v-car",
+        "a-flat",
+        "l-knows",
+        "l-car",
+        "l-home",
+        "m-1",
+    }
+    assert not [label for label in labels if "NimgraphMeta" in label]  # never the store's id key
+    partner = ClearedView(planted_store, model, clearance_for(Role.PARTNER_VIEWER), None)
+    made = export_graph(partner, model, Selection(), "neo4j-csv")
+    seen = [
+        dict(zip(map(_column, r[0]), row, strict=True))
+        for name, r in _zipped_csv(made.content).items()
+        if name != "IMPORT.txt"
+        for row in r[1:]
+    ]
+    assert made.handling == "P" and {r.get("handling") for r in seen if r.get("handling")} == {"P"}
+    assert not {"cat", "n-cat", "m-1", "l-home"} & {r.get("id") or r.get("record_id") for r in seen}

@@ -25,7 +25,7 @@ from nimgraph.products.scope import MAX_WITHIN
 router = APIRouter(prefix="/exports", tags=["exports"])
 
 Ids = list[Annotated[str, Field(pattern=ENTITY_ID)]]
-FormatName = Literal["anx", "graphml", "gexf"]
+FormatName = Literal["anx", "graphml", "gexf", "neo4j-csv"]
 
 
 @router.get(

@@ -17,20 +17,25 @@ A selection is one of:
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import networkx as nx
 
 from nimgraph.analysis.build import to_networkx
 from nimgraph.exports.anx import IconTable, to_anx
+from nimgraph.exports.neo4j_bulk import BulkGraph, write_import_files
 from nimgraph.exports.networks import to_gexf, to_graphml
 from nimgraph.grading import most_restrictive
 from nimgraph.ontology import Core, Model
-from nimgraph.products.common import NotVisible, ProductError
+from nimgraph.products.common import NotVisible, ProductError, members_of, resolved_clusters
 from nimgraph.products.scope import Scope, expand_types, read_scope
-from nimgraph.products.subject import read_subject_network
+from nimgraph.products.subject import PROFILE_HOPS, read_subject_network
 from nimgraph.records import Subgraph
 from nimgraph.store.base import GraphReader
 
@@ -53,6 +58,7 @@ GRAPH_FORMATS: dict[str, GraphFormat] = {
         GraphFormat("anx", ".anx", "application/xml", "i2 Analyst's Notebook chart (ANX XML)"),
         GraphFormat("graphml", ".graphml", "application/graphml+xml", "GraphML, for Gephi, yEd and Cytoscape"),
         GraphFormat("gexf", ".gexf", "application/gexf+xml", "GEXF with time intervals, for Gephi's timeline"),
+        GraphFormat("neo4j-csv", ".zip", "application/zip", "Neo4j bulk-import CSV files (neo4j-admin), zipped"),
     )
 }
 
@@ -147,6 +153,56 @@ def selected_graph(reader: GraphReader, model: Model, selection: Selection) -> t
     return graph, read.notes
 
 
+def selected_subgraph(reader: GraphReader, model: Model, selection: Selection) -> Subgraph:
+    """The selection's entities and links as records give them (nothing contracted): what a
+    Neo4j import recreates, each record as a Record node."""
+    follow = expand_types(model, selection.link_types, "link") if selection.link_types else None
+    if selection.profile:
+        subject = reader.get(selection.profile)
+        if subject is None or not model.is_a(subject.type, Core.PERSON):
+            raise NotVisible(selection.profile)
+        members = members_of(resolved_clusters(reader, [subject.id]), subject.id)
+        return reader.neighbourhood(members, hops=PROFILE_HOPS, link_types=follow, max_entities=selection.max_entities)
+    scope = Scope(
+        within=selection.within,
+        around=selection.around,
+        hops=selection.hops,
+        problem=selection.problem,
+        max_entities=selection.max_entities,
+    )
+    found = read_scope(reader, model, scope, follow).subgraph
+    if not (selection.within or selection.around or selection.problem) and follow is None:
+        _every_entity(reader, found)
+    return found
+
+
+def _neo4j_import_zip(reader: GraphReader, model: Model, subgraph: Subgraph) -> bytes:
+    """The subgraph as neo4j-admin CSV files, zipped with a note of the command that imports them.
+
+    The store's own settings (its id key) are never exported, and the source register only names
+    the sources of the records the export holds.
+    """
+    cited = {a.source for item in [*subgraph.entities.values(), *subgraph.links.values()] for a in item.provenance}
+    register = reader.sources() if hasattr(reader, "sources") else {}
+    graph = BulkGraph.from_subgraph(subgraph, sources={k: v for k, v in register.items() if k in cited})
+    with tempfile.TemporaryDirectory(prefix="nimgraph-export-") as folder:
+        files = write_import_files(graph, model, folder)
+        relative = [a.replace(f"{files.folder}/", "") for a in files.arguments() if not a.startswith("--report-file")]
+        command = "neo4j-admin database import full " + " ".join(relative) + " neo4j"
+        note = (
+            "Neo4j bulk-import files written by nimgraph.\n\n"
+            "Stop Neo4j, unzip these files in a folder, and run there (into an empty database):\n\n"
+            f"    {command}\n\n"
+            "then start Neo4j and run `nimgraph neo4j init` to create the constraints and indexes.\n"
+        )
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("IMPORT.txt", note)
+            for path in sorted(Path(folder).glob("*.csv")):
+                archive.write(path, path.name)
+    return out.getvalue()
+
+
 def handling_of(graph: nx.MultiDiGraph) -> str:
     """The most restrictive handling code of the records behind anything in the graph."""
     items: Iterable[dict] = [*(d for _n, d in graph.nodes(data=True)), *(d for *_e, d in graph.edges(data=True))]
@@ -167,7 +223,11 @@ def export_graph(
         raise ProductError(f"unknown export format {format_name!r}; there are: {', '.join(GRAPH_FORMATS)}")
     chosen = GRAPH_FORMATS[format_name]
     say(f"reading {selection.describe()}")
-    graph, _notes = selected_graph(reader, model, selection)
+    if format_name == "neo4j-csv":
+        subgraph = selected_subgraph(reader, model, selection)
+        graph = to_networkx(subgraph, model)
+    else:
+        graph, _notes = selected_graph(reader, model, selection)
     handling = handling_of(graph)
     say(f"writing {graph.number_of_nodes():,} entities and {graph.number_of_edges():,} links as {chosen.description}")
     if format_name == "anx":
@@ -176,6 +236,8 @@ def export_graph(
         content = text.encode("utf-8")
     elif format_name == "graphml":
         content = to_graphml(graph, model)
+    elif format_name == "neo4j-csv":
+        content = _neo4j_import_zip(reader, model, subgraph)
     else:
         content = to_gexf(graph, model)
     return Export(
