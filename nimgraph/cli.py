@@ -20,9 +20,10 @@ from nimgraph.access.audit import AuditEntry, AuditLog
 from nimgraph.config import DEVELOPMENT_KEYS, Settings, get_settings
 from nimgraph.inferences import InferenceError
 from nimgraph.ingest.engine import IngestReport, ingest_files, open_sources
-from nimgraph.ingest.readers import FileError
-from nimgraph.ingest.spec import SpecError, load_spec, printable
+from nimgraph.ingest.readers import FileError, known_formats
+from nimgraph.ingest.spec import SpecError, load_spec
 from nimgraph.ontology import Model, UnknownTypeError, default_model
+from nimgraph.printable import printable
 from nimgraph.products.common import ProductError
 from nimgraph.records import Subgraph
 from nimgraph.store import StoreConfigError, StoreError, is_neo4j, open_store
@@ -493,7 +494,11 @@ def parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="load partner files through a mapping spec")
     ingest.add_argument("spec", help="the mapping spec (YAML)")
-    ingest.add_argument("files", nargs="+", help="the files to load")
+    ingest.add_argument(
+        "files",
+        nargs="+",
+        help=f"the files to load, in a format their suffix implies or the spec's read.format names: {known_formats()}",
+    )
     ingest.add_argument("--rejects-dir", help="where rejects files go (default: <work dir>/rejects)")
     ingest.add_argument("--batch-size", type=int)
     ingest.add_argument(
