@@ -22,10 +22,11 @@ from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
 
 from nimgraph.access.audit import AuditEntry, AuditLog
+from nimgraph.access.keys import ApiKey, api_keys
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Caller, Permission, clearance_for
 from nimgraph.access.view import ClearedView
-from nimgraph.config import ApiKey, Settings
+from nimgraph.config import Settings
 
 MAX_PURPOSE = 500
 # What a reviewer cannot read as written: controls, format characters (direction marks and
@@ -56,6 +57,7 @@ class Access:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Access:
+        keys = api_keys(settings)  # first: a key whose holder makes no sense is told as such, in any mode
         reasons = settings.insecure()
         if reasons:
             raise InsecureSettingsError(
@@ -65,7 +67,7 @@ class Access:
             )
         settings.access_db.parent.mkdir(parents=True, exist_ok=True)
         return cls(
-            keys=settings.effective_api_keys(),
+            keys=keys,
             pseudonyms=Pseudonyms(settings.access_db, settings.secret("pseudonym_key")),
             audit=AuditLog.from_settings(settings),
         )

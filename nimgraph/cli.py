@@ -18,8 +18,9 @@ from tqdm import tqdm
 
 from nimgraph import assess_cli, questions_cli, records_cli, resolve_cli, review_cli
 from nimgraph.access.audit import AuditEntry
+from nimgraph.access.keys import DEVELOPMENT_KEYS, ApiKeysError
 from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
-from nimgraph.config import DEVELOPMENT_KEYS, Settings
+from nimgraph.config import Settings
 from nimgraph.inferences import InferenceError
 from nimgraph.ingest.engine import IngestReport, ingest_files, open_sources
 from nimgraph.ingest.readers import FileError, known_formats
@@ -570,7 +571,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with _bars_give_way():
             return args.run(args)
-    except (SpecError, FileError, StoreError, ProductError, InferenceError, UnknownTypeError, CommandError) as err:
+    except (
+        SpecError,
+        FileError,
+        StoreError,
+        ProductError,
+        InferenceError,
+        UnknownTypeError,
+        CommandError,
+        ApiKeysError,
+    ) as err:
         message = str(err)
     except ValidationError as err:
         message = f"the settings in the environment or .env are not valid: {_settings_problem(err)}"

@@ -1,4 +1,5 @@
-"""The packages' layering: no import cycles among nimgraph's and the API's modules.
+"""The packages' layering: no import cycles among nimgraph's and the API's modules, and the lower
+layers (the store, the settings) never reach up into access control.
 
 The import graph is read from the source with ``ast``, counting every import wherever it stands (a
 function-level import only postpones a cycle, it does not remove it), except those under
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import networkx as nx
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("nimgraph", "api")
@@ -106,3 +108,13 @@ def test_no_import_cycles() -> None:
     assert not cycles, "modules that import one another (move what they share into a module both import): " + (
         "; ".join(" <-> ".join(group) for group in cycles)
     )
+
+
+@pytest.mark.parametrize("lower", ["nimgraph.config", "nimgraph.store"])
+def test_lower_layers_do_not_reach_access(lower: str) -> None:
+    """The settings and the store know nothing of roles or views: access is built on them, not in them."""
+    graph = import_graph()
+    layer = [module for module in graph if module == lower or module.startswith(f"{lower}.")]
+    reached = set().union(*(nx.descendants(graph, module) for module in layer))
+    access = sorted(m for m in reached if m == "nimgraph.access" or m.startswith("nimgraph.access."))
+    assert not access, f"{lower} imports access control (directly or through others): {access}"
