@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import AuditDep, audited, requires
+from api.auth import AuditDep, Requirement, audited, requires
 from api.errors import problem
 from nimgraph.access.roles import Caller, Permission
 from nimgraph.ingest.jobs import STATUS_FILE, IngestJobs, Job, Listing, SourceTaken
@@ -31,6 +31,8 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The job id POST returned")]
 # Every job route: the status and listings quote what was written, and ingests run against the whole store.
 Ingester = Annotated[Caller, requires(Permission.INGEST, unfiltered=True)]
+# An admin may load under any source's name and read any job; anyone else, their own.
+OVERSEER = Requirement(Permission.AUDIT)
 CSV = {200: {"content": {"text/csv": {}}}}
 
 
@@ -189,7 +191,7 @@ async def submit(
                 )
             except (SpecError, FileError) as err:
                 raise _Refused(_problems(err, directory)) from None
-            any_source = caller.may(Permission.AUDIT)  # an admin may load under any source's name
+            any_source = OVERSEER.allows(caller)  # an admin may load under any source's name
             try:
                 jobs.check_custodian(checked.source, caller.name, any_source)
             except SourceTaken as err:
@@ -209,7 +211,7 @@ def _own(job_id: str, request: Request, caller: Caller) -> tuple[Job, IngestJobs
     job = jobs.get(job_id)
     if job is None:
         raise HTTPException(404, f"no ingest job {job_id!r}")
-    if job.submitted_by != caller.name and not caller.may(Permission.AUDIT):
+    if job.submitted_by != caller.name and not OVERSEER.allows(caller):
         raise HTTPException(403, "only whoever submitted the job, or an admin, may read it or its rows")
     return job, jobs
 
