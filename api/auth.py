@@ -13,8 +13,9 @@ import hmac
 import re
 import unicodedata
 from base64 import b64decode
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -22,10 +23,11 @@ from fastapi.security import APIKeyHeader, HTTPBasic, HTTPBasicCredentials
 from starlette.concurrency import run_in_threadpool
 
 from nimgraph.access.audit import AuditEntry, AuditLog
+from nimgraph.access.keys import ApiKey, api_keys
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Caller, Permission, clearance_for
 from nimgraph.access.view import ClearedView
-from nimgraph.config import ApiKey, Settings
+from nimgraph.config import Settings
 
 MAX_PURPOSE = 500
 # What a reviewer cannot read as written: controls, format characters (direction marks and
@@ -56,6 +58,7 @@ class Access:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Access:
+        keys = api_keys(settings)  # first: a key whose holder makes no sense is told as such, in any mode
         reasons = settings.insecure()
         if reasons:
             raise InsecureSettingsError(
@@ -65,7 +68,7 @@ class Access:
             )
         settings.access_db.parent.mkdir(parents=True, exist_ok=True)
         return cls(
-            keys=settings.effective_api_keys(),
+            keys=keys,
             pseudonyms=Pseudonyms(settings.access_db, settings.secret("pseudonym_key")),
             audit=AuditLog.from_settings(settings),
         )
@@ -154,34 +157,73 @@ def stated_purpose(
 AuditDep = Annotated[AuditContext, Depends(stated_purpose)]
 
 
-def cleared_view(request: Request, context: AuditDep) -> ClearedView:
+@dataclass(frozen=True)
+class Requirement:
+    """What a route asks of its caller: a permission of its role, and with ``unfiltered`` a clearance that hides
+    nothing (``hint`` says what such a caller may ask instead)."""
+
+    permission: Permission
+    unfiltered: bool = False
+    hint: str = ""
+
+    def refusal(self, caller: Caller) -> str | None:
+        """Why ``caller`` may not, or None when it may."""
+        if not caller.may(self.permission):
+            return f"the {caller.role.value} role may not {self.permission.value}"
+        if self.unfiltered and caller.clearance.filtered:
+            # a write is merged with what the store holds, so its outcome would tell a filtered key what it
+            # cannot see (that a person exists, what a value is); and its reports quote what it wrote
+            refused = (
+                f"to {self.permission.value}, a key must be cleared for every handling code and not pseudonymised; "
+                "this key is not"
+            )
+            return f"{refused}: {self.hint}" if self.hint else refused
+        return None
+
+    def allows(self, caller: Caller) -> bool:
+        """For a page that offers only what its caller may do; the route itself still checks."""
+        return self.refusal(caller) is None
+
+
+# Every check requires() made, by the function FastAPI calls: how tests/test_api_permissions.py finds the one
+# check on each route.
+REQUIREMENTS: dict[Callable[..., Caller], Requirement] = {}
+
+
+def requires(permission: Permission, *, unfiltered: bool = False, hint: str = "") -> Any:
+    """The caller, if it meets ``Requirement(permission, unfiltered, hint)``; else a 403 saying why.
+
+    The one place routes check permissions: each route depends on exactly one (a view, ``ViewDep``, brings
+    ``requires(Permission.READ)``), and nothing else decides who may call a route.
+    """
+    return meets(Requirement(permission, unfiltered, hint))
+
+
+def meets(requirement: Requirement) -> Any:
+    """As ``requires``, for a requirement a page also asks ``allows`` of (to offer only what its caller may do)."""
+
+    def check(caller: CallerDep) -> Caller:
+        refused = requirement.refusal(caller)
+        if refused is not None:
+            raise HTTPException(403, refused)
+        return caller
+
+    REQUIREMENTS[check] = requirement
+    return Depends(check)
+
+
+Reader = Annotated[Caller, requires(Permission.READ)]  # personal data, read through the cleared view
+
+
+def cleared_view(request: Request, context: AuditDep, reader: Reader) -> ClearedView:
     """The store as this caller may see it; the audit entry lists what it released."""
     state = request.app.state
-    view = ClearedView(state.store, state.model, context.caller.clearance, state.access.pseudonyms)
+    view = ClearedView(state.store, state.model, reader.clearance, state.access.pseudonyms)
     context.view = view
     return view
 
 
 ViewDep = Annotated[ClearedView, Depends(cleared_view)]
-
-
-def requires(permission: Permission, *, unfiltered: bool = False):
-    """The caller, if its role has ``permission`` (and, with ``unfiltered``, a clearance that hides nothing)."""
-
-    def check(caller: CallerDep) -> Caller:
-        if not caller.may(permission):
-            raise HTTPException(403, f"the {caller.role.value} role may not {permission.value}")
-        if unfiltered and caller.clearance.filtered:
-            # a write is merged with what the store holds, so its outcome would tell a filtered key what it
-            # cannot see (that a person exists, what a value is); and its reports quote what it wrote
-            raise HTTPException(
-                403,
-                f"to {permission.value}, a key must be cleared for every handling code and not pseudonymised; "
-                "this key is not",
-            )
-        return caller
-
-    return Depends(check)
 
 
 def _header_purpose(request: Request) -> str:

@@ -13,9 +13,11 @@ from pathlib import Path
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Role, clearance_for
 from nimgraph.access.view import ClearedView
+from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.ontology import default_model
 from nimgraph.products.assessing import AssessmentSettings
 from nimgraph.products.common import NotVisible, ProductError
+from nimgraph.store import open_store
 
 
 def assessment_settings(settings) -> AssessmentSettings:
@@ -29,18 +31,17 @@ def assessment_settings(settings) -> AssessmentSettings:
 
 
 def cmd_assess(args: argparse.Namespace) -> int:
-    from nimgraph.cli import CommandError, _audit, _audit_log, _settings, open_store  # cli imports this module
     from nimgraph.products import assessment_output
     from nimgraph.products.strategic import build_strategic_assessment
     from nimgraph.products.tactical import build_tactical_assessment
 
-    settings = _settings(args)
+    settings = command_settings(args)
     if len(args.purpose.strip()) < 3:
         raise CommandError("--purpose must say why you are reading it (at least 3 characters), for the audit log")
     model = default_model()
     role = Role(args.role)
     clearance = clearance_for(role)
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     what = (
         f"{args.kind} assessment as {role}: area={args.area} until={args.until} "
         + (f"months={args.months}" if args.kind == "strategic" else f"days={args.days}")
@@ -63,7 +64,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
                 )
         except (NotVisible, ProductError) as err:
             # a refusal is logged as the API logs one: who, what was asked, and that it was refused
-            _audit(log, f"ASSESS-{args.kind.upper()}-REFUSED", what, args.purpose)
+            audit_command(log, f"ASSESS-{args.kind.upper()}-REFUSED", what, args.purpose)
             if isinstance(err, NotVisible):
                 raise CommandError(f"no area {err.args[0]!r} that the {role} role may see") from None
             raise CommandError(str(err)) from None
@@ -90,7 +91,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
     if args.output:
         print(f"Wrote {args.output}", file=sys.stderr)
-    _audit(log, f"ASSESS-{args.kind.upper()}", what, args.purpose, released)
+    audit_command(log, f"ASSESS-{args.kind.upper()}", what, args.purpose, released)
     return 0
 
 

@@ -16,13 +16,17 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from tqdm import tqdm
 
+from nimgraph import assess_cli, export_cli, questions_cli, records_cli, resolve_cli, review_cli
 from nimgraph.access.audit import AuditEntry, AuditLog
-from nimgraph.config import DEVELOPMENT_KEYS, Settings, get_settings
+from nimgraph.access.keys import DEVELOPMENT_KEYS, ApiKeysError
+from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
+from nimgraph.config import Settings
 from nimgraph.inferences import InferenceError
 from nimgraph.ingest.engine import IngestReport, ingest_files, open_sources
-from nimgraph.ingest.readers import FileError, Source
-from nimgraph.ingest.spec import MappingSpec, SpecError, load_spec, printable
+from nimgraph.ingest.readers import FileError, Source, known_formats
+from nimgraph.ingest.spec import MappingSpec, SpecError, load_spec
 from nimgraph.ontology import Model, UnknownTypeError, default_model
+from nimgraph.printable import printable
 from nimgraph.products.common import ProductError
 from nimgraph.records import Subgraph
 from nimgraph.store import StoreConfigError, StoreError, is_neo4j, open_store
@@ -30,41 +34,6 @@ from nimgraph.store.base import GraphStore
 
 PAGE = 1000  # entities per page when exporting everything
 MIN_DEMO_INCIDENTS = 300  # below about 200 the background has too few people for its intelligence reports
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
-    if getattr(args, "store", None):
-        overrides["store"] = args.store
-    if getattr(args, "work_dir", None):
-        overrides["work_dir"] = Path(args.work_dir)
-    return get_settings().model_copy(update=overrides)
-
-
-class CommandError(Exception):
-    """A command cannot run as asked; the message says what to change."""
-
-
-def _audit_log(settings: Settings) -> AuditLog:
-    """The API's audit log, opened before the command touches any data, so an unlogged run never starts.
-
-    The command line reaches the store directly, so its ingests, profiles and exports are logged
-    in the same keyed chain as the API's reads (DPA 2018 s62), under the operating-system user.
-    """
-    key = settings.secret("audit_key")
-    if not key:
-        raise CommandError(
-            "this command is written to the audit log, which needs NIMGRAPH_AUDIT_KEY: set it in the "
-            "environment or .env (or NIMGRAPH_ENV=development to have one generated)"
-        )
-    return AuditLog(settings.access_db, key, settings.audit_anchor)
-
-
-def _audit(log: AuditLog, action: str, what: str, purpose: str = "", items: list[str] | None = None) -> None:
-    try:
-        log.append(AuditEntry(f"cli:{getpass.getuser()}", "cli", purpose, action, what, 0, sorted(items or [])))
-    finally:
-        log.close()
 
 
 _bars: list[tqdm] = []  # the progress bars on screen
@@ -134,7 +103,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from nimgraph.demo import run_demo
 
     # The demo serves made-up data with the well-known dev-* keys: development, whatever the environment says.
-    settings = _settings(args).model_copy(update={"env": "development"})
+    settings = command_settings(args).model_copy(update={"env": "development"})
     model = default_model()
     store = open_store(settings.store, model, settings)
     try:
@@ -194,12 +163,12 @@ def _ingest_reporter(
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
     spec = load_spec(args.spec, model)
     # every file's header and mapping, before the first is loaded: a bad second file must not leave half a load
     sources = open_sources(spec, model, [Path(name) for name in args.files])
-    log = None if args.dry_run else _audit_log(settings)
+    log = None if args.dry_run else open_audit_log(settings)
     store = None if args.dry_run else open_store(settings.store, model, settings)
     failing: list[str] = []  # what --strict fails on
     reported = _ingest_reporter(spec, sources, log, failing)
@@ -231,16 +200,16 @@ def cmd_profile(args: argparse.Namespace) -> int:
     from nimgraph.products.problem import build_problem_profile
     from nimgraph.products.subject import build_subject_profile
 
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     store = open_store(settings.store, model, settings)
     try:
         build = build_subject_profile if args.kind == "subject" else build_problem_profile
         product = build(store, model, args.id)
     finally:
         store.close()
-    _audit(log, "PROFILE", f"{args.kind} {args.id}", args.purpose, [args.id])
+    audit_command(log, "PROFILE", f"{args.kind} {args.id}", args.purpose, [args.id])
     if args.html:
         render.write(product, html_path=args.html)
         print(f"Wrote {args.html}", file=sys.stderr)
@@ -255,7 +224,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_neo4j_init(args: argparse.Namespace) -> int:
     from nimgraph.store.schema import schema_items
 
-    settings = _settings(args)
+    settings = command_settings(args)
     if not is_neo4j(settings.store):
         raise StoreConfigError(
             f"nimgraph neo4j init needs a Neo4j store; {settings.store!r} is a file. "
@@ -280,7 +249,7 @@ def cmd_neo4j_load(args: argparse.Namespace) -> int:
     from nimgraph.ingest.bulk import BulkLoadError, FirstLoad
     from nimgraph.store import neo4j_admin
 
-    settings = _settings(args)
+    settings = command_settings(args)
     if not is_neo4j(settings.store):
         raise StoreConfigError(
             f"nimgraph neo4j load needs a Neo4j store; {settings.store!r} is a file. "
@@ -299,7 +268,7 @@ def cmd_neo4j_load(args: argparse.Namespace) -> int:
         return open_store(settings.store, model, settings)
 
     neo4j_admin.check_stopped_and_empty(connect, settings.store, settings.neo4j_database)
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     load = FirstLoad(model, id_key=settings.id_key.get_secret_value())
     rejects_dir = Path(args.rejects_dir or settings.work_dir / "rejects")
     try:
@@ -349,14 +318,14 @@ def cmd_retract(args: argparse.Namespace) -> int:
             f"retracting {args.source!r} deletes every record of that source, and whatever only it asserted; "
             "run again with --yes to go ahead"
         )
-    settings = _settings(args)
-    log = _audit_log(settings)
+    settings = command_settings(args)
+    log = open_audit_log(settings)
     store = open_store(settings.store, default_model(), settings)
     try:
         removed = store.retract(args.source)
     finally:
         store.close()
-    _audit(log, "RETRACT", args.source, items=[f"records:{removed['records']}"])
+    audit_command(log, "RETRACT", args.source, items=[f"records:{removed['records']}"])
     print(
         f"{args.source}: {removed['records']} records, {removed['entities']} entities and "
         f"{removed['links']} links removed"
@@ -367,19 +336,19 @@ def cmd_retract(args: argparse.Namespace) -> int:
 def cmd_infer(args: argparse.Namespace) -> int:
     from nimgraph import inferences
 
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     store = open_store(settings.store, model, settings)
     try:
         if args.infer_command == "undo":
             removed = inferences.undo(store, args.inference)
-            _audit(log, "INFER-UNDO", args.inference, items=[args.inference] if removed else [])
+            audit_command(log, "INFER-UNDO", args.inference, items=[args.inference] if removed else [])
             print(f"{args.inference}: {'undone' if removed else 'no such accepted inference'}")
             return 0 if removed else 1
         found = inferences.suggest(store, model, args.person, method=args.method, top=args.top)
         if args.infer_command == "suggest":
-            _audit(log, "INFER-SUGGEST", args.person, items=[args.person, *(i.id for i in found)])
+            audit_command(log, "INFER-SUGGEST", args.person, items=[args.person, *(i.id for i in found)])
             for inference in found:
                 other = inference.target if inference.source == args.person else inference.source
                 print(
@@ -396,7 +365,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
                 "see `nimgraph infer suggest`"
             )
         link = inferences.accept(store, model, chosen[0], analyst=args.analyst)
-        _audit(log, "INFER-ACCEPT", f"{args.person} {args.other} by {args.analyst}", items=[link.id])
+        audit_command(log, "INFER-ACCEPT", f"{args.person} {args.other} by {args.analyst}", items=[link.id])
         print(f"accepted {link.id}: {link.source} {link.type} {link.target} (handling {link.provenance[0].handling})")
         return 0
     finally:
@@ -430,33 +399,35 @@ def _export_subgraph(store: GraphStore, model: Model, args: argparse.Namespace) 
 
 
 def cmd_migrate_ids(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    log = _audit_log(settings)
+    settings = command_settings(args)
+    log = open_audit_log(settings)
     store = open_store(settings.store, default_model(), settings)
     try:
         rewritten = store.migrate_ids()
     finally:
         store.close()
-    _audit(log, "MIGRATE-IDS", settings.store, items=[f"entities:{rewritten}"])
+    audit_command(log, "MIGRATE-IDS", settings.store, items=[f"entities:{rewritten}"])
     print(f"Rewrote {rewritten:,} entity ids under the store's key" if rewritten else "The ids are keyed already")
     return 0
 
 
 def cmd_rebuild_properties(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    log = _audit_log(settings)
+    settings = command_settings(args)
+    log = open_audit_log(settings)
     store = open_store(settings.store, default_model(), settings)
     try:
         rebuilt = store.rebuild_properties()
     finally:
         store.close()
-    _audit(log, "REBUILD-PROPERTIES", settings.store, items=[f"{kind}:{n}" for kind, n in sorted(rebuilt.items())])
+    audit_command(
+        log, "REBUILD-PROPERTIES", settings.store, items=[f"{kind}:{n}" for kind, n in sorted(rebuilt.items())]
+    )
     print(", ".join(f"{kind}: {n:,}" for kind, n in sorted(rebuilt.items())))
     return 0
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    log = _audit_log(_settings(args))
+    log = open_audit_log(command_settings(args))
     try:
         found = log.verify()
     finally:
@@ -468,11 +439,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_export_rdf(args: argparse.Namespace) -> int:
     from nimgraph import grading, rdf
 
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
     for name in args.subgraph or []:
         model.link_type(name)
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     store = open_store(settings.store, model, settings)
     try:
         subgraph = _export_subgraph(store, model, args)
@@ -480,7 +451,7 @@ def cmd_export_rdf(args: argparse.Namespace) -> int:
     finally:
         store.close()
     what = f"rdf {args.format} to {args.output or 'standard output'}; around {args.around or 'everything'}"
-    _audit(log, "EXPORT", what, args.purpose, [*(args.around or []), f"entities:{len(subgraph.entities)}"])
+    audit_command(log, "EXPORT", what, args.purpose, [*(args.around or []), f"entities:{len(subgraph.entities)}"])
     text = rdf.serialise(rdf.to_rdf(subgraph, model, sources=sources), args.format)
     codes = [a.handling for item in [*subgraph.entities.values(), *subgraph.links.values()] for a in item.provenance]
     handling = grading.most_restrictive(codes) if codes else "none"
@@ -537,7 +508,7 @@ def _serve(settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = command_settings(args)
     if args.host:
         settings = settings.model_copy(update={"host": args.host})
     if args.port:
@@ -572,7 +543,11 @@ def parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="load partner files through a mapping spec")
     ingest.add_argument("spec", help="the mapping spec (YAML)")
-    ingest.add_argument("files", nargs="+", help="the files to load")
+    ingest.add_argument(
+        "files",
+        nargs="+",
+        help=f"the files to load, in a format their suffix implies or the spec's read.format names: {known_formats()}",
+    )
     ingest.add_argument("--rejects-dir", help="where rejects files go (default: <work dir>/rejects)")
     ingest.add_argument("--batch-size", type=int)
     ingest.add_argument(
@@ -671,15 +646,6 @@ def parser() -> argparse.ArgumentParser:
     verify = audit_commands.add_parser("verify", help="check the keyed chain against the anchor's checkpoints")
     verify.set_defaults(run=cmd_audit_verify)
 
-    from nimgraph import (  # on this module's helpers
-        assess_cli,
-        export_cli,
-        questions_cli,
-        records_cli,
-        resolve_cli,
-        review_cli,
-    )
-
     export_cli.add_commands(export_commands)
     questions_cli.add_commands(commands)
     assess_cli.add_commands(commands)
@@ -705,7 +671,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with _bars_give_way():
             return args.run(args)
-    except (SpecError, FileError, StoreError, ProductError, InferenceError, UnknownTypeError, CommandError) as err:
+    except (
+        SpecError,
+        FileError,
+        StoreError,
+        ProductError,
+        InferenceError,
+        UnknownTypeError,
+        CommandError,
+        ApiKeysError,
+    ) as err:
         message = str(err)
     except ValidationError as err:
         message = f"the settings in the environment or .env are not valid: {_settings_problem(err)}"

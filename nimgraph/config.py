@@ -11,13 +11,10 @@ import sys
 from collections import Counter
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from nimgraph.access.roles import Role
-from nimgraph.grading import HANDLING_ORDER
 
 # Keys anyone could guess. Outside development the app refuses to start with one of them, with
 # any secret shorter than MIN_KEY_LENGTH, or with one whose characters carry less than
@@ -26,34 +23,7 @@ PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "passwor
 MIN_KEY_LENGTH = 24
 MIN_KEY_BITS = 96
 DEVELOPMENT_SECRETS_FILE = "dev-secrets.json"
-DEVELOPMENT_KEYS = {
-    "dev-analyst": {"name": "development analyst", "role": "analyst"},
-    "dev-researcher": {"name": "development researcher", "role": "researcher"},
-    "dev-partner": {"name": "development partner viewer", "role": "partner_viewer"},
-    "dev-admin": {"name": "development admin", "role": "admin"},
-}
 SECRET_SETTINGS = ("pseudonym_key", "audit_key", "id_key")
-
-
-class ApiKey(BaseModel):
-    """What one API key stands for: a name for the audit log, a role, and any grant beyond the role."""
-
-    name: str = Field(min_length=1, description="Who holds the key, as the audit log records it.")
-    role: Role
-    handling: list[str] | None = Field(
-        default=None, description="Handling codes the key is cleared for, instead of the role's."
-    )
-    pseudonymised: bool | None = Field(
-        default=None, description="Whether people appear under pseudonyms, instead of the role's default."
-    )
-
-    @field_validator("handling")
-    @classmethod
-    def _known_codes(cls, codes: list[str] | None) -> list[str] | None:
-        unknown = sorted(set(codes or ()) - set(HANDLING_ORDER))
-        if unknown:
-            raise ValueError(f"unknown handling codes {unknown}: use {list(HANDLING_ORDER)}")
-        return codes
 
 
 class Settings(BaseSettings):
@@ -91,7 +61,9 @@ class Settings(BaseSettings):
             "generates secrets it keeps in dev-secrets.json beside the access database; `nimgraph demo` chooses it."
         ),
     )
-    api_keys: dict[str, ApiKey] = Field(
+    # Each holder is kept as its JSON: nimgraph.access.keys reads what it means (a role, a grant), so the
+    # settings know nothing of roles.
+    api_keys: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description=(
             'API keys as JSON: {"<key>": {"name": "DC 1234", "role": "analyst"}}. Roles: analyst, researcher, '
@@ -190,12 +162,6 @@ class Settings(BaseSettings):
     def development(self) -> bool:
         return self.env == "development"
 
-    def effective_api_keys(self) -> dict[str, ApiKey]:
-        """The configured keys; in development with none configured, the well-known dev-* keys."""
-        if self.api_keys or not self.development:
-            return self.api_keys
-        return {key: ApiKey(**value) for key, value in DEVELOPMENT_KEYS.items()}
-
     def secret(self, name: str) -> str:
         """The secret setting ``name`` (one of SECRET_SETTINGS); in development, a generated one if unset.
 
@@ -225,7 +191,7 @@ class Settings(BaseSettings):
         for key, holder in self.api_keys.items():
             weak = "a development key" if key.startswith("dev-") else _weakness(key)
             if weak:
-                reasons.append(f"the key of {holder.name!r} is {weak}")
+                reasons.append(f"the key of {holder.get('name')!r} is {weak}")
         for name in ("pseudonym_key", "audit_key"):
             if weak := _weakness(getattr(self, name).get_secret_value()):
                 reasons.append(f"NIMGRAPH_{name.upper()} is {weak}")

@@ -17,7 +17,7 @@ from nimgraph.access.charts import Charts, owner
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Role, clearance_for
 from nimgraph.access.view import ClearedView
-from nimgraph.cli import CommandError, _audit, _audit_log, _settings
+from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.exports.anx import IconTable
 from nimgraph.ontology import default_model
 from nimgraph.products.common import NotVisible
@@ -45,7 +45,7 @@ def _chart_ids(args: argparse.Namespace, settings, role: Role) -> tuple[str, ...
 
 
 def cmd_export_graph(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
     role = Role(args.role)
     clearance = clearance_for(role)
@@ -55,7 +55,7 @@ def cmd_export_graph(args: argparse.Namespace) -> int:
     unknown = icons.unknown_types(model)
     if unknown:
         print(f"note: the icon table names types the ontology lacks: {', '.join(unknown)}", file=sys.stderr)
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     pseudonyms = Pseudonyms(settings.access_db, settings.secret("pseudonym_key")) if clearance.pseudonymised else None
     store = open_store(settings.store, model, settings)
     try:
@@ -86,7 +86,7 @@ def cmd_export_graph(args: argparse.Namespace) -> int:
     output = Path(args.output or made.filename)
     output.write_bytes(made.content)
     what = f"{args.export_command} as {role} to {output}: {made.description}; handling {made.handling}"
-    _audit(log, "EXPORT", what, args.purpose, released)
+    audit_command(log, "EXPORT", what, args.purpose, released)
     print(
         f"Wrote {made.entities:,} entities and {made.links:,} links to {output} ({made.format.description}). "
         f"Handling code: {made.handling}; share it only as that code allows.",

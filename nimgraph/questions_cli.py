@@ -21,7 +21,7 @@ from pathlib import Path
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import FILTERED_NOTICE, Role, clearance_for
 from nimgraph.access.view import ClearedView
-from nimgraph.cli import CommandError, _audit, _audit_log, _settings
+from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.ontology import Core, Model, default_model
 from nimgraph.products import connections, finding
 from nimgraph.products.answers import Answer
@@ -236,11 +236,11 @@ ASKERS: dict[str, Asker] = {
 
 
 def cmd_question(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
     role = Role(args.role)
     clearance = clearance_for(role)
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     pseudonyms = Pseudonyms(settings.access_db, settings.secret("pseudonym_key")) if clearance.pseudonymised else None
     if getattr(args, "workers", None) is None:
         args.workers = settings.analysis_workers
@@ -274,7 +274,7 @@ def cmd_question(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     what = f"{args.command} as {role}: {answer.parameters}"
-    _audit(log, f"QUESTION-{args.command.upper()}", what[:2000], args.purpose, released)
+    audit_command(log, f"QUESTION-{args.command.upper()}", what[:2000], args.purpose, released)
     return 0
 
 

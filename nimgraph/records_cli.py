@@ -15,9 +15,11 @@ from typing import Any
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Role, clearance_for
 from nimgraph.access.view import ClearedView
+from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.labels import entity_label
 from nimgraph.ontology import Model, default_model
 from nimgraph.products.record_page import record_page, records_of
+from nimgraph.store import open_store
 from nimgraph.tasking.kinds import KINDS, kind_named
 from nimgraph.tasking.writes import RecordError, add_links, create, remove_link, update
 
@@ -57,14 +59,13 @@ def _properties(model: Model, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from nimgraph.cli import CommandError, _audit, _audit_log, _settings, open_store  # cli imports this module
 
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
     reading = args.record_command in ("show", "list")
     if reading and len(args.purpose.strip()) < 3:
         raise CommandError("--purpose must say why you are reading it (at least 3 characters), for the audit log")
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     store = open_store(settings.store, model, settings)
     try:
         try:
@@ -74,14 +75,15 @@ def cmd_record(args: argparse.Namespace) -> int:
         except (RecordError, KeyError) as err:
             # a refusal is logged as the API logs one: who, what was asked, and that it was refused
             asked = getattr(args, "id", None) or getattr(args, "kind", "")
-            _audit(log, f"RECORD-{args.record_command.upper()}-REFUSED", str(asked), getattr(args, "purpose", ""))
+            audit_command(
+                log, f"RECORD-{args.record_command.upper()}-REFUSED", str(asked), getattr(args, "purpose", "")
+            )
             raise CommandError(str(err.args[0] if isinstance(err, KeyError) else err)) from None
     finally:
         store.close()
 
 
 def _write(args: argparse.Namespace, store, model: Model, log) -> int:
-    from nimgraph.cli import _audit
 
     author = args.author or getpass.getuser()
     command = args.record_command
@@ -100,26 +102,25 @@ def _write(args: argparse.Namespace, store, model: Model, log) -> int:
             handling=args.handling,
             type_name=args.type,
         )
-        _audit(log, "RECORD-NEW", f"{kind.name} by {author}", items=[written.id])
+        audit_command(log, "RECORD-NEW", f"{kind.name} by {author}", items=[written.id])
         print(written.id)
     elif command == "set":
         written = update(store, model, args.id, _properties(model, args), author=author, handling=args.handling)
-        _audit(log, "RECORD-SET", f"{args.id} by {author}", items=[args.id])
+        audit_command(log, "RECORD-SET", f"{args.id} by {author}", items=[args.id])
         print(f"{args.id}: changed ({written.record_id})")
     elif command == "link":
         made = add_links(store, model, args.id, args.field, args.targets, author=author, handling=args.handling)
-        _audit(log, "RECORD-LINK", f"{args.id} {args.field} by {author}", items=[args.id, *args.targets])
+        audit_command(log, "RECORD-LINK", f"{args.id} {args.field} by {author}", items=[args.id, *args.targets])
         print(f"{args.id}: {len(made)} link(s) under {args.field}")
     else:
         withdrawn = remove_link(store, model, args.id, args.field, args.target)
-        _audit(log, "RECORD-UNLINK", f"{args.id} {args.field} by {author}", items=[args.id, args.target])
+        audit_command(log, "RECORD-UNLINK", f"{args.id} {args.field} by {author}", items=[args.id, args.target])
         print(f"{args.id}: {withdrawn} record(s) of the link withdrawn" if withdrawn else f"{args.id}: no such link")
         return 0 if withdrawn else 1
     return 0
 
 
 def _read(args: argparse.Namespace, store, model: Model, settings, log) -> int:
-    from nimgraph.cli import CommandError, _audit
 
     role = Role(args.role)
     clearance = clearance_for(role)
@@ -128,12 +129,12 @@ def _read(args: argparse.Namespace, store, model: Model, settings, log) -> int:
     if args.record_command == "list":
         kind = kind_named(args.kind)
         found = records_of(view, kind, args.text, limit=args.limit)
-        _audit(log, "RECORD-LIST", f"{kind.plural} as {role}", args.purpose, sorted(view.released))
+        audit_command(log, "RECORD-LIST", f"{kind.plural} as {role}", args.purpose, sorted(view.released))
         for entity in found:
             print(f"{entity.id}  {entity_label(model, entity)}")
         return 0
     page = record_page(view, model, args.id)
-    _audit(log, "RECORD-SHOW", f"{args.id} as {role}", args.purpose, sorted(view.released))
+    audit_command(log, "RECORD-SHOW", f"{args.id} as {role}", args.purpose, sorted(view.released))
     if page is None:
         raise CommandError(f"no priority, meeting, tasking, problem, activity, outcome or review {args.id!r} to show")
     if args.json:

@@ -12,29 +12,30 @@ import json
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Role, clearance_for
 from nimgraph.access.view import ClearedView
+from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.labels import entity_label
 from nimgraph.ontology import default_model
 from nimgraph.resolution.linkage import LinkageError
+from nimgraph.store import open_store
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from nimgraph.cli import CommandError, _audit, _audit_log, _settings, open_store  # cli imports this module
     from nimgraph.products.match_review import match_review, side_by_side
     from nimgraph.resolution.proposals import decide, proposals, run_linkage
 
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
     command = args.resolve_command
     if command in ("queue", "show") and len(args.purpose.strip()) < 3:
         raise CommandError("--purpose must say why you are reading it (at least 3 characters), for the audit log")
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     store = open_store(settings.store, model, settings)
     action = f"RESOLVE-{command.upper()}"
     try:
         try:
             if command == "run":
                 report = run_linkage(store, model, models_dir=settings.work_dir / "resolution" / "models", say=print)
-                _audit(log, action, f"model {report.model_id}", items=[f"proposals:{report.proposed}"])
+                audit_command(log, action, f"model {report.model_id}", items=[f"proposals:{report.proposed}"])
                 print(
                     f"model {report.model_id}: {report.people:,} people, {report.proposed:,} pairs proposed "
                     f"({report.new:,} new; {report.kept_decisions:,} already decided, decisions kept)"
@@ -50,7 +51,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                 if page is None:  # refused as one that does not exist, and logged as a refusal
                     raise LinkageError(f"no proposal {args.proposal!r} that the {args.role} role may see")
                 view.release_only({page["left"]["id"], page["right"]["id"]}, before=set())
-                _audit(log, action, f"{args.proposal} as {args.role}", args.purpose, sorted(view.released))
+                audit_command(log, action, f"{args.proposal} as {args.role}", args.purpose, sorted(view.released))
                 print(side_by_side(page))
                 return 0
             if command == "queue":
@@ -66,15 +67,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                         f"{labels[0]} ({proposal.left})  ~  {labels[1]} ({proposal.right})  [{reasons}]"
                     )
                 view.release_only(shown, before=set())
-                _audit(log, action, f"as {args.role}", args.purpose, sorted(view.released))
+                audit_command(log, action, f"as {args.role}", args.purpose, sorted(view.released))
                 return 0
             author = args.analyst or getpass.getuser()
             status = decide(store, model, args.proposal, command, analyst=author)
-            _audit(log, action, f"{args.proposal} by {author}", items=[args.proposal])
+            audit_command(log, action, f"{args.proposal} by {author}", items=[args.proposal])
             print(json.dumps({"proposal": args.proposal, "status": status, "by": author}))
             return 0
         except LinkageError as err:
-            _audit(log, f"{action}-REFUSED", getattr(args, "proposal", "") or command, getattr(args, "purpose", ""))
+            audit_command(
+                log, f"{action}-REFUSED", getattr(args, "proposal", "") or command, getattr(args, "purpose", "")
+            )
             raise CommandError(str(err)) from None
     finally:
         store.close()

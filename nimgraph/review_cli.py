@@ -12,6 +12,7 @@ from pathlib import Path
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Role, clearance_for
 from nimgraph.access.view import ClearedView
+from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.ontology import default_model
 from nimgraph.products.common import ProductError
 from nimgraph.products.operational_review import ReviewError, build_review, question_from, review_html
@@ -21,6 +22,7 @@ from nimgraph.products.tasking_pack import (
     problem_page_html,
     tasking_pack_html,
 )
+from nimgraph.store import open_store
 from nimgraph.tasking.writes import RecordError
 
 
@@ -47,15 +49,14 @@ def _question(path: str):
 
 
 def cmd_views(args: argparse.Namespace) -> int:
-    from nimgraph.cli import CommandError, _audit, _audit_log, _settings, open_store  # cli imports this module
 
-    settings = _settings(args)
+    settings = command_settings(args)
     model = default_model()
     command = args.command if args.command != "review" else f"review-{args.review_command}"
     purpose = getattr(args, "purpose", None)
     if purpose is not None and len(purpose.strip()) < 3:
         raise CommandError("--purpose must say why you are reading it (at least 3 characters), for the audit log")
-    log = _audit_log(settings)
+    log = open_audit_log(settings)
     store = open_store(settings.store, model, settings)
     action = command.upper()
     try:
@@ -69,7 +70,9 @@ def cmd_views(args: argparse.Namespace) -> int:
                     store, model, question, reviewed=reviewed, author=author, title=args.title,
                     conclusion=args.conclusion, lessons=args.lessons, handling=args.handling,
                 )  # fmt: skip
-                _audit(log, action, f"{args.title} by {author}", items=[written.id, *([reviewed] if reviewed else [])])
+                audit_command(
+                    log, action, f"{args.title} by {author}", items=[written.id, *([reviewed] if reviewed else [])]
+                )
                 print(f"{written.id} (stored under handling code {code})")
                 return 0
             view = _view(settings, store, model, args.role)
@@ -85,12 +88,14 @@ def cmd_views(args: argparse.Namespace) -> int:
                 if page is None:
                     raise ProductError(f"no problem {args.id!r} that the {args.role} role may see")
                 text = problem_page_html(page) if args.format == "html" else json.dumps(page.to_dict(), indent=2)
-            _audit(log, action, f"as {args.role} format={args.format}", purpose or "", sorted(view.released))
+            audit_command(log, action, f"as {args.role} format={args.format}", purpose or "", sorted(view.released))
             _emit(text, args.output)
             return 0
         except (ReviewError, RecordError, ProductError) as err:
             # a refusal is logged as the API logs one: who, what was asked, and that it was refused
-            _audit(log, f"{action}-REFUSED", getattr(args, "question", None) or getattr(args, "id", ""), purpose or "")
+            audit_command(
+                log, f"{action}-REFUSED", getattr(args, "question", None) or getattr(args, "id", ""), purpose or ""
+            )
             raise CommandError(str(err)) from None
     finally:
         store.close()

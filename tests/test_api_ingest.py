@@ -120,6 +120,23 @@ def test_a_spec_with_errors_is_refused_before_the_job_starts(client, asb_file):
     assert response.status_code == 422 and "only read files uploaded with it" in response.json()["detail"]
 
 
+def test_an_unknown_format_is_refused_naming_the_known_ones(client, asb_file, tmp_path):
+    path, _ = asb_file
+    renamed = tmp_path / "council_asb.dat"
+    renamed.write_bytes(path.read_bytes())
+    response = _submit(client, renamed)
+    assert response.status_code == 415
+    assert response.json()["detail"] == (
+        "'council_asb.dat': unknown format; known formats: csv (.csv, .txt, .tsv), xlsx (.xlsx), json (.json), "
+        "jsonl (.jsonl, .ndjson), parquet (.parquet); rename the file"
+    )
+    spec = mapping_path("council_asb").read_text() + "read: {format: dbase}\n"
+    response = _submit(client, path, spec)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert "unknown format 'dbase' in read.format; known formats: auto, csv (.csv, .txt, .tsv)," in detail
+
+
 # ------------------------------------------------------------------ several files and their lookups
 CALLS = NOTHING_VANISHES_CALLS  # the CLI tests' lookup spec, loaded here through the API
 OWNERS = "Number,Nominal\n07700900001,N1\n07700900002,N2\n07700900003,N3\n"

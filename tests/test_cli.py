@@ -46,6 +46,18 @@ def test_spec_error_exits_2_with_the_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_file_of_an_unknown_format_exits_2_naming_the_known_formats(tmp_path):
+    (tmp_path / "asb.yaml").write_text(SPEC)
+    write_csv(tmp_path / "asb.dat", GOOD_AND_BAD)
+    result = nimgraph("--store", "g.db", "ingest", "asb.yaml", "asb.dat", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "asb.dat: unknown format '.dat'; known formats: csv (.csv, .txt, .tsv), xlsx (.xlsx)," in result.stderr
+    assert "set read.format in the spec (e.g. read: {format: csv}) or rename the file" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "g.db").exists()
+    listed = nimgraph("ingest", "--help", cwd=tmp_path)
+    assert "jsonl (.jsonl, .ndjson), parquet (.parquet)" in " ".join(listed.stdout.split())  # the same registry
+
+
 def test_store_uri_not_yet_supported_is_a_clear_error(tmp_path):
     result = nimgraph(
         "--store", "neo4j://127.0.0.1:7687", "profile", "subject", "Person-x", "--purpose", "t", cwd=tmp_path

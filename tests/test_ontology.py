@@ -254,6 +254,7 @@ _NOT_TYPE_NAMES = {
     ("nimgraph/analysis/inference.py", "Inference"),  # the Python class's name in __all__
     ("nimgraph/products/scope.py", "within"),  # a scope's field: the entities on a chart
     ("nimgraph/products/answers.py", "within"),  # that field, read back from an answer's parameters
+    ("nimgraph/products/exporting.py", "within"),  # an export selection's field, as a scope's
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nimgraph.ingest.engine import ingest_file, open_sources
-from nimgraph.ingest.readers import FileError, open_source
+from nimgraph.ingest.readers import BY_SUFFIX, FORMATS, FileError, known_formats, open_source
 from nimgraph.ingest.spec import ReadSpec, SpecError, load_spec
 
 SPEC = """\
@@ -142,6 +142,54 @@ def test_a_file_that_is_not_what_it_claims_is_a_clear_error(embedded_store, mode
     fake.write_text("Ref,Date\n")
     with pytest.raises(FileError, match="not a readable Parquet file"):
         load(embedded_store, model, tmp_path, fake)
+
+
+# ---------------------------------------------------------------------------------------- the format registry
+KNOWN = "known formats: csv (.csv, .txt, .tsv), xlsx (.xlsx), json (.json), jsonl (.jsonl, .ndjson), parquet (.parquet)"
+
+
+@pytest.mark.parametrize("name", ["asb.dat", "asb"])
+def test_a_file_of_an_unknown_suffix_is_an_error_naming_the_known_formats_and_the_fix(tmp_path, name):
+    """Not read as CSV (nor as anything) on a guess: a file read as the wrong format loads rows of nonsense."""
+    data = tmp_path / name
+    data.write_text(csv_text())
+    shown = "'.dat'" if name.endswith(".dat") else "(no suffix)"
+    with pytest.raises(FileError) as raised:
+        open_source(data, ReadSpec())
+    assert str(raised.value) == (
+        f"{data}: unknown format {shown}; {KNOWN}; "
+        "set read.format in the spec (e.g. read: {format: csv}) or rename the file to one of those suffixes"
+    )
+
+
+def test_a_spec_s_read_format_opens_a_file_of_any_suffix(embedded_store, model, tmp_path):
+    data = tmp_path / "asb.dat"
+    data.write_text(csv_text())
+    _, loaded = load(embedded_store, model, tmp_path, data, "read: {format: csv}")
+    assert loaded == EXPECTED
+
+
+def test_an_unknown_read_format_in_a_spec_is_an_error_naming_the_known_ones(model, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.replace("READ", "read: {format: dbase}"))
+    data = tmp_path / "asb.csv"
+    data.write_text(csv_text())
+    with pytest.raises(SpecError) as raised:
+        load_spec(spec, model)
+    listed = KNOWN.removeprefix("known formats: ")
+    assert str(raised.value) == f"{spec}:4: unknown format 'dbase' in read.format; known formats: auto, {listed}"
+    with pytest.raises(FileError, match=r"unknown format 'dbase'; known formats: csv .*set read.format in the spec"):
+        open_source(data, ReadSpec(format="dbase"))  # a ReadSpec built in code, not loaded
+
+
+def test_every_registered_format_and_suffix_opens_its_own_reader(tmp_path):
+    assert set(FORMATS) == {"csv", "xlsx", "json", "jsonl", "parquet"}
+    assert known_formats() in KNOWN
+    for suffix, fmt in BY_SUFFIX.items():
+        path = tmp_path / f"asb{suffix}"
+        path.touch()
+        assert type(open_source(path, ReadSpec())) is fmt.reader
+        assert type(open_source(path, ReadSpec(format=fmt.name))) is fmt.reader
 
 
 # ---------------------------------------------------------------------------------------- encodings

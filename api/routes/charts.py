@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import AuditContext, AuditDep, ViewDep, audited
+from api.auth import AuditContext, AuditDep, Reader, ViewDep, audited
 from api.deps import ModelDep, SettingsDep
 from api.notice import clearance_notice
 from api.params import ENTITY_ID, SEARCH_TEXT
@@ -162,7 +162,7 @@ ChartId = Annotated[str, Path(pattern=CHART_ID, description="A chart id, as savi
 
 
 @router.post("", status_code=201, response_model=ChartSummary)
-def save_chart(body: ChartIn, audit: AuditDep, charts: ChartsDep, request: Request) -> ChartSummary:
+def save_chart(body: ChartIn, audit: AuditDep, reader: Reader, charts: ChartsDep, request: Request) -> ChartSummary:
     """Save a chart (ids, positions, pins, hidden items and the view's filters) as yours."""
     chart = body.chart
     if len(chart.nodes) > MAX_CHART_NODES or len(chart.links) > MAX_CHART_LINKS:
@@ -185,7 +185,7 @@ def save_chart(body: ChartIn, audit: AuditDep, charts: ChartsDep, request: Reque
 
 
 @router.get("", response_model=ChartList)
-def list_charts(audit: AuditDep, charts: ChartsDep, settings: SettingsDep) -> ChartList:
+def list_charts(audit: AuditDep, reader: Reader, charts: ChartsDep, settings: SettingsDep) -> ChartList:
     """Your saved charts, newest first (nobody else's)."""
     return ChartList(
         items=[ChartSummary(id=c.id, name=c.name, created=c.created) for c in charts.owned_by(_owner(audit))],
@@ -218,7 +218,7 @@ def open_chart(
 
 
 @router.delete("/{chart_id}", status_code=204)
-def delete_chart(chart_id: ChartId, audit: AuditDep, charts: ChartsDep, request: Request) -> Response:
+def delete_chart(chart_id: ChartId, audit: AuditDep, reader: Reader, charts: ChartsDep, request: Request) -> Response:
     """Delete one of your charts; another's, or a missing one, is a 404 alike."""
     if not charts.delete(_owner(audit), chart_id):
         raise HTTPException(404, f"no chart with id {chart_id!r} of yours")

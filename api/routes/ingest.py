@@ -13,12 +13,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import AuditDep, audited, requires
+from api.auth import AuditDep, Requirement, audited, requires
 from api.errors import problem
 from nimgraph.access.roles import Caller, Permission
 from nimgraph.ingest.jobs import STATUS_FILE, IngestJobs, Job, Listing, SourceTaken
-from nimgraph.ingest.readers import FileError
-from nimgraph.ingest.spec import SpecError, printable
+from nimgraph.ingest.readers import BY_SUFFIX, FileError, known_formats
+from nimgraph.ingest.spec import SpecError
+from nimgraph.printable import printable
 
 router = APIRouter(prefix="/ingest/jobs", tags=["ingest jobs"])
 
@@ -27,10 +28,11 @@ MAX_SPEC_BYTES = 1_000_000
 MAX_PARTS = 100  # data and lookup files in one job
 MAX_NAME = 100  # characters of a saved file's name
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson", ".parquet"}
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The job id POST returned")]
 # Every job route: the status and listings quote what was written, and ingests run against the whole store.
 Ingester = Annotated[Caller, requires(Permission.INGEST, unfiltered=True)]
+# An admin may load under any source's name and read any job; anyone else, their own.
+OVERSEER = Requirement(Permission.AUDIT)
 CSV = {200: {"content": {"text/csv": {}}}}
 
 
@@ -94,8 +96,8 @@ def _safe_name(upload: UploadFile, default: str) -> str:
         stem, _, suffix = name.rpartition(".")
         name = stem[: MAX_NAME - len(suffix) - 1] + "." + suffix
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if suffix not in SUFFIXES:
-        raise HTTPException(415, f"{name!r}: send one of {', '.join(sorted(SUFFIXES))}")
+    if suffix not in BY_SUFFIX:  # the readers' registry: a file saved here is read by the suffix it keeps
+        raise HTTPException(415, f"{name!r}: unknown format; known formats: {known_formats()}; rename the file")
     return name
 
 
@@ -189,7 +191,7 @@ async def submit(
                 )
             except (SpecError, FileError) as err:
                 raise _Refused(_problems(err, directory)) from None
-            any_source = caller.may(Permission.AUDIT)  # an admin may load under any source's name
+            any_source = OVERSEER.allows(caller)  # an admin may load under any source's name
             try:
                 jobs.check_custodian(checked.source, caller.name, any_source)
             except SourceTaken as err:
@@ -209,7 +211,7 @@ def _own(job_id: str, request: Request, caller: Caller) -> tuple[Job, IngestJobs
     job = jobs.get(job_id)
     if job is None:
         raise HTTPException(404, f"no ingest job {job_id!r}")
-    if job.submitted_by != caller.name and not caller.may(Permission.AUDIT):
+    if job.submitted_by != caller.name and not OVERSEER.allows(caller):
         raise HTTPException(403, "only whoever submitted the job, or an admin, may read it or its rows")
     return job, jobs
 

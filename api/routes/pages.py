@@ -10,13 +10,21 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api import browser
-from api.auth import AuditDep, CallerDep
+from api.auth import AuditDep, Reader, Requirement, meets
 from api.deps import SettingsDep, StoreDep
-from nimgraph.grading import HANDLING_ORDER
+from nimgraph.access.roles import Caller, Permission
 from nimgraph.products.render import environment
 
 router = APIRouter(tags=["pages"])
 
+# A report written ahead of time holds every record it used: only fully cleared callers get it.
+PREBUILT_REPORTS = Requirement(
+    Permission.READ,
+    unfiltered=True,
+    hint="reports written ahead of time hold every record they used; ask /profiles/... for one built from what "
+    "you may see",
+)
+ReportReader = Annotated[Caller, meets(PREBUILT_REPORTS)]
 DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "favicon.png": "image/png"}
 
 
@@ -25,7 +33,7 @@ def landing(
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
-    caller: CallerDep,
+    caller: Reader,
     purpose: Annotated[str | None, Query(max_length=500)] = None,
 ) -> HTMLResponse:
     reports = sorted(p.name for p in settings.reports_dir.glob("*.html")) if settings.reports_dir.exists() else []
@@ -37,26 +45,16 @@ def landing(
             handling=None,
             caller=caller,
             purpose=(purpose or "").strip(),
-            may_read_reports=_fully_cleared(caller),
+            may_read_reports=PREBUILT_REPORTS.allows(caller),
             # A browser on Basic credentials needs the token in the links that state a purpose.
             csrf=browser.issue_token(request, caller) if browser.uses_basic(request) else "",
         )
     )
 
 
-def _fully_cleared(caller) -> bool:
-    return set(HANDLING_ORDER) <= caller.clearance.handling and not caller.clearance.pseudonymised
-
-
 @router.get("/reports/{name}", include_in_schema=False)
-def report(name: str, settings: SettingsDep, audit: AuditDep) -> FileResponse:
-    """A report written ahead of time holds every record it used: only fully cleared callers get it."""
-    if not _fully_cleared(audit.caller):
-        raise HTTPException(
-            403,
-            "reports written ahead of time are for callers cleared for every handling code, without "
-            "pseudonyms; ask /profiles/... for one built from what you may see",
-        )
+def report(name: str, settings: SettingsDep, audit: AuditDep, caller: ReportReader) -> FileResponse:
+    """A report written ahead of time, to a caller cleared for every handling code without pseudonyms."""
     available = {p.name: p for p in settings.reports_dir.glob("*.html")} if settings.reports_dir.exists() else {}
     if name not in available:
         raise HTTPException(404, f"no report named {name!r}")

@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import ViewDep, audited, requires
+from api.auth import Requirement, ViewDep, audited, meets
 from api.deps import ModelDep, SettingsDep, StoreDep
 from api.notice import clearance_notice
 from nimgraph.access.roles import Caller, Permission
@@ -27,7 +27,8 @@ from nimgraph.resolution.linkage import LinkageError
 from nimgraph.resolution.proposals import decide, run_linkage
 
 router = APIRouter(prefix="/resolution", tags=["entity resolution"])
-Resolver = Annotated[Caller, requires(Permission.RESOLVE, unfiltered=True)]
+RESOLVING = Requirement(Permission.RESOLVE, unfiltered=True)  # the workbench offers decisions to these alone
+Resolver = Annotated[Caller, meets(RESOLVING)]
 ProposalId = Annotated[
     str,
     Path(pattern=r"^(possiblySameAs-[0-9a-f]{20}|psn-[0-9a-f]{20})$", description="a proposal's id, or its pseudonym"),

@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api import browser
-from api.auth import CallerDep
+from api.auth import Reader
 from api.deps import ModelDep, SettingsDep
 from api.notice import clearance_notice
 from api.routes.charts import MAX_CHART_NODES
-from nimgraph.access.roles import Permission
+from api.routes.resolution import RESOLVING
 from nimgraph.grading import HANDLING, HANDLING_ORDER
 from nimgraph.ontology import Core, Model
 from nimgraph.products.render import environment
@@ -82,7 +82,7 @@ def vocabulary(model: Model) -> dict[str, list[dict]]:
 @router.get("/workbench", response_class=HTMLResponse, include_in_schema=False)
 def workbench(
     request: Request,
-    caller: CallerDep,
+    caller: Reader,
     settings: SettingsDep,
     model: ModelDep,
     purpose: Annotated[str | None, Query(max_length=500)] = None,
@@ -101,7 +101,7 @@ def workbench(
         **vocabulary(model),
         "maxWithin": MAX_WITHIN,
         # whether the review queue offers decisions: the API refuses them to anyone else regardless
-        "canResolve": caller.may(Permission.RESOLVE) and not caller.clearance.filtered,
+        "canResolve": RESOLVING.allows(caller),
         "maxChartNodes": MAX_CHART_NODES,
         # A browser on Basic credentials without fetch metadata proves its writes are ours with this.
         "csrf": browser.issue_token(request, caller) if browser.uses_basic(request) else "",

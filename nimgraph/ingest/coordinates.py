@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from nimgraph.ingest.values import ConversionError
-
 _DMS = re.compile(
     r"""^\s*(?P<hemi1>[NSEW])?\s*(?P<deg>\d+(?:\.\d+)?)\s*(?:°|º|d|\s)\s*
         (?:(?P<min>\d+(?:\.\d+)?)\s*(?:'|\u2032|m|\s)\s*)?
         (?:(?P<sec>\d+(?:\.\d+)?)\s*(?:"|\u2033|''|s)?\s*)?(?P<hemi2>[NSEW])?\s*$""",
     re.VERBOSE | re.IGNORECASE,
 )
+
+
+class CoordinateError(ValueError):
+    """A value that is not a grid reference or degrees; values.py makes it the row's ConversionError."""
 
 
 @cache
@@ -38,9 +40,9 @@ def grid_to_wgs84(easting: str, northing: str) -> tuple[float, float]:
     try:
         east, north = float(easting.replace(",", "")), float(northing.replace(",", ""))
     except ValueError:
-        raise ConversionError(f"grid reference {easting!r}, {northing!r} is not two numbers of metres") from None
+        raise CoordinateError(f"grid reference {easting!r}, {northing!r} is not two numbers of metres") from None
     if not (0 <= east <= 700_000 and 0 <= north <= 1_300_000):
-        raise ConversionError(f"grid reference {easting}, {northing} is outside Great Britain's national grid")
+        raise CoordinateError(f"grid reference {easting}, {northing} is outside Great Britain's national grid")
     longitude, latitude = _transformer().transform(east, north)
     return latitude, longitude
 
@@ -53,7 +55,7 @@ def dms_to_decimal(text: str) -> float:
     """
     match = _DMS.match(text)
     if not match or (match.group("hemi1") and match.group("hemi2")):
-        raise ConversionError(f"{text!r} is not degrees, minutes and seconds, e.g. 53°28'50\"N")
+        raise CoordinateError(f"{text!r} is not degrees, minutes and seconds, e.g. 53°28'50\"N")
     degrees = float(match.group("deg")) + float(match.group("min") or 0) / 60 + float(match.group("sec") or 0) / 3600
     hemisphere = (match.group("hemi1") or match.group("hemi2") or "").upper()
     return round(-degrees if hemisphere in ("S", "W") else degrees, 6)

@@ -15,9 +15,10 @@ from nimgraph.ingest.dates import spoken
 from nimgraph.ingest.mapper import Note, Row, RowError, RowMapper
 from nimgraph.ingest.neo4j_import import Neo4jImportMapper, RunNodes, check_header, parse_header, stored_types
 from nimgraph.ingest.readers import WIDTH, FileError, Source, open_source
-from nimgraph.ingest.spec import MappingSpec, SpecError, printable
+from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ingest.values import ConversionError
 from nimgraph.ontology import Model
+from nimgraph.printable import printable
 from nimgraph.records import Batch, Entity, Link, WriteStats
 from nimgraph.store.base import GraphStore
 

@@ -22,7 +22,7 @@ import re
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,22 +33,12 @@ from xml.etree.ElementTree import ParseError
 from charset_normalizer import from_bytes
 from defusedxml import DefusedXmlException
 
-from nimgraph.ingest.spec import ReadSpec, printable
+from nimgraph.ingest.read_spec import AUTO, ReadSpec
+from nimgraph.printable import printable
 
 csv.field_size_limit(16 * 1024 * 1024)
 
 Row = tuple[int, dict[str, str], list[str]]
-FORMATS = ("csv", "xlsx", "json", "jsonl", "parquet")
-_BY_SUFFIX = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "csv",
-    ".xlsx": "xlsx",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-}
 _CHUNK = 1 << 20
 MAX_NESTING = 64  # JSON records are flat or nearly; deeper nesting only exhausts the parser's stack
 WIDTH = "\0width"  # set in a row's values when its field count differs from the header's
@@ -68,22 +58,50 @@ class Source(Protocol):
     def header_hint(self) -> str: ...
 
 
+@dataclass(frozen=True)
+class Format:
+    """A format a spec may name in ``read.format``: its reader, and the suffixes that imply it."""
+
+    name: str
+    reader: Callable[[Path, ReadSpec], Source]
+    suffixes: tuple[str, ...]
+    header_row: bool = False  # read.header_row applies: a header below a title (CSV and xlsx)
+
+
+def known_formats() -> str:
+    """The formats and their suffixes, as a message lists them: ``csv (.csv, .txt, .tsv), xlsx (.xlsx), ...``."""
+    return ", ".join(f"{f.name} ({', '.join(f.suffixes)})" for f in FORMATS.values())
+
+
+def file_format(path: Path, read: ReadSpec) -> Format:
+    """The format ``path`` is read in: the spec's, else the one its suffix implies; an unknown one is a FileError."""
+    if read.format != AUTO:
+        if read.format not in FORMATS:
+            raise FileError(
+                f"{path}: unknown format {printable(read.format)!r}; known formats: {known_formats()}; "
+                "set read.format in the spec to one of them"
+            )
+        return FORMATS[read.format]
+    suffix = path.suffix.lower()
+    if suffix not in BY_SUFFIX:  # never guessed: a file read as the wrong format loads rows of nonsense
+        named = repr(printable(path.suffix)) if path.suffix else "(no suffix)"
+        raise FileError(
+            f"{path}: unknown format {named}; known formats: {known_formats()}; "
+            "set read.format in the spec (e.g. read: {format: csv}) or rename the file to one of those suffixes"
+        )
+    return BY_SUFFIX[suffix]
+
+
 def open_source(path: Path, read: ReadSpec) -> Source:
     """The reader for ``path``: the spec's format, or the one its suffix implies."""
-    fmt = read.format
-    if fmt == "auto":
-        fmt = _BY_SUFFIX.get(path.suffix.lower(), "csv")
-    if fmt not in FORMATS:
-        raise FileError(f"{path}: unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
-    if not path.exists():
+    if not path.exists():  # before the format: a mistyped name or a folder is told as such, not as its suffix
         raise FileError(f"{path}: no such file")
     if not path.is_file():
         raise FileError(f"{path}: is a directory (or a device), not a file; name the file to load")
-    if read.header_row != 1 and fmt not in ("csv", "xlsx"):
-        raise FileError(f"{path}: read.header_row is for CSV and xlsx files; this one is read as {fmt}")
-    return {"csv": CsvSource, "xlsx": ExcelSource, "json": JsonSource, "jsonl": JsonLinesSource}.get(
-        fmt, ParquetSource
-    )(path, read)
+    fmt = file_format(path, read)
+    if read.header_row != 1 and not fmt.header_row:
+        raise FileError(f"{path}: read.header_row is for CSV and xlsx files; this one is read as {fmt.name}")
+    return fmt.reader(path, read)
 
 
 def _checked_header(path: Path, header: list[Any], row: int, below: Iterable[tuple[int, list[Any]]]) -> list[str]:
@@ -817,3 +835,19 @@ class ParquetSource:
 
     def count(self) -> int:
         return self._file().metadata.num_rows
+
+
+# ---------------------------------------------------------------------------------------- the registry
+# The one list of formats: open_source picks readers from it, the spec checks read.format against it, the CLI's
+# help and the API's upload check list its suffixes. A new reader is added here and nowhere else.
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("csv", CsvSource, (".csv", ".txt", ".tsv"), header_row=True),
+        Format("xlsx", ExcelSource, (".xlsx",), header_row=True),
+        Format("json", JsonSource, (".json",)),
+        Format("jsonl", JsonLinesSource, (".jsonl", ".ndjson")),
+        Format("parquet", ParquetSource, (".parquet",)),
+    )
+}
+BY_SUFFIX: dict[str, Format] = {suffix: f for f in FORMATS.values() for suffix in f.suffixes}

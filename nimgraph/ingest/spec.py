@@ -18,6 +18,8 @@ import yaml
 from nimgraph.grading import Grade, GradeError, parse_grade
 from nimgraph.identity import NORMALISERS, IdentityError
 from nimgraph.ingest.dates import ORDERS, Order, default_formats, order_of
+from nimgraph.ingest.read_spec import AUTO, ReadSpec
+from nimgraph.ingest.readers import FORMATS, FileError, known_formats, open_source
 from nimgraph.ingest.values import (
     AMBIGUOUS,
     EMPTY,
@@ -29,6 +31,7 @@ from nimgraph.ingest.values import (
     template_fields,
 )
 from nimgraph.ontology import Model, UnknownTypeError
+from nimgraph.printable import printable
 from nimgraph.validation import article
 
 
@@ -40,16 +43,6 @@ class SpecError(ValueError):
 # loader (PyYAML builds nested nodes recursively) or an alias bomb that expands as it is walked.
 MAX_DEPTH = 32
 MAX_NODES = 100_000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def printable(text: object) -> str:
-    """``text`` on one line with control characters escaped (``\\x1b``), safe to echo to a terminal or log.
-
-    >>> printable("Ref\\x1b[31m\\nDate")
-    'Ref\\\\x1b[31m\\\\nDate'
-    """
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 class _Located(dict):
@@ -115,18 +108,6 @@ class LinkSpec:
     properties: dict[str, ValueSpec]
     line: int
     reversed_for: frozenset[str] = frozenset()  # type_from values whose rows name the ends the other way round
-
-
-@dataclass(frozen=True)
-class ReadSpec:
-    format: str = "auto"  # csv, xlsx, json, jsonl, parquet; auto: from the file's suffix
-    delimiter: str = "auto"  # auto: sniffed from the start of the file
-    encoding: str = "auto"  # auto: a byte-order mark, else UTF-8 if the whole file is, else charset-normalizer's guess
-    header: bool = True
-    header_row: int = 1  # CSV and xlsx: the row (line) of the header, counted from 1; rows above it are skipped
-    columns: tuple[str, ...] = ()  # the column names of a file without a header row
-    sheet: str | None = None  # xlsx: the sheet to read (default: the first)
-    records: str | None = None  # JSON: the key that holds the array of records
 
 
 # Dates and date-times as Neo4j writes them: a Neo4j import's dates need no format.
@@ -245,8 +226,6 @@ class _Reader:
 
     def lookup_tables(self, raw: Any, line: int = 0) -> None:
         """Load each lookup file into a key -> value table (e.g. phone number -> person reference)."""
-        from nimgraph.ingest.readers import FileError, open_source
-
         if not isinstance(raw or {}, dict):
             raise self.fail(
                 line, "lookups map a name to a file, e.g. lookups: {owner: {file: ..., key: ..., value: ...}}"
@@ -724,17 +703,17 @@ class _Reader:
         )
 
     def read_spec(self, raw: Any, line: int = 0) -> ReadSpec:
-        from nimgraph.ingest.readers import FORMATS
-
         if not isinstance(raw, dict):
             raise self.fail(line, "read is a mapping of read options, e.g. read: {header_row: 3, sheet: Data}")
         line = getattr(raw, "line", 0) or line
         unknown = set(raw) - {"format", "delimiter", "encoding", "header", "header_row", "columns", "sheet", "records"}
         if unknown:
             raise self.fail(line, f"unknown read option(s): {', '.join(sorted(map(str, unknown)))}")
-        fmt = str(raw.get("format", "auto")).lower()
-        if fmt not in ("auto", *FORMATS):
-            raise self.fail(line, f"read.format {fmt!r} is not one of: auto, {', '.join(FORMATS)}")
+        fmt = str(raw.get("format", AUTO)).lower()
+        if fmt != AUTO and fmt not in FORMATS:
+            raise self.fail(
+                line, f"unknown format {printable(fmt)!r} in read.format; known formats: {AUTO}, {known_formats()}"
+            )
         delimiter = str(raw.get("delimiter", "auto"))
         delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
         if delimiter != "auto" and len(delimiter) != 1:
@@ -748,7 +727,7 @@ class _Reader:
         header_row = raw.get("header_row", 1)
         if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
             raise self.fail(line, f"read.header_row is the header's row number, counted from 1; got {header_row!r}")
-        if header_row != 1 and (not header or fmt in ("json", "jsonl", "parquet")):
+        if header_row != 1 and (not header or (fmt != AUTO and not FORMATS[fmt].header_row)):
             raise self.fail(line, "read.header_row goes with a header row in a CSV or xlsx file")
         encoding = str(raw.get("encoding", "auto"))
         if encoding != "auto":

@@ -17,6 +17,7 @@ from typing import Any
 import regex
 
 from nimgraph.identity import NORMALISERS, IdentityError
+from nimgraph.ingest.coordinates import CoordinateError, dms_to_decimal, grid_to_wgs84
 from nimgraph.ingest.dates import DateError, DateRead, Order, read_date
 
 
@@ -263,9 +264,10 @@ class ValueSpec:
             easting, northing = ((row.get(c) or "").strip() for c in self.grid)
             text = ""
             if easting and northing:
-                from nimgraph.ingest.coordinates import grid_to_wgs84
-
-                latitude, longitude = grid_to_wgs84(easting, northing)
+                try:
+                    latitude, longitude = grid_to_wgs84(easting, northing)
+                except CoordinateError as err:
+                    raise ConversionError(str(err)) from None
                 text = repr(round(latitude if self.part == "latitude" else longitude, 6))
         elif self.lookup is not None:
             given = " ".join((row.get(self.lookup_column or "") or "").split())
@@ -363,9 +365,10 @@ class ValueSpec:
         if self.decimal != "." and datatype in ("number", "integer"):
             text = text.replace(".", "").replace(self.decimal, ".")
         if datatype == "number" and "dms" in self.formats:
-            from nimgraph.ingest.coordinates import dms_to_decimal
-
-            return dms_to_decimal(text)
+            try:
+                return dms_to_decimal(text)
+            except CoordinateError as err:
+                raise ConversionError(str(err)) from None
         return convert(text, datatype, self.formats, self.pivot)
 
     def read_date(self, text: str, datatype: str) -> DateRead:

@@ -37,10 +37,8 @@ from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
 from nimgraph.store.incident_read import AREA_DEPTH, IncidentTypes, RawIncidents, assemble, event_row, told
 from nimgraph.store.queries import query
+from nimgraph.store.schema import ENTITY_LABEL, META_LABEL, RECORD_LABEL, apply_schema
 
-ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
-RECORD_LABEL = Core.RECORD  # provenance: one node per source record
-META_LABEL = "NimgraphMeta"  # the store's own settings, as nimgraph/queries/read_meta.cypher names them
 RETRACT_BATCH = 5000  # records withdrawn per transaction
 REBUILD_BATCH = 2000  # entities (with the links they are the source of) recomputed per transaction
 T = TypeVar("T")
@@ -102,8 +100,6 @@ class Neo4jStore:
 
     # ------------------------------------------------------------------ writes
     def prepare(self) -> list[str]:
-        from nimgraph.store.schema import apply_schema
-
         return [f"{item.kind} {item.name}" for item in apply_schema(self.driver, self.model, self.database)]
 
     def upsert(self, batch: Batch) -> WriteStats:

@@ -1,4 +1,5 @@
-"""Neo4j schema from the ontology Model: uniqueness constraints on keys, indexes on filtered properties.
+"""Neo4j schema from the ontology Model: the store's own labels, uniqueness constraints on keys, indexes on
+filtered properties.
 
 Schema statements cannot take parameters, so their labels are written into the text; every label
 comes from the Model (or the store's own Entity and Record labels) and is checked to be a plain name.
@@ -12,8 +13,10 @@ from dataclasses import dataclass
 import neo4j
 
 from nimgraph.ontology import Core, Model, snake_case
-from nimgraph.store.neo4j import ENTITY_LABEL, META_LABEL, RECORD_LABEL
 
+ENTITY_LABEL = "Entity"  # on every node: the label MERGE uses, with a uniqueness constraint on id
+RECORD_LABEL = Core.RECORD  # provenance: one node per source record
+META_LABEL = "NimgraphMeta"  # the store's own settings, as nimgraph/queries/read_meta.cypher names them
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 

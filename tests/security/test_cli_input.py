@@ -105,7 +105,13 @@ def test_serve_with_weak_production_settings_says_why_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("setting", "value"), [("NIMGRAPH_ENV", "staging"), ("NIMGRAPH_PORT", "eighty"), ("NIMGRAPH_API_KEYS", "{oops")]
+    ("setting", "value"),
+    [
+        ("NIMGRAPH_ENV", "staging"),
+        ("NIMGRAPH_PORT", "eighty"),
+        ("NIMGRAPH_API_KEYS", "{oops"),
+        ("NIMGRAPH_API_KEYS", '{"k": {"name": "ops", "role": "boss"}}'),  # read by access control, not the settings
+    ],
 )
 def test_a_bad_setting_in_the_environment_is_one_line(tmp_path, setting, value):
     line = refused(nimgraph("serve", cwd=tmp_path, **{setting: value}))

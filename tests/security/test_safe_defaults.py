@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.auth import InsecureSettingsError
 from api.main import create_app
+from nimgraph.access.keys import ApiKeysError
 from nimgraph.config import Settings
 
 
@@ -78,3 +79,18 @@ def test_development_generates_its_secrets_instead_of_publishing_one(tmp_path):
     assert kept.stat().st_mode & 0o077 == 0  # readable by its owner only
     with pytest.raises(InsecureSettingsError, match="CORS"):
         create_app(dev_settings(access_db=tmp_path / "a.db", cors_origins=["*"]))
+
+
+def test_a_key_whose_holder_makes_no_sense_is_refused_naming_its_holder_not_the_key(tmp_path):
+    """The settings keep each holder as JSON; access control reads its role, and says what is wrong with it."""
+    key = secrets.token_urlsafe(32)
+    holders = {key: {"name": "ops", "role": "superuser"}, secrets.token_urlsafe(32): {"role": "analyst"}}
+    settings = Settings(env="production", **_strong(tmp_path, api_keys=holders))  # the settings load
+    with pytest.raises(ApiKeysError) as refused:
+        create_app(settings)
+    message = str(refused.value)
+    assert message.startswith("NIMGRAPH_API_KEYS is not valid: the key of 'ops': role: Input should be 'analyst',")
+    assert "key 2: name: Field required" in message and key not in message
+    with pytest.raises(ApiKeysError, match=r"the key of 'ops': handling: Value error, unknown handling codes \['X'\]"):
+        create_app(dev_settings(access_db=tmp_path / "a.db", api_keys={key: {"name": "ops", "role": "analyst",
+                                                                            "handling": ["X"]}}))  # fmt: skip
