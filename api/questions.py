@@ -16,6 +16,7 @@ from api.params import ENTITY_ID, ENTITY_ID_HELP, MAX_HOPS, not_found
 from api.schemas import ClearanceNotice
 from nimgraph.access.view import ClearedView
 from nimgraph.config import Settings
+from nimgraph.exports.tables import XLSX_MEDIA_TYPE
 from nimgraph.ontology import Core, Model
 from nimgraph.products.answers import Answer
 from nimgraph.products.common import NotVisible, ProductError
@@ -23,11 +24,17 @@ from nimgraph.products.render import answer_html
 from nimgraph.products.scope import MAX_WITHIN, Projection, Scope
 
 AnswerFormat = Annotated[
-    Literal["json", "csv", "html"],
-    Query(description="json; csv (one line per row, per member for groups); html, a page with the table and drawing"),
+    Literal["json", "csv", "xlsx", "html"],
+    Query(
+        description="json; csv (one line per row, per member for groups); xlsx (those lines, the columns' "
+        "definitions and the notes); html, a page with the table and drawing"
+    ),
 ]
 HTML_CSV_OR_JSON = {
-    200: {"content": {"text/html": {}, "text/csv": {}}, "description": "The answer, as JSON, CSV or a drawn page"}
+    200: {
+        "content": {"text/html": {}, "text/csv": {}, XLSX_MEDIA_TYPE: {}},
+        "description": "The answer, as JSON, CSV, a workbook or a drawn page",
+    }
 }
 Ids = list[Annotated[str, Field(pattern=ENTITY_ID)]]
 
@@ -132,6 +139,12 @@ def respond(
             answer.to_csv(),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    if format == "xlsx":
+        return Response(
+            answer.to_xlsx(),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="nimgraph-{answer.question}.xlsx"'},
         )
     if format == "html":
         return HTMLResponse(answer_html(answer, model, notice.notice, max_nodes=settings.viz_max_nodes))

@@ -216,7 +216,13 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if args.json:
         render.write(product, json_path=args.json)
         print(f"Wrote {args.json}", file=sys.stderr)
-    if not args.html and not args.json:
+    if args.xlsx:
+        from nimgraph.exports.tables import tables_of, workbook
+
+        data = product.to_dict()
+        Path(args.xlsx).write_bytes(workbook(tables_of(data), notes=[f"Handling: {data.get('handling', '')}"]))
+        print(f"Wrote {args.xlsx} (its tables, a sheet each)", file=sys.stderr)
+    if not args.html and not args.json and not args.xlsx:
         print(render.to_json(product))
     return 0
 
@@ -569,6 +575,7 @@ def parser() -> argparse.ArgumentParser:
     profile.add_argument("id", help="the entity id of the person or problem")
     profile.add_argument("--html", help="write the HTML report here")
     profile.add_argument("--json", help="write the JSON here (default: print it)")
+    profile.add_argument("--xlsx", help="write the product's tables here, a sheet each, for Excel")
     profile.add_argument("--purpose", required=True, help="why you are reading it, for the audit log")
     profile.set_defaults(run=cmd_profile)
 

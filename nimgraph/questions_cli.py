@@ -236,6 +236,8 @@ ASKERS: dict[str, Asker] = {
 
 
 def cmd_question(args: argparse.Namespace) -> int:
+    if args.format == "xlsx" and not args.output:
+        raise CommandError("--format xlsx writes a workbook: give the file with --output")
     settings = command_settings(args)
     model = default_model()
     role = Role(args.role)
@@ -261,17 +263,21 @@ def cmd_question(args: argparse.Namespace) -> int:
             pseudonyms.close()
     # the API's notice, as an answer made for a role may be passed on to someone holding it
     notice = FILTERED_NOTICE if clearance.filtered and settings.clearance_notice else None
-    if args.format == "csv":
+    if args.format == "xlsx":
+        Path(args.output).write_bytes(answer.to_xlsx())
+        print(f"Wrote {args.output}", file=sys.stderr)
+        text = None
+    elif args.format == "csv":
         text = answer.to_csv()
     elif args.format == "html":
         text = answer_html(answer, model, notice, max_nodes=settings.viz_max_nodes)
     else:
         shown = {**answer.to_dict(), "clearance": {"filtered": clearance.filtered, "notice": notice}}
         text = json.dumps(shown, indent=2, default=str) + "\n"
-    if args.output:
+    if text is not None and args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"Wrote {args.output}", file=sys.stderr)
-    else:
+    elif text is not None:
         sys.stdout.write(text)
     what = f"{args.command} as {role}: {answer.parameters}"
     audit_command(log, f"QUESTION-{args.command.upper()}", what[:2000], args.purpose, released)
@@ -283,7 +289,7 @@ def _common(command: argparse.ArgumentParser, scoped: bool = True) -> None:
     command.add_argument(
         "--role", default=Role.ANALYST.value, choices=[r.value for r in Role], help="ask as this role would see it"
     )
-    command.add_argument("--format", default="json", choices=["json", "csv", "html"])
+    command.add_argument("--format", default="json", choices=["json", "csv", "xlsx", "html"])
     command.add_argument("--output", "-o", help="file to write (default: standard output)")
     command.add_argument("--quiet", "-q", action="store_true", help="no progress on standard error")
     if not scoped:

@@ -304,3 +304,31 @@ def test_a_neo4j_import_export_holds_records_as_record_nodes_and_only_what_the_c
     ]
     assert made.handling == "P" and {r.get("handling") for r in seen if r.get("handling")} == {"P"}
     assert not {"cat", "n-cat", "m-1", "l-home"} & {r.get("id") or r.get("record_id") for r in seen}
+
+
+def test_answers_and_products_come_as_workbooks_with_their_tables(served, demo, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    client, _settings = served
+    analyst = {"X-API-Key": "dev-analyst", "X-Purpose": "tables for the briefing"}
+    ranked = client.get("/rankings?measure=degree&top=5&format=json", headers=analyst).json()
+    book = load_workbook(io.BytesIO(client.get("/rankings?measure=degree&top=5&format=xlsx", headers=analyst).content))
+    sheet = book[book.sheetnames[0]]
+    rows = list(sheet.values)
+    assert list(rows[0]) == [c["name"] for c in ranked["columns"]]
+    assert [r[list(rows[0]).index("id")] for r in rows[1:]] == [r["id"] for r in ranked["rows"]]
+    assert {r[0] for r in list(book["columns"].values)[1:]} == {c["name"] for c in ranked["columns"]}
+    vulnerable = person_id(demo, demo.planted["vulnerable"])
+    profile = client.get(f"/profiles/subject/{vulnerable}", headers=analyst).json()
+    workbook = client.get(f"/profiles/subject/{vulnerable}?format=xlsx", headers=analyst)
+    assert workbook.status_code == 200 and workbook.headers["content-type"].startswith("application/vnd.openxml")
+    sheets = load_workbook(io.BytesIO(workbook.content))
+    from nimgraph.exports.tables import tables_of
+
+    expected = tables_of(profile)
+    assert expected, "the profile has tables, so the check can fail"
+    assert len(sheets.sheetnames) == len(expected) + 1  # and the notes
+    first = next(iter(expected))
+    assert len(list(sheets[sheets.sheetnames[0]].values)) == len(expected[first]) + 1
+    partner = client.get(f"/profiles/subject/{vulnerable}?format=xlsx", headers={**analyst, "X-API-Key": "dev-partner"})
+    assert partner.status_code == 404  # a partner may not see the vulnerable person: no workbook either

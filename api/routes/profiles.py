@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth import ViewDep
@@ -13,19 +13,33 @@ from api.notice import clearance_notice
 from api.params import EntityId
 from nimgraph.access.view import ClearedView
 from nimgraph.config import Settings
+from nimgraph.exports.tables import XLSX_MEDIA_TYPE, tables_of, workbook
 from nimgraph.products import render
 from nimgraph.products.problem import build_problem_profile
 from nimgraph.products.subject import build_subject_profile
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
-Format = Annotated[Literal["json", "html"], Query(description="json, or html for the report with its network")]
-HTML_OR_JSON = {200: {"content": {"text/html": {}}, "description": "The product, as JSON or as a report"}}
+Format = Annotated[
+    Literal["json", "html", "xlsx"],
+    Query(description="json; html for the report with its network; xlsx for its tables, a sheet each"),
+]
+HTML_OR_JSON = {
+    200: {"content": {"text/html": {}, XLSX_MEDIA_TYPE: {}}, "description": "The product, as JSON, a report or tables"}
+}
 
 
 def _respond(product, fmt: str, view: ClearedView, settings: Settings):
     notice = clearance_notice(view.clearance, settings)
     if fmt == "html":
         return HTMLResponse(render.to_html(product, notice=notice.notice))
+    if fmt == "xlsx":
+        data = product.to_dict()
+        banner = [f"Handling: {data.get('handling', '')}", *([notice.notice] if notice.notice else [])]
+        return Response(
+            workbook(tables_of(data), notes=banner),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="nimgraph-{data.get("product", "profile")}.xlsx"'},
+        )
     return JSONResponse({**product.to_dict(), "clearance": notice.model_dump()})
 
 

@@ -91,6 +91,15 @@ class Answer:
             writer.writerow({k: _inert(line.get(k)) for k in names})
         return out.getvalue()
 
+    def to_xlsx(self) -> bytes:
+        """A workbook: the answer's lines, its columns' definitions, and its notes."""
+        from nimgraph.exports.tables import workbook
+
+        names = [c.name for c in self.columns]
+        lines = [{k: line.get(k) for k in names} for line in self.lines()]
+        definitions = [{"column": c.name, "definition": c.definition} for c in self.columns]
+        return workbook({self.question: lines, "columns": definitions}, notes=self.notes)
+
     def lines(self) -> list[dict[str, Any]]:
         """The rows as a table shows them: a group's members one per line, lists and maps as text."""
         flat = []
