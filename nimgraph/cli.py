@@ -19,6 +19,9 @@ from tqdm import tqdm
 from nimgraph import assess_cli, export_cli, questions_cli, records_cli, resolve_cli, review_cli
 from nimgraph.access.audit import AuditEntry, AuditLog
 from nimgraph.access.keys import DEVELOPMENT_KEYS, ApiKeysError
+from nimgraph.access.pseudonyms import Pseudonyms
+from nimgraph.access.roles import Role, clearance_for
+from nimgraph.access.view import ClearedView
 from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.config import Settings
 from nimgraph.inferences import InferenceError
@@ -30,7 +33,7 @@ from nimgraph.printable import printable
 from nimgraph.products.common import ProductError
 from nimgraph.records import Subgraph
 from nimgraph.store import StoreConfigError, StoreError, is_neo4j, open_store
-from nimgraph.store.base import GraphStore
+from nimgraph.store.base import GraphReader
 
 PAGE = 1000  # entities per page when exporting everything
 MIN_DEMO_INCIDENTS = 300  # below about 200 the background has too few people for its intelligence reports
@@ -389,7 +392,7 @@ def cmd_ontology_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_subgraph(store: GraphStore, model: Model, args: argparse.Namespace) -> Subgraph:
+def _export_subgraph(store: GraphReader, model: Model, args: argparse.Namespace) -> Subgraph:
     if args.around:
         return store.neighbourhood(args.around, hops=args.hops, link_types=args.subgraph or None)
     if args.subgraph:
@@ -449,15 +452,26 @@ def cmd_export_rdf(args: argparse.Namespace) -> int:
     model = default_model()
     for name in args.subgraph or []:
         model.link_type(name)
+    role = Role(args.role)
+    clearance = clearance_for(role)
     log = open_audit_log(settings)
+    pseudonyms = Pseudonyms(settings.access_db, settings.secret("pseudonym_key")) if clearance.pseudonymised else None
     store = open_store(settings.store, model, settings)
     try:
-        subgraph = _export_subgraph(store, model, args)
-        sources = store.sources()
+        view = ClearedView(store, model, clearance, pseudonyms)  # as every export: what the role may see
+        for seed in args.around or []:
+            if view.get(seed) is None:
+                raise CommandError(f"no entity {seed!r} that the {role} role may see")
+        subgraph = _export_subgraph(view, model, args)
+        sources = view.sources()
+        view.release_only(list(subgraph.entities), before=set())
+        released = sorted(view.released)
     finally:
         store.close()
-    what = f"rdf {args.format} to {args.output or 'standard output'}; around {args.around or 'everything'}"
-    audit_command(log, "EXPORT", what, args.purpose, [*(args.around or []), f"entities:{len(subgraph.entities)}"])
+        if pseudonyms is not None:
+            pseudonyms.close()
+    what = f"rdf {args.format} as {role} to {args.output or 'standard output'}; around {args.around or 'everything'}"
+    audit_command(log, "EXPORT", what, args.purpose, released)
     text = rdf.serialise(rdf.to_rdf(subgraph, model, sources=sources), args.format)
     codes = [a.handling for item in [*subgraph.entities.values(), *subgraph.links.values()] for a in item.provenance]
     handling = grading.most_restrictive(codes) if codes else "none"
@@ -636,6 +650,9 @@ def parser() -> argparse.ArgumentParser:
     rdf_export.add_argument("--format", default="turtle", choices=["turtle", "json-ld"])
     rdf_export.add_argument("--output", "-o", help="file to write (default: standard output)")
     rdf_export.add_argument("--purpose", required=True, help="why you are exporting it, for the audit log")
+    rdf_export.add_argument(
+        "--role", default=Role.ANALYST.value, choices=[r.value for r in Role], help="export as this role sees it"
+    )
     rdf_export.set_defaults(run=cmd_export_rdf)
 
     migrate = commands.add_parser("migrate-ids", help="rewrite ids made before ids were keyed (once per store)")

@@ -93,3 +93,26 @@ def test_cli_refuses_an_unknown_link_type(demo, capsys, cli_development):
     code = main(["--store", store, "export", "rdf", "--subgraph", "livesAtt", "--purpose", "test"])
     assert code == 2
     assert "unknown link type 'livesAtt'. Did you mean 'livesAt'" in capsys.readouterr().err
+
+
+def test_cli_rdf_export_reads_through_the_roles_cleared_view(demo, tmp_path, capsys, cli_development):
+    from nimgraph.demo import find_problem
+
+    store = str(demo.work_dir / "graph.db")
+    problem = find_problem(demo.store, demo.planted["problem"])
+    wide = ["--store", store, "export", "rdf", "--around", problem, "--hops", "3", "--purpose", "test"]
+    assert main([*wide, "-o", str(tmp_path / "analyst.ttl")]) == 0
+    assert main([*wide, "--role", "partner_viewer", "-o", str(tmp_path / "partner.ttl")]) == 0
+    analyst = rdf.from_rdf(Graph().parse(tmp_path / "analyst.ttl", format="turtle"), demo.model)
+    partner = rdf.from_rdf(Graph().parse(tmp_path / "partner.ttl", format="turtle"), demo.model)
+    handling = {a.handling for item in [*analyst.entities.values(), *analyst.links.values()] for a in item.provenance}
+    assert handling == {"P", "C"}, "the analyst's export holds C records, so the partner check can fail"
+    seen = {a.handling for item in [*partner.entities.values(), *partner.links.values()] for a in item.provenance}
+    assert seen == {"P"} and set(partner.entities) <= set(analyst.entities)
+    records = [
+        {a.record_id for i in [*g.entities.values(), *g.links.values()] for a in i.provenance}
+        for g in (analyst, partner)
+    ]
+    assert records[1] < records[0]
+    hidden = demo.planted["vulnerable_associates"]
+    assert not [e for e in partner.entities.values() if e.properties.get("nominalId") in hidden]
