@@ -36,7 +36,7 @@ from nimgraph.ontology import Core, Model
 from nimgraph.products.common import NotVisible, ProductError, members_of, resolved_clusters
 from nimgraph.products.scope import Scope, expand_types, read_scope
 from nimgraph.products.subject import PROFILE_HOPS, read_subject_network
-from nimgraph.records import Subgraph
+from nimgraph.records import Entity, Subgraph
 from nimgraph.store.base import GraphReader
 
 __all__ = ["GRAPH_FORMATS", "Export", "GraphFormat", "Selection", "export_graph", "selected_graph"]
@@ -119,6 +119,24 @@ def _every_entity(reader: GraphReader, found: Subgraph) -> None:
         offset += WHOLE_GRAPH_PAGE
 
 
+def _scope(selection: Selection) -> Scope:
+    return Scope(
+        within=selection.within,
+        around=selection.around,
+        hops=selection.hops,
+        problem=selection.problem,
+        max_entities=selection.max_entities,
+    )
+
+
+def _subject(reader: GraphReader, model: Model, person_id: str) -> Entity:
+    """The profile's subject: a person the caller may see, or NotVisible, as for any id it may not."""
+    subject = reader.get(person_id)
+    if subject is None or not model.is_a(subject.type, Core.PERSON):
+        raise NotVisible(person_id)
+    return subject
+
+
 def selected_graph(reader: GraphReader, model: Model, selection: Selection) -> tuple[nx.MultiDiGraph, list[str]]:
     """The selection's graph, with provenance, records an analyst resolved as one contracted; and notes.
 
@@ -126,9 +144,7 @@ def selected_graph(reader: GraphReader, model: Model, selection: Selection) -> t
     """
     follow = expand_types(model, selection.link_types, "link") if selection.link_types else None
     if selection.profile:
-        subject = reader.get(selection.profile)
-        if subject is None or not model.is_a(subject.type, Core.PERSON):
-            raise NotVisible(selection.profile)
+        subject = _subject(reader, model, selection.profile)
         network = read_subject_network(reader, model, subject.id, max_entities=selection.max_entities)
         graph = network.ego
         if follow is not None:
@@ -136,14 +152,7 @@ def selected_graph(reader: GraphReader, model: Model, selection: Selection) -> t
             graph.add_node(subject.id, **network.ego.nodes[subject.id])
         notes = ["The network stops at the profile's cap, nearest first."] if network.truncated else []
         return graph, notes
-    scope = Scope(
-        within=selection.within,
-        around=selection.around,
-        hops=selection.hops,
-        problem=selection.problem,
-        max_entities=selection.max_entities,
-    )
-    read = read_scope(reader, model, scope, follow)
+    read = read_scope(reader, model, _scope(selection), follow)
     graph = read.graph
     if not (selection.within or selection.around or selection.problem) and follow is None:
         alone = Subgraph()
@@ -158,19 +167,10 @@ def selected_subgraph(reader: GraphReader, model: Model, selection: Selection) -
     Neo4j import recreates, each record as a Record node."""
     follow = expand_types(model, selection.link_types, "link") if selection.link_types else None
     if selection.profile:
-        subject = reader.get(selection.profile)
-        if subject is None or not model.is_a(subject.type, Core.PERSON):
-            raise NotVisible(selection.profile)
+        subject = _subject(reader, model, selection.profile)
         members = members_of(resolved_clusters(reader, [subject.id]), subject.id)
         return reader.neighbourhood(members, hops=PROFILE_HOPS, link_types=follow, max_entities=selection.max_entities)
-    scope = Scope(
-        within=selection.within,
-        around=selection.around,
-        hops=selection.hops,
-        problem=selection.problem,
-        max_entities=selection.max_entities,
-    )
-    found = read_scope(reader, model, scope, follow).subgraph
+    found = read_scope(reader, model, _scope(selection), follow).subgraph
     if not (selection.within or selection.around or selection.problem) and follow is None:
         _every_entity(reader, found)
     return found
