@@ -20,7 +20,7 @@ from nimgraph.access.view import ClearedView
 from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.exports.anx import IconTable
 from nimgraph.ontology import default_model
-from nimgraph.products.common import NotVisible
+from nimgraph.products.common import NotVisible, ProductError
 from nimgraph.products.exporting import GRAPH_FORMATS, Selection, export_graph
 from nimgraph.store import open_store
 
@@ -45,6 +45,18 @@ def _chart_ids(args: argparse.Namespace, settings, role: Role) -> tuple[str, ...
 
 
 def cmd_export_graph(args: argparse.Namespace) -> int:
+    """An export, audited whether it is written or refused (a refusal names what was asked)."""
+    try:
+        return _export(args)
+    except (CommandError, ProductError) as refused:
+        settings = command_settings(args)
+        asked = [*(args.around or []), *(args.within or []), args.chart, args.problem, args.profile]
+        what = f"{args.export_command} as {args.role} refused: {refused}"
+        audit_command(open_audit_log(settings), "EXPORT-REFUSED", what[:2000], args.purpose, [a for a in asked if a])
+        raise
+
+
+def _export(args: argparse.Namespace) -> int:
     settings = command_settings(args)
     model = default_model()
     role = Role(args.role)

@@ -25,9 +25,11 @@ from nimgraph.access.view import ClearedView
 from nimgraph.cli import main
 from nimgraph.demo import find_problem
 from nimgraph.exports.anx import SCHEMA, IconTable, read_anx
+from nimgraph.exports.neo4j_bulk import BulkGraph
 from nimgraph.exports.networks import to_gexf, to_graphml
 from nimgraph.ontology import Core
-from nimgraph.products.exporting import Selection, export_graph, selected_graph
+from nimgraph.products.common import ProductError
+from nimgraph.products.exporting import Selection, export_graph, selected_graph, selected_subgraph
 from nimgraph.records import Assertion, Batch, Entity, Link
 
 ANX_SCHEMA = xmlschema.XMLSchema(SCHEMA.read_text(encoding="utf-8"))
@@ -139,16 +141,19 @@ def test_graphml_and_gexf_carry_types_grades_provenance_and_time(planted_store, 
 
 def test_an_export_is_read_through_the_callers_cleared_view(planted_store, model, tmp_path):
     partner = ClearedView(planted_store, model, clearance_for(Role.PARTNER_VIEWER), None)
-    made = export_graph(partner, model, Selection(), "anx")
+    made = export_graph(partner, model, Selection(around=("bob",), hops=3), "anx")
     chart = read_anx(made.content)
-    assert "cat" not in chart.entities and "flat" in chart.entities  # the flat has a P record
+    # cat has only C records, and ann's home is known only from a C record: the partner reaches neither
+    assert set(chart.entities) == {"ann", "bob", "car"}
     assert {link.attributes["nimgraph id"] for link in chart.links} == {"k1", "k2"}
     assert made.handling == "P" and b"l-home" not in made.content and b"m-1" not in made.content
     pseudonyms = Pseudonyms(tmp_path / "access.db", "a-pseudonym-key-for-tests-0123456789")
     try:
         researcher = ClearedView(planted_store, model, clearance_for(Role.RESEARCHER), pseudonyms)
+        someone = researcher.find(Core.PERSON, limit=1)[0].id
+        around_bob = Selection(around=(someone,), hops=3)
         for format_name in ("anx", "graphml", "gexf"):
-            content = export_graph(researcher, model, Selection(), format_name).content
+            content = export_graph(researcher, model, around_bob, format_name).content
             assert b"Ann Hale" not in content and b"Bob Gray" not in content and b"1990-02-03" not in content
             assert b'"ann"' not in content and b"psn-" in content
     finally:
@@ -242,14 +247,19 @@ def test_the_command_line_exports_as_a_role_and_is_audited(demo, tmp_path, monke
     ANX_SCHEMA.validate(output.read_text(encoding="utf-8"))
     assert vulnerable in read_anx(output.read_bytes()).entities
     graphml = tmp_path / "r.graphml"
-    assert main(["export", "graphml", "--purpose", purpose, "--role", "researcher", "-o", str(graphml)]) == 0
-    assert vulnerable.encode() not in graphml.read_bytes()
+    problem = find_problem(demo.store, demo.planted["problem"])
+    researcher = ["export", "graphml", "--purpose", purpose, "--role", "researcher", "--problem", problem]
+    assert main([*researcher, "-o", str(graphml)]) == 0
+    assert vulnerable.encode() not in graphml.read_bytes() and b"psn-" in graphml.read_bytes()
     assert main(["export", "gexf", "--purpose", purpose, "--within", "Person-" + "0" * 20]) == 2
+    assert main(["export", "gexf", "--purpose", purpose, "--role", "partner_viewer"]) == 2  # whole graph
     from nimgraph.config import get_settings
 
     settings = get_settings()
     entries = [e for e in _audited(settings, purpose) if e["method"] == "EXPORT"]
     assert len(entries) == 2 and vulnerable in entries[0]["items"]
+    refused = [e for e in _audited(settings, purpose) if e["method"] == "EXPORT-REFUSED"]
+    assert len(refused) == 2 and refused[0]["items"] == ["Person-" + "0" * 20]
     assert json.dumps([e["path"] for e in entries]).count("handling") == 2
 
 
@@ -295,7 +305,7 @@ def test_a_neo4j_import_export_holds_records_as_record_nodes_and_only_what_the_c
     }
     assert not [label for label in labels if "NimgraphMeta" in label]  # never the store's id key
     partner = ClearedView(planted_store, model, clearance_for(Role.PARTNER_VIEWER), None)
-    made = export_graph(partner, model, Selection(), "neo4j-csv")
+    made = export_graph(partner, model, Selection(within=("ann", "bob", "car", "flat")), "neo4j-csv")
     seen = [
         dict(zip(map(_column, r[0]), row, strict=True))
         for name, r in _zipped_csv(made.content).items()
@@ -332,3 +342,57 @@ def test_answers_and_products_come_as_workbooks_with_their_tables(served, demo, 
     assert len(list(sheets[sheets.sheetnames[0]].values)) == len(expected[first]) + 1
     partner = client.get(f"/profiles/subject/{vulnerable}?format=xlsx", headers={**analyst, "X-API-Key": "dev-partner"})
     assert partner.status_code == 404  # a partner may not see the vulnerable person: no workbook either
+
+
+def test_a_neo4j_import_export_neither_counts_hidden_records_nor_orders_by_real_ids(planted_store, model, tmp_path):
+    """seq is a rank among the exported records (the store's write counter would count hidden ones in
+    its gaps), and a pseudonymised export's rows follow the pseudonyms, not the real ids."""
+
+    def rows(made) -> list[dict[str, str]]:
+        return [
+            dict(zip(map(_column, r[0]), row, strict=True))
+            for name, r in _zipped_csv(made.content).items()
+            if name != "IMPORT.txt"
+            for row in r[1:]
+        ]
+
+    partner = ClearedView(planted_store, model, clearance_for(Role.PARTNER_VIEWER), None)
+    everything = Selection(within=("ann", "bob", "car", "flat"))
+    seqs = sorted(int(r["seq"]) for r in rows(export_graph(partner, model, everything, "neo4j-csv")) if r.get("seq"))
+    stored = sorted(
+        r["seq"] for r in BulkGraph.from_subgraph(selected_subgraph(partner, model, everything)).records.values()
+    )
+    assert stored[-1] > len(stored), "the store's counter has gaps where C records were written"
+    assert seqs == list(range(1, len(stored) + 1))
+    pseudonyms = Pseudonyms(tmp_path / "access.db", "a-pseudonym-key-for-tests-0123456789")
+    try:
+        researcher = ClearedView(planted_store, model, clearance_for(Role.RESEARCHER), pseudonyms)
+        someone = researcher.find(Core.PERSON, limit=1)[0].id
+        made = export_graph(researcher, model, Selection(around=(someone,), hops=3), "neo4j-csv")
+        people = [r["id"] for r in rows(made) if r.get(":LABEL", "").endswith("Person")]
+        assert len(people) >= 3 and people == sorted(people) and all(p.startswith("psn-") for p in people)
+        records = [r for r in rows(made) if r.get("record_id")]
+        assert [r["seq"] for r in sorted(records, key=lambda r: r["key"])] == [
+            str(n) for n in range(1, len(records) + 1)
+        ]
+    finally:
+        pseudonyms.close()
+
+
+def test_an_export_names_every_record_resolved_into_what_it_holds(planted_store, model, tmp_path):
+    from nimgraph.resolution.proposals import decide
+
+    decide(planted_store, model, "k4", "accept", analyst="DC 1 Tester")  # ann and cat are one person
+    made = export_graph(planted_store, model, Selection(within=("ann", "bob")), "graphml")
+    graph = nx.read_graphml(io.BytesIO(made.content))
+    assert "cat" not in graph and graph.nodes["ann"]["records"] == 2  # cat's record is in ann's node
+    assert made.shown == {"ann", "bob", "cat"}
+
+
+def test_a_filtered_key_exports_a_selection_not_the_whole_graph(planted_store, model):
+    partner = ClearedView(planted_store, model, clearance_for(Role.PARTNER_VIEWER), None)
+    with pytest.raises(ProductError, match="export a selection"):
+        export_graph(partner, model, Selection(), "gexf")
+    with pytest.raises(ProductError, match="export a selection"):
+        export_graph(partner, model, Selection(link_types=(Core.ASSOCIATED_WITH,)), "gexf")
+    assert export_graph(partner, model, Selection(around=("bob",), hops=1), "gexf").entities == 3

@@ -7,6 +7,9 @@ where the format has room for it). The audit log records the purpose and the ent
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -23,6 +26,27 @@ from nimgraph.products.exporting import GRAPH_FORMATS, Selection, export_graph
 from nimgraph.products.scope import MAX_WITHIN
 
 router = APIRouter(prefix="/exports", tags=["exports"])
+
+# One export at a time for each key holder: a large one holds a worker and memory for seconds.
+_EXPORTING: set[str] = set()
+_EXPORTING_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_at_a_time(holder: str) -> Iterator[None]:
+    with _EXPORTING_LOCK:
+        if holder in _EXPORTING:
+            raise HTTPException(
+                429, "one export at a time: your last one is still being written; try again when it ends",
+                headers={"Retry-After": "5"},
+            )  # fmt: skip
+        _EXPORTING.add(holder)
+    try:
+        yield
+    finally:
+        with _EXPORTING_LOCK:
+            _EXPORTING.discard(holder)
+
 
 Ids = list[Annotated[str, Field(pattern=ENTITY_ID)]]
 FormatName = Literal["anx", "graphml", "gexf", "neo4j-csv"]
@@ -80,7 +104,8 @@ def export(
             link_types=tuple(link_types),
         )
         icons = IconTable.load(settings.i2_icons or None)
-        made = export_graph(view, model, selection, format_name, icons=icons)
+        with _one_at_a_time(audit.caller.name):
+            made = export_graph(view, model, selection, format_name, icons=icons)
     except NotVisible as missing:
         raise not_found(str(missing.args[0]) if missing.args else "") from None
     except ProductError as err:

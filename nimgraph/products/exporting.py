@@ -27,6 +27,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from nimgraph.access.view import ClearedView
 from nimgraph.analysis.build import to_networkx
 from nimgraph.exports.anx import IconTable, to_anx
 from nimgraph.exports.neo4j_bulk import BulkGraph, write_import_files
@@ -37,7 +38,7 @@ from nimgraph.products.common import NotVisible, ProductError, members_of, resol
 from nimgraph.products.scope import Scope, expand_types, read_scope
 from nimgraph.products.subject import PROFILE_HOPS, read_subject_network
 from nimgraph.records import Entity, Subgraph
-from nimgraph.store.base import GraphReader
+from nimgraph.store.base import GraphReader, SourceRegister
 
 __all__ = ["GRAPH_FORMATS", "Export", "GraphFormat", "Selection", "export_graph", "selected_graph"]
 
@@ -79,6 +80,10 @@ class Selection:
         given = [name for name in ("around", "within", "problem", "profile") if getattr(self, name)]
         if len(given) > 1:
             raise ProductError(f"export one selection at a time; got {' and '.join(given)}")
+
+    @property
+    def whole_graph(self) -> bool:
+        return not (self.around or self.within or self.problem or self.profile)
 
     def describe(self) -> str:
         if self.profile:
@@ -176,15 +181,37 @@ def selected_subgraph(reader: GraphReader, model: Model, selection: Selection) -
     return found
 
 
-def _neo4j_import_zip(reader: GraphReader, model: Model, subgraph: Subgraph) -> bytes:
-    """The subgraph as neo4j-admin CSV files, zipped with a note of the command that imports them.
+def _importable(reader: GraphReader, subgraph: Subgraph) -> BulkGraph:
+    """What a Neo4j import of the subgraph holds, with nothing of the store beyond what the caller sees.
 
-    The store's own settings (its id key) are never exported, and the source register only names
-    the sources of the records the export holds.
+    - Rows in the order of the ids the caller is shown: in the store's order, a pseudonymised
+      export would list people by their real ids.
+    - Each record's ``seq`` is its rank among the exported records, not the store's write counter,
+      whose gaps would count the records written in between that the caller may not see. The rank
+      follows the writes for a caller who sees real record ids, and the shown reference otherwise
+      (in write order, references would fall back into the sources' own numbering).
+    - The store's own settings (its id key) never, and the source register only for the sources of
+      the records the export holds.
     """
-    cited = {a.source for item in [*subgraph.entities.values(), *subgraph.links.values()] for a in item.provenance}
-    register = reader.sources() if hasattr(reader, "sources") else {}
-    graph = BulkGraph.from_subgraph(subgraph, sources={k: v for k, v in register.items() if k in cited})
+    ordered = Subgraph(
+        entities=dict(sorted(subgraph.entities.items())),
+        links=dict(sorted(subgraph.links.items())),
+        truncated=subgraph.truncated,
+    )
+    cited = {a.source for item in [*ordered.entities.values(), *ordered.links.values()] for a in item.provenance}
+    register = reader.sources() if isinstance(reader, (ClearedView, SourceRegister)) else {}
+    graph = BulkGraph.from_subgraph(ordered, sources={k: v for k, v in register.items() if k in cited})
+    pseudonymised = isinstance(reader, ClearedView) and reader.clearance.pseudonymised
+    order = sorted(graph.records, key=lambda k: (k,) if pseudonymised else (graph.records[k].get("seq", 0), k))
+    rank = {key: number for number, key in enumerate(order, start=1)}
+    graph.records = {key: {**graph.records[key], "seq": rank[key]} for key in sorted(graph.records)}
+    graph.assertions = dict(sorted(graph.assertions.items()))
+    return graph
+
+
+def _neo4j_import_zip(reader: GraphReader, model: Model, subgraph: Subgraph) -> bytes:
+    """The subgraph as neo4j-admin CSV files, zipped with a note of the command that imports them."""
+    graph = _importable(reader, subgraph)
     with tempfile.TemporaryDirectory(prefix="nimgraph-export-") as folder:
         files = write_import_files(graph, model, folder)
         relative = [a.replace(f"{files.folder}/", "") for a in files.arguments() if not a.startswith("--report-file")]
@@ -222,6 +249,13 @@ def export_graph(
     if format_name not in GRAPH_FORMATS:
         raise ProductError(f"unknown export format {format_name!r}; there are: {', '.join(GRAPH_FORMATS)}")
     chosen = GRAPH_FORMATS[format_name]
+    if selection.whole_graph and isinstance(reader, ClearedView) and reader.clearance.filtered:
+        # A filtered or pseudonymised whole-graph read filters every entity of the store, page by page:
+        # a selection reads what it names.
+        raise ProductError(
+            "exporting the whole graph needs a key cleared for every handling code without pseudonyms; "
+            "export a selection instead: around seeds, within ids, a chart, a problem or a profile"
+        )
     say(f"reading {selection.describe()}")
     if format_name == "neo4j-csv":
         subgraph = selected_subgraph(reader, model, selection)
@@ -247,5 +281,12 @@ def export_graph(
         entities=graph.number_of_nodes(),
         links=graph.number_of_edges(),
         description=selection.describe(),
-        shown=set(graph.nodes),
+        shown=_held(graph),
     )
+
+
+def _held(graph: nx.MultiDiGraph) -> set[str]:
+    """Every entity the file holds, with the records an analyst resolved into one of its nodes: what
+    those records say is in the file too."""
+    folded = graph.graph.get("resolved") or {}
+    return set(graph.nodes) | {member for member, node in folded.items() if node in graph}
