@@ -210,6 +210,8 @@ def test_the_api_exports_with_a_key_a_purpose_and_an_audit_entry(served, demo):
     assert vulnerable in entries[0]["items"] and "export:anx" in entries[0]["items"]
     gexf = client.get(url.replace("anx", "gexf"), headers={"X-API-Key": "dev-analyst", "X-Purpose": purpose})
     assert gexf.status_code == 200 and gexf.headers["content-type"].startswith("application/gexf+xml")
+    whole = client.get("/exports/graphml", headers={"X-API-Key": "dev-analyst", "X-Purpose": purpose})
+    assert whole.status_code == 400 and "nimgraph export graphml" in whole.json()["detail"]
 
 
 def test_a_partner_learns_nothing_from_an_export_of_what_it_may_not_see(served, demo):

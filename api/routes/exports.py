@@ -72,9 +72,10 @@ def export(
     profile: Annotated[str | None, Query(pattern=ENTITY_ID, description="A subject profile's network")] = None,
     link_types: Annotated[list[str], Query(description="Only links of these types (subtypes included)")] = [],  # noqa: B006
 ) -> Response:
-    """A part of the graph, or all of it when nothing is selected, as a file for i2 or Gephi.
+    """A part of the graph as a file for i2, Gephi or Neo4j.
 
-    Give one of ``around`` (with ``hops``), ``within``, ``chart``, ``problem`` and ``profile``.
+    Give one of ``around`` (with ``hops``), ``within``, ``chart``, ``problem`` and ``profile``; the
+    whole graph is exported with the command line (``nimgraph export FORMAT``).
     """
     chosen_ids = tuple(within)
     if chart:
@@ -103,6 +104,17 @@ def export(
             profile=profile,
             link_types=tuple(link_types),
         )
+    except ProductError as err:
+        raise HTTPException(400, str(err)) from None
+    if selection.whole_graph:
+        # Reading and writing every entity takes longer than a request should hold a worker (and a proxy
+        # waits): the whole graph is exported with the command line until exports run as background jobs.
+        raise HTTPException(
+            400,
+            "give a selection (around, within, chart, problem or profile); the whole graph is exported "
+            f"with the command line: nimgraph export {format_name} --purpose ...",
+        )
+    try:
         icons = IconTable.load(settings.i2_icons or None)
         with _one_at_a_time(audit.caller.name):
             made = export_graph(view, model, selection, format_name, icons=icons)
