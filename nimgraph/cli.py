@@ -230,15 +230,21 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_neo4j_init(args: argparse.Namespace) -> int:
-    from nimgraph.store.schema import schema_items
-
+def _neo4j_settings(args: argparse.Namespace) -> Settings:
+    """The settings of a ``nimgraph neo4j ...`` command, which needs a Neo4j store."""
     settings = command_settings(args)
     if not is_neo4j(settings.store):
         raise StoreConfigError(
-            f"nimgraph neo4j init needs a Neo4j store; {settings.store!r} is a file. "
+            f"nimgraph neo4j {args.neo4j_command} needs a Neo4j store; {settings.store!r} is a file. "
             "Pass --store neo4j://host:7687 or set NIMGRAPH_STORE"
         )
+    return settings
+
+
+def cmd_neo4j_init(args: argparse.Namespace) -> int:
+    from nimgraph.store.schema import schema_items
+
+    settings = _neo4j_settings(args)
     model = default_model()
     store = open_store(settings.store, model, settings)
     try:
@@ -258,12 +264,7 @@ def cmd_neo4j_load(args: argparse.Namespace) -> int:
     from nimgraph.ingest.bulk import BulkLoadError, FirstLoad
     from nimgraph.store import neo4j_admin
 
-    settings = command_settings(args)
-    if not is_neo4j(settings.store):
-        raise StoreConfigError(
-            f"nimgraph neo4j load needs a Neo4j store; {settings.store!r} is a file. "
-            "Pass --store neo4j://host:7687 or set NIMGRAPH_STORE"
-        )
+    settings = _neo4j_settings(args)
     model = default_model()
     plan = []  # every spec and file opened and checked before anything is mapped
     for group in args.bulk:
