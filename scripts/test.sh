@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_python.sh
+# The wheel, built and installed in a clean environment outside the checkout, runs the demo and serves
+# (scripts/check_wheel.sh). It runs while the project's environment installs and Neo4j starts (both
+# wait on the network and the disk more than on the cores), and must pass like any test.
+mkdir -p var
+scripts/check_wheel.sh >var/check-wheel.log 2>&1 &
+wheel_check=$!
 make_venv "[test,resolution]"
 
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
@@ -19,11 +25,6 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
-# The wheel, built and installed in a clean environment outside the checkout, runs the demo and serves
-# (scripts/check_wheel.sh). It runs while the Neo4j servers start, and must pass like any test.
-mkdir -p var
-scripts/check_wheel.sh >var/check-wheel.log 2>&1 &
-wheel_check=$!
 
 # The suite runs on one pytest-xdist worker a core (NIMGRAPH_TEST_WORKERS, default 2), each test file
 # on one worker, and each worker with a throwaway Neo4j of its own (Community has one database, and

@@ -140,21 +140,28 @@ def demo(tmp_path_factory: pytest.TempPathFactory, model: Model):
     store.close()
 
 
-def demo_in_neo4j(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model: Model) -> Demo:
-    """The demo partnership loaded into the test Neo4j (emptied first), for a module's parity fixture."""
+def demo_in_neo4j(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model: Model, link: bool = True
+) -> Demo:
+    """The demo partnership loaded into the test Neo4j (emptied first), for a module's parity fixture.
+
+    ``link=False`` leaves record linkage out, for a module that reads no proposals and compares
+    nothing with the session's embedded demo (which has them)."""
     store = request.getfixturevalue("neo4j_session_store")
     clear_neo4j(store)
     work_dir = tmp_path_factory.mktemp("demo-neo4j")
-    result = run_demo(store, model, work_dir, say=lambda _: None)
+    result = run_demo(store, model, work_dir, say=lambda _: None, link=link)
     planted = json.loads((work_dir / "data" / "planted.json").read_text())
     return Demo(store=store, model=model, planted=planted, result=result, work_dir=work_dir)
 
 
-def demo_on(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model: Model) -> Demo:
+def demo_on(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model: Model, link: bool = True
+) -> Demo:
     """The demo on the store a fixture is parametrised with: "embedded" (the session's) or "neo4j"."""
     if request.param == "embedded":
         return request.getfixturevalue("demo")
-    return demo_in_neo4j(request, tmp_path_factory, model)
+    return demo_in_neo4j(request, tmp_path_factory, model, link=link)
 
 
 def person_id(demo: Demo, nominal: str) -> str:

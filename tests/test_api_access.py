@@ -39,7 +39,7 @@ class Served:
 
 @pytest.fixture(scope="module", params=["embedded", "neo4j"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model):
-    demo = demo_on(request, tmp_path_factory, model)
+    demo = demo_on(request, tmp_path_factory, model, link=False)  # reads no proposals
     access_db = tmp_path_factory.mktemp("access") / "access.db"
     settings = dev_settings(store="unused", work_dir=demo.work_dir, access_db=access_db)
     with TestClient(create_app(settings, store=demo.store, model=demo.model)) as client:

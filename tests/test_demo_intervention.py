@@ -22,7 +22,7 @@ ASB = "ASBIncident"
 
 @pytest.fixture(scope="module", params=["embedded", "neo4j"])
 def demo(request, tmp_path_factory, model):
-    return demo_on(request, tmp_path_factory, model)
+    return demo_on(request, tmp_path_factory, model, link=False)  # reads no proposals
 
 
 def review_of(demo, role: Role = Role.PARTNER_VIEWER):

@@ -194,7 +194,7 @@ def test_police_file_has_the_police_uk_columns(demo):
 @pytest.fixture(scope="module", params=["embedded", "neo4j"])
 def planted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model) -> Demo:
     """The demo on each store: the session's embedded run, and the same files loaded into Neo4j."""
-    return demo_on(request, tmp_path_factory, model)
+    return demo_on(request, tmp_path_factory, model, link=False)  # reads no proposals
 
 
 def _projection(demo: Demo):
