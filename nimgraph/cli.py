@@ -28,14 +28,12 @@ from nimgraph.inferences import InferenceError
 from nimgraph.ingest.engine import IngestReport, ingest_files, open_sources
 from nimgraph.ingest.readers import FileError, Source, known_formats
 from nimgraph.ingest.spec import MappingSpec, SpecError, load_spec
-from nimgraph.ontology import Model, UnknownTypeError, default_model
+from nimgraph.ontology import UnknownTypeError, default_model
 from nimgraph.printable import printable
 from nimgraph.products.common import ProductError
-from nimgraph.records import Subgraph
+from nimgraph.products.exporting import Selection, selected_subgraph
 from nimgraph.store import StoreConfigError, StoreError, is_neo4j, open_store
-from nimgraph.store.base import GraphReader
 
-PAGE = 1000  # entities per page when exporting everything
 MIN_DEMO_INCIDENTS = 300  # below about 200 the background has too few people for its intelligence reports
 
 
@@ -393,21 +391,6 @@ def cmd_ontology_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_subgraph(store: GraphReader, model: Model, args: argparse.Namespace) -> Subgraph:
-    if args.around:
-        return store.neighbourhood(args.around, hops=args.hops, link_types=args.subgraph or None)
-    if args.subgraph:
-        return store.subgraph(args.subgraph)
-    everything = store.subgraph(list(model.links))  # and the entities that no link reaches:
-    page, offset = store.find(limit=PAGE), 0
-    while page:
-        for entity in page:
-            everything.entities.setdefault(entity.id, entity)
-        offset += PAGE
-        page = store.find(limit=PAGE, offset=offset)
-    return everything
-
-
 def cmd_migrate_ids(args: argparse.Namespace) -> int:
     settings = command_settings(args)
     log = open_audit_log(settings)
@@ -463,7 +446,11 @@ def cmd_export_rdf(args: argparse.Namespace) -> int:
         for seed in args.around or []:
             if view.get(seed) is None:
                 raise CommandError(f"no entity {seed!r} that the {role} role may see")
-        subgraph = _export_subgraph(view, model, args)
+        subgraph = selected_subgraph(
+            view,
+            model,
+            Selection(around=tuple(args.around or ()), hops=args.hops, link_types=tuple(args.subgraph or ())),
+        )
         sources = view.sources()
         view.release_only(list(subgraph.entities), before=set())
         released = sorted(view.released)

@@ -199,7 +199,7 @@ def _importable(reader: GraphReader, subgraph: Subgraph) -> BulkGraph:
         truncated=subgraph.truncated,
     )
     cited = {a.source for item in [*ordered.entities.values(), *ordered.links.values()] for a in item.provenance}
-    register = reader.sources() if isinstance(reader, (ClearedView, SourceRegister)) else {}
+    register = reader.sources() if isinstance(reader, SourceRegister) else {}  # a ClearedView is one
     graph = BulkGraph.from_subgraph(ordered, sources={k: v for k, v in register.items() if k in cited})
     pseudonymised = isinstance(reader, ClearedView) and reader.clearance.pseudonymised
     order = sorted(graph.records, key=lambda k: (k,) if pseudonymised else (graph.records[k].get("seq", 0), k))
