@@ -215,10 +215,15 @@ def meets(requirement: Requirement) -> Any:
 Reader = Annotated[Caller, requires(Permission.READ)]  # personal data, read through the cleared view
 
 
+def view_for(request: Request, caller: Caller) -> ClearedView:
+    """The store as ``caller`` may see it, for work that outlives the request (an export job)."""
+    state = request.app.state
+    return ClearedView(state.store, state.model, caller.clearance, state.access.pseudonyms)
+
+
 def cleared_view(request: Request, context: AuditDep, reader: Reader) -> ClearedView:
     """The store as this caller may see it; the audit entry lists what it released."""
-    state = request.app.state
-    view = ClearedView(state.store, state.model, reader.clearance, state.access.pseudonyms)
+    view = view_for(request, reader)
     context.view = view
     return view
 

@@ -80,6 +80,7 @@ def create_app(
             yield
         finally:
             ingest.shutdown(app)
+            exports.shutdown(app)
             if owned:
                 app.state.store.close()
             access.close()
@@ -97,6 +98,7 @@ def create_app(
     if store is not None:  # usable without the lifespan too (schema fuzzing calls the app directly)
         app.state.store = store
     app.state.access = access
+    exports.start(app, settings)
     errors.install(app)
     limits.install(app)
     browser.install(app)  # outside the upload limits: its headers reach every response they make

@@ -86,7 +86,9 @@ def _export(args: argparse.Namespace) -> int:
             link_types=tuple(args.link_type or ()),
         )
         try:
-            made = export_graph(view, model, selection, args.export_command, icons=icons)
+            made = export_graph(
+                view, model, selection, args.export_command, icons=icons, say=lambda step: print(step, file=sys.stderr)
+            )
         except NotVisible as missing:
             raise CommandError(f"no entity {missing.args[0]!r} that the {role} role may see") from None
         view.release_only(made.shown, before=set())

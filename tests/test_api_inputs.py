@@ -56,6 +56,9 @@ def _cases(demo) -> list[tuple[str, int, str]]:
         ("/ingest/jobs/../../etc", 404, ""),
         ("/ingest/jobs/not-a-job", 422, "job_id: String should match pattern"),
         ("/ingest/jobs/" + "0" * 32, 404, "no ingest job"),
+        ("/exports/jobs/not-a-job", 422, "job_id: String should match pattern"),
+        ("/exports/jobs/" + "0" * 32 + "/file", 404, "no export job"),
+        ("/exports/pdf?around=" + person, 422, "format_name: Input should be"),
     ]
 
 
@@ -96,7 +99,8 @@ def test_the_schema_fuzzer_finds_no_server_error(demo, tmp_path, key):
     with sqlite3.connect(demo.store.path) as source, sqlite3.connect(copy) as target:
         source.backup(target)
     store = EmbeddedStore(copy, demo.model, id_key=TEST_ID_KEY)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(config, store=store, model=demo.model))
+    app = create_app(config, store=store, model=demo.model)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     headers = {**HEADERS, "X-API-Key": key}
@@ -111,4 +115,5 @@ def test_the_schema_fuzzer_finds_no_server_error(demo, tmp_path, key):
     # a linkage run the fuzzer started goes on in the background: it ends before the store closes
     assert resolution_routes._RUNNING.acquire(timeout=300)
     resolution_routes._RUNNING.release()
+    app.state.export_jobs.shutdown()  # and so does an export job: it stops at its next step
     store.close()

@@ -40,7 +40,7 @@ from nimgraph.products.subject import PROFILE_HOPS, read_subject_network
 from nimgraph.records import Entity, Subgraph
 from nimgraph.store.base import GraphReader, SourceRegister
 
-__all__ = ["GRAPH_FORMATS", "Export", "GraphFormat", "Selection", "export_graph", "selected_graph"]
+__all__ = ["GRAPH_FORMATS", "Export", "GraphFormat", "Selection", "check_exportable", "export_graph", "selected_graph"]
 
 WHOLE_GRAPH_PAGE = 5_000
 
@@ -236,6 +236,20 @@ def handling_of(graph: nx.MultiDiGraph) -> str:
     return most_restrictive({r.get("handling") for d in items for r in d.get("provenance") or [] if r.get("handling")})
 
 
+def check_exportable(reader: GraphReader, selection: Selection) -> None:
+    """ProductError when ``reader`` may not export ``selection``: the whole graph needs a clearance that
+    filters nothing.
+
+    A filtered or pseudonymised whole-graph read filters every entity of the store, page by page; a
+    selection reads what it names.
+    """
+    if selection.whole_graph and isinstance(reader, ClearedView) and reader.clearance.filtered:
+        raise ProductError(
+            "exporting the whole graph needs a key cleared for every handling code without pseudonyms; "
+            "export a selection instead: around seeds, within ids, a chart, a problem or a profile"
+        )
+
+
 def export_graph(
     reader: GraphReader,
     model: Model,
@@ -249,13 +263,7 @@ def export_graph(
     if format_name not in GRAPH_FORMATS:
         raise ProductError(f"unknown export format {format_name!r}; there are: {', '.join(GRAPH_FORMATS)}")
     chosen = GRAPH_FORMATS[format_name]
-    if selection.whole_graph and isinstance(reader, ClearedView) and reader.clearance.filtered:
-        # A filtered or pseudonymised whole-graph read filters every entity of the store, page by page:
-        # a selection reads what it names.
-        raise ProductError(
-            "exporting the whole graph needs a key cleared for every handling code without pseudonyms; "
-            "export a selection instead: around seeds, within ids, a chart, a problem or a profile"
-        )
+    check_exportable(reader, selection)
     say(f"reading {selection.describe()}")
     if format_name == "neo4j-csv":
         subgraph = selected_subgraph(reader, model, selection)
