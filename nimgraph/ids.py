@@ -83,7 +83,7 @@ class IdKey:
     def keyed(self, unkeyed: str) -> str:
         """The keyed form of an unkeyed id: what ingest writes now, and what a migration rewrites to."""
         type_name = unkeyed.split("-", 1)[0]
-        return f"{type_name}-{hmac.new(self._secret, unkeyed.encode(), hashlib.sha256).hexdigest()[:20]}"
+        return f"{type_name}-{hmac.digest(self._secret, unkeyed.encode(), 'sha256').hex()[:20]}"
 
 
 def store_key(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rdflib import RDF, BNode, Graph, Literal
 from rdflib.collection import Collection
 
-from nimgraph.ontology import NIM, ONTOLOGY_DIR, SH, Model, turtle_files
+from nimgraph.ontology import NIM, ONTOLOGY_DIR, SH, Constraint, Model, turtle_files
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,7 @@ def violations(model: Model, type_name: str, properties: dict, codes: bool = Tru
         prop = model.properties.get(constraint.path)
         if prop is None:  # a constraint on a link: pyshacl checks it on RDF, ingest cannot see links here
             continue
-        value = properties.get(constraint.path)
-        if value is None:
-            if constraint.min_count >= 1:
-                yield Violation(constraint.path, "missing", f"{article(label)} needs {article(prop.label)}")
-            continue
-        low, high = constraint.min_inclusive, constraint.max_inclusive
-        if (low is not None and value < low) or (high is not None and value > high):
-            yield Violation(constraint.path, "range", f"{prop.label} {value!r} is outside {low} to {high}")
-        if constraint.pattern and isinstance(value, str) and not re.search(constraint.pattern, value):
-            wanted = constraint.message or f"in the form {constraint.pattern}"
-            yield Violation(constraint.path, "pattern", f"{prop.label} {value!r} is not {wanted}")
+        yield from constraint_violations(constraint, label, prop.label, properties.get(constraint.path))
     if not codes:  # the caller has already read coded values through their code lists
         return
     for name, value in properties.items():
@@ -67,6 +57,23 @@ def violations(model: Model, type_name: str, properties: dict, codes: bool = Tru
         if code_list.lookup(value) is None:
             allowed = ", ".join(c.label for c in code_list.concepts)
             yield Violation(name, "code", f"{prop.label} {value!r} is not in the {code_list.label}: {allowed}")
+
+
+def constraint_violations(
+    constraint: Constraint, label: str, property_label: str, value: object
+) -> Iterator[Violation]:
+    """What is wrong with one property's ``value`` (None: not given) by one constraint, in the order
+    :func:`violations` says it; ``label`` is the entity type's."""
+    if value is None:
+        if constraint.min_count >= 1:
+            yield Violation(constraint.path, "missing", f"{article(label)} needs {article(property_label)}")
+        return
+    low, high = constraint.min_inclusive, constraint.max_inclusive
+    if (low is not None and value < low) or (high is not None and value > high):  # type: ignore[operator]
+        yield Violation(constraint.path, "range", f"{property_label} {value!r} is outside {low} to {high}")
+    if constraint.pattern and isinstance(value, str) and not re.search(constraint.pattern, value):
+        wanted = constraint.message or f"in the form {constraint.pattern}"
+        yield Violation(constraint.path, "pattern", f"{property_label} {value!r} is not {wanted}")
 
 
 def ontology_graph() -> Graph:

@@ -9,6 +9,7 @@ counts them and lists them beside the rejects, so that nothing is left out in si
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nimgraph.grading import GradeError, parse_grade
 from nimgraph.identity import nhs_check_digit_valid
@@ -45,6 +46,18 @@ class Row:
     file: str
 
 
+def spec_tables(spec: MappingSpec, model: Model) -> tuple[dict[str, dict[str, str]], dict[str, Any], dict[str, str]]:
+    """What the spec's entities need from the Model, looked up once, not per row (the Model is immutable):
+    each alias's property datatypes, the code list of every coded property, each alias's type label."""
+    datatypes = {
+        alias: {name: p.datatype for name, p in model.properties_for(e.type).items()}
+        for alias, e in spec.entities.items()
+    }
+    code_lists = {name: model.code_list(p.code_list) for name, p in model.properties.items() if p.code_list is not None}
+    labels = {alias: model.entity_type(e.type).label for alias, e in spec.entities.items()}
+    return datatypes, code_lists, labels
+
+
 class RowMapper:
     """Applies one MappingSpec to rows; entity ids are keyed under ``ids`` (see nimgraph.ids)."""
 
@@ -52,15 +65,7 @@ class RowMapper:
         self.spec = spec
         self.model = model
         self.ids = ids
-        # The Model is immutable, so what each entity needs from it is looked up once, not per row.
-        self._datatypes = {
-            alias: {name: p.datatype for name, p in model.properties_for(e.type).items()}
-            for alias, e in spec.entities.items()
-        }
-        self._code_lists = {
-            name: model.code_list(p.code_list) for name, p in model.properties.items() if p.code_list is not None
-        }
-        self._labels = {alias: model.entity_type(e.type).label for alias, e in spec.entities.items()}
+        self._datatypes, self._code_lists, self._labels = spec_tables(spec, model)
         self.notes: list[Note] = []  # the last row's, see the module
 
     def map(self, row: Row) -> tuple[list[Entity], list[Link]]:
