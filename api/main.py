@@ -72,6 +72,7 @@ def create_app(
         owned = store is None
         app.state.store = store or open_store(settings.store, model, settings)
         app.state.store.id_key()  # refuses a store whose ids anyone could compute, or made under another key
+        exports.serving(app)
         # What start-up built (the ontology Model, the store, the app) lives as long as the process:
         # move it out of the collector's sight, so a full collection does not walk it mid-request.
         gc.collect()

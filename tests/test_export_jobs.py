@@ -25,7 +25,7 @@ from nimgraph.access.view import ClearedView
 from nimgraph.demo import find_problem
 from nimgraph.exports.anx import read_anx
 from nimgraph.ontology import Core
-from nimgraph.products.export_jobs import Busy, ExportJobs
+from nimgraph.products.export_jobs import MAX_FILES, MAX_JOBS, Busy, ExportJobs
 from nimgraph.products.exporting import GRAPH_FORMATS, Export, Selection, export_graph
 
 ANALYST = {"X-API-Key": "dev-analyst", "X-Purpose": "whole-graph export for the Gephi review"}
@@ -176,35 +176,49 @@ def test_a_filtered_key_exports_a_selection_in_the_background_and_never_the_whol
     assert not [i for i in hidden_ids if i.encode() in direct.content]
 
 
-def test_a_job_is_its_holders_and_only_at_the_clearance_it_was_read_under(holders):
+def test_a_job_is_its_holders_alone_and_a_narrower_key_of_the_same_name_is_another_holder(holders, demo):
     client, _settings = holders
     wide = {"X-API-Key": "ana-wide", "X-Purpose": "review"}
     job = client.post("/exports/jobs", json={"format": "graphml"}, headers=wide).json()
+    # the same name at another clearance is not held up by it, and cannot tell it is running
+    narrow = {"X-API-Key": "ana-narrow", "X-Purpose": "review"}
+    problem = client.post(
+        "/exports/jobs",
+        json={"format": "anx", "problem": find_problem(demo.store, demo.planted["problem"])},
+        headers=narrow,
+    )
+    assert problem.status_code == 202, problem.text
     done = _finished(client, job, wide)
     assert done["status"] == "done"
-    # another holder: as for a job that never was
-    stranger = {"X-API-Key": "res", "X-Purpose": "review"}
     never = "0" * 32
-    for path in ("", "/file"):
-        mine, theirs = (client.get(f"/exports/jobs/{i}{path}", headers=stranger) for i in (done["id"], never))
-        assert mine.status_code == theirs.status_code == 404
-        assert mine.json()["detail"].replace(done["id"], "ID") == theirs.json()["detail"].replace(never, "ID")
-    assert client.delete(f"/exports/jobs/{done['id']}", headers=stranger).status_code == 404
-    assert done["id"] not in [j["id"] for j in client.get("/exports/jobs", headers=stranger).json()]
-    # the same holder with a narrower key: not the file, its counts or its handling code
-    narrow = {"X-API-Key": "ana-narrow", "X-Purpose": "review"}
-    for path in ("", "/file"):
-        refused = client.get(f"/exports/jobs/{done['id']}{path}", headers=narrow)
-        assert refused.status_code == 403 and "export again" in refused.json()["detail"]
-        assert str(done["entities"]) not in refused.text
-    assert client.get("/exports/jobs", headers=narrow).json() == []
+    for other in ({"X-API-Key": "res", "X-Purpose": "review"}, narrow):  # another name; the same, narrower
+        for path in ("", "/file"):
+            mine, none = (client.get(f"/exports/jobs/{i}{path}", headers=other) for i in (done["id"], never))
+            assert mine.status_code == none.status_code == 404
+            assert mine.json()["detail"].replace(done["id"], "ID") == none.json()["detail"].replace(never, "ID")
+            assert str(done["entities"]) not in mine.text
+        assert client.delete(f"/exports/jobs/{done['id']}", headers=other).status_code == 404
+        assert done["id"] not in [j["id"] for j in client.get("/exports/jobs", headers=other).json()]
     assert client.get(done["file"], headers=wide).status_code == 200
-    # but may remove it
-    assert client.delete(f"/exports/jobs/{done['id']}", headers=narrow).json() == {
+    assert client.delete(f"/exports/jobs/{done['id']}", headers=wide).json() == {
         "id": done["id"],
         "status": "cancelled",
     }
     assert client.get(done["file"], headers=wide).status_code == 410
+
+
+def test_the_submission_is_audited_with_its_selection_and_the_download_with_what_was_withheld(served, demo):
+    client, settings = served
+    partner = {**PARTNER, "X-Purpose": "partner selection audit"}
+    problem = find_problem(demo.store, demo.planted["problem"])
+    job = client.post("/exports/jobs", json={"format": "gexf", "problem": problem}, headers=partner).json()
+    done = _finished(client, job, partner)
+    assert client.get(done["file"], headers=partner).status_code == 200
+    entries = _audited(settings, partner["X-Purpose"])
+    posted = next(e for e in entries if e["method"] == "POST")
+    assert {f"export-job:{done['id']}", "export:gexf", f"seed:{problem}"} <= set(posted["items"])
+    download = next(e for e in entries if e["path"].endswith("/file"))
+    assert download["withheld"], "a partner's read of the problem's scope withholds C records, and says so"
 
 
 def _made(entities: int = 1) -> Export:
@@ -216,7 +230,7 @@ def test_files_expire_are_cancelled_and_go_when_the_service_stops(tmp_path):
     done = jobs.submit("ana", "c", "graphml", "the whole graph", lambda say: _made())
     jobs.wait(done.id)
     assert done.status == "done" and done.path is not None and done.path.read_bytes() == b"<graphml/>"
-    assert jobs.get(done.id) is None, "a job is forgotten once it has ended for longer than files are kept"
+    assert jobs.get(done.id, "ana") is None, "a job is forgotten once it has ended for longer than files are kept"
     assert done.status == "expired" and done.path is None and not (tmp_path / done.id).exists()
 
     jobs = ExportJobs(tmp_path / "kept")
@@ -232,21 +246,40 @@ def test_files_expire_are_cancelled_and_go_when_the_service_stops(tmp_path):
     queued = jobs.submit("bob", "c", "graphml", "the whole graph", lambda say: _made())
     with pytest.raises(Busy, match="ana"):
         jobs.submit("ana", "c", "anx", "the whole graph", lambda say: _made())
-    jobs.cancel(queued.id)
+    assert jobs.cancel(queued.id, "ana") is None, "only its holder cancels a job"
+    jobs.cancel(queued.id, "bob")
     assert queued.status == "cancelled"
     jobs.submit("bob", "c", "anx", "the whole graph", lambda say: _made())  # bob's slot came back
-    jobs.cancel(running.id)
+    other_lane = jobs.submit("cy", "p", "anx", "a selection", lambda say: _made())
+    jobs.wait(other_lane.id, timeout=10)  # another clearance's queue does not wait behind ana's
+    assert other_lane.status == "done" and running.status == "running"
+    jobs.cancel(running.id, "ana")
     release.set()
     jobs.wait(running.id)
     assert running.status == "cancelled" and running.path is None
     assert not (tmp_path / "kept" / running.id).exists()
 
-    kept = jobs.submit("ana", "c", "graphml", "the whole graph", lambda say: _made())
-    jobs.wait(kept.id)
-    assert kept.path is not None and kept.path.exists()
+    kept = []
+    for _ in range(MAX_FILES + 2):  # a holder keeps its newest files only
+        kept.append(jobs.submit("ana", "c", "graphml", "the whole graph", lambda say: _made()))
+        jobs.wait(kept[-1].id)
+    assert [j.status for j in kept] == ["expired"] * 2 + ["done"] * MAX_FILES
+    assert all(j.path is None for j in kept[:2]) and all(j.path.exists() for j in kept[2:])
+    for _ in range(MAX_JOBS):
+        jobs.wait(jobs.submit("ana", "c", "graphml", "the whole graph", lambda say: _made()).id)
+    assert len(jobs.of("ana")) == MAX_JOBS and kept[0] not in jobs.of("ana")
+    assert sum(1 for _ in (tmp_path / "kept").iterdir()) <= MAX_FILES + 2  # bob's, cy's and ana's newest
     jobs.shutdown()
-    assert not kept.path or not kept.path.exists()
     assert not list((tmp_path / "kept").iterdir())
+
+
+def test_the_service_starts_with_no_files_an_earlier_run_left(tmp_path):
+    left = tmp_path / "exports" / ("a" * 32)
+    left.mkdir(parents=True)
+    (left / "nimgraph-export.graphml").write_bytes(b"a killed run's file")
+    jobs = ExportJobs(tmp_path / "exports")
+    jobs.clear_leftovers()
+    assert not left.exists() and (tmp_path / "exports").stat().st_mode & 0o077 == 0
 
 
 def test_a_failed_job_says_why_without_the_servers_paths(tmp_path):

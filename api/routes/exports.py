@@ -11,13 +11,14 @@ records the purpose and, when the file is handed over, the entities it holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, BinaryIO, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import AuditDep, Reader, ViewDep, audited, view_for
@@ -25,7 +26,7 @@ from api.deps import ModelDep, SettingsDep
 from api.params import ENTITY_ID, ENTITY_ID_HELP, MAX_HOPS, not_found
 from api.routes.charts import CHART_ID
 from nimgraph.access.charts import Charts, owner
-from nimgraph.access.roles import Caller
+from nimgraph.access.roles import Caller, Clearance
 from nimgraph.access.view import ClearedView
 from nimgraph.config import Settings
 from nimgraph.exports.anx import IconTable
@@ -203,29 +204,35 @@ def submit(
         return replace(made, shown=set(job_view.released))
 
     try:
-        job = jobs_of(request.app).submit(caller.name, caller.clearance, asked.format, selection.describe(), make)
+        job = jobs_of(request.app).submit(
+            _holder(caller), caller.clearance, asked.format, selection.describe(), make
+        )  # fmt: skip
     except Busy:
         raise _busy() from None
-    audited(request, f"export-job:{job.id}")
+    job.reader = job_view  # the download's audit entry says what the reading withheld
+    # the body is not in the logged path: the entry names the job, the format and the selection's seeds
+    seeds = [*selection.around, *selection.within, selection.problem, selection.profile]
+    audited(request, f"export-job:{job.id}", f"export:{asked.format}", *(f"seed:{s}" for s in seeds if s))
     return _public(job)
 
 
+def _holder(caller: Caller) -> tuple[str, Clearance]:
+    """Whose job it is: a key holder at one clearance (a narrower key of the same name is another holder)."""
+    return caller.name, caller.clearance
+
+
 def _own(request: Request, job_id: str, caller: Caller) -> ExportJob:
-    """The caller's job, read under the clearance it was made with: 404 for anyone else's (as for none)."""
-    job = jobs_of(request.app).get(job_id)
-    if job is None or job.holder != caller.name:
+    """The caller's job: 404 for anyone else's, as for one that never was."""
+    job = jobs_of(request.app).get(job_id, _holder(caller))
+    if job is None:
         raise HTTPException(404, f"no export job {job_id!r} of yours")
-    if job.clearance != caller.clearance:
-        raise HTTPException(
-            403, "this export was read under a clearance your key no longer has: cancel it and export again"
-        )
     return job
 
 
 @router.get("/jobs", response_model=list[ExportJobPublic])
 def listing(request: Request, caller: Reader) -> list[ExportJobPublic]:
     """Your export jobs, newest first, while they are kept."""
-    jobs = [j for j in jobs_of(request.app).of(caller.name) if j.clearance == caller.clearance]
+    jobs = jobs_of(request.app).of(_holder(caller))
     audited(request, *(f"export-job:{j.id}" for j in jobs))
     return [_public(j) for j in jobs]
 
@@ -241,33 +248,46 @@ def status(job_id: JobId, request: Request, caller: Reader) -> ExportJobPublic:
 @router.get(
     "/jobs/{job_id}/file",
     responses={200: {"content": {f.media_type: {} for f in GRAPH_FORMATS.values()}, "description": "The file"}},
-    response_class=FileResponse,
+    response_class=StreamingResponse,
 )
-def file(job_id: JobId, request: Request, audit: AuditDep, caller: Reader) -> FileResponse:
+def file(job_id: JobId, request: Request, audit: AuditDep, caller: Reader) -> StreamingResponse:
     """The job's file (with a purpose: it holds personal data); the audit log names whom it holds."""
     job = _own(request, job_id, caller)
     path = job.path
-    if job.status != "done" or path is None or not path.exists():
+    try:  # opened here: removed a moment later (expired, cancelled), it is still read to the end
+        handle = path.open("rb") if job.status == "done" and path is not None else None
+    except FileNotFoundError:
+        handle = None
+    if handle is None:
         still = not job.ended
         raise HTTPException(409 if still else 410, f"export job {job_id} is {job.status}" + (
             ": fetch the file when it is done" if still else "; export again"))  # fmt: skip
+    audit.view = job.reader  # what it released (whom the file holds, by real id) and withheld
     audit.items.update(job.held)
     audited(request, f"export-job:{job.id}", f"export:{job.format}")
-    return FileResponse(
-        path,
+    return StreamingResponse(
+        _chunks(handle),
         media_type=job.media_type,
-        filename=job.filename,
-        headers={"X-Handling-Code": job.handling or ""},
+        headers={
+            "Content-Disposition": f'attachment; filename="{job.filename}"',
+            "Content-Length": str(os.fstat(handle.fileno()).st_size),
+            "X-Handling-Code": job.handling or "",
+        },
     )
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(1 << 20):
+            yield chunk
 
 
 @router.delete("/jobs/{job_id}")
 def cancel(job_id: JobId, request: Request, caller: Reader) -> dict[str, str]:
-    """Stop the job, or remove its file now rather than when it expires (whatever your clearance is now)."""
-    job = jobs_of(request.app).get(job_id)
-    if job is None or job.holder != caller.name:
+    """Stop the job, or remove its file now rather than when it expires."""
+    job = jobs_of(request.app).cancel(job_id, _holder(caller))
+    if job is None:
         raise HTTPException(404, f"no export job {job_id!r} of yours")
-    jobs_of(request.app).cancel(job_id)
     audited(request, f"export-job:{job.id}")
     return {"id": job.id, "status": job.status}
 
@@ -312,7 +332,7 @@ def export(
             f'background: POST /exports/jobs with {{"format": "{format_name}"}}, or nimgraph export {format_name}',
         )
     try:
-        with jobs_of(request.app).holding(audit.caller.name):
+        with jobs_of(request.app).holding(_holder(audit.caller)):
             made = _write(view, model, settings, selection, format_name)
     except Busy:
         raise _busy() from None
@@ -333,6 +353,12 @@ def export(
 
 def start(app: FastAPI, settings: Settings) -> None:
     app.state.export_jobs = ExportJobs(settings.work_dir / "exports")
+
+
+def serving(app: FastAPI) -> None:
+    """As the service starts: what an earlier run left is removed, and expired files go on a timer."""
+    jobs_of(app).clear_leftovers()
+    jobs_of(app).sweep_every()
 
 
 def shutdown(app: FastAPI) -> None:

@@ -1,21 +1,27 @@
 """Exports that run in the background: the whole graph takes longer than a request should hold a worker.
 
-An ``ExportJobs`` runs one export at a time, in submission order, and keeps each finished file for
-its holder to download until it expires. A holder has one export at a time, running or queued (an
-export asked for while a request writes one counts too): a key cannot fill the queue or the disk.
+A holder is a key holder at one clearance: two keys with the same name but different clearances are
+two holders, who see nothing of each other's jobs. Each holder has one export under way at a time
+(queued or running; an export a request writes itself counts too), keeps at most ``MAX_FILES``
+finished files (a new one removes the oldest) and ``MAX_JOBS`` jobs in its list.
 
-The files hold personal data at rest, so they are written readable by the server's user only, under
-a folder of their own, and removed when they expire, when their holder cancels them, or when the
-service stops. The job remembers the clearance it was read under: the file is handed over only to
-its holder with that clearance still (a key whose clearance was narrowed since must export again).
+Jobs run one at a time for each clearance, in the order they were asked for. A clearance's queue
+holds only jobs read at that clearance, so how long a job waits says nothing about what a wider
+clearance is exporting (the machine's cores are still shared, as by any request).
+
+The files hold personal data at rest: they are written readable by the server's user only, in
+folders of their own, and removed when they expire (``KEEP`` after the job ends), when their holder
+cancels them, when the service stops, and, should it stop without clearing up, when it starts again.
 
 >>> import tempfile
 >>> jobs = ExportJobs(Path(tempfile.mkdtemp()))
 >>> made = Export(b"<graphml/>", GRAPH_FORMATS["graphml"], "P", 1, 0, "the whole graph", {"Person-1"})
->>> job = jobs.submit("ana", "clearance", "graphml", "the whole graph", lambda say: made)
+>>> job = jobs.submit(("ana", "P only"), "P only", "graphml", "the whole graph", lambda say: made)
 >>> jobs.wait(job.id)
 >>> job.status, job.entities, job.path.read_bytes(), sorted(job.held)
 ('done', 1, b'<graphml/>', ['Person-1'])
+>>> jobs.get(job.id, ("ana", "all")) is None  # the same name at another clearance is another holder
+True
 >>> jobs.shutdown()
 """
 
@@ -33,13 +39,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from nimgraph.products.common import NotVisible, ProductError
 from nimgraph.products.exporting import GRAPH_FORMATS, Export
 
-__all__ = ["KEEP", "Busy", "Cancelled", "ExportJob", "ExportJobs"]
+__all__ = ["KEEP", "MAX_FILES", "MAX_JOBS", "Busy", "Cancelled", "ExportJob", "ExportJobs"]
 
 KEEP = timedelta(hours=1)  # how long a finished file waits for its holder
+MAX_FILES = 3  # finished files kept for one holder: a new one removes the oldest
+MAX_JOBS = 20  # jobs listed for one holder: ended ones beyond are forgotten, oldest first
+SWEEP_EVERY = 30.0  # seconds between looks at the folder for files whose time is up
 # How far a job is when it reaches each step, by the step's first word (reading is most of the work).
 PROGRESS = {"queued": 0.0, "reading": 0.05, "writing": 0.6, "saving": 0.95}
 
@@ -55,8 +65,7 @@ class Cancelled(Exception):
 @dataclass
 class ExportJob:
     id: str
-    holder: str
-    clearance: Hashable  # what the file was read under; it goes only to a key with the same
+    holder: Hashable
     format: str
     description: str
     submitted_at: datetime
@@ -70,9 +79,10 @@ class ExportJob:
     size: int | None = None
     error: str | None = None
     path: Path | None = None
-    held: frozenset[str] = frozenset()  # the entities the file holds, by the ids its holder sees
+    held: frozenset[str] = frozenset()  # the entities the file holds, by real id: whom the audit log names
     expires_at: datetime | None = None
     progress: float = 0.0
+    reader: Any = None  # what it was read through (a cleared view), for the download's audit entry
     cancel_asked: bool = False
 
     @property
@@ -83,6 +93,10 @@ class ExportJob:
     def media_type(self) -> str:
         return GRAPH_FORMATS[self.format].media_type
 
+    @property
+    def ended(self) -> bool:
+        return self.finished_at is not None
+
     def reached(self, step: str) -> None:
         self.steps.append({"at": _now().isoformat(timespec="seconds"), "step": step})
         self.progress = max(self.progress, PROGRESS.get(step.split(" ", 1)[0], self.progress))
@@ -90,39 +104,38 @@ class ExportJob:
     def end(self, status: str, error: str | None = None) -> None:
         self.status, self.error, self.finished_at, self.progress = status, error, _now(), 1.0
 
-    @property
-    def ended(self) -> bool:
-        return self.finished_at is not None
-
 
 Make = Callable[[Callable[[str], None]], Export]
 
 
 class ExportJobs:
-    """One background worker for exports, with the files it made until they expire."""
+    """Background exports, a worker per clearance, with the files they made until they expire."""
 
     def __init__(self, folder: Path, *, keep: timedelta = KEEP) -> None:
         self._folder = folder
         self._keep = keep
         self._jobs: dict[str, ExportJob] = {}
         self._futures: dict[str, Future[None]] = {}
-        self._busy: set[str] = set()
+        self._busy: set[Hashable] = set()
         self._lock = threading.Lock()
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
+        self._lanes: dict[Hashable, ThreadPoolExecutor] = {}
+        self._stopping = False
+        self._swept = 0.0
+        self._sweeper: threading.Timer | None = None
 
     # ------------------------------------------------------------------ one at a time per holder
-    def _take(self, holder: str) -> None:
+    def _take(self, holder: Hashable) -> None:
         with self._lock:
             if holder in self._busy:
                 raise Busy(holder)
             self._busy.add(holder)
 
-    def _give_back(self, holder: str) -> None:
+    def _give_back(self, holder: Hashable) -> None:
         with self._lock:
             self._busy.discard(holder)
 
     @contextmanager
-    def holding(self, holder: str) -> Iterator[None]:
+    def holding(self, holder: Hashable) -> Iterator[None]:
         """For an export a request writes itself: Busy while the holder has another under way."""
         self._take(holder)
         try:
@@ -131,31 +144,36 @@ class ExportJobs:
             self._give_back(holder)
 
     # ------------------------------------------------------------------ jobs
-    def submit(self, holder: str, clearance: Hashable, format_name: str, description: str, make: Make) -> ExportJob:
+    def submit(self, holder: Hashable, lane: Hashable, format_name: str, description: str, make: Make) -> ExportJob:
         """Queue ``make`` (which reads and writes the export, reporting its steps to the function it is
-        given) for ``holder``; Busy when the holder has an export under way."""
+        given) for ``holder``, behind the jobs of the same ``lane`` (its clearance); Busy when the holder
+        has an export under way."""
         if format_name not in GRAPH_FORMATS:
             raise ProductError(f"unknown export format {format_name!r}; there are: {', '.join(GRAPH_FORMATS)}")
         self.sweep()
         self._take(holder)
-        job = ExportJob(secrets.token_hex(16), holder, clearance, format_name, description, _now())
+        job = ExportJob(secrets.token_hex(16), holder, format_name, description, _now())
         job.reached("queued")
         with self._lock:
             self._jobs[job.id] = job
-        try:
-            self._futures[job.id] = self._worker.submit(self._run, job, make)
-        except RuntimeError:  # the service is stopping
+            self._forget_beyond(holder)
+            worker = None
+            if not self._stopping:
+                worker = self._lanes.get(lane)
+                if worker is None:
+                    worker = self._lanes[lane] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
+                self._futures[job.id] = worker.submit(self._run, job, make)
+        if worker is None:
             self._give_back(holder)
             job.end("failed", "the service is stopping; export again")
         return job
 
     def _run(self, job: ExportJob, make: Make) -> None:
         try:
-            if job.cancel_asked:
-                raise Cancelled
-            job.status, job.started_at = "running", _now()
-            if job.cancel_asked:  # asked between the check above and now
-                raise Cancelled
+            with self._lock:
+                if job.cancel_asked:
+                    raise Cancelled
+                job.status, job.started_at = "running", _now()
 
             def say(step: str) -> None:
                 if job.cancel_asked:
@@ -170,22 +188,25 @@ class ExportJobs:
             # readable by the server's user only, from the moment it exists
             with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
                 out.write(made.content)
-            if job.cancel_asked:
-                raise Cancelled
-            job.path, job.size, job.held = path, len(made.content), frozenset(made.shown)
-            job.entities, job.links, job.handling = made.entities, made.links, made.handling
-            job.reached(f"done: {made.entities:,} entities and {made.links:,} links")
-            job.end("done")
-            job.expires_at = job.finished_at + self._keep if job.finished_at else None
+            with self._lock:  # a cancel now or before is seen here, or finds the job done and removes the file
+                if job.cancel_asked:
+                    raise Cancelled
+                job.path, job.size, job.held = path, len(made.content), frozenset(made.shown)
+                job.entities, job.links, job.handling = made.entities, made.links, made.handling
+                job.reached(f"done: {made.entities:,} entities and {made.links:,} links")
+                job.end("done")
+                job.expires_at = job.finished_at + self._keep if job.finished_at else None
+                older = self._files_beyond(job.holder)
+            for stale in older:
+                self._remove(stale)
+                stale.status, stale.expires_at = "expired", None
         except Cancelled:
             self._remove(job)
             job.end("cancelled")
         except NotVisible as missing:
             self._remove(job)
-            job.end(
-                "failed",
-                f"no entity with id {missing.args[0]!r} that you are cleared to see" if missing.args else "not found",
-            )
+            shown = repr(missing.args[0]) if missing.args else "given"
+            job.end("failed", f"no entity with id {shown} that you are cleared to see")
         except ProductError as err:
             self._remove(job)
             job.end("failed", str(err))
@@ -196,33 +217,52 @@ class ExportJobs:
         finally:
             self._give_back(job.holder)
 
-    def get(self, job_id: str) -> ExportJob | None:
+    def _files_beyond(self, holder: Hashable) -> list[ExportJob]:
+        """The holder's finished files past the newest MAX_FILES (under the lock)."""
+        done = [j for j in self._jobs.values() if j.holder == holder and j.status == "done" and j.path is not None]
+        done.sort(key=lambda j: j.finished_at or j.submitted_at, reverse=True)
+        return done[MAX_FILES:]
+
+    def _forget_beyond(self, holder: Hashable) -> None:
+        """Forget the holder's oldest ended jobs past MAX_JOBS (under the lock); their files go too."""
+        mine = sorted((j for j in self._jobs.values() if j.holder == holder), key=lambda j: j.submitted_at)
+        for job in mine[: max(0, len(mine) - MAX_JOBS)]:
+            if job.ended:
+                del self._jobs[job.id]
+                self._futures.pop(job.id, None)
+                shutil.rmtree(self._folder / job.id, ignore_errors=True)
+
+    def get(self, job_id: str, holder: Hashable) -> ExportJob | None:
+        """The holder's job, or None: for another holder's as for one that never was."""
         self.sweep()
         with self._lock:
-            return self._jobs.get(job_id)
+            job = self._jobs.get(job_id)
+        return job if job is not None and job.holder == holder else None
 
-    def of(self, holder: str) -> list[ExportJob]:
+    def of(self, holder: Hashable) -> list[ExportJob]:
         """The holder's jobs, newest first."""
         self.sweep()
         with self._lock:
             return sorted((j for j in self._jobs.values() if j.holder == holder), key=lambda j: j.submitted_at)[::-1]
 
-    def cancel(self, job_id: str) -> ExportJob | None:
-        """Stop the job (at its next step) or remove its file; the job stays listed as cancelled."""
+    def cancel(self, job_id: str, holder: Hashable) -> ExportJob | None:
+        """Stop the holder's job (at its next step) or remove its file; the job stays listed as cancelled."""
         with self._lock:
             job = self._jobs.get(job_id)
-        if job is None:
-            return None
-        job.cancel_asked = True
-        future = self._futures.get(job_id)
-        if job.status == "queued" and future is not None and future.cancel():
+            if job is None or job.holder != holder:
+                return None
+            job.cancel_asked = True
+            future = self._futures.get(job_id)
+            dropped = job.status == "queued" and future is not None and future.cancel()
+            finished = job.status == "done"
+            if not dropped and not finished and not job.ended:
+                job.status = "cancelling"
+        if dropped:
             job.end("cancelled")
             self._give_back(job.holder)
-        elif job.status == "done":
+        elif finished:
             self._remove(job)
             job.status, job.expires_at = "cancelled", None
-        elif not job.ended:
-            job.status = "cancelling"
         return job
 
     def wait(self, job_id: str, timeout: float | None = None) -> None:
@@ -231,38 +271,64 @@ class ExportJobs:
         if future is not None and not future.cancelled():
             future.result(timeout)
 
-    def sweep(self) -> None:
-        """Remove the files whose time is up, and any left in the folder by an earlier run of the service;
-        forget jobs that ended longer ago than a file is kept."""
+    # ------------------------------------------------------------------ files at rest
+    def clear_leftovers(self) -> None:
+        """At start: remove what an earlier run of the service left (its jobs ended with it), and keep
+        the folder the server user's alone."""
+        self._folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._folder.chmod(0o700)
+        with self._lock:
+            known = set(self._jobs)
+        for folder in self._folder.iterdir():
+            if folder.name not in known:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def sweep_every(self, seconds: float = SWEEP_EVERY) -> None:
+        """Remove expired files on a timer too, not only when someone asks about a job."""
+
+        def tick() -> None:
+            self.sweep(force=True)
+            if not self._stopping:
+                self.sweep_every(seconds)
+
+        self._sweeper = threading.Timer(seconds, tick)
+        self._sweeper.daemon = True
+        self._sweeper.start()
+
+    def sweep(self, *, force: bool = False) -> None:
+        """Remove the files whose time is up, and forget jobs that ended longer ago than a file is kept;
+        at most once every SWEEP_EVERY seconds unless ``force``d (a flood of requests must not make each
+        one scan every job)."""
+        now_seconds = time.monotonic()
+        if not force and now_seconds - self._swept < SWEEP_EVERY and self._keep >= timedelta(seconds=SWEEP_EVERY):
+            return
+        self._swept = now_seconds
         now = _now()
         with self._lock:
             expired = [j for j in self._jobs.values() if j.status == "done" and j.expires_at and j.expires_at <= now]
-            for job in [j for j in self._jobs.values() if j.ended and j.finished_at]:
-                if job.finished_at and job.finished_at + 2 * self._keep <= now:
-                    del self._jobs[job.id]
-                    self._futures.pop(job.id, None)
-            known = set(self._jobs)
+            for job in [j for j in self._jobs.values() if j.finished_at and j.finished_at + 2 * self._keep <= now]:
+                del self._jobs[job.id]
+                self._futures.pop(job.id, None)
         for job in expired:
             self._remove(job)
             job.status, job.expires_at = "expired", None
-        if self._folder.is_dir():
-            cutoff = time.time() - self._keep.total_seconds()
-            for folder in self._folder.iterdir():
-                # another process's files are its own until they are older than any it keeps
-                if folder.name not in known and folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
 
     def _remove(self, job: ExportJob) -> None:
         shutil.rmtree(self._folder / job.id, ignore_errors=True)
         job.path = None
 
     def shutdown(self) -> None:
-        """Stop: queued jobs are dropped, the running one ends, and every file goes."""
+        """Stop: queued jobs are dropped, running ones end at their next step, and every file goes."""
         with self._lock:
+            self._stopping = True
             jobs = list(self._jobs.values())
-        for job in jobs:
-            job.cancel_asked = True
-        self._worker.shutdown(wait=True, cancel_futures=True)
+            lanes = list(self._lanes.values())
+            for job in jobs:
+                job.cancel_asked = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for lane in lanes:
+            lane.shutdown(wait=True, cancel_futures=True)
         for job in jobs:
             self._remove(job)
             if not job.ended:
