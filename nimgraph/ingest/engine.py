@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nimgraph.ids import IdKey
+from nimgraph.ingest.columns import Chunk, ColumnMapper
 from nimgraph.ingest.dates import spoken
-from nimgraph.ingest.mapper import Note, Row, RowError, RowMapper
+from nimgraph.ingest.mapper import Note, Row, RowError
 from nimgraph.ingest.neo4j_import import Neo4jImportMapper, RunNodes, check_header, parse_header, stored_types
 from nimgraph.ingest.readers import WIDTH, FileError, Source, open_source
 from nimgraph.ingest.spec import MappingSpec, SpecError
@@ -362,6 +363,54 @@ def ingest_files(
     return reports
 
 
+FILTERED = "filtered"  # a row the spec's filters skip: neither loaded nor rejected
+CHUNK_ROWS = 5000  # rows mapped together: each distinct value is read once per chunk
+# A row as the run handles it: its line, its fields as read, and what became of it: FILTERED, the reason
+# it was rejected, or its entities and links (with its notes).
+Outcome = tuple[int, list[str], "str | tuple[list[Entity], list[Link]]", list[Note]]
+
+
+def _mapped_rows(mapper: ColumnMapper, source: Source, file: str, columns: list[str]) -> Iterator[Outcome]:
+    """The file's rows, mapped a chunk at a time (see nimgraph.ingest.columns), in the file's order."""
+    pending: list[tuple[int, dict[str, str], list[str]]] = []
+
+    def flush() -> Iterator[Outcome]:
+        chunk = Chunk.of_rows(file, [(line, values) for line, values, _fields in pending], columns)
+        chunk.problems = {i: values[WIDTH] for i, (_line, values, _f) in enumerate(pending) if WIDTH in values}
+        mapped = mapper.map(chunk)
+        for i, (line, _values, fields) in enumerate(pending):
+            if i in mapped.filtered:
+                yield line, fields, FILTERED, []
+            elif (reason := mapped.rejected.get(i)) is not None:
+                yield line, fields, reason, []
+            else:
+                yield line, fields, mapped.row(i), mapped.notes.get(i, [])
+        pending.clear()
+
+    for row in source.rows():
+        pending.append(row)
+        if len(pending) >= CHUNK_ROWS:
+            yield from flush()
+    if pending:
+        yield from flush()
+
+
+def _row_by_row(mapper: Neo4jImportMapper, spec: MappingSpec, source: Source, file: str) -> Iterator[Outcome]:
+    """The file's rows, mapped one at a time (a Neo4j import's files)."""
+    for line, values, fields in source.rows():
+        try:
+            if spec.filters and not all(f.keeps(values) for f in spec.filters):
+                yield line, fields, FILTERED, []
+                continue
+            if WIDTH in values:
+                raise RowError(values[WIDTH])
+            mapped = mapper.map(Row(values, line, file))
+        except (RowError, ConversionError) as err:  # ConversionError: a filter's pattern that took too long
+            yield line, fields, str(err), []
+        else:
+            yield line, fields, mapped, list(getattr(mapper, "notes", None) or [])
+
+
 def ingest_file(
     store: GraphStore | None,
     model: Model,
@@ -387,7 +436,7 @@ def ingest_file(
     ids = ids or (store.id_key() if store is not None else IdKey.generate())
     source = source or open_source(path, spec.read)  # a caller that opened it already saves a detection pass
     columns = source.columns()
-    mapper: RowMapper | Neo4jImportMapper
+    mapper: ColumnMapper | Neo4jImportMapper
     if spec.neo4j_import is not None:  # known_ids: the nodes earlier files of this run defined
         mapper = Neo4jImportMapper(
             spec,
@@ -399,7 +448,7 @@ def ingest_file(
         )
     else:
         check_columns(spec, columns, path)
-        mapper = RowMapper(spec, model, ids)
+        mapper = ColumnMapper(spec, model, ids)
     if store is not None:  # what the spec says of its source: every product's source table shows the agency
         said = {"agency": spec.agency, "defaultGrade": str(spec.default_grade), "custodian": custodian}
         store.register_source(spec.source, said)
@@ -411,26 +460,24 @@ def ingest_file(
     )
     repeats = _RecordIds() if spec.record_id is not None else None
     try:
-        for line, values, fields in source.rows():
+        if isinstance(mapper, ColumnMapper):
+            rows = _mapped_rows(mapper, source, path.name, columns)
+        else:
+            rows = _row_by_row(mapper, spec, source, path.name)
+        for line, fields, outcome, notes in rows:
             report.rows_read += 1
-            try:
-                if spec.filters and not all(f.keeps(values) for f in spec.filters):
-                    report.rows_filtered += 1
-                    if progress:
-                        progress(1)
-                    continue
-                if WIDTH in values:
-                    raise RowError(values[WIDTH])
-                entities, links = mapper.map(Row(values, line, path.name))
-            except (RowError, ConversionError) as err:  # ConversionError: a filter's pattern that took too long
-                report.reject(line, str(err))
-                rejects.write(line, str(err), fields)
+            if outcome is FILTERED:
+                report.rows_filtered += 1
+            elif isinstance(outcome, str):
+                report.reject(line, outcome)
+                rejects.write(line, outcome, fields)
             else:
+                entities, links = outcome
                 report.rows_loaded += 1
                 writer.add(entities, links)
                 if repeats is not None and (repeat := repeats.seen(line, entities, links)):
-                    mapper.notes.append(repeat)
-                if notes := getattr(mapper, "notes", None):
+                    notes = [*notes, repeat]
+                if notes:
                     report.noted(line, notes)
                     for listing, wanted in ((unmatched, True), (warned, False)):
                         said = [
