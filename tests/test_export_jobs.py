@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import networkx as nx
@@ -27,6 +27,8 @@ from nimgraph.exports.anx import read_anx
 from nimgraph.ontology import Core
 from nimgraph.products.export_jobs import MAX_FILES, MAX_JOBS, Busy, ExportJobs
 from nimgraph.products.exporting import GRAPH_FORMATS, Export, Selection, export_graph
+from nimgraph.records import Assertion, Batch, Entity
+from nimgraph.store.embedded import EmbeddedStore
 
 ANALYST = {"X-API-Key": "dev-analyst", "X-Purpose": "whole-graph export for the Gephi review"}
 PARTNER = {"X-API-Key": "dev-partner", "X-Purpose": "partner export"}
@@ -176,7 +178,7 @@ def test_a_filtered_key_exports_a_selection_in_the_background_and_never_the_whol
     assert not [i for i in hidden_ids if i.encode() in direct.content]
 
 
-def test_a_job_is_its_holders_alone_and_a_narrower_key_of_the_same_name_is_another_holder(holders, demo):
+def test_a_job_is_its_keys_alone_and_another_key_of_the_same_name_is_another_holder(holders, demo):
     client, _settings = holders
     wide = {"X-API-Key": "ana-wide", "X-Purpose": "review"}
     job = client.post("/exports/jobs", json={"format": "graphml"}, headers=wide).json()
@@ -277,9 +279,59 @@ def test_the_service_starts_with_no_files_an_earlier_run_left(tmp_path):
     left = tmp_path / "exports" / ("a" * 32)
     left.mkdir(parents=True)
     (left / "nimgraph-export.graphml").write_bytes(b"a killed run's file")
+    parts = tmp_path / "exports" / "scratch" / "nimgraph-export-x"
+    parts.mkdir(parents=True)
+    (parts / "entities.csv").write_text("a killed run's Neo4j parts")
     jobs = ExportJobs(tmp_path / "exports")
     jobs.clear_leftovers()
-    assert not left.exists() and (tmp_path / "exports").stat().st_mode & 0o077 == 0
+    assert not list((tmp_path / "exports").iterdir()) and (tmp_path / "exports").stat().st_mode & 0o077 == 0
+
+
+def test_a_file_past_its_time_is_gone_when_asked_for_whenever_the_sweep_last_looked(tmp_path):
+    jobs = ExportJobs(tmp_path)
+    job = jobs.submit("ana", "c", "graphml", "the whole graph", lambda say: _made())
+    jobs.wait(job.id)
+    assert jobs.get(job.id, "ana").status == "done"
+    job.expires_at = datetime.now(UTC) - timedelta(seconds=1)  # as an hour later, the sweep not due yet
+    assert jobs.get(job.id, "ana").status == "expired" and job.path is None
+    assert not (tmp_path / job.id).exists()
+    jobs.shutdown()
+
+
+def test_a_long_read_holds_up_no_other_reader_and_no_writer(demo, tmp_path):
+    """A whole-graph export reads for seconds on a real force's graph: the embedded store's readers
+    each read on their own connection, so a partner's request is not queued behind it."""
+    store = EmbeddedStore(tmp_path / "graph.db", demo.model)
+    try:
+        store.upsert(Batch(entities=[Entity("Vehicle-a", "Vehicle", {"registration": "AB12CDE"}, [_record("r1")])]))
+        inside, release = threading.Event(), threading.Event()
+
+        def long_read() -> None:
+            with store._reading() as db:
+                db.execute("SELECT count(*) FROM entity").fetchone()
+                inside.set()
+                release.wait(30)
+
+        holder = threading.Thread(target=long_read)
+        holder.start()
+        assert inside.wait(10)
+        try:
+            read: list = []
+            other = threading.Thread(target=lambda: read.append(store.get("Vehicle-a")))
+            other.start()
+            other.join(5)
+            assert read and read[0] is not None, "another reader waited for the long read"
+            store.upsert(Batch(entities=[Entity("Vehicle-b", "Vehicle", {}, [_record("r2")])]))  # nor a writer
+            assert store.get("Vehicle-b") is not None
+        finally:
+            release.set()
+            holder.join()
+    finally:
+        store.close()
+
+
+def _record(record_id: str) -> Assertion:
+    return Assertion("Northshire Police", record_id, "x.csv", 2, "2026-01-01", "1AP", "P")
 
 
 def test_a_failed_job_says_why_without_the_servers_paths(tmp_path):

@@ -111,9 +111,11 @@ def _write(
     selection: Selection,
     format_name: str,
     say: Callable[[str], None] = lambda _step: None,
+    jobs: ExportJobs | None = None,
 ) -> Export:
     icons = IconTable.load(settings.i2_icons or None)
-    made = export_graph(view, model, selection, format_name, icons=icons, say=say)
+    scratch = jobs.scratch if jobs is not None else None
+    made = export_graph(view, model, selection, format_name, icons=icons, say=say, scratch=scratch)
     view.release_only(made.shown, before=set())  # the audit log names whom the file holds, by real id
     return made
 
@@ -200,7 +202,7 @@ def submit(
     job_view = view_for(request, caller)  # its own: this request's view is audited when the request ends
 
     def make(say: Callable[[str], None]) -> Export:
-        made = _write(job_view, model, settings, selection, asked.format, say)
+        made = _write(job_view, model, settings, selection, asked.format, say, jobs_of(request.app))
         return replace(made, shown=set(job_view.released))
 
     try:
@@ -216,9 +218,9 @@ def submit(
     return _public(job)
 
 
-def _holder(caller: Caller) -> tuple[str, Clearance]:
-    """Whose job it is: a key holder at one clearance (a narrower key of the same name is another holder)."""
-    return caller.name, caller.clearance
+def _holder(caller: Caller) -> tuple[str, str, Clearance]:
+    """Whose job it is: one key, at its clearance (another key, even of the same name, is another holder)."""
+    return caller.name, caller.key, caller.clearance
 
 
 def _own(request: Request, job_id: str, caller: Caller) -> ExportJob:
@@ -333,7 +335,7 @@ def export(
         )
     try:
         with jobs_of(request.app).holding(_holder(audit.caller)):
-            made = _write(view, model, settings, selection, format_name)
+            made = _write(view, model, settings, selection, format_name, jobs=jobs_of(request.app))
     except Busy:
         raise _busy() from None
     except NotVisible as missing:

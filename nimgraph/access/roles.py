@@ -78,6 +78,7 @@ class Caller:
     name: str
     role: Role
     clearance: Clearance
+    key: str = ""  # a fingerprint of the key presented (never the key): what is one holder's, not one name's
 
     def may(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]

@@ -49,6 +49,7 @@ __all__ = ["KEEP", "MAX_FILES", "MAX_JOBS", "Busy", "Cancelled", "ExportJob", "E
 KEEP = timedelta(hours=1)  # how long a finished file waits for its holder
 MAX_FILES = 3  # finished files kept for one holder: a new one removes the oldest
 MAX_JOBS = 20  # jobs listed for one holder: ended ones beyond are forgotten, oldest first
+SCRATCH = "scratch"  # not a job id: job folders are named by 32 hex digits
 SWEEP_EVERY = 30.0  # seconds between looks at the folder for files whose time is up
 # How far a job is when it reaches each step, by the step's first word (reading is most of the work).
 PROGRESS = {"queued": 0.0, "reading": 0.05, "writing": 0.6, "saving": 0.95}
@@ -113,6 +114,7 @@ class ExportJobs:
 
     def __init__(self, folder: Path, *, keep: timedelta = KEEP) -> None:
         self._folder = folder
+        self.scratch = folder / SCRATCH  # where an export writes its parts before they are one file
         self._keep = keep
         self._jobs: dict[str, ExportJob] = {}
         self._futures: dict[str, Future[None]] = {}
@@ -237,13 +239,25 @@ class ExportJobs:
         self.sweep()
         with self._lock:
             job = self._jobs.get(job_id)
-        return job if job is not None and job.holder == holder else None
+        if job is None or job.holder != holder:
+            return None
+        self._expire_if_due(job)
+        return job
 
     def of(self, holder: Hashable) -> list[ExportJob]:
         """The holder's jobs, newest first."""
         self.sweep()
         with self._lock:
-            return sorted((j for j in self._jobs.values() if j.holder == holder), key=lambda j: j.submitted_at)[::-1]
+            jobs = sorted((j for j in self._jobs.values() if j.holder == holder), key=lambda j: j.submitted_at)[::-1]
+        for job in jobs:
+            self._expire_if_due(job)
+        return jobs
+
+    def _expire_if_due(self, job: ExportJob) -> None:
+        """A file whose time is up is gone when it is asked for, whenever the sweep last looked."""
+        if job.status == "done" and job.expires_at is not None and job.expires_at <= _now():
+            self._remove(job)
+            job.status, job.expires_at = "expired", None
 
     def cancel(self, job_id: str, holder: Hashable) -> ExportJob | None:
         """Stop the holder's job (at its next step) or remove its file; the job stays listed as cancelled."""

@@ -209,10 +209,16 @@ def _importable(reader: GraphReader, subgraph: Subgraph) -> BulkGraph:
     return graph
 
 
-def _neo4j_import_zip(reader: GraphReader, model: Model, subgraph: Subgraph) -> bytes:
-    """The subgraph as neo4j-admin CSV files, zipped with a note of the command that imports them."""
+def _neo4j_import_zip(reader: GraphReader, model: Model, subgraph: Subgraph, scratch: Path | None) -> bytes:
+    """The subgraph as neo4j-admin CSV files, zipped with a note of the command that imports them.
+
+    The files are written under ``scratch`` (the service's exports folder, which it clears when it
+    starts: a killed run leaves no personal data behind), or the system's temporary folder.
+    """
     graph = _importable(reader, subgraph)
-    with tempfile.TemporaryDirectory(prefix="nimgraph-export-") as folder:
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with tempfile.TemporaryDirectory(prefix="nimgraph-export-", dir=scratch) as folder:
         files = write_import_files(graph, model, folder)
         relative = [a.replace(f"{files.folder}/", "") for a in files.arguments() if not a.startswith("--report-file")]
         command = "neo4j-admin database import full " + " ".join(relative) + " neo4j"
@@ -258,6 +264,7 @@ def export_graph(
     *,
     icons: IconTable | None = None,
     say: Callable[[str], None] = lambda _step: None,
+    scratch: Path | None = None,
 ) -> Export:
     """Read the selection through ``reader`` (the caller's cleared view) and write it as ``format_name``."""
     if format_name not in GRAPH_FORMATS:
@@ -279,7 +286,7 @@ def export_graph(
     elif format_name == "graphml":
         content = to_graphml(graph, model)
     elif format_name == "neo4j-csv":
-        content = _neo4j_import_zip(reader, model, subgraph)
+        content = _neo4j_import_zip(reader, model, subgraph, scratch)
     else:
         content = to_gexf(graph, model)
     return Export(

@@ -136,6 +136,9 @@ ON CONFLICT(name) DO UPDATE SET props = json_patch(
 """
 
 CACHE_KIB = 256 * 1024
+READER_CACHE_KIB = 32 * 1024  # each reading thread's own page cache, beside the pages mmap shares
+READER_MMAP_BYTES = 1 << 30
+READER_BUSY_MS = 5000  # a reader that meets a checkpoint's lock waits for it rather than failing
 REBUILD_BATCH = 5000  # items recomputed per transaction by rebuild_properties
 CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
 
@@ -168,6 +171,9 @@ class EmbeddedStore:
         self._db.execute("PRAGMA temp_store=MEMORY")
         self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         self._lock = threading.RLock()
+        self._readers = threading.local()
+        self._reader_connections: list[sqlite3.Connection] = []
+        self._closed = False
         with self._lock:
             self._db.executescript(SCHEMA)
             self._db.execute(  # the records of the batch being written, to find their stale assertions in one join
@@ -198,14 +204,33 @@ class EmbeddedStore:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        # one transaction a read: the ids it puts in temporary tables are written together, not one
-        # commit each (a million incidents' ids: 16 s one by one, 3 s together), and it reads one snapshot
-        with self._lock:
-            self._db.execute("SAVEPOINT reading")
-            try:
-                yield self._db
-            finally:
-                self._db.execute("RELEASE reading")
+        # One transaction a read: the ids it puts in temporary tables are written together, not one
+        # commit each (a million incidents' ids: 16 s one by one, 3 s together), and it reads one snapshot.
+        # Each thread reads on a connection of its own (WAL lets readers run beside each other and the
+        # writer): one long read, a whole-graph export, must not hold up every other caller's.
+        db = self._reader()
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
+
+    def _reader(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._readers, "db", None)
+        if db is None:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the store is closed")
+            db = sqlite3.connect(  # used by its thread only; closed by close(), from any
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
+            db.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")
+            db.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")  # the readers share the file's pages
+            db.execute("PRAGMA temp_store=MEMORY")
+            db.execute(f"PRAGMA busy_timeout={READER_BUSY_MS}")
+            self._readers.db = db
+            with self._lock:
+                self._reader_connections.append(db)
+        return db
 
     # ------------------------------------------------------------------ writes
     def prepare(self) -> list[str]:
@@ -666,6 +691,10 @@ class EmbeddedStore:
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
+            for reader in self._reader_connections:
+                reader.close()
+            self._reader_connections.clear()
             self._db.close()
 
     # ------------------------------------------------------------------ helpers
