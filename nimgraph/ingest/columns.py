@@ -129,25 +129,26 @@ class MappedChunk:
         )
 
     def row(self, i: int) -> tuple[list[Entity], list[Link]]:
-        """Row ``i``'s entities and links, as RowMapper.map gives them (for a row that loads)."""
-        assertion = self.assertion(i)
-        entities = [
-            Entity(id=entity_id, type=e.type, properties=_present(e.properties, i), provenance=[assertion])
-            for e in self.entities
-            if (entity_id := e.ids[i]) is not None
-        ]
-        links = [
-            Link(
-                id=link_id_,
-                type=type_name,
-                source=k.sources[i],  # type: ignore[arg-type]
-                target=k.targets[i],  # type: ignore[arg-type]
-                properties=_present(k.properties, i),
-                provenance=[assertion],
-            )
-            for k in self.links
-            if (link_id_ := k.ids[i]) is not None and (type_name := k.types[i]) is not None
-        ]
+        """Row ``i``'s entities and links, as RowMapper.map gives them (for a row that loads).
+
+        Each item's record also keeps what it says of the item (``Assertion.properties``), as the
+        writer would otherwise copy it in (a row's record must tell a reader cleared for it alone
+        what that row said, whatever other rows say of the same item).
+        """
+        said = (self.source, self.record_ids[i], self.file, self.lines[i], self.dates[i], self.grades[i])
+        handling = self.handling[i]
+        entities = []
+        for e in self.entities:
+            if (entity_id := e.ids[i]) is not None:
+                properties = _present(e.properties, i)
+                record = Assertion(*said, handling, dict(properties))
+                entities.append(Entity(entity_id, e.type, properties, [record]))
+        links = []
+        for k in self.links:
+            if (link_id := k.ids[i]) is not None and (type_name := k.types[i]) is not None:
+                properties = _present(k.properties, i)
+                record = Assertion(*said, handling, dict(properties))
+                links.append(Link(link_id, type_name, k.sources[i], k.targets[i], properties, [record]))  # type: ignore[arg-type]
         return entities, links
 
 
