@@ -218,10 +218,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
         render.write(product, json_path=args.json)
         print(f"Wrote {args.json}", file=sys.stderr)
     if args.xlsx:
-        from nimgraph.exports.tables import tables_of, workbook
+        from nimgraph.exports.tables import product_workbook
 
-        data = product.to_dict()
-        Path(args.xlsx).write_bytes(workbook(tables_of(data), notes=[f"Handling: {data.get('handling', '')}"]))
+        Path(args.xlsx).write_bytes(product_workbook(product.to_dict()))
         print(f"Wrote {args.xlsx} (its tables, a sheet each)", file=sys.stderr)
     if not args.html and not args.json and not args.xlsx:
         print(render.to_json(product))

@@ -13,6 +13,7 @@ from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Role, clearance_for
 from nimgraph.access.view import ClearedView
 from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
+from nimgraph.exports.tables import product_workbook
 from nimgraph.ontology import default_model
 from nimgraph.products.common import ProductError
 from nimgraph.products.operational_review import ReviewError, build_review, question_from, review_html
@@ -75,21 +76,27 @@ def cmd_views(args: argparse.Namespace) -> int:
                 )
                 print(f"{written.id} (stored under handling code {code})")
                 return 0
+            if args.format == "xlsx" and not args.output:
+                raise CommandError("an xlsx workbook needs --output FILE.xlsx")
             view = _view(settings, store, model, args.role)
             if command == "review-measure":
                 question, reviewed = _question(args.question)
                 review = build_review(view, model, question, reviewed=reviewed)
-                text = review_html(review) if args.format == "html" else review.to_json()
+                data, page_of = json.loads(review.to_json()), lambda: review_html(review)
             elif command == "tasking-pack":
                 pack = build_tasking_pack(view, model, as_of=args.as_of, days=args.days)
-                text = tasking_pack_html(pack) if args.format == "html" else json.dumps(pack.to_dict(), indent=2)
+                data, page_of = pack.to_dict(), lambda: tasking_pack_html(pack)
             else:
                 page = build_problem_page(view, model, args.id)
                 if page is None:
                     raise ProductError(f"no problem {args.id!r} that the {args.role} role may see")
-                text = problem_page_html(page) if args.format == "html" else json.dumps(page.to_dict(), indent=2)
+                data, page_of = page.to_dict(), lambda: problem_page_html(page)
             audit_command(log, action, f"as {args.role} format={args.format}", purpose or "", sorted(view.released))
-            _emit(text, args.output)
+            if args.format == "xlsx":
+                Path(args.output).write_bytes(product_workbook(data))
+                print(f"wrote {args.output} (its tables, a sheet each)", file=sys.stderr)
+            else:
+                _emit(page_of() if args.format == "html" else json.dumps(data, indent=2), args.output)
             return 0
         except (ReviewError, RecordError, ProductError) as err:
             # a refusal is logged as the API logs one: who, what was asked, and that it was refused
@@ -107,8 +114,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     def reader(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--purpose", required=True, help="why you are reading it, for the audit log")
         parser.add_argument("--role", choices=roles, default=Role.ANALYST.value, help="as this role would see it")
-        parser.add_argument("--format", choices=["json", "html"], default="html")
-        parser.add_argument("--output", "-o", help="file to write (default: standard output)")
+        parser.add_argument("--format", choices=["json", "html", "xlsx"], default="html")
+        parser.add_argument("--output", "-o", help="file to write (default: standard output; xlsx needs one)")
         parser.set_defaults(run=cmd_views)
 
     review = commands.add_parser("review", help="operational review: did it work? (WDQ, WDD, TNE, Poisson)")

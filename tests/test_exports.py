@@ -346,6 +346,56 @@ def test_answers_and_products_come_as_workbooks_with_their_tables(served, demo, 
     assert partner.status_code == 404  # a partner may not see the vulnerable person: no workbook either
 
 
+def test_the_loops_products_come_as_workbooks_with_their_tables_and_handling(
+    served, demo, tmp_path, monkeypatch, cli_development
+):
+    from openpyxl import load_workbook
+
+    from nimgraph.demo.intervention import intervention_places
+    from nimgraph.exports.tables import tables_of
+
+    client, _settings = served
+    analyst = {"X-API-Key": "dev-analyst", "X-Purpose": "tables for the tasking meeting"}
+    places = intervention_places(demo.store, demo.model, demo.planted["intervention"])
+    before, after = demo.planted["intervention"]["before"], demo.planted["intervention"]["after"]
+    question = {
+        **{area: {"places": ids} for area, ids in places.items()},
+        "before": {"since": before[0], "until": before[1]},
+        "after": {"since": after[0], "until": after[1]},
+        "categories": ["ASBIncident"],
+    }
+    problem = find_problem(demo.store, demo.planted["problem"])
+    asked = {
+        "tasking pack": lambda fmt: client.get(f"/tasking-pack?as_of=2026-11-10&format={fmt}", headers=analyst),
+        "problem page": lambda fmt: client.get(f"/problems/{problem}/page?format={fmt}", headers=analyst),
+        "operational review": lambda fmt: client.post(
+            f"/operational-reviews?format={fmt}", json=question, headers=analyst
+        ),
+    }
+    for name, ask in asked.items():
+        product = ask("json").json()
+        product.pop("clearance")
+        expected = tables_of(product)
+        assert expected, f"the {name} has tables, so the check can fail"
+        made = ask("xlsx")
+        assert made.status_code == 200, (name, made.text[:300])
+        assert made.headers["x-handling-code"] == product["handling"]
+        book = load_workbook(io.BytesIO(made.content))
+        assert len(book.sheetnames) == len(expected) + 1, name
+        assert book["Notes"]["A1"].value == f"Handling: {product['handling']}"
+        first_rows = list(book[book.sheetnames[0]].values)
+        assert len(first_rows) == len(next(iter(expected.values()))) + 1, name
+    # the command line writes the same workbook
+    monkeypatch.setenv("NIMGRAPH_STORE", str(demo.work_dir / "graph.db"))
+    monkeypatch.setenv("NIMGRAPH_WORK_DIR", str(demo.work_dir))
+    output = tmp_path / "pack.xlsx"
+    command = ["tasking-pack", "--as-of", "2026-11-10", "--purpose", "tasking meeting", "--format", "xlsx"]
+    assert main(command) == 2  # a workbook needs a file
+    assert main([*command, "-o", str(output)]) == 0
+    pack = client.get("/tasking-pack?as_of=2026-11-10&recommendations=false", headers=analyst).json()
+    assert set(load_workbook(output).sheetnames) == {*(n[:31] for n in tables_of(pack)), "Notes"}
+
+
 def test_a_neo4j_import_export_neither_counts_hidden_records_nor_orders_by_real_ids(planted_store, model, tmp_path):
     """seq is a rank among the exported records (the store's write counter would count hidden ones in
     its gaps), and a pseudonymised export's rows follow the pseudonyms, not the real ids."""

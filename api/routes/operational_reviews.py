@@ -22,6 +22,7 @@ from api.deps import ModelDep, SettingsDep, StoreDep
 from api.notice import clearance_notice
 from api.params import EntityId
 from api.routes.assessments import map_page
+from api.workbooks import PAGE_OR_TABLES, tables_download
 from nimgraph.access.roles import Caller, Permission
 from nimgraph.products.operational_review import (
     MAX_ALPHA,
@@ -42,7 +43,9 @@ from nimgraph.tasking.writes import RecordError
 
 router = APIRouter(prefix="/operational-reviews", tags=["operational reviews"])
 Recorder = Annotated[Caller, requires(Permission.RECORD, unfiltered=True)]
-Format = Annotated[Literal["json", "html"], Query(description="json, or html for the page with its chart and map")]
+Format = Annotated[
+    Literal["json", "html", "xlsx"], Query(description="json; html for the page with its chart and map; xlsx tables")
+]
 Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
 PlaceId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9_.:\-]{1,100}$")]
 
@@ -98,7 +101,7 @@ class SavedOut(BaseModel):
     handling: str = Field(description="the code it was stored under: never below its evidence's")
 
 
-@router.post("", responses={200: {"content": {"text/html": {}}}})
+@router.post("", responses=PAGE_OR_TABLES)
 def measure(body: ReviewIn, view: ViewDep, model: ModelDep, settings: SettingsDep, format: Format = "json"):
     """Measure an intervention: counts in the target, buffer and control areas before and after; WDQ,
     WDD, TNE and a Poisson test, with each method's assumptions and warnings. Nothing is stored."""
@@ -115,6 +118,8 @@ def measure(body: ReviewIn, view: ViewDep, model: ModelDep, settings: SettingsDe
             attribution=settings.map_tile_attribution or None,
         )
         return map_page(html, settings)
+    if format == "xlsx":
+        return tables_download(json.loads(review.to_json()), notice.notice, "operational-review")
     return JSONResponse({**json.loads(review.to_json()), "clearance": notice.model_dump()})
 
 
@@ -145,7 +150,7 @@ async def save(
     return SavedOut(id=written.id, record_id=written.record_id, at=written.at, handling=code)
 
 
-@router.get("/{entity_id}", responses={200: {"content": {"text/html": {}}}})
+@router.get("/{entity_id}", responses=PAGE_OR_TABLES)
 def saved_review(entity_id: EntityId, view: ViewDep, model: ModelDep, settings: SettingsDep, format: Format = "json"):
     """A saved review, as stored, to a caller who may see it."""
     page = record_page(view, model, entity_id, kind_named("review"))
@@ -168,4 +173,6 @@ def saved_review(entity_id: EntityId, view: ViewDep, model: ModelDep, settings: 
             attribution=settings.map_tile_attribution or None,
         )
         return map_page(html, settings)
+    if format == "xlsx":
+        return tables_download({**data, **saved}, notice.notice, "operational-review")
     return JSONResponse({"id": page.id, **saved, "review": data, "clearance": notice.model_dump()})

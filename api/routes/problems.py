@@ -13,6 +13,7 @@ from api.notice import clearance_notice
 from api.params import SEARCH_TEXT, EntityId
 from api.routes.entities import entity_page
 from api.schemas import EntityPage, ProblemLinks
+from api.workbooks import PAGE_OR_TABLES, tables_download
 from nimgraph.ontology import Core
 from nimgraph.products.problem import linked_problems
 from nimgraph.products.tasking_pack import build_problem_page, problem_page_html
@@ -50,13 +51,15 @@ def problem_links(entity_id: EntityId, view: ViewDep, model: ModelDep, settings:
     )
 
 
-@router.get("/{entity_id}/page", responses={200: {"content": {"text/html": {}}}})
+@router.get("/{entity_id}/page", responses=PAGE_OR_TABLES)
 def problem_page(
     entity_id: EntityId,
     view: ViewDep,
     model: ModelDep,
     settings: SettingsDep,
-    format: Annotated[Literal["json", "html"], Query()] = "json",
+    format: Annotated[
+        Literal["json", "html", "xlsx"], Query(description="json, html, or xlsx for its tables")
+    ] = "json",
 ):
     """The problem's page: owner, SARA stage and PROCTOR, its activities over its incident trend, its
     taskings and the owner's actions, sub-problems and projects, reviews, outcomes and history."""
@@ -66,4 +69,6 @@ def problem_page(
     notice = clearance_notice(view.clearance, settings)
     if format == "html":
         return HTMLResponse(problem_page_html(page, notice=notice.notice))
+    if format == "xlsx":
+        return tables_download(page.to_dict(), notice.notice, "problem-page")
     return JSONResponse({**page.to_dict(), "clearance": notice.model_dump()})

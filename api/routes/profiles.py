@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.notice import clearance_notice
 from api.params import EntityId
+from api.workbooks import PAGE_OR_TABLES, tables_download
 from nimgraph.access.view import ClearedView
 from nimgraph.config import Settings
-from nimgraph.exports.tables import XLSX_MEDIA_TYPE, tables_of, workbook
 from nimgraph.products import render
 from nimgraph.products.problem import build_problem_profile
 from nimgraph.products.subject import build_subject_profile
@@ -23,9 +23,7 @@ Format = Annotated[
     Literal["json", "html", "xlsx"],
     Query(description="json; html for the report with its network; xlsx for its tables, a sheet each"),
 ]
-HTML_OR_JSON = {
-    200: {"content": {"text/html": {}, XLSX_MEDIA_TYPE: {}}, "description": "The product, as JSON, a report or tables"}
-}
+HTML_OR_JSON = PAGE_OR_TABLES
 
 
 def _respond(product, fmt: str, view: ClearedView, settings: Settings):
@@ -34,12 +32,7 @@ def _respond(product, fmt: str, view: ClearedView, settings: Settings):
         return HTMLResponse(render.to_html(product, notice=notice.notice))
     if fmt == "xlsx":
         data = product.to_dict()
-        banner = [f"Handling: {data.get('handling', '')}", *([notice.notice] if notice.notice else [])]
-        return Response(
-            workbook(tables_of(data), notes=banner),
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="nimgraph-{data.get("product", "profile")}.xlsx"'},
-        )
+        return tables_download(data, notice.notice, str(data.get("product", "profile")))
     return JSONResponse({**product.to_dict(), "clearance": notice.model_dump()})
 
 

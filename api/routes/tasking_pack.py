@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.auth import ViewDep
 from api.deps import ModelDep, SettingsDep
 from api.notice import clearance_notice
+from api.workbooks import PAGE_OR_TABLES, tables_download
 from nimgraph.assess_cli import assessment_settings
 from nimgraph.products.common import ProductError
 from nimgraph.products.periods import EARLIEST, LATEST
@@ -20,7 +21,7 @@ from nimgraph.products.tasking_pack import build_tasking_pack, tasking_pack_html
 router = APIRouter(prefix="/tasking-pack", tags=["tasking pack"])
 
 
-@router.get("", responses={200: {"content": {"text/html": {}}}})
+@router.get("", responses=PAGE_OR_TABLES)
 def tasking_pack(
     view: ViewDep,
     model: ModelDep,
@@ -28,7 +29,9 @@ def tasking_pack(
     as_of: Annotated[date | None, Query(ge=EARLIEST, le=LATEST, description="the meeting day (default today)")] = None,
     days: Annotated[int, Query(ge=1, le=366, description="the days of activity before it")] = 28,
     recommendations: Annotated[bool, Query(description="add the tactical assessment's recommendations")] = True,
-    format: Annotated[Literal["json", "html"], Query()] = "json",
+    format: Annotated[
+        Literal["json", "html", "xlsx"], Query(description="json, html, or xlsx for its tables")
+    ] = "json",
 ):
     """Open taskings by owner, what is overdue, problems by SARA stage, activity in the period, the current
     priorities and, when there are incidents to assess, the tactical assessment's recommendations."""
@@ -50,4 +53,6 @@ def tasking_pack(
     notice = clearance_notice(view.clearance, settings)
     if format == "html":
         return HTMLResponse(tasking_pack_html(pack, notice=notice.notice))
+    if format == "xlsx":
+        return tables_download(pack.to_dict(), notice.notice, "tasking-pack")
     return JSONResponse({**pack.to_dict(), "clearance": notice.model_dump()})

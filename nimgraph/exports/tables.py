@@ -29,7 +29,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["XLSX_MEDIA_TYPE", "cell", "csv_text", "tables_of", "workbook"]
+__all__ = ["XLSX_MEDIA_TYPE", "cell", "csv_text", "product_workbook", "tables_of", "workbook"]
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -112,3 +112,16 @@ def workbook(tables: Mapping[str, list[dict[str, Any]]], notes: list[str] | None
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def product_workbook(product: Mapping[str, Any], notice: str | None = None) -> bytes:
+    """A product's tables as a workbook, a sheet each, and a Notes sheet with its handling code (and the
+    clearance notice, for a filtered caller): the file travels without the page that said them.
+
+    >>> from openpyxl import load_workbook
+    >>> book = load_workbook(io.BytesIO(product_workbook({"handling": "P", "overdue": [{"id": "Tasking-1"}]})))
+    >>> book.sheetnames, book["Notes"]["A1"].value
+    (['overdue', 'Notes'], 'Handling: P')
+    """
+    notes = [f"Handling: {product.get('handling', '')}", *([notice] if notice else [])]
+    return workbook(tables_of(product), notes=notes)
