@@ -7,7 +7,9 @@ through the same clearance, so the job neither adds nor loses anything on the wa
 
 from __future__ import annotations
 
+import gc
 import io
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -328,6 +330,24 @@ def test_a_long_read_holds_up_no_other_reader_and_no_writer(demo, tmp_path):
             holder.join()
     finally:
         store.close()
+
+
+def test_a_reading_threads_connection_goes_with_the_thread(demo, tmp_path):
+    """A server's worker threads come and go: each one's read connection must not outlive it."""
+    store = EmbeddedStore(tmp_path / "graph.db", demo.model)
+    try:
+        store.upsert(Batch(entities=[Entity("Vehicle-a", "Vehicle", {}, [_record("r1")])]))
+        for _ in range(5):
+            reader = threading.Thread(target=store.get, args=("Vehicle-a",))
+            reader.start()
+            reader.join()
+        gc.collect()
+        assert len(store._reader_connections) == 0
+        assert store.get("Vehicle-a") is not None and len(store._reader_connections) == 1  # this thread's
+    finally:
+        store.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.get("Vehicle-a")
 
 
 def _record(record_id: str) -> Assertion:

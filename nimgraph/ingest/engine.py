@@ -408,7 +408,7 @@ def _row_by_row(mapper: Neo4jImportMapper, spec: MappingSpec, source: Source, fi
         except (RowError, ConversionError) as err:  # ConversionError: a filter's pattern that took too long
             yield line, fields, str(err), []
         else:
-            yield line, fields, mapped, list(getattr(mapper, "notes", None) or [])
+            yield line, fields, mapped, list(mapper.notes)
 
 
 def ingest_file(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -148,6 +149,23 @@ def _said(item: Entity | Link, assertion: Assertion) -> str:
     return json.dumps(item.properties if assertion.properties is None else assertion.properties, default=str)
 
 
+class _ThreadReader:
+    """One thread's read-only connection. A thread-local holds it, so it closes when its thread ends
+    (a server's worker threads come and go); the store keeps a weak set of them to close the rest."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(  # used by its thread only; closed by the store's close(), from any
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        self.db.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")
+        self.db.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")  # the readers share the file's pages
+        self.db.execute("PRAGMA temp_store=MEMORY")
+        self.db.execute(f"PRAGMA busy_timeout={READER_BUSY_MS}")
+
+    def __del__(self) -> None:
+        self.db.close()
+
+
 def _like(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -172,7 +190,7 @@ class EmbeddedStore:
         self._db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
         self._lock = threading.RLock()
         self._readers = threading.local()
-        self._reader_connections: list[sqlite3.Connection] = []
+        self._reader_connections: weakref.WeakSet[_ThreadReader] = weakref.WeakSet()
         self._closed = False
         with self._lock:
             self._db.executescript(SCHEMA)
@@ -209,28 +227,22 @@ class EmbeddedStore:
         # Each thread reads on a connection of its own (WAL lets readers run beside each other and the
         # writer): one long read, a whole-graph export, must not hold up every other caller's.
         db = self._reader()
-        db.execute("BEGIN")
+        db.execute("SAVEPOINT reading")  # nests, should one read ever run inside another
         try:
             yield db
         finally:
-            db.execute("COMMIT")
+            db.execute("RELEASE reading")
 
     def _reader(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self._readers, "db", None)
-        if db is None:
+        held: _ThreadReader | None = getattr(self._readers, "held", None)
+        if held is None:
             if self._closed:
                 raise sqlite3.ProgrammingError("the store is closed")
-            db = sqlite3.connect(  # used by its thread only; closed by close(), from any
-                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
-            )
-            db.execute(f"PRAGMA cache_size=-{READER_CACHE_KIB}")
-            db.execute(f"PRAGMA mmap_size={READER_MMAP_BYTES}")  # the readers share the file's pages
-            db.execute("PRAGMA temp_store=MEMORY")
-            db.execute(f"PRAGMA busy_timeout={READER_BUSY_MS}")
-            self._readers.db = db
+            held = _ThreadReader(self.path)
+            self._readers.held = held  # goes, and closes its connection, when the thread ends
             with self._lock:
-                self._reader_connections.append(db)
-        return db
+                self._reader_connections.add(held)
+        return held.db
 
     # ------------------------------------------------------------------ writes
     def prepare(self) -> list[str]:
@@ -692,8 +704,8 @@ class EmbeddedStore:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            for reader in self._reader_connections:
-                reader.close()
+            for reader in list(self._reader_connections):
+                reader.db.close()
             self._reader_connections.clear()
             self._db.close()
 
