@@ -8,11 +8,9 @@ each variant, timing the process's CPU:
 
 - shipped: `EmbeddedStore.stage(batch)()`, the store's own write (encoding, upserts with JSON
   property merges, assertions, the stale-assertion check for corrected files, the counts);
-- plain inserts: the same rows, already encoded, as `INSERT OR IGNORE` into the same tables and
-  indexes: what keeping every entity, link and assertion costs with no merging logic at all;
-- integer-keyed records: a design not shipped, measured to size the redesign: one row per
-  source record (source, record id, file, row, date, grade, handling, run) and assertions as
-  (item rowid, record rowid) pairs, looked up through the text ids in SQL;
+- plain inserts: the same rows, already encoded and numbered, as `INSERT OR IGNORE` into the same
+  tables and indexes (store layout 2: records and (record, item) assertions by number): what
+  keeping every entity, link and assertion costs with no lookups or merging logic at all;
 - entity ids only: `INSERT OR IGNORE INTO entity (id, type)` for the entity rows: a floor for
   any write that stores the entities at all.
 
@@ -61,48 +59,32 @@ def map_files(data: Path) -> tuple[list[Batch], int, float]:
     return capture.batches, rows, time.process_time() - started
 
 
-def _encoded(batch: Batch) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    entities = [(e.id, e.type, json.dumps(e.properties, default=str), "[]") for e in batch.entities]
-    links = [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links]
-    assertions = [
-        (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling, batch.run)
-        for item in [*batch.entities, *batch.links]
-        for a in item.provenance
-    ]
-    return entities, links, assertions
-
-
-INTEGER_KEYED = """
-CREATE TABLE item (n INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, type TEXT NOT NULL, props TEXT NOT NULL);
-CREATE TABLE record (n INTEGER PRIMARY KEY, source TEXT, record_id TEXT, file TEXT, row INTEGER, date TEXT,
-    grade TEXT, handling TEXT, run TEXT, UNIQUE (source, record_id));
-CREATE TABLE asserts (item INTEGER, record INTEGER, PRIMARY KEY (item, record)) WITHOUT ROWID;
-CREATE INDEX asserts_record ON asserts(record);
-CREATE TEMP TABLE pair (item_id TEXT, source TEXT, record_id TEXT);
-"""
-
-
-def _integer_keyed(db: sqlite3.Connection, encoded: list[tuple[list[tuple], list[tuple], list[tuple]]]) -> None:
-    db.executescript(INTEGER_KEYED)
-    for entities, links, assertions in encoded:
-        db.execute("BEGIN IMMEDIATE")
-        db.executemany("INSERT OR IGNORE INTO item (id, type, props) VALUES (?, ?, ?)", [e[:3] for e in entities])
-        db.executemany(
-            "INSERT OR IGNORE INTO item (id, type, props) VALUES (?, ?, ?)", [(k[0], k[1], k[4]) for k in links]
-        )
-        records = {(a[1], a[2]): a[1:] for a in assertions}
-        db.executemany(
-            "INSERT OR IGNORE INTO record (source, record_id, file, row, date, grade, handling, run) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            list(records.values()),
-        )
-        db.execute("DELETE FROM temp.pair")
-        db.executemany("INSERT INTO temp.pair VALUES (?, ?, ?)", [a[:3] for a in assertions])
-        db.execute(
-            "INSERT OR IGNORE INTO asserts SELECT i.n, r.n FROM temp.pair p "
-            "JOIN item i ON i.id = p.item_id JOIN record r ON r.source = p.source AND r.record_id = p.record_id"
-        )
-        db.execute("COMMIT")
+def _encoded(batches: list[Batch]) -> list[tuple[list[tuple], list[tuple], list[tuple], list[tuple]]]:
+    """Each batch's rows as the store's tables take them, numbered as the store numbers them."""
+    items: dict[str, int] = {}
+    records: dict[tuple[str, str], int] = {}
+    encoded = []
+    for batch in batches:
+        entities, links, fresh_records, asserted = [], [], [], []
+        for e in batch.entities:
+            if e.id not in items:
+                items[e.id] = len(items) + 1
+                entities.append((items[e.id], e.id, e.type, json.dumps(e.properties, default=str), "[]"))
+        for k in batch.links:
+            if k.id not in items:
+                items[k.id] = len(items) + 1
+                links.append((items[k.id], k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)))
+        for item in [*batch.entities, *batch.links]:
+            for a in item.provenance:
+                if (a.source, a.record_id) not in records:
+                    records[a.source, a.record_id] = n = len(records) + 1
+                    fresh_records.append((n, a.source, a.record_id, batch.run, n))
+                said = json.dumps(item.properties if a.properties is None else a.properties, default=str)
+                asserted.append(
+                    (records[a.source, a.record_id], items[item.id], 1, a.row, a.date, a.grade, a.handling, said)
+                )
+        encoded.append((entities, links, fresh_records, asserted))
+    return encoded
 
 
 def replay(name: str, batches: list[Batch]) -> float:
@@ -116,19 +98,19 @@ def replay(name: str, batches: list[Batch]) -> float:
                 store.stage(batch)()
             cpu = time.process_time() - started
         else:
-            encoded = [_encoded(batch) for batch in batches]
+            encoded = _encoded(batches)
             db: sqlite3.Connection = store._db  # the same connection, pragmas and tables
+            db.execute("INSERT INTO file (n, name) VALUES (1, 'the file')")
             started = time.process_time()
-            if name == "integer-keyed records":
-                _integer_keyed(db, encoded)
-            for entities, links, assertions in [] if name == "integer-keyed records" else encoded:
+            for entities, links, records, asserted in encoded:
                 db.execute("BEGIN IMMEDIATE")
                 if name == "entity ids only":
-                    db.executemany("INSERT OR IGNORE INTO entity (id, type) VALUES (?, ?)", [e[:2] for e in entities])
+                    db.executemany("INSERT OR IGNORE INTO entity (id, type) VALUES (?, ?)", [e[1:3] for e in entities])
                 else:
-                    db.executemany("INSERT OR IGNORE INTO entity VALUES (?, ?, ?, ?)", entities)
-                    db.executemany("INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?)", links)
-                    db.executemany("INSERT OR IGNORE INTO assertion VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", assertions)
+                    db.executemany("INSERT OR IGNORE INTO entity VALUES (?, ?, ?, ?, ?)", entities)
+                    db.executemany("INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?, ?)", links)
+                    db.executemany("INSERT OR IGNORE INTO record VALUES (?, ?, ?, ?, ?)", records)
+                    db.executemany("INSERT OR IGNORE INTO asserted VALUES (?, ?, ?, ?, ?, ?, ?, ?)", asserted)
                 db.execute("COMMIT")
             cpu = time.process_time() - started
         store.close()
@@ -151,7 +133,7 @@ def main() -> None:
     }
     cores = os.cpu_count() or 1
     lines = [f"| Python: map the files (no writes) | {mapping_cpu:.1f} | {rows / mapping_cpu:,.0f} | |"]
-    for name in ("shipped", "plain inserts", "integer-keyed records", "entity ids only"):
+    for name in ("shipped", "plain inserts", "entity ids only"):
         print(f"replaying: {name}", flush=True)
         cpu = replay(name, batches)
         both = rows / ((cpu + mapping_cpu) / cores)

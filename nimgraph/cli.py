@@ -403,6 +403,31 @@ def cmd_migrate_ids(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store_upgrade(args: argparse.Namespace) -> int:
+    from nimgraph.store.embedded_layout import upgrade
+
+    settings = command_settings(args)
+    if is_neo4j(settings.store):
+        raise CommandError("store upgrade rewrites an embedded store file; a Neo4j store needs no upgrade")
+    log = open_audit_log(settings)
+    print(f"Upgrading {settings.store} (one transaction: stopped part way, the file is left as it was)")
+    try:
+        counts = upgrade(settings.store, progress=lambda step: print(f"  copying {step}", flush=True))
+    except BaseException:
+        log.close()
+        raise
+    audit_command(log, "STORE-UPGRADE", settings.store, items=[f"{name}:{n}" for name, n in counts.items()])
+    if not any(counts.values()):
+        print("The store is in the current layout already")
+        return 0
+    print(
+        f"Upgraded: {counts['entities']:,} entities, {counts['links']:,} links, {counts['records']:,} records, "
+        f"{counts['assertions']:,} assertions"
+        + (f" ({counts['dropped']:,} assertions of items no longer held were left out)" if counts["dropped"] else "")
+    )
+    return 0
+
+
 def cmd_rebuild_properties(args: argparse.Namespace) -> int:
     settings = command_settings(args)
     log = open_audit_log(settings)
@@ -644,6 +669,13 @@ def parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate-ids", help="rewrite ids made before ids were keyed (once per store)")
     migrate.set_defaults(run=cmd_migrate_ids)
+
+    store = commands.add_parser("store", help="the embedded store file")
+    store_commands = store.add_subparsers(dest="store_command", required=True)
+    store_upgrade = store_commands.add_parser(
+        "upgrade", help="rewrite a store file from an earlier nimgraph in the current layout (once per file)"
+    )
+    store_upgrade.set_defaults(run=cmd_store_upgrade)
 
     rebuild = commands.add_parser(
         "rebuild-properties",

@@ -1649,7 +1649,7 @@ def test_bad_input_through_the_cli(case: Case, model, tmp_path: Path, capsys, cl
     if (tmp_path / "g.db").exists():
         with sqlite3.connect(tmp_path / "g.db") as db:  # the store's own tables are intact
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert tables >= {"entity", "link", "assertion"}
+        assert tables >= {"entity", "link", "record", "asserted"}
 
 
 def test_values_that_look_like_attacks_are_kept_verbatim(model, tmp_path):

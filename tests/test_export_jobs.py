@@ -238,15 +238,17 @@ def test_files_expire_are_cancelled_and_go_when_the_service_stops(tmp_path):
     assert done.status == "expired" and done.path is None and not (tmp_path / done.id).exists()
 
     jobs = ExportJobs(tmp_path / "kept")
-    release = threading.Event()
+    release, started = threading.Event(), threading.Event()
 
     def slow(say):
         say("reading the whole graph")
+        started.set()
         release.wait(30)
         say("writing")  # where a cancelled job stops
         return _made()
 
     running = jobs.submit("ana", "c", "graphml", "the whole graph", slow)
+    assert started.wait(10)  # its worker has taken it up: the queue's turn is ana's
     queued = jobs.submit("bob", "c", "graphml", "the whole graph", lambda say: _made())
     with pytest.raises(Busy, match="ana"):
         jobs.submit("ana", "c", "anx", "the whole graph", lambda say: _made())

@@ -65,7 +65,7 @@ def test_ingest_survives_neo4j_going_away(tmp_path, model):
 
     clean = EmbeddedStore(tmp_path / "clean.db", model)
     ingest_file(clean, model, spec, data, rejects_dir=tmp_path / "rejects", batch_size=1000)
-    expected, expected_records = clean.counts(), clean._db.execute("SELECT count(*) FROM assertion").fetchone()[0]
+    expected, expected_records = clean.counts(), clean._db.execute("SELECT count(*) FROM asserted").fetchone()[0]
     clean.close()
 
     port, log = free_port(), tmp_path / "neo4j-first.log"

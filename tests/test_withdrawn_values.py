@@ -237,7 +237,9 @@ def _forget_what_was_said(store, source: str) -> None:
             session.run("MATCH (:Record {source: $s})-[a:ASSERTS]->() REMOVE a.props, a.seq", s=source).consume()
     else:
         with store._transaction() as db:
-            db.execute("UPDATE assertion SET props = NULL, seq = 0 WHERE source = ?", (source,))
+            db.execute("UPDATE record SET seq = 0 WHERE source = ?", (source,))
+            records = "SELECT n FROM record WHERE source = ?"
+            db.execute(f"UPDATE asserted SET props = NULL WHERE record IN ({records})", (source,))
 
 
 def test_a_batch_may_say_what_each_record_said_and_a_partner_sees_only_its_own(store, model):

@@ -1,16 +1,17 @@
 """The embedded store: one local SQLite file, transactional, no server.
 
-Entities and links are rows with their properties as JSON; every source record that asserts an
-entity or link is a row in ``assertion``, keyed by (item, source, record id), so re-ingesting the
-same record changes nothing. A record written again asserts exactly what it asserts now: what it
-no longer asserts loses that assertion, and an entity or link that no record asserts any more is
-removed (an entity with its links). Retracting a source does the same for all its records.
-Each assertion keeps what its record said of the item (``props``) and its record's place in a
-store-wide write sequence when the assertion was written (``seq``: batches in commit order, a
-batch's records in the order they first appear); a record was last written at the largest of its
-assertions' places. An item whose assertions were dropped, or rewritten by a later run saying
-something else, gets its properties recomputed from the props of the assertions that remain, in
-the order their records were last written (``base.merged_properties``), so a withdrawn value goes.
+Entities and links are rows with their properties as JSON. Every source record is a row of
+``record`` and what it asserted a row of ``asserted``, keyed by (record, item) numbers (the file's
+layout: see embedded_layout), so re-ingesting the same record changes nothing. A record written
+again asserts exactly what it asserts now: what it no longer asserts loses that assertion, and an
+entity or link that no record asserts any more is removed (an entity with its links). Retracting
+a source does the same for all its records.
+Each assertion keeps what its record said of the item (``props``), and each record its place in a
+store-wide write sequence when it was last written (``seq``: batches in commit order, a batch's
+records in the order they first appear). An item whose assertions were dropped, or rewritten by a
+later run saying something else, gets its properties recomputed from the props of the assertions
+that remain, in the order their records were last written (``base.merged_properties``), so a
+withdrawn value goes.
 What the specs say of each information source (its agency...) is a row of ``information_source``.
 """
 
@@ -23,103 +24,69 @@ import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nimgraph.collector import collector_paused
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
 from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
+from nimgraph.store.embedded_layout import open_layout
 from nimgraph.store.expand import expand
 from nimgraph.store.incident_read import AREA_DEPTH, IncidentTypes, RawIncidents, assemble, event_row, told
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS entity (
-    id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    props TEXT NOT NULL DEFAULT '{}',
-    sources TEXT NOT NULL DEFAULT '[]'
-);
-CREATE INDEX IF NOT EXISTS entity_type ON entity(type);
-CREATE TABLE IF NOT EXISTS link (
-    id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    source TEXT NOT NULL,
-    target TEXT NOT NULL,
-    props TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS link_source ON link(source, type);
-CREATE INDEX IF NOT EXISTS link_target ON link(target, type);
-CREATE INDEX IF NOT EXISTS link_type ON link(type);
-CREATE TABLE IF NOT EXISTS assertion (
-    item_id TEXT NOT NULL,
-    source TEXT NOT NULL,
-    record_id TEXT NOT NULL,
-    file TEXT NOT NULL,
-    row INTEGER NOT NULL,
-    date TEXT,
-    grade TEXT NOT NULL,
-    handling TEXT NOT NULL,
-    run TEXT NOT NULL DEFAULT '',
-    props TEXT,
-    seq INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (item_id, source, record_id)
-);
-CREATE INDEX IF NOT EXISTS assertion_record ON assertion(source, record_id);
-CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS information_source (name TEXT PRIMARY KEY, props TEXT NOT NULL DEFAULT '{}');
-"""
-
-UPSERT_ENTITY = """
-INSERT INTO entity (id, type, props, sources) VALUES (?, ?, ?, ?)
-ON CONFLICT(id) DO UPDATE SET
-    props = json_patch(entity.props, excluded.props),
-    sources = CASE WHEN excluded.sources = entity.sources THEN entity.sources ELSE (
-        SELECT json_group_array(value) FROM (
-            SELECT value FROM json_each(entity.sources) UNION SELECT value FROM json_each(excluded.sources)
-        )
-    ) END
-"""
 # Sources are kept on the entity (the few agencies that assert it), so that telling a new entity
 # from one joined to another source's does not read every assertion of a busy street.
 REFRESH_SOURCES = """
 UPDATE entity SET sources = (
-    SELECT json_group_array(source) FROM (SELECT DISTINCT source FROM assertion WHERE item_id = entity.id)
-) WHERE id = ?
+    SELECT json_group_array(source) FROM (
+        SELECT DISTINCT r.source FROM asserted a JOIN record r ON r.n = a.record WHERE a.item = entity.n
+    )
+) WHERE n = ?
 """
-# Each entity of a batch that the store holds: its sources, and whether what the batch says of it
-# would change a stored value (json_patch as the upsert applies it, against the stored value, both
-# minified alike). CROSS JOIN keeps this order: one id lookup per entity in the batch.
+# Each entity of a batch that the store holds: its number, its sources, and whether what the batch
+# says of it would change a stored value (json_patch as the update applies it, against the stored
+# value, both minified alike). CROSS JOIN keeps this order: one id lookup per entity in the batch.
 ENTITIES_BEFORE = """
-SELECT e.id, e.sources, json_patch(e.props, w.value ->> 1) <> json(e.props)
+SELECT e.id, e.n, e.sources, json_patch(e.props, w.value ->> 1) <> json(e.props)
 FROM json_each(?) AS w CROSS JOIN entity AS e ON e.id = w.value ->> 0
 """
-UPSERT_LINK = """
-INSERT INTO link (id, type, source, target, props) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT(id) DO UPDATE SET props = json_patch(link.props, excluded.props)
+LINKS_BEFORE = "SELECT k.id, k.n FROM json_each(?) AS w CROSS JOIN link AS k ON k.id = w.value"
+UPDATE_ENTITY = """
+UPDATE entity SET
+    props = json_patch(props, ?1),
+    sources = CASE WHEN ?2 = sources THEN sources ELSE (
+        SELECT json_group_array(value) FROM (SELECT value FROM json_each(sources) UNION SELECT value FROM json_each(?2))
+    ) END
+WHERE n = ?3
 """
-# Within one run, rows that share a record id add up, so what the record says of an item does too.
-UPSERT_ASSERTION = """
-INSERT INTO assertion (item_id, source, record_id, file, row, date, grade, handling, run, props, seq)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT(item_id, source, record_id) DO UPDATE SET
-    file = excluded.file, row = excluded.row, date = excluded.date,
-    grade = excluded.grade, handling = excluded.handling, run = excluded.run, seq = excluded.seq,
-    props = CASE WHEN assertion.run = excluded.run AND assertion.props IS NOT NULL AND excluded.props IS NOT NULL
-                 THEN json_patch(assertion.props, excluded.props) ELSE excluded.props END
+# The batch's records the store holds: looked up one by one in the (source, record id) index.
+RECORDS_BEFORE = """
+SELECT r.n, r.source, r.record_id, r.run FROM json_each(?) AS w
+CROSS JOIN record AS r ON r.source = w.value ->> 0 AND r.record_id = w.value ->> 1
 """
-# The assertions of the batch's records that an earlier run wrote, with what each said: looked up
-# record by record in the index (CROSS JOIN keeps this order), never a scan of the assertions.
+# What the batch's records that an earlier run wrote asserted, and said of each item: a range of the
+# (record, item) key per record.
 EARLIER_ASSERTIONS = """
-SELECT a.item_id, a.source, a.record_id, a.props FROM temp.batch_record b
-CROSS JOIN assertion a ON a.source = b.source AND a.record_id = b.record_id WHERE a.run <> ?
+SELECT a.record, a.item, a.props FROM json_each(?) AS w CROSS JOIN asserted AS a ON a.record = w.value
+"""
+# Within one run, rows that share a record id add up (?9: the record was written earlier in this
+# run), so what the record says of an item does too; a later run's record says only what it says.
+UPSERT_ASSERTS = """
+INSERT INTO asserted (record, item, file, row, date, grade, handling, props) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+ON CONFLICT(record, item) DO UPDATE SET
+    file = excluded.file, row = excluded.row, date = excluded.date, grade = excluded.grade,
+    handling = excluded.handling,
+    props = CASE WHEN ?9 AND asserted.props IS NOT NULL AND excluded.props IS NOT NULL
+                 THEN json_patch(asserted.props, excluded.props) ELSE excluded.props END
 """
 # What each record that asserts an item says of it, in the order the records were last written
 # (those from before the write sequence first, by source and record id).
 SAID_OF_ITEM = """
-SELECT a.props FROM assertion a WHERE a.item_id = ?
-ORDER BY (SELECT max(b.seq) FROM assertion b WHERE b.source = a.source AND b.record_id = a.record_id),
-    a.source, a.record_id
+SELECT a.props FROM asserted a JOIN record r ON r.n = a.record WHERE a.item = ?
+ORDER BY r.seq, r.source, r.record_id
 """
 # Takes the next ? numbers of the write sequence (one per record of a batch); returns the last.
 NEXT_SEQUENCE = """
@@ -127,6 +94,8 @@ INSERT INTO meta (name, value) VALUES ('write_sequence', ?1)
 ON CONFLICT(name) DO UPDATE SET value = CAST(meta.value AS INTEGER) + ?1
 RETURNING CAST(value AS INTEGER)
 """
+_ASSERTED = "SELECT 1 FROM asserted WHERE item = ? LIMIT 1"
+LAST_ITEM = "SELECT max(coalesce((SELECT max(n) FROM entity), 0), coalesce((SELECT max(n) FROM link), 0))"
 # The custodian, once set, is kept: the first to load a source keeps it (see the ontology's nim:custodian).
 REGISTER_SOURCE = """
 INSERT INTO information_source (name, props) VALUES (?, ?)
@@ -134,6 +103,13 @@ ON CONFLICT(name) DO UPDATE SET props = json_patch(
     json_patch(information_source.props, excluded.props),
     json_object('custodian', coalesce(information_source.props ->> 'custodian', excluded.props ->> 'custodian'))
 )
+"""
+# An item's provenance: each record that asserts it, with its row.
+PROVENANCE = """
+SELECT x.id, r.source, r.record_id, f.name, a.row, a.date, a.grade, a.handling, a.props, r.seq
+FROM wanted_items w JOIN {table} x ON x.id = w.id JOIN asserted a ON a.item = x.n
+JOIN record r ON r.n = a.record JOIN file f ON f.n = a.file
+ORDER BY r.source, r.record_id
 """
 
 CACHE_KIB = 256 * 1024
@@ -144,9 +120,71 @@ REBUILD_BATCH = 5000  # items recomputed per transaction by rebuild_properties
 CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
 
 
-def _said(item: Entity | Link, assertion: Assertion) -> str:
-    """What a record says of an item's properties (JSON): its own where the batch gives it, else the item's."""
-    return json.dumps(item.properties if assertion.properties is None else assertion.properties, default=str)
+def _said(item: Entity | Link, assertion: Assertion) -> dict[str, Any]:
+    """What a record says of an item's properties: its own where the batch gives it, else the item's."""
+    return item.properties if assertion.properties is None else assertion.properties
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """``patch`` applied to ``target`` as SQLite's json_patch does (RFC 7396).
+
+    >>> merge_patch({"a": 1, "b": {"c": 2}}, {"b": {"d": 3}, "a": None})
+    {'b': {'c': 2, 'd': 3}}
+    """
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+@dataclass
+class _Staged:
+    """A batch encoded for the store: each entity, link, record and assertion once."""
+
+    entities: dict[str, tuple[str, dict[str, Any], list[str]]]  # id -> type, properties, sources
+    links: dict[str, tuple[str, str, str, dict[str, Any]]]  # id -> type, source, target, properties
+    records: dict[tuple[str, str], int]  # (source, record id) -> place in the batch, first seen first
+    # (source, record id, item id) -> file, row, date, grade, handling, what it said (JSON)
+    said: dict[tuple[str, str, str], list[Any]]
+    files: list[str]
+
+    @classmethod
+    def of(cls, batch: Batch) -> _Staged:
+        entities: dict[str, tuple[str, dict[str, Any], list[str]]] = {}
+        links: dict[str, tuple[str, str, str, dict[str, Any]]] = {}
+        records: dict[tuple[str, str], int] = {}
+        said: dict[tuple[str, str, str], list[Any]] = {}
+        for entity in batch.entities:
+            known = entities.get(entity.id)
+            sources = sorted({a.source for a in entity.provenance})
+            if known is None:
+                entities[entity.id] = (entity.type, dict(entity.properties), sources)
+            else:  # the same id twice: the second adds to the first, as a second write would
+                merged = merge_patch(known[1], entity.properties)
+                entities[entity.id] = (known[0], merged, sorted({*known[2], *sources}))
+        for link in batch.links:
+            known_link = links.get(link.id)
+            properties = dict(link.properties) if known_link is None else merge_patch(known_link[3], link.properties)
+            links[link.id] = (link.type, link.source, link.target, properties)
+        for item in [*batch.entities, *batch.links]:
+            for a in item.provenance:
+                record = (a.source, a.record_id)
+                records.setdefault(record, len(records))
+                key = (a.source, a.record_id, item.id)
+                props = _said(item, a)
+                before = said.get(key)
+                if before is not None:  # two rows of one record: what they say adds up
+                    props = merge_patch(before[5], props)
+                said[key] = [a.file, a.row, a.date, a.grade, a.handling, props]
+        for row in said.values():
+            row[5] = json.dumps(row[5], default=str)
+        files = sorted({row[0] for row in said.values()})
+        return cls(entities, links, records, said, files)
 
 
 class _ThreadReader:
@@ -193,21 +231,7 @@ class EmbeddedStore:
         self._reader_connections: weakref.WeakSet[_ThreadReader] = weakref.WeakSet()
         self._closed = False
         with self._lock:
-            self._db.executescript(SCHEMA)
-            self._db.execute(  # the records of the batch being written, to find their stale assertions in one join
-                "CREATE TEMP TABLE IF NOT EXISTS batch_record (source TEXT, record_id TEXT, "
-                "PRIMARY KEY (source, record_id)) WITHOUT ROWID"
-            )
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(assertion)")}
-            if "run" not in columns:  # a file written before runs were recorded
-                self._db.execute("ALTER TABLE assertion ADD COLUMN run TEXT NOT NULL DEFAULT ''")
-            if "props" not in columns:  # before records kept what they said (read as: not known)
-                self._db.execute("ALTER TABLE assertion ADD COLUMN props TEXT")
-            if "seq" not in columns:  # before assertions kept when they were written (read as: first)
-                self._db.execute("ALTER TABLE assertion ADD COLUMN seq INTEGER NOT NULL DEFAULT 0")
-            if "sources" not in {row[1] for row in self._db.execute("PRAGMA table_info(entity)")}:
-                self._db.execute("ALTER TABLE entity ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'")
-                self._db.execute(REFRESH_SOURCES.replace("WHERE id = ?", ""))
+            open_layout(self._db, self.path)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -256,124 +280,188 @@ class EmbeddedStore:
             self.model.entity_type(entity.type)  # only ontology types reach the store
         for link in batch.links:
             self.model.link_type(link.type)
-        items = [*batch.entities, *batch.links]
-        assertions = [
-            (item.id, a.source, a.record_id, a.file, a.row, a.date, a.grade, a.handling, batch.run, _said(item, a))
-            for item in items
-            for a in item.provenance
-        ]
-        repeated = {(row[0], row[1], row[2]): row[9] for row in assertions}
-        place = {record: n for n, record in enumerate(dict.fromkeys((row[1], row[2]) for row in assertions))}
-        sources = {e.id: sorted({a.source for a in e.provenance}) for e in batch.entities}
-        entities = [
-            (e.id, e.type, json.dumps(e.properties, default=str), json.dumps(sources[e.id])) for e in batch.entities
-        ]
-        links = [(k.id, k.type, k.source, k.target, json.dumps(k.properties, default=str)) for k in batch.links]
-
-        records = sorted({(source, record_id) for _, source, record_id, *_ in assertions})
-        written = "[" + ",".join(f"[{json.dumps(row[0])},{row[2]}]" for row in entities) + "]"  # [[id, props]...]
+        staged = _Staged.of(batch)
+        run = batch.run
+        entity_json = "[" + ",".join(json.dumps([i, e[1]], default=str) for i, e in staged.entities.items()) + "]"
+        link_ids = json.dumps(list(staged.links))
+        record_keys = json.dumps(list(staged.records))
 
         def write() -> WriteStats:
             stats = WriteStats()
             with self._transaction() as db:
-                last = db.execute(NEXT_SEQUENCE, (len(place),)).fetchone()[0]
-                # A record an earlier run wrote asserts only what this run says (a corrected file):
-                # what it no longer asserts is stale; what it now says otherwise is recomputed.
-                stale, corrected = [], set()
-                for item_id, source, record_id, props in self._earlier(db, records, batch.run):
-                    now = repeated.get((item_id, source, record_id))
-                    if now is None:
-                        stale.append((item_id, source, record_id))
-                    elif says_otherwise(props, now):
-                        corrected.add(item_id)
-                touched = corrected | {item_id for item_id, _, _ in stale}
-                held = self._props(db, touched & sources.keys())  # what the batch's touched entities held
+                last = db.execute(NEXT_SEQUENCE, (len(staged.records),)).fetchone()[0]
+                first = last - len(staged.records) + 1
+                files = self._file_numbers(db, staged.files)
+                # records: those held keep their number; the others are numbered next, in batch order
+                held_records = {(s, r): (n, was) for n, s, r, was in db.execute(RECORDS_BEFORE, (record_keys,))}
+                next_record = (db.execute("SELECT max(n) FROM record").fetchone()[0] or 0) + 1
+                record_n: dict[tuple[str, str], int] = {}
+                fresh_records = []
+                for record, place in staged.records.items():
+                    if record in held_records:
+                        record_n[record] = held_records[record][0]
+                    else:
+                        record_n[record] = next_record
+                        fresh_records.append((next_record, *record, run, first + place))
+                        next_record += 1
+                # items: those held keep their number; the others are numbered next
                 before: dict[str, set[str]] = {}
                 differs: set[str] = set()
-                for entity_id, known, changes in db.execute(ENTITIES_BEFORE, (written,)):
+                item_n: dict[str, int] = {}
+                for entity_id, n, known, changes in db.execute(ENTITIES_BEFORE, (entity_json,)):
+                    item_n[entity_id] = n
                     before[entity_id] = set(json.loads(known))
                     if changes:
                         differs.add(entity_id)
+                held_links = dict(db.execute(LINKS_BEFORE, (link_ids,)).fetchall())
+                item_n.update(held_links)
+                next_item = db.execute(LAST_ITEM).fetchone()[0] + 1
+                for item_id in [*staged.entities, *staged.links]:
+                    if item_id not in item_n:
+                        item_n[item_id] = next_item
+                        next_item += 1
+                # A record an earlier run wrote asserts only what this run says (a corrected file):
+                # what it no longer asserts is stale; what it now says otherwise is recomputed.
+                now = {(record_n[s, r], item_n[i]): row[5] for (s, r, i), row in staged.said.items()}
+                rewritten = [n for n, was in held_records.values() if was != run]
+                stale, corrected = [], set()
+                for record, item, props in db.execute(EARLIER_ASSERTIONS, (json.dumps(rewritten),)):
+                    said_now = now.get((record, item))
+                    if said_now is None:
+                        stale.append((record, item))
+                    elif says_otherwise(props, said_now):
+                        corrected.add(item)
+                touched = corrected | {item for _, item in stale}
+                batch_entities = {item_n[i]: i for i in staged.entities}
+                held = self._props(db, touched & batch_entities.keys())  # what the batch's touched entities held
                 # an entity re-asserted as it is, by sources it already has, is not rewritten
-                unchanged = {i for i, known in before.items() if i not in differs and known.issuperset(sources[i])}
-                db.executemany(UPSERT_ENTITY, [row for row in entities if row[0] not in unchanged])
-                db.executemany(UPSERT_LINK, links)
-                first = last - len(place) + 1
-                db.executemany(UPSERT_ASSERTION, [(*row, first + place[row[1], row[2]]) for row in assertions])
+                db.executemany(
+                    "INSERT INTO entity (n, id, type, props, sources) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (item_n[i], i, t, json.dumps(props, default=str), json.dumps(sources))
+                        for i, (t, props, sources) in staged.entities.items()
+                        if i not in before
+                    ],
+                )
+                db.executemany(
+                    UPDATE_ENTITY,
+                    [
+                        (json.dumps(props, default=str), json.dumps(sources), item_n[i])
+                        for i, (_, props, sources) in staged.entities.items()
+                        if i in before and (i in differs or not before[i].issuperset(sources))
+                    ],
+                )
+                db.executemany(
+                    "INSERT INTO link (n, id, type, source, target, props) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (item_n[i], i, t, source, target, json.dumps(props, default=str))
+                        for i, (t, source, target, props) in staged.links.items()
+                        if i not in held_links
+                    ],
+                )
+                db.executemany(
+                    "UPDATE link SET props = json_patch(props, ?) WHERE n = ?",
+                    [(json.dumps(k[3], default=str), item_n[i]) for i, k in staged.links.items() if i in held_links],
+                )
+                db.executemany(
+                    "INSERT INTO record (n, source, record_id, run, seq) VALUES (?, ?, ?, ?, ?)", fresh_records
+                )
+                db.executemany(
+                    "UPDATE record SET run = ?, seq = ? WHERE n = ?",
+                    [(run, first + staged.records[r], n) for r, (n, _) in held_records.items()],
+                )
+                adds_up = {n for n, was in held_records.values() if was == run}
+                db.executemany(
+                    UPSERT_ASSERTS,
+                    [
+                        (
+                            (record := record_n[s, r]),
+                            item_n[i],
+                            files[f],
+                            row,
+                            date,
+                            grade,
+                            handling,
+                            props,
+                            record in adds_up,
+                        )
+                        for (s, r, i), (f, row, date, grade, handling, props) in staged.said.items()
+                    ],
+                )
                 if stale:
-                    db.executemany("DELETE FROM assertion WHERE item_id = ? AND source = ? AND record_id = ?", stale)
-                    self._prune(db, {item_id for item_id, _, _ in stale})
+                    db.executemany("DELETE FROM asserted WHERE record = ? AND item = ?", stale)
+                    self._prune(db, {item for _, item in stale})
                 self._recompute(db, touched)
                 after = self._props(db, set(held))  # recomputing changes some: a correction that empties a value
-                changed = differs | {i for i, props in held.items() if after.get(i) != props}
-                for entity_id, now in sources.items():
-                    stats.count(entity_id, before.get(entity_id), set(now), entity_id in changed)
+                changed = differs | {batch_entities[n] for n, props in held.items() if after.get(n) != props}
+                for entity_id, (_, _, sources) in staged.entities.items():
+                    stats.count(entity_id, before.get(entity_id), set(sources), entity_id in changed)
             return stats
 
         return write
 
     @staticmethod
-    def _earlier(db: sqlite3.Connection, records: list[tuple[str, str]], run: str) -> list[tuple]:
-        """The assertions of these records that an earlier run wrote: (item, source, record id, props)."""
-        db.execute("DELETE FROM temp.batch_record")
-        db.executemany("INSERT OR IGNORE INTO temp.batch_record VALUES (?, ?)", records)
-        return db.execute(EARLIER_ASSERTIONS, (run,)).fetchall()
+    def _file_numbers(db: sqlite3.Connection, names: list[str]) -> dict[str, int]:
+        db.executemany("INSERT OR IGNORE INTO file (name) VALUES (?)", [(name,) for name in names])
+        return dict(
+            db.execute("SELECT name, n FROM file WHERE name IN (SELECT value FROM json_each(?))", (json.dumps(names),))
+        )
 
     @staticmethod
-    def _props(db: sqlite3.Connection, entity_ids: set[str]) -> dict[str, dict]:
-        """The properties these entities hold now."""
+    def _props(db: sqlite3.Connection, numbers: set[int]) -> dict[int, dict]:
+        """The properties these entities hold now, by item number."""
         held = {}
-        for entity_id in sorted(entity_ids):
-            row = db.execute("SELECT props FROM entity WHERE id = ?", (entity_id,)).fetchone()
+        for n in sorted(numbers):
+            row = db.execute("SELECT props FROM entity WHERE n = ?", (n,)).fetchone()
             if row is not None:
-                held[entity_id] = json.loads(row[0])
+                held[n] = json.loads(row[0])
         return held
 
     @staticmethod
-    def _recompute(db: sqlite3.Connection, item_ids: Iterable[str]) -> Counter[str]:
-        """Give each of these items that still stands the properties its remaining records say,
-        merged in the order they were written, in place of what it held; how many ``entities`` and
-        ``links`` changed.
+    def _recompute(db: sqlite3.Connection, items: Iterable[int]) -> Counter[str]:
+        """Give each of these items (by number) that still stands the properties its remaining
+        records say, merged in the order they were written, in place of what it held; how many
+        ``entities`` and ``links`` changed.
 
         An item one of whose records was written before stores kept what records say keeps what it
         has: there is nothing to recompute it from. Those holding a value no other record gives are
         counted as ``unknown``.
         """
         counts: Counter[str] = Counter()
-        for item_id in sorted(set(item_ids)):
-            said = [r[0] for r in db.execute(SAID_OF_ITEM, (item_id,))]
+        for n in sorted(set(items)):
+            said = [r[0] for r in db.execute(SAID_OF_ITEM, (n,))]
             if not said:  # gone with its last record
                 continue
             merged = merged_properties(said)
             for table, kind in (("entity", "entities"), ("link", "links")):
-                row = db.execute(f"SELECT props FROM {table} WHERE id = ?", (item_id,)).fetchone()
+                row = db.execute(f"SELECT props FROM {table} WHERE n = ?", (n,)).fetchone()
                 if row is None:
                     continue
                 held = json.loads(row[0])
                 if merged is None:
                     counts["unknown"] += unattributed(held, said)
                 elif merged != held:
-                    db.execute(f"UPDATE {table} SET props = ? WHERE id = ?", (json.dumps(merged), item_id))
+                    db.execute(f"UPDATE {table} SET props = ? WHERE n = ?", (json.dumps(merged), n))
                     counts[kind] += 1
         return counts
 
-    def _prune(self, db: sqlite3.Connection, item_ids: set[str]) -> tuple[int, int]:
-        """Remove those of ``item_ids`` that no record asserts any more; an entity takes its links along."""
-        unasserted = [
-            i
-            for i in sorted(item_ids)
-            if db.execute("SELECT 1 FROM assertion WHERE item_id = ?", (i,)).fetchone() is None
-        ]
-        entities = [i for i in unasserted if db.execute("SELECT 1 FROM entity WHERE id = ?", (i,)).fetchone()]
+    def _prune(self, db: sqlite3.Connection, items: set[int]) -> tuple[int, int]:
+        """Remove those of ``items`` (by number) that no record asserts any more; an entity takes its links along."""
+        unasserted = [n for n in sorted(items) if db.execute(_ASSERTED, (n,)).fetchone() is None]
+        entities = {
+            n: row[0]
+            for n in unasserted
+            if (row := db.execute("SELECT id FROM entity WHERE n = ?", (n,)).fetchone()) is not None
+        }
         links = set(unasserted) - set(entities)
-        for entity_id in entities:
+        for entity_id in entities.values():
             links |= {
-                r[0] for r in db.execute("SELECT id FROM link WHERE source = ? OR target = ?", (entity_id, entity_id))
+                r[0] for r in db.execute("SELECT n FROM link WHERE source = ? OR target = ?", (entity_id, entity_id))
             }
-        db.executemany("DELETE FROM assertion WHERE item_id = ?", [(i,) for i in links])
-        removed_links = db.executemany("DELETE FROM link WHERE id = ?", [(i,) for i in sorted(links)]).rowcount
-        removed_entities = db.executemany("DELETE FROM entity WHERE id = ?", [(i,) for i in entities]).rowcount
-        db.executemany(REFRESH_SOURCES, [(i,) for i in sorted(item_ids - set(entities))])
+        db.executemany("DELETE FROM asserted WHERE item = ?", [(n,) for n in links])
+        removed_links = db.executemany("DELETE FROM link WHERE n = ?", [(n,) for n in sorted(links)]).rowcount
+        removed_entities = db.executemany("DELETE FROM entity WHERE n = ?", [(n,) for n in entities]).rowcount
+        db.executemany(REFRESH_SOURCES, [(n,) for n in sorted(items - set(entities))])
         return removed_entities, removed_links
 
     def register_source(self, name: str, properties: dict[str, str]) -> None:
@@ -384,20 +472,25 @@ class EmbeddedStore:
     def retract(self, source: str, record_ids: Iterable[str] | None = None) -> dict[str, int]:
         with self._transaction() as db:
             if record_ids is None:
-                records = db.execute("SELECT COUNT(DISTINCT record_id) FROM assertion WHERE source = ?", (source,))
-                record_count = records.fetchone()[0]
-                items = {r[0] for r in db.execute("SELECT item_id FROM assertion WHERE source = ?", (source,))}
-                db.execute("DELETE FROM assertion WHERE source = ?", (source,))
+                records = [r[0] for r in db.execute("SELECT n FROM record WHERE source = ?", (source,))]
             else:
-                named = sorted(set(record_ids))
-                items, record_count = set(), 0
-                for record_id in named:
-                    found = db.execute(
-                        "SELECT item_id FROM assertion WHERE source = ? AND record_id = ?", (source, record_id)
-                    ).fetchall()
-                    record_count += bool(found)
-                    items |= {r[0] for r in found}
-                db.executemany("DELETE FROM assertion WHERE source = ? AND record_id = ?", [(source, r) for r in named])
+                named = json.dumps(sorted(set(record_ids)))
+                records = [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT r.n FROM json_each(?) AS w CROSS JOIN record AS r "
+                        "ON r.source = ? AND r.record_id = w.value",
+                        (named, source),
+                    )
+                ]
+            items: set[int] = set()
+            record_count = 0
+            for n in records:
+                found = {r[0] for r in db.execute("SELECT item FROM asserted WHERE record = ?", (n,))}
+                record_count += bool(found)  # a record all of whose items went with others asserts nothing now
+                items |= found
+            db.executemany("DELETE FROM asserted WHERE record = ?", [(n,) for n in records])
+            db.executemany("DELETE FROM record WHERE n = ?", [(n,) for n in records])
             entities, links = self._prune(db, items)
             self._recompute(db, items)  # what stays says only what its remaining records say
         return {"records": record_count, "entities": entities, "links": links}
@@ -407,19 +500,19 @@ class EmbeddedStore:
         transaction per few thousand items."""
         rebuilt: Counter[str] = Counter({"entities": 0, "links": 0, "unknown": 0})
         for table in ("entity", "link"):
-            after = ""
+            after = 0
             while True:
                 with self._transaction() as db:
-                    ids = [
+                    numbers = [
                         r[0]
                         for r in db.execute(
-                            f"SELECT id FROM {table} WHERE id > ? ORDER BY id LIMIT ?", (after, REBUILD_BATCH)
+                            f"SELECT n FROM {table} WHERE n > ? ORDER BY n LIMIT ?", (after, REBUILD_BATCH)
                         )
                     ]
-                    rebuilt.update(self._recompute(db, ids))
-                if len(ids) < REBUILD_BATCH:
+                    rebuilt.update(self._recompute(db, numbers))
+                if len(numbers) < REBUILD_BATCH:
                     break
-                after = ids[-1]
+                after = numbers[-1]
         return dict(rebuilt)
 
     # ------------------------------------------------------------------ ids
@@ -450,10 +543,6 @@ class EmbeddedStore:
                         f"UPDATE {table} SET {column} = (SELECT new FROM id_map WHERE old = {column})"
                         f" WHERE {column} IN (SELECT old FROM id_map)"
                     )
-                db.execute(
-                    "UPDATE assertion SET item_id = (SELECT new FROM id_map WHERE old = item_id)"
-                    " WHERE item_id IN (SELECT old FROM id_map)"
-                )
             finally:
                 db.execute("DROP TABLE temp.id_map")
             # a symmetric link's ends, in the order ingest now gives them with the keyed ids
@@ -488,8 +577,8 @@ class EmbeddedStore:
             clauses.append(
                 "(id = ? OR EXISTS (SELECT 1 FROM json_each(entity.props) "
                 "WHERE lower(json_each.value) LIKE ? ESCAPE '\\') "
-                "OR EXISTS (SELECT 1 FROM assertion a "
-                "WHERE a.item_id = entity.id AND lower(a.props) LIKE ? ESCAPE '\\'))"
+                "OR EXISTS (SELECT 1 FROM asserted a "
+                "WHERE a.item = entity.n AND lower(a.props) LIKE ? ESCAPE '\\'))"
             )
             params.extend([text, _like(text), _like(text)])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -519,8 +608,8 @@ class EmbeddedStore:
             codes = sorted(set(handling))
             among = ",".join("?" * len(codes))
             type_filter += "".join(
-                f" AND EXISTS (SELECT 1 FROM assertion a WHERE a.item_id = link.{end} AND a.handling IN ({among}))"
-                for end in ("id", "source", "target")
+                f" AND EXISTS (SELECT 1 FROM asserted a WHERE a.item = {item} AND a.handling IN ({among}))"
+                for item in ("link.n", _entity_number("link.source"), _entity_number("link.target"))
             )
             parameters = [*parameters, *codes, *codes, *codes]
         with self._reading() as db:
@@ -533,7 +622,7 @@ class EmbeddedStore:
                 ],
             )
             entities = self._entities(db, seen, entity_provenance)
-            self._attach_provenance(db, links)
+            self._attach_provenance(db, links, "link")
         return Subgraph(entities=entities, links=links, truncated=truncated)
 
     def subgraph(self, link_types: Iterable[str]) -> Subgraph:
@@ -546,7 +635,7 @@ class EmbeddedStore:
             links = {r[0]: self._link_from_row(r) for r in rows}
             ends = {end for k in links.values() for end in (k.source, k.target)}
             entities = self._entities(db, ends)
-            self._attach_provenance(db, links)
+            self._attach_provenance(db, links, "link")
         return Subgraph(entities=entities, links=links)
 
     @collector_paused()
@@ -562,10 +651,12 @@ class EmbeddedStore:
                 events, parameters = read_events
             else:
                 self._load_ids(db, "assessed_events", (i.id for i in read.incidents))
-                events, parameters = "SELECT id AS id FROM assessed_events", []
+                events = "SELECT e.n AS n FROM assessed_events x JOIN entity e ON e.id = x.id"
+                parameters = []
             rows = db.execute(
-                f"SELECT a.source, a.grade, a.handling, count(*) FROM ({events}) AS event "
-                f"JOIN assertion a ON a.item_id = event.id{seen} GROUP BY a.source, a.grade, a.handling",
+                f"SELECT r.source, a.grade, a.handling, count(*) FROM ({events}) AS event "
+                f"JOIN asserted a ON a.item = event.n{seen} JOIN record r ON r.n = a.record "
+                "GROUP BY r.source, a.grade, a.handling",
                 [*parameters, *(codes or [])],
             )
             read.records = {(source, grade, code): n for source, grade, code, n in rows}
@@ -580,7 +671,7 @@ class EmbeddedStore:
         until: str,
         codes: list[str] | None,
     ) -> tuple[str, list[str]]:
-        """Fill ``raw``; return the SQL (and its parameters) that selects the ids of the events read.
+        """Fill ``raw``; return the SQL (and its parameters) that selects the numbers of the events read.
 
         Events are found by their type and date and joined to what hangs off them, without copying
         their ids into a temporary table first: a million ids cost more to write than to find again.
@@ -590,13 +681,13 @@ class EmbeddedStore:
         hidden = f"a.handling NOT IN ({among(codes)})" if codes is not None else "0"
         shown: list[str] = codes or []
 
-        def visible(column: str) -> str:
+        def visible(item: str) -> str:  # ``item``: SQL giving an item's number
             if codes is None:
                 return ""
-            return f" AND EXISTS (SELECT 1 FROM assertion a WHERE a.item_id = {column} AND {seen})"
+            return f" AND EXISTS (SELECT 1 FROM asserted a WHERE a.item = {item} AND {seen})"
 
-        def hides(column: str) -> str:
-            return f"EXISTS (SELECT 1 FROM assertion a WHERE a.item_id = {column} AND {hidden})"
+        def hides(item: str) -> str:
+            return f"EXISTS (SELECT 1 FROM asserted a WHERE a.item = {item} AND {hidden})"
 
         def text(key: str) -> str:  # a property that is text and not empty, as incident_read.stated_text takes it
             return (
@@ -610,8 +701,8 @@ class EmbeddedStore:
         day = f"substr({dated} || '-01', 1, 10)"
         # A stored value a hidden record gave must not decide whether a filtered caller counts the
         # event, so events that hidden records also assert are read whatever their stored date.
-        in_window = f"({day} BETWEEN ? AND ?" + (f" OR {hides('entity.id')})" if codes is not None else ")")
-        where = f"entity.type IN ({among(types.events)}) AND {in_window}{visible('entity.id')}"
+        in_window = f"({day} BETWEEN ? AND ?" + (f" OR {hides('entity.n')})" if codes is not None else ")")
+        where = f"entity.type IN ({among(types.events)}) AND {in_window}{visible('entity.n')}"
         where_parameters = [*types.events, since, until, *shown, *shown]
         # rows in the shape assemble() takes, so an unfiltered read uses them as they come
         raw.events = db.execute(
@@ -619,7 +710,7 @@ class EmbeddedStore:
             f"coalesce({text('category')}, {text('crimeType')}), "
             "json_extract(entity.props, '$.latitude'), json_extract(entity.props, '$.longitude'), "
             f"(SELECT min(link.target) FROM link WHERE link.source = entity.id AND link.type IN ({among(types.placed)})"
-            f"{visible('link.id')}{visible('link.target')}) "
+            f"{visible('link.n')}{visible(_entity_number('link.target'))}) "
             f"FROM entity WHERE {where}",
             [*types.placed, *shown, *shown, *where_parameters],
         ).fetchall()
@@ -627,7 +718,7 @@ class EmbeddedStore:
             hidden_ones = [
                 r[0]
                 for r in db.execute(
-                    f"SELECT entity.id FROM entity WHERE {where} AND {hides('entity.id')}", [*where_parameters, *shown]
+                    f"SELECT entity.id FROM entity WHERE {where} AND {hides('entity.n')}", [*where_parameters, *shown]
                 )
             ]
             retold = self._told(db, hidden_ones, shown)
@@ -636,13 +727,14 @@ class EmbeddedStore:
                 n = positions[event_id]
                 type_name, location = raw.events[n][1], raw.events[n][7]
                 raw.events[n] = event_row(event_id, type_name, retold.get(event_id, {}), location)
+        link_shown = f"{visible('link.n')}{visible(_entity_number('link.target'))}"
         frontier = {row[7] for row in raw.events if row[7] is not None}
         named = set(frontier)
         for _ in range(AREA_DEPTH):
             self._load_ids(db, "assessed_places", frontier)
             step = db.execute(
                 f"SELECT link.source, link.target FROM link WHERE link.type IN ({among(types.within)}) "
-                f"AND link.source IN (SELECT id FROM assessed_places){visible('link.id')}{visible('link.target')}",
+                f"AND link.source IN (SELECT id FROM assessed_places){link_shown}",
                 [*types.within, *shown, *shown],
             ).fetchall()
             raw.within.extend(step)
@@ -652,7 +744,7 @@ class EmbeddedStore:
                 break
         self._load_ids(db, "assessed_places", named)
         places = db.execute(
-            f"SELECT id, type, props, {hides('entity.id')} FROM entity WHERE id IN (SELECT id FROM assessed_places)",
+            f"SELECT id, type, props, {hides('entity.n')} FROM entity WHERE id IN (SELECT id FROM assessed_places)",
             shown,
         ).fetchall()
         retold = self._told(db, [r[0] for r in places if r[3]], shown) if codes is not None else {}
@@ -660,20 +752,21 @@ class EmbeddedStore:
             raw.places[place_id] = (type_name, retold.get(place_id, {}) if has_hidden else json.loads(props))
         raw.involvements = db.execute(
             f"SELECT link.source, link.target, link.type FROM entity JOIN link ON link.target = entity.id "
-            f"AND link.type IN ({among(types.roles)}) WHERE {where}{visible('link.id')}{visible('link.source')}",
+            f"AND link.type IN ({among(types.roles)}) WHERE {where}"
+            f"{visible('link.n')}{visible(_entity_number('link.source'))}",
             [*types.roles, *where_parameters, *shown, *shown],
         ).fetchall()
         reports = db.execute(
-            f"SELECT id, props, {hides('entity.id')}, (SELECT group_concat(a.grade, char(31)) FROM assertion a "
-            f"WHERE a.item_id = entity.id AND {seen}) FROM entity WHERE type IN ({among(types.reports)})"
-            f"{visible('entity.id')}",
+            f"SELECT id, props, {hides('entity.n')}, (SELECT group_concat(a.grade, char(31)) FROM asserted a "
+            f"WHERE a.item = entity.n AND {seen}) FROM entity WHERE type IN ({among(types.reports)})"
+            f"{visible('entity.n')}",
             [*shown, *shown, *types.reports, *shown],
         ).fetchall()
         retold = self._told(db, [r[0] for r in reports if r[2]], shown) if codes is not None else {}
         for report_id, props, has_hidden, grades in reports:
             properties = retold.get(report_id, {}) if has_hidden else json.loads(props)
             raw.reports.append((report_id, properties, grades.split("\x1f") if grades else []))
-        return f"SELECT entity.id AS id FROM entity WHERE {where}", where_parameters
+        return f"SELECT entity.n AS n FROM entity WHERE {where}", where_parameters
 
     def _told(self, db: sqlite3.Connection, ids: list[str], codes: list[str]) -> dict[str, dict]:
         """What the records of these codes say of each item, merged in the order they were written."""
@@ -682,8 +775,9 @@ class EmbeddedStore:
         self._load_ids(db, "told_items", ids)
         said: dict[str, list[str | None]] = {}
         rows = db.execute(
-            "SELECT item_id, props FROM assertion WHERE item_id IN (SELECT id FROM told_items) "
-            f"AND handling IN ({','.join('?' * len(codes))}) ORDER BY item_id, seq, source, record_id",
+            "SELECT e.id, a.props FROM told_items t JOIN entity e ON e.id = t.id JOIN asserted a ON a.item = e.n "
+            f"JOIN record r ON r.n = a.record WHERE a.handling IN ({','.join('?' * len(codes))}) "
+            "ORDER BY e.id, r.seq, r.source, r.record_id",
             codes,
         )
         for item_id, props in rows:
@@ -737,16 +831,19 @@ class EmbeddedStore:
         rows = db.execute("SELECT id, type, props FROM entity WHERE id IN (SELECT id FROM wanted_entities)").fetchall()
         entities = {r[0]: Entity(id=r[0], type=r[1], properties=json.loads(r[2])) for r in rows}
         if provenance:
-            self._attach_provenance(db, entities)
+            self._attach_provenance(db, entities, "entity")
         return entities
 
-    def _attach_provenance(self, db: sqlite3.Connection, items: dict[str, Entity] | dict[str, Link]) -> None:
+    def _attach_provenance(
+        self, db: sqlite3.Connection, items: dict[str, Entity] | dict[str, Link], table: str
+    ) -> None:
         self._load_ids(db, "wanted_items", items)
-        rows = db.execute(
-            "SELECT item_id, source, record_id, file, row, date, grade, handling, props, seq FROM assertion "
-            "WHERE item_id IN (SELECT id FROM wanted_items) ORDER BY source, record_id"
-        )
-        for item_id, *fields, said, seq in rows:
+        for item_id, *fields, said, seq in db.execute(PROVENANCE.format(table=table)):
             items[item_id].provenance.append(
                 Assertion(*fields, properties=json.loads(said) if said else None, written=seq)
             )
+
+
+def _entity_number(id_column: str) -> str:
+    """SQL giving the number of the entity whose id ``id_column`` holds (a link's end)."""
+    return f"(SELECT e.n FROM entity e WHERE e.id = {id_column})"
