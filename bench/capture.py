@@ -18,6 +18,12 @@ class Capture:
     def id_key(self) -> IdKey:
         return self._ids
 
+    def prepare(self) -> list[str]:
+        return []
+
+    def register_source(self, name: str, properties: dict[str, str]) -> None:
+        pass  # one row per source: nothing to time
+
     def stage(self, batch: Batch) -> Callable[[], None]:
         self.batches.append(batch)
         return lambda: None

@@ -133,21 +133,23 @@ class MappedChunk:
 
         Each item's record also keeps what it says of the item (``Assertion.properties``), as the
         writer would otherwise copy it in (a row's record must tell a reader cleared for it alone
-        what that row said, whatever other rows say of the same item).
+        what that row said, whatever other rows say of the same item). It is the item's own dict:
+        the batch writer copies an item's before merging another row's into it.
         """
         said = (self.source, self.record_ids[i], self.file, self.lines[i], self.dates[i], self.grades[i])
         handling = self.handling[i]
         entities = []
         for e in self.entities:
             if (entity_id := e.ids[i]) is not None:
-                properties = _present(e.properties, i)
-                record = Assertion(*said, handling, dict(properties))
-                entities.append(Entity(entity_id, e.type, properties, [record]))
+                properties = _present(
+                    e.properties, i
+                )  # the record's and the entity's (the writer copies before merging)
+                entities.append(Entity(entity_id, e.type, properties, [Assertion(*said, handling, properties)]))
         links = []
         for k in self.links:
             if (link_id := k.ids[i]) is not None and (type_name := k.types[i]) is not None:
                 properties = _present(k.properties, i)
-                record = Assertion(*said, handling, dict(properties))
+                record = Assertion(*said, handling, properties)
                 links.append(Link(link_id, type_name, k.sources[i], k.targets[i], properties, [record]))  # type: ignore[arg-type]
         return entities, links
 

@@ -160,7 +160,7 @@ class _BatchWriter:
         self.store, self.size, self.report = store, size, report
         self.entities: dict[str, Entity] = {}
         self.links: dict[str, Link] = {}
-        self._records: dict[str, set[tuple[str, str]]] = {}  # per item, the records already pending
+        self._records: dict[str, set[tuple[str, str]]] = {}  # per repeated item, the records already pending
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nimgraph-write")
         self._in_flight: Future | None = None
         self.run = uuid.uuid4().hex  # one run: rows sharing a record id add up instead of replacing
@@ -170,17 +170,20 @@ class _BatchWriter:
             for item in items:
                 # each record keeps what its own row said: merged below with another row's (a C row's name on
                 # a P row's person), it would tell a caller cleared for one what only the other said
-                item.provenance = [
-                    a if a.properties is not None else replace(a, properties=dict(item.properties))
-                    for a in item.provenance
-                ]
+                if any(a.properties is None for a in item.provenance):
+                    item.provenance = [
+                        a if a.properties is not None else replace(a, properties=dict(item.properties))
+                        for a in item.provenance
+                    ]
                 known = pending.get(item.id)
                 if known is None:
                     pending[item.id] = item
-                    self._records[item.id] = {(a.source, a.record_id) for a in item.provenance}
                     continue
+                records = self._records.get(item.id)
+                if records is None:  # its first repeat: from here its properties are the batch's merge
+                    known.properties = dict(known.properties)  # its first record may share the first row's dict
+                    records = self._records[item.id] = {(a.source, a.record_id) for a in known.provenance}
                 known.properties.update(item.properties)
-                records = self._records[item.id]
                 for assertion in item.provenance:
                     if (assertion.source, assertion.record_id) not in records:
                         records.add((assertion.source, assertion.record_id))

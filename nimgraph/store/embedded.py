@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,10 @@ SELECT a.record, a.item, a.props FROM json_each(?) AS w CROSS JOIN asserted AS a
 """
 # Within one run, rows that share a record id add up (?9: the record was written earlier in this
 # run), so what the record says of an item does too; a later run's record says only what it says.
-UPSERT_ASSERTS = """
+INSERT_ASSERTED = (
+    "INSERT INTO asserted (record, item, file, row, date, grade, handling, props) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPSERT_ASSERTED = """
 INSERT INTO asserted (record, item, file, row, date, grade, handling, props) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 ON CONFLICT(record, item) DO UPDATE SET
     file = excluded.file, row = excluded.row, date = excluded.date, grade = excluded.grade,
@@ -120,9 +124,17 @@ REBUILD_BATCH = 5000  # items recomputed per transaction by rebuild_properties
 CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
 
 
-def _said(item: Entity | Link, assertion: Assertion) -> dict[str, Any]:
-    """What a record says of an item's properties: its own where the batch gives it, else the item's."""
-    return item.properties if assertion.properties is None else assertion.properties
+_ENCODER = c_make_encoder(None, str, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+
+
+def encode_json(value: dict[str, Any]) -> str:
+    """``json.dumps(value, default=str)``, without making an encoder per call (a write encodes
+    several values a row).
+
+    >>> encode_json({"name": "Ann", "date": __import__("datetime").date(2026, 1, 2)}), encode_json({})
+    ('{"name": "Ann", "date": "2026-01-02"}', '{}')
+    """
+    return "".join(_ENCODER(value, 0)) if value else "{}"
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -172,17 +184,19 @@ class _Staged:
             properties = dict(link.properties) if known_link is None else merge_patch(known_link[3], link.properties)
             links[link.id] = (link.type, link.source, link.target, properties)
         for item in [*batch.entities, *batch.links]:
+            item_id = item.id
             for a in item.provenance:
                 record = (a.source, a.record_id)
-                records.setdefault(record, len(records))
-                key = (a.source, a.record_id, item.id)
-                props = _said(item, a)
+                if record not in records:
+                    records[record] = len(records)
+                key = (*record, item_id)
+                props = item.properties if a.properties is None else a.properties
                 before = said.get(key)
                 if before is not None:  # two rows of one record: what they say adds up
                     props = merge_patch(before[5], props)
                 said[key] = [a.file, a.row, a.date, a.grade, a.handling, props]
         for row in said.values():
-            row[5] = json.dumps(row[5], default=str)
+            row[5] = encode_json(row[5])
         files = sorted({row[0] for row in said.values()})
         return cls(entities, links, records, said, files)
 
@@ -282,7 +296,7 @@ class EmbeddedStore:
             self.model.link_type(link.type)
         staged = _Staged.of(batch)
         run = batch.run
-        entity_json = "[" + ",".join(json.dumps([i, e[1]], default=str) for i, e in staged.entities.items()) + "]"
+        entity_json = "[" + ",".join(f"[{json.dumps(i)},{encode_json(e[1])}]" for i, e in staged.entities.items()) + "]"
         link_ids = json.dumps(list(staged.links))
         record_keys = json.dumps(list(staged.records))
 
@@ -294,7 +308,7 @@ class EmbeddedStore:
                 files = self._file_numbers(db, staged.files)
                 # records: those held keep their number; the others are numbered next, in batch order
                 held_records = {(s, r): (n, was) for n, s, r, was in db.execute(RECORDS_BEFORE, (record_keys,))}
-                next_record = (db.execute("SELECT max(n) FROM record").fetchone()[0] or 0) + 1
+                next_record = first_new_record = (db.execute("SELECT max(n) FROM record").fetchone()[0] or 0) + 1
                 record_n: dict[tuple[str, str], int] = {}
                 fresh_records = []
                 for record, place in staged.records.items():
@@ -322,10 +336,14 @@ class EmbeddedStore:
                         next_item += 1
                 # A record an earlier run wrote asserts only what this run says (a corrected file):
                 # what it no longer asserts is stale; what it now says otherwise is recomputed.
-                now = {(record_n[s, r], item_n[i]): row[5] for (s, r, i), row in staged.said.items()}
-                rewritten = [n for n, was in held_records.values() if was != run]
+                rewritten = {n for n, was in held_records.values() if was != run}
+                now: dict[tuple[int, int], str] = {}
+                if rewritten:
+                    for (s, r, i), row in staged.said.items():
+                        if (n := record_n[s, r]) in rewritten:
+                            now[n, item_n[i]] = row[5]
                 stale, corrected = [], set()
-                for record, item, props in db.execute(EARLIER_ASSERTIONS, (json.dumps(rewritten),)):
+                for record, item, props in db.execute(EARLIER_ASSERTIONS, (json.dumps(sorted(rewritten)),)):
                     said_now = now.get((record, item))
                     if said_now is None:
                         stale.append((record, item))
@@ -338,7 +356,7 @@ class EmbeddedStore:
                 db.executemany(
                     "INSERT INTO entity (n, id, type, props, sources) VALUES (?, ?, ?, ?, ?)",
                     [
-                        (item_n[i], i, t, json.dumps(props, default=str), json.dumps(sources))
+                        (item_n[i], i, t, encode_json(props), json.dumps(sources))
                         for i, (t, props, sources) in staged.entities.items()
                         if i not in before
                     ],
@@ -346,7 +364,7 @@ class EmbeddedStore:
                 db.executemany(
                     UPDATE_ENTITY,
                     [
-                        (json.dumps(props, default=str), json.dumps(sources), item_n[i])
+                        (encode_json(props), json.dumps(sources), item_n[i])
                         for i, (_, props, sources) in staged.entities.items()
                         if i in before and (i in differs or not before[i].issuperset(sources))
                     ],
@@ -354,14 +372,14 @@ class EmbeddedStore:
                 db.executemany(
                     "INSERT INTO link (n, id, type, source, target, props) VALUES (?, ?, ?, ?, ?, ?)",
                     [
-                        (item_n[i], i, t, source, target, json.dumps(props, default=str))
+                        (item_n[i], i, t, source, target, encode_json(props))
                         for i, (t, source, target, props) in staged.links.items()
                         if i not in held_links
                     ],
                 )
                 db.executemany(
                     "UPDATE link SET props = json_patch(props, ?) WHERE n = ?",
-                    [(json.dumps(k[3], default=str), item_n[i]) for i, k in staged.links.items() if i in held_links],
+                    [(encode_json(k[3]), item_n[i]) for i, k in staged.links.items() if i in held_links],
                 )
                 db.executemany(
                     "INSERT INTO record (n, source, record_id, run, seq) VALUES (?, ?, ?, ?, ?)", fresh_records
@@ -371,23 +389,13 @@ class EmbeddedStore:
                     [(run, first + staged.records[r], n) for r, (n, _) in held_records.items()],
                 )
                 adds_up = {n for n, was in held_records.values() if was == run}
-                db.executemany(
-                    UPSERT_ASSERTS,
-                    [
-                        (
-                            (record := record_n[s, r]),
-                            item_n[i],
-                            files[f],
-                            row,
-                            date,
-                            grade,
-                            handling,
-                            props,
-                            record in adds_up,
-                        )
-                        for (s, r, i), (f, row, date, grade, handling, props) in staged.said.items()
-                    ],
-                )
+                rows = [
+                    (record_n[s, r], item_n[i], files[f], row, date, grade, handling, props)
+                    for (s, r, i), (f, row, date, grade, handling, props) in staged.said.items()
+                ]
+                # a record new to the store has nothing to merge with: plain inserts (the batch holds each pair once)
+                db.executemany(INSERT_ASSERTED, [r for r in rows if r[0] >= first_new_record])
+                db.executemany(UPSERT_ASSERTED, [(*r, r[0] in adds_up) for r in rows if r[0] < first_new_record])
                 if stale:
                     db.executemany("DELETE FROM asserted WHERE record = ? AND item = ?", stale)
                     self._prune(db, {item for _, item in stale})
