@@ -24,7 +24,7 @@ from nimgraph.ids import IdKey, store_key
 from nimgraph.ontology import Model
 from nimgraph.records import Batch, Entity, WriteStats
 from nimgraph.store.base import merged_properties, source_properties
-from nimgraph.store.neo4j import encode_batch
+from nimgraph.store.neo4j import EncodedSteps, StepEncoder
 
 WRITE_SEQUENCE = "write_sequence"  # the NimgraphMeta counter queries/next_write_sequence.cypher keeps
 
@@ -74,9 +74,15 @@ class FirstLoad:
     def upsert(self, batch: Batch) -> WriteStats:
         return self.stage(batch)()
 
+    def encoder(self) -> StepEncoder:
+        return StepEncoder(self.model, self._labels, self._relationship_of)
+
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
-        steps = encode_batch(self.model, batch, self._labels, self._relationship_of)
-        return lambda: self._apply(steps, batch.run)
+        encoded = self.encoder()(batch)
+        return lambda: self.write_encoded(encoded)
+
+    def write_encoded(self, encoded: EncodedSteps) -> WriteStats:
+        return self._apply(encoded.steps, encoded.run)
 
     # the write transaction's steps, as queries/upsert_*.cypher run them
     def _apply(self, steps: list[tuple[str, list[dict], dict]], run: str) -> WriteStats:

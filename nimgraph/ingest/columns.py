@@ -109,6 +109,9 @@ class MappedChunk:
     handling: list[str]
     entities: list[EntityColumns]
     links: list[LinkColumns]
+    _said: tuple[list[list[dict[str, Any]]], list[list[dict[str, Any]]]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -136,26 +139,50 @@ class MappedChunk:
         what that row said, whatever other rows say of the same item). It is the item's own dict:
         the batch writer copies an item's before merging another row's into it.
         """
-        said = (self.source, self.record_ids[i], self.file, self.lines[i], self.dates[i], self.grades[i])
-        handling = self.handling[i]
+        if self._said is None:  # each item's properties, a dict a row, made for the whole chunk at once
+            self._said = (
+                [_present(e.properties, len(self)) for e in self.entities],
+                [_present(k.properties, len(self)) for k in self.links],
+            )
+        entity_said, link_said = self._said
+        said = {
+            "source": self.source,
+            "record_id": self.record_ids[i],
+            "file": self.file,
+            "row": self.lines[i],
+            "date": self.dates[i],
+            "grade": self.grades[i],
+            "handling": self.handling[i],
+            "written": None,
+        }
+        of_row = Assertion.of_row
         entities = []
-        for e in self.entities:
+        for e, properties in zip(self.entities, entity_said, strict=True):
             if (entity_id := e.ids[i]) is not None:
-                properties = _present(
-                    e.properties, i
-                )  # the record's and the entity's (the writer copies before merging)
-                entities.append(Entity(entity_id, e.type, properties, [Assertion(*said, handling, properties)]))
+                entities.append(Entity(entity_id, e.type, properties[i], [of_row(said, properties[i])]))
         links = []
-        for k in self.links:
+        for k, properties in zip(self.links, link_said, strict=True):
             if (link_id := k.ids[i]) is not None and (type_name := k.types[i]) is not None:
-                properties = _present(k.properties, i)
-                record = Assertion(*said, handling, properties)
-                links.append(Link(link_id, type_name, k.sources[i], k.targets[i], properties, [record]))  # type: ignore[arg-type]
+                record = of_row(said, properties[i])
+                links.append(Link(link_id, type_name, k.sources[i], k.targets[i], properties[i], [record]))  # type: ignore[arg-type]
         return entities, links
 
 
-def _present(columns: dict[str, list[Any]], i: int) -> dict[str, Any]:
-    return {name: value for name, values in columns.items() if (value := values[i]) is not None}
+def _present(columns: dict[str, list[Any]], rows: int) -> list[dict[str, Any]]:
+    """Each row's values of ``columns`` as a dict, without those it does not give (None).
+
+    >>> _present({"name": ["Ann", None], "age": [30, 31]}, 2)
+    [{'name': 'Ann', 'age': 30}, {'age': 31}]
+    """
+    if not columns:
+        return [{} for _ in range(rows)]
+    names = tuple(columns)
+    return [
+        {n: v for n, v in zip(names, values, strict=True) if v is not None}
+        if None in values
+        else dict(zip(names, values, strict=True))
+        for values in zip(*columns.values(), strict=True)
+    ]
 
 
 @dataclass

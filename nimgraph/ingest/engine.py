@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import csv
+import pickle
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from nimgraph.ids import IdKey
 from nimgraph.ingest.columns import Chunk, ColumnMapper
 from nimgraph.ingest.dates import spoken
 from nimgraph.ingest.mapper import Note, Row, RowError
 from nimgraph.ingest.neo4j_import import Neo4jImportMapper, RunNodes, check_header, parse_header, stored_types
+from nimgraph.ingest.process import run_in_process
 from nimgraph.ingest.readers import WIDTH, FileError, Source, open_source
 from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ingest.values import ConversionError
@@ -24,6 +27,7 @@ from nimgraph.records import Batch, Entity, Link, WriteStats
 from nimgraph.store.base import GraphStore
 
 Progress = Callable[[int], None]
+Encoded = tuple[Any, int, int]  # a batch as the store's encoder made it, with its entity and link counts
 SHOWN_COLUMNS = 40  # of a file's columns, in a message that a spec's column is missing
 SHOWN_PROBLEMS = 50  # of the problems found before a run, each on its own line
 COMMAND_LINE = "the command line"  # the custodian of a source first loaded by the operator, not an API key
@@ -148,33 +152,19 @@ class IngestReport:
         return text
 
 
-class _BatchWriter:
-    """Collects records, merging repeats of the same id, and writes them when the batch is full.
+class _Batcher:
+    """Collects records, merging repeats of the same id, and hands each full batch to ``send``."""
 
-    A full batch is encoded by the store here (``stage``) and written on a background thread while
-    the next one is mapped; at most one write is in flight, so batches still commit in file order
-    and a failure stops the run at that batch.
-    """
-
-    def __init__(self, store: GraphStore | None, size: int, report: IngestReport) -> None:
-        self.store, self.size, self.report = store, size, report
+    def __init__(self, size: int, send: Callable[[Batch], None]) -> None:
+        self.size, self.send = size, send
         self.entities: dict[str, Entity] = {}
         self.links: dict[str, Link] = {}
         self._records: dict[str, set[tuple[str, str]]] = {}  # per repeated item, the records already pending
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nimgraph-write")
-        self._in_flight: Future | None = None
         self.run = uuid.uuid4().hex  # one run: rows sharing a record id add up instead of replacing
 
     def add(self, entities: list[Entity], links: list[Link]) -> None:
         for items, pending in ((entities, self.entities), (links, self.links)):
-            for item in items:
-                # each record keeps what its own row said: merged below with another row's (a C row's name on
-                # a P row's person), it would tell a caller cleared for one what only the other said
-                if any(a.properties is None for a in item.provenance):
-                    item.provenance = [
-                        a if a.properties is not None else replace(a, properties=dict(item.properties))
-                        for a in item.provenance
-                    ]
+            for item in items:  # each record keeps what its own row said (see _records_say)
                 known = pending.get(item.id)
                 if known is None:
                     pending[item.id] = item
@@ -192,20 +182,44 @@ class _BatchWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Hand the pending batch to the writer thread, once the previous write has committed."""
-        self._wait()
         if self.entities or self.links:
             batch = Batch(entities=list(self.entities.values()), links=list(self.links.values()), run=self.run)
-            write = self.store.stage(batch) if self.store is not None else lambda: None  # None: a dry run
-            self._in_flight = self._writer.submit(self._write, batch, write)
             self.entities, self.links, self._records = {}, {}, {}
+            self.send(batch)
 
-    def _write(self, batch: Batch, write: Callable[[], WriteStats | None]) -> None:
+
+class _BatchWriter:
+    """Writes batches in the order given, each on a background thread while the caller goes on.
+
+    A batch is encoded by the store here (``stage``) and written on the thread while the next one
+    is mapped; at most one write is in flight, so batches still commit in file order and a failure
+    stops the run at that batch.
+    """
+
+    def __init__(self, store: GraphStore | None, report: IngestReport) -> None:
+        self.store, self.report = store, report
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nimgraph-write")
+        self._in_flight: Future | None = None
+
+    def send(self, batch: Batch) -> None:
+        """Hand ``batch`` to the writer thread, once the previous write has committed."""
+        self._wait()
+        write = self.store.stage(batch) if self.store is not None else lambda: None  # None: a dry run
+        self._in_flight = self._writer.submit(self._write, write, len(batch.entities), len(batch.links))
+
+    def send_encoded(self, encoded: Encoded) -> None:
+        """As ``send``, for a batch the store's encoder made elsewhere (a mapping process)."""
+        assert self.store is not None  # a dry run encodes nothing
+        self._wait()
+        store, (made, entities, links) = self.store, encoded
+        self._in_flight = self._writer.submit(self._write, lambda: store.write_encoded(made), entities, links)
+
+    def _write(self, write: Callable[[], WriteStats | None], entities: int, links: int) -> None:
         stats = write()
         if stats is not None:
             self.report.entities.add(stats)
-        self.report.entities_written += len(batch.entities)
-        self.report.links_written += len(batch.links)
+        self.report.entities_written += entities
+        self.report.links_written += links
 
     def _wait(self) -> None:
         if self._in_flight is not None:
@@ -217,9 +231,8 @@ class _BatchWriter:
         self._writer.shutdown(wait=True)
 
     def close(self) -> None:
-        """Write what is pending and wait for it; raises the first write error."""
+        """Wait for the write in flight; raises the first write error."""
         try:
-            self.flush()
             self._wait()
         finally:
             self._writer.shutdown(wait=True)
@@ -411,7 +424,21 @@ def _row_by_row(mapper: Neo4jImportMapper, spec: MappingSpec, source: Source, fi
         except (RowError, ConversionError) as err:  # ConversionError: a filter's pattern that took too long
             yield line, fields, str(err), []
         else:
+            _records_say(mapped)
             yield line, fields, mapped, list(mapper.notes)
+
+
+def _records_say(mapped: tuple[list[Entity], list[Link]]) -> None:
+    """Give each record of a row what the row says of its item (``Assertion.properties``), as the
+    column-wise mapper does: merged in a batch with another row's (a C row's name on a P row's
+    person), the item's properties would tell a caller cleared for one record what only the other said."""
+    for items in mapped:
+        for item in items:
+            if any(a.properties is None for a in item.provenance):
+                item.provenance = [
+                    a if a.properties is not None else replace(a, properties=dict(item.properties))
+                    for a in item.provenance
+                ]
 
 
 def ingest_file(
@@ -427,6 +454,7 @@ def ingest_file(
     source: Source | None = None,
     ids: IdKey | None = None,
     custodian: str = COMMAND_LINE,
+    mapping_process: bool | None = None,
 ) -> IngestReport:
     """Load one file through one spec. Idempotent: a second run writes the same records again.
 
@@ -434,6 +462,10 @@ def ingest_file(
     and nothing else; ids are then keyed under a throwaway key unless ``ids`` is given (by default
     the store's id key). Every batch is its own transaction, so a run that fails midway keeps what it wrote, and running
     it again completes it without duplicates.
+
+    A file of :data:`MAPPING_PROCESS_BYTES` or more is mapped in a process of its own (see
+    nimgraph.ingest.process) while this one writes; ``mapping_process`` True or False decides instead.
+    The outcome is the same either way.
     """
     path = Path(path)
     ids = ids or (store.id_key() if store is not None else IdKey.generate())
@@ -456,17 +488,107 @@ def ingest_file(
         said = {"agency": spec.agency, "defaultGrade": str(spec.default_grade), "custodian": custodian}
         store.register_source(spec.source, said)
     report = IngestReport(file=path.name, source=spec.source, read_as=source.describe(), dry_run=store is None)
-    writer = _BatchWriter(store, batch_size, report)
-    listings = Path(rejects_dir)
-    rejects, unmatched, warned = (
-        _Listing(listings / f"{path.stem}.{kind}.csv", columns) for kind in ("rejects", "unmatched", "warnings")
-    )
-    repeats = _RecordIds() if spec.record_id is not None else None
+    writer = _BatchWriter(store, report)
     try:
+        if isinstance(mapper, ColumnMapper) and store is not None and _worth_a_process(source, mapping_process):
+
+            def take(sent: Encoded | int) -> None:
+                if isinstance(sent, int):
+                    if progress:
+                        progress(sent)
+                else:
+                    writer.send_encoded(sent)
+
+            shipped = (store.encoder(), spec, model, ids, source, columns, path, Path(rejects_dir), batch_size)
+            mapped: IngestReport = run_in_process(_map_and_send, shipped, take)
+            writer.close()
+            mapped.entities = report.entities  # what the writes here did, to the mapping's account of the rows
+            mapped.entities_written, mapped.links_written = report.entities_written, report.links_written
+            return mapped
         if isinstance(mapper, ColumnMapper):
             rows = _mapped_rows(mapper, source, path.name, columns)
         else:
             rows = _row_by_row(mapper, spec, source, path.name)
+        _load_rows(rows, _Batcher(batch_size, writer.send), report, spec, Path(rejects_dir), path, columns, progress)
+        writer.close()
+    finally:
+        writer.abandon()
+    return report
+
+
+MAPPING_PROCESS_BYTES = 4 << 20  # below this a file maps here: starting a process costs about half a second
+
+
+def _worth_a_process(source: Source, asked: bool | None) -> bool:
+    """Whether to map in a process of its own: as asked, else for a file large enough to repay it."""
+    if asked is False:
+        return False
+    try:
+        pickle.dumps(source)  # a source that cannot travel maps here
+    except Exception:  # whatever stops it pickling, the answer is the same
+        return False
+    return asked or source.path.stat().st_size >= MAPPING_PROCESS_BYTES
+
+
+def _map_and_send(
+    send: Callable[[Encoded | int], None],
+    encoder: Callable[[Batch], Any],
+    spec: MappingSpec,
+    model: Model,
+    ids: IdKey,
+    source: Source,
+    columns: list[str],
+    path: Path,
+    rejects_dir: Path,
+    batch_size: int,
+) -> IngestReport:
+    """In the mapping process: map the file, send each full batch (encoded for the store) and the rows
+    done, return the report."""
+
+    def encode_and_send(batch: Batch) -> None:
+        send((encoder(batch), len(batch.entities), len(batch.links)))
+
+    report = IngestReport(file=path.name, source=spec.source, read_as=source.describe())
+    rows = _mapped_rows(ColumnMapper(spec, model, ids), source, path.name, columns)
+    tally = _Tally(send)
+    _load_rows(rows, _Batcher(batch_size, encode_and_send), report, spec, rejects_dir, path, columns, tally)
+    tally.flush()
+    return report
+
+
+class _Tally:
+    """Rows done, sent on in hundreds rather than one message a row."""
+
+    def __init__(self, send: Callable[[int], None], every: int = 500) -> None:
+        self.send, self.every, self.done = send, every, 0
+
+    def __call__(self, rows: int) -> None:
+        self.done += rows
+        if self.done >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.done:
+            self.send(self.done)
+            self.done = 0
+
+
+def _load_rows(
+    rows: Iterator[Outcome],
+    batcher: _Batcher,
+    report: IngestReport,
+    spec: MappingSpec,
+    rejects_dir: Path,
+    path: Path,
+    columns: list[str],
+    progress: Progress | None,
+) -> None:
+    """Take each mapped row: reject it, or batch it, listing what it did not say plainly."""
+    rejects, unmatched, warned = (
+        _Listing(rejects_dir / f"{path.stem}.{kind}.csv", columns) for kind in ("rejects", "unmatched", "warnings")
+    )
+    repeats = _RecordIds() if spec.record_id is not None else None
+    try:
         for line, fields, outcome, notes in rows:
             report.rows_read += 1
             if outcome is FILTERED:
@@ -477,7 +599,7 @@ def ingest_file(
             else:
                 entities, links = outcome
                 report.rows_loaded += 1
-                writer.add(entities, links)
+                batcher.add(entities, links)
                 if repeats is not None and (repeat := repeats.seen(line, entities, links)):
                     notes = [*notes, repeat]
                 if notes:
@@ -492,9 +614,8 @@ def ingest_file(
                             listing.write(line, "; ".join(dict.fromkeys(said)), fields)
             if progress:
                 progress(1)
-        writer.close()
+        batcher.flush()
     finally:
-        writer.abandon()
         for listing in (rejects, unmatched, warned):
             listing.close()
     if report.rows_rejected:
@@ -503,4 +624,3 @@ def ingest_file(
         report.unmatched_file = str(unmatched.path)
     if report.warnings:
         report.warnings_file = str(warned.path)
-    return report

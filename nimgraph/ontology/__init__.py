@@ -16,6 +16,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
@@ -304,6 +305,12 @@ class Model:
     label_patterns: tuple[str, ...] = ()  # the ontology's own nim:labelPatterns: every class's last resort
     # Memo of derived answers (lineages, constraints): the Model never changes, so they never go stale.
     _memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple:
+        # a mapping proxy does not pickle, and an ingest's mapping process needs the model: it gets
+        # plain dicts, wrapped again on arrival (the memo is rebuilt there as it is asked)
+        tables = (self.entities, self.links, self.properties, self.constraints, self.code_lists)
+        return _model_from_tables, (*(dict(table) for table in tables), self.label_patterns)
 
     def entity_type(self, name: str) -> EntityType:
         try:
@@ -636,6 +643,19 @@ def load_model(directory: Traversable | Path | str | None = None) -> Model:
     )
     _check(model)
     return model
+
+
+def _model_from_tables(*tables: Any) -> Model:
+    """A pickled Model as it arrives (see ``Model.__reduce__``).
+
+    >>> import pickle
+    >>> model = default_model()
+    >>> pickle.loads(pickle.dumps(model)) == model
+    True
+    """
+    *mappings, label_patterns = tables
+    entities, links, properties, constraints, code_lists = (MappingProxyType(m) for m in mappings)
+    return Model(entities, links, properties, constraints, code_lists, label_patterns)
 
 
 @cache

@@ -86,6 +86,13 @@ class GraphStore(GraphReader, SourceRegister, Protocol):
         while the previous one is written, instead of leaving the server idle during encoding.
         """
 
+    def encoder(self) -> Callable[[Batch], Any]:
+        """``stage``'s first half, picklable and with no connection, so that another process (an
+        ingest's mapping process) can run it: what it returns goes to ``write_encoded`` here."""
+
+    def write_encoded(self, encoded: Any) -> WriteStats:
+        """``stage``'s second half: write what ``encoder()`` made of a batch."""
+
     def register_source(self, name: str, properties: dict[str, str]) -> None:
         """Record what a spec says of its information source (the ontology's InformationSource
         properties: ``agency``, ``dataset``...). Idempotent; merges, so a value given once stays

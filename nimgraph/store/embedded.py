@@ -156,14 +156,22 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 @dataclass
 class _Staged:
-    """A batch encoded for the store: each entity, link, record and assertion once."""
+    """A batch encoded for the store: each entity, link, record and assertion once, the JSON made.
 
-    entities: dict[str, tuple[str, dict[str, Any], list[str]]]  # id -> type, properties, sources
-    links: dict[str, tuple[str, str, str, dict[str, Any]]]  # id -> type, source, target, properties
+    Made without a connection (by :class:`BatchEncoder`), so a mapping process can make it and send it
+    to the process that writes.
+    """
+
+    run: str
+    entities: dict[str, tuple[str, str, list[str]]]  # id -> type, properties (JSON), sources
+    links: dict[str, tuple[str, str, str, str]]  # id -> type, source, target, properties (JSON)
     records: dict[tuple[str, str], int]  # (source, record id) -> place in the batch, first seen first
     # (source, record id, item id) -> file, row, date, grade, handling, what it said (JSON)
     said: dict[tuple[str, str, str], list[Any]]
     files: list[str]
+    entity_json: str  # [[id, properties], ...]: the batch's entities, for ENTITIES_BEFORE
+    link_ids: str
+    record_keys: str
 
     @classmethod
     def of(cls, batch: Batch) -> _Staged:
@@ -173,32 +181,70 @@ class _Staged:
         said: dict[tuple[str, str, str], list[Any]] = {}
         for entity in batch.entities:
             known = entities.get(entity.id)
-            sources = sorted({a.source for a in entity.provenance})
-            if known is None:
-                entities[entity.id] = (entity.type, dict(entity.properties), sources)
+            provenance = entity.provenance
+            sources = [provenance[0].source] if len(provenance) == 1 else sorted({a.source for a in provenance})
+            if known is None:  # merge_patch copies: the item's own dict is kept, not changed
+                entities[entity.id] = (entity.type, entity.properties, sources)
             else:  # the same id twice: the second adds to the first, as a second write would
                 merged = merge_patch(known[1], entity.properties)
                 entities[entity.id] = (known[0], merged, sorted({*known[2], *sources}))
         for link in batch.links:
             known_link = links.get(link.id)
-            properties = dict(link.properties) if known_link is None else merge_patch(known_link[3], link.properties)
+            properties = link.properties if known_link is None else merge_patch(known_link[3], link.properties)
             links[link.id] = (link.type, link.source, link.target, properties)
         for item in [*batch.entities, *batch.links]:
             item_id = item.id
             for a in item.provenance:
-                record = (a.source, a.record_id)
-                if record not in records:
-                    records[record] = len(records)
-                key = (*record, item_id)
+                source, record_id = a.source, a.record_id
+                records.setdefault((source, record_id), len(records))
+                key = (source, record_id, item_id)
                 props = item.properties if a.properties is None else a.properties
                 before = said.get(key)
                 if before is not None:  # two rows of one record: what they say adds up
                     props = merge_patch(before[5], props)
                 said[key] = [a.file, a.row, a.date, a.grade, a.handling, props]
+        # An item asserted by one record shares its dict with the assertion (nimgraph.ingest.columns):
+        # encoded once. Every dict looked up existed before the first was encoded: no two share an id().
+        texts: dict[int, str] = {}
         for row in said.values():
-            row[5] = encode_json(row[5])
+            if props := row[5]:
+                text = texts.get(id(props))
+                if text is None:
+                    text = texts[id(props)] = "".join(_ENCODER(props, 0))
+                row[5] = text
+            else:
+                row[5] = "{}"
+        encoded_entities = {}
+        for i, (t, props, sources) in entities.items():
+            text = texts.get(id(props)) if props else "{}"
+            encoded_entities[i] = (t, text if text is not None else encode_json(props), sources)
         files = sorted({row[0] for row in said.values()})
-        return cls(entities, links, records, said, files)
+        return cls(
+            run=batch.run,
+            entities=encoded_entities,
+            links={i: (t, source, target, encode_json(props)) for i, (t, source, target, props) in links.items()},
+            records=records,
+            said=said,
+            files=files,
+            entity_json="[" + ",".join(f"[{json.dumps(i)},{e[1]}]" for i, e in encoded_entities.items()) + "]",
+            link_ids=json.dumps(list(links)),
+            record_keys=json.dumps(list(records)),
+        )
+
+
+@dataclass(frozen=True)
+class BatchEncoder:
+    """The first half of the embedded store's write: checks a batch's types and encodes it, with no
+    connection; ``EmbeddedStore.write_encoded`` is the second."""
+
+    model: Model
+
+    def __call__(self, batch: Batch) -> _Staged:
+        for entity in batch.entities:
+            self.model.entity_type(entity.type)  # only ontology types reach the store
+        for link in batch.links:
+            self.model.link_type(link.type)
+        return _Staged.of(batch)
 
 
 class _ThreadReader:
@@ -289,124 +335,116 @@ class EmbeddedStore:
     def upsert(self, batch: Batch) -> WriteStats:
         return self.stage(batch)()
 
+    def encoder(self) -> BatchEncoder:
+        return BatchEncoder(self.model)
+
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
-        for entity in batch.entities:
-            self.model.entity_type(entity.type)  # only ontology types reach the store
-        for link in batch.links:
-            self.model.link_type(link.type)
-        staged = _Staged.of(batch)
-        run = batch.run
-        entity_json = "[" + ",".join(f"[{json.dumps(i)},{encode_json(e[1])}]" for i, e in staged.entities.items()) + "]"
-        link_ids = json.dumps(list(staged.links))
-        record_keys = json.dumps(list(staged.records))
+        staged = self.encoder()(batch)
+        return lambda: self.write_encoded(staged)
 
-        def write() -> WriteStats:
-            stats = WriteStats()
-            with self._transaction() as db:
-                last = db.execute(NEXT_SEQUENCE, (len(staged.records),)).fetchone()[0]
-                first = last - len(staged.records) + 1
-                files = self._file_numbers(db, staged.files)
-                # records: those held keep their number; the others are numbered next, in batch order
-                held_records = {(s, r): (n, was) for n, s, r, was in db.execute(RECORDS_BEFORE, (record_keys,))}
-                next_record = first_new_record = (db.execute("SELECT max(n) FROM record").fetchone()[0] or 0) + 1
-                record_n: dict[tuple[str, str], int] = {}
-                fresh_records = []
-                for record, place in staged.records.items():
-                    if record in held_records:
-                        record_n[record] = held_records[record][0]
-                    else:
-                        record_n[record] = next_record
-                        fresh_records.append((next_record, *record, run, first + place))
-                        next_record += 1
-                # items: those held keep their number; the others are numbered next
-                before: dict[str, set[str]] = {}
-                differs: set[str] = set()
-                item_n: dict[str, int] = {}
-                for entity_id, n, known, changes in db.execute(ENTITIES_BEFORE, (entity_json,)):
-                    item_n[entity_id] = n
-                    before[entity_id] = set(json.loads(known))
-                    if changes:
-                        differs.add(entity_id)
-                held_links = dict(db.execute(LINKS_BEFORE, (link_ids,)).fetchall())
-                item_n.update(held_links)
-                next_item = db.execute(LAST_ITEM).fetchone()[0] + 1
-                for item_id in [*staged.entities, *staged.links]:
-                    if item_id not in item_n:
-                        item_n[item_id] = next_item
-                        next_item += 1
-                # A record an earlier run wrote asserts only what this run says (a corrected file):
-                # what it no longer asserts is stale; what it now says otherwise is recomputed.
-                rewritten = {n for n, was in held_records.values() if was != run}
-                now: dict[tuple[int, int], str] = {}
-                if rewritten:
-                    for (s, r, i), row in staged.said.items():
-                        if (n := record_n[s, r]) in rewritten:
-                            now[n, item_n[i]] = row[5]
-                stale, corrected = [], set()
-                for record, item, props in db.execute(EARLIER_ASSERTIONS, (json.dumps(sorted(rewritten)),)):
-                    said_now = now.get((record, item))
-                    if said_now is None:
-                        stale.append((record, item))
-                    elif says_otherwise(props, said_now):
-                        corrected.add(item)
-                touched = corrected | {item for _, item in stale}
-                batch_entities = {item_n[i]: i for i in staged.entities}
-                held = self._props(db, touched & batch_entities.keys())  # what the batch's touched entities held
-                # an entity re-asserted as it is, by sources it already has, is not rewritten
-                db.executemany(
-                    "INSERT INTO entity (n, id, type, props, sources) VALUES (?, ?, ?, ?, ?)",
-                    [
-                        (item_n[i], i, t, encode_json(props), json.dumps(sources))
-                        for i, (t, props, sources) in staged.entities.items()
-                        if i not in before
-                    ],
-                )
-                db.executemany(
-                    UPDATE_ENTITY,
-                    [
-                        (encode_json(props), json.dumps(sources), item_n[i])
-                        for i, (_, props, sources) in staged.entities.items()
-                        if i in before and (i in differs or not before[i].issuperset(sources))
-                    ],
-                )
-                db.executemany(
-                    "INSERT INTO link (n, id, type, source, target, props) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (item_n[i], i, t, source, target, encode_json(props))
-                        for i, (t, source, target, props) in staged.links.items()
-                        if i not in held_links
-                    ],
-                )
-                db.executemany(
-                    "UPDATE link SET props = json_patch(props, ?) WHERE n = ?",
-                    [(encode_json(k[3]), item_n[i]) for i, k in staged.links.items() if i in held_links],
-                )
-                db.executemany(
-                    "INSERT INTO record (n, source, record_id, run, seq) VALUES (?, ?, ?, ?, ?)", fresh_records
-                )
-                db.executemany(
-                    "UPDATE record SET run = ?, seq = ? WHERE n = ?",
-                    [(run, first + staged.records[r], n) for r, (n, _) in held_records.items()],
-                )
-                adds_up = {n for n, was in held_records.values() if was == run}
-                rows = [
-                    (record_n[s, r], item_n[i], files[f], row, date, grade, handling, props)
-                    for (s, r, i), (f, row, date, grade, handling, props) in staged.said.items()
-                ]
-                # a record new to the store has nothing to merge with: plain inserts (the batch holds each pair once)
-                db.executemany(INSERT_ASSERTED, [r for r in rows if r[0] >= first_new_record])
-                db.executemany(UPSERT_ASSERTED, [(*r, r[0] in adds_up) for r in rows if r[0] < first_new_record])
-                if stale:
-                    db.executemany("DELETE FROM asserted WHERE record = ? AND item = ?", stale)
-                    self._prune(db, {item for _, item in stale})
-                self._recompute(db, touched)
-                after = self._props(db, set(held))  # recomputing changes some: a correction that empties a value
-                changed = differs | {batch_entities[n] for n, props in held.items() if after.get(n) != props}
-                for entity_id, (_, _, sources) in staged.entities.items():
-                    stats.count(entity_id, before.get(entity_id), set(sources), entity_id in changed)
-            return stats
-
-        return write
+    def write_encoded(self, staged: _Staged) -> WriteStats:
+        stats = WriteStats()
+        with self._transaction() as db:
+            last = db.execute(NEXT_SEQUENCE, (len(staged.records),)).fetchone()[0]
+            first = last - len(staged.records) + 1
+            files = self._file_numbers(db, staged.files)
+            # records: those held keep their number; the others are numbered next, in batch order
+            held_records = {(s, r): (n, was) for n, s, r, was in db.execute(RECORDS_BEFORE, (staged.record_keys,))}
+            next_record = first_new_record = (db.execute("SELECT max(n) FROM record").fetchone()[0] or 0) + 1
+            record_n: dict[tuple[str, str], int] = {}
+            fresh_records = []
+            for record, place in staged.records.items():
+                if record in held_records:
+                    record_n[record] = held_records[record][0]
+                else:
+                    record_n[record] = next_record
+                    fresh_records.append((next_record, *record, staged.run, first + place))
+                    next_record += 1
+            # items: those held keep their number; the others are numbered next
+            before: dict[str, set[str]] = {}
+            differs: set[str] = set()
+            item_n: dict[str, int] = {}
+            for entity_id, n, known, changes in db.execute(ENTITIES_BEFORE, (staged.entity_json,)):
+                item_n[entity_id] = n
+                before[entity_id] = set(json.loads(known))
+                if changes:
+                    differs.add(entity_id)
+            held_links = dict(db.execute(LINKS_BEFORE, (staged.link_ids,)).fetchall())
+            item_n.update(held_links)
+            next_item = db.execute(LAST_ITEM).fetchone()[0] + 1
+            for item_id in [*staged.entities, *staged.links]:
+                if item_id not in item_n:
+                    item_n[item_id] = next_item
+                    next_item += 1
+            # A record an earlier run wrote asserts only what this run says (a corrected file):
+            # what it no longer asserts is stale; what it now says otherwise is recomputed.
+            rewritten = {n for n, was in held_records.values() if was != staged.run}
+            now: dict[tuple[int, int], str] = {}
+            if rewritten:
+                for (s, r, i), row in staged.said.items():
+                    if (n := record_n[s, r]) in rewritten:
+                        now[n, item_n[i]] = row[5]
+            stale, corrected = [], set()
+            for record, item, props in db.execute(EARLIER_ASSERTIONS, (json.dumps(sorted(rewritten)),)):
+                said_now = now.get((record, item))
+                if said_now is None:
+                    stale.append((record, item))
+                elif says_otherwise(props, said_now):
+                    corrected.add(item)
+            touched = corrected | {item for _, item in stale}
+            batch_entities = {item_n[i]: i for i in staged.entities}
+            held = self._props(db, touched & batch_entities.keys())  # what the batch's touched entities held
+            # an entity re-asserted as it is, by sources it already has, is not rewritten
+            db.executemany(
+                "INSERT INTO entity (n, id, type, props, sources) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (item_n[i], i, t, props, json.dumps(sources))
+                    for i, (t, props, sources) in staged.entities.items()
+                    if i not in before
+                ],
+            )
+            db.executemany(
+                UPDATE_ENTITY,
+                [
+                    (props, json.dumps(sources), item_n[i])
+                    for i, (_, props, sources) in staged.entities.items()
+                    if i in before and (i in differs or not before[i].issuperset(sources))
+                ],
+            )
+            db.executemany(
+                "INSERT INTO link (n, id, type, source, target, props) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (item_n[i], i, t, source, target, props)
+                    for i, (t, source, target, props) in staged.links.items()
+                    if i not in held_links
+                ],
+            )
+            db.executemany(
+                "UPDATE link SET props = json_patch(props, ?) WHERE n = ?",
+                [(k[3], item_n[i]) for i, k in staged.links.items() if i in held_links],
+            )
+            db.executemany("INSERT INTO record (n, source, record_id, run, seq) VALUES (?, ?, ?, ?, ?)", fresh_records)
+            db.executemany(
+                "UPDATE record SET run = ?, seq = ? WHERE n = ?",
+                [(staged.run, first + staged.records[r], n) for r, (n, _) in held_records.items()],
+            )
+            adds_up = {n for n, was in held_records.values() if was == staged.run}
+            rows = [
+                (record_n[s, r], item_n[i], files[f], row, date, grade, handling, props)
+                for (s, r, i), (f, row, date, grade, handling, props) in staged.said.items()
+            ]
+            # a record new to the store has nothing to merge with: plain inserts (the batch holds each pair once)
+            db.executemany(INSERT_ASSERTED, [r for r in rows if r[0] >= first_new_record])
+            db.executemany(UPSERT_ASSERTED, [(*r, r[0] in adds_up) for r in rows if r[0] < first_new_record])
+            if stale:
+                db.executemany("DELETE FROM asserted WHERE record = ? AND item = ?", stale)
+                self._prune(db, {item for _, item in stale})
+            self._recompute(db, touched)
+            after = self._props(db, set(held))  # recomputing changes some: a correction that empties a value
+            changed = differs | {batch_entities[n] for n, props in held.items() if after.get(n) != props}
+            for entity_id, (_, _, sources) in staged.entities.items():
+                stats.count(entity_id, before.get(entity_id), set(sources), entity_id in changed)
+        return stats
 
     @staticmethod
     def _file_numbers(db: sqlite3.Connection, names: list[str]) -> dict[str, int]:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import NamedTuple, TypeVar
 
 import neo4j
 from neo4j import GraphDatabase, RoutingControl
@@ -105,8 +106,15 @@ class Neo4jStore:
     def upsert(self, batch: Batch) -> WriteStats:
         return self.stage(batch)()
 
+    def encoder(self) -> StepEncoder:
+        return StepEncoder(self.model, self._labels, self._relationship_of)
+
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
-        steps = self.encode(batch)
+        encoded = self.encoder()(batch)
+        return lambda: self.write_encoded(encoded)
+
+    def write_encoded(self, encoded: EncodedSteps) -> WriteStats:
+        steps = encoded.steps
         records, assertions = steps[0][1], steps[-1][1]
         said = {(row["key"], row["item"]): row["props"] for row in assertions}  # what each record says of each item
         items: dict[str, list[str]] = {}
@@ -152,11 +160,11 @@ class Neo4jStore:
             stats.updated += len(emptied)
             return stats
 
-        return lambda: self._write(work)
+        return self._write(work)
 
     def encode(self, batch: Batch) -> list[tuple[str, list[dict], dict]]:
         """The batch as (query name, rows, other parameters) steps, in the order one transaction runs them."""
-        return encode_batch(self.model, batch, self._labels, self._relationship_of)
+        return self.encoder()(batch).steps
 
     @staticmethod
     def _add_up(tx: neo4j.ManagedTransaction, rows: list[dict], said: dict[tuple[str, str], str]) -> None:
@@ -513,6 +521,24 @@ class Neo4jStore:
     def _attach(items: dict[str, Entity] | dict[str, Link], rows: list[neo4j.Record]) -> None:
         for row in rows:  # already ordered by source and record id
             items[row["item_id"]].provenance.extend(_assertions([row]))
+
+
+class EncodedSteps(NamedTuple):
+    steps: list[tuple[str, list[dict], dict]]  # as encode_batch gives them
+    run: str
+
+
+@dataclass(frozen=True)
+class StepEncoder:
+    """A batch as the steps of its write transaction (``encode_batch``), made with no connection, so a
+    mapping process can make them and send them to the process that writes."""
+
+    model: Model
+    labels: dict[str, list[str]]
+    relationship_of: dict[str, str]
+
+    def __call__(self, batch: Batch) -> EncodedSteps:
+        return EncodedSteps(encode_batch(self.model, batch, self.labels, self.relationship_of), batch.run)
 
 
 def encode_batch(

@@ -1,0 +1,134 @@
+"""Run one piece of an ingest in a process of its own, and hear what it sends as it goes.
+
+Mapping a file and writing it are both mostly Python; on threads the GIL runs them one at a
+time. In a second process the mapping runs on the other core while this one writes, and the
+pipe between them holds little, so a mapping that gets ahead waits for the writer (memory stays
+bounded). The child is spawned, not forked: a server's threads and open connections are not copied
+into it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import queue
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar
+
+Result = TypeVar("Result")
+Send = Callable[[Any], None]
+
+_SENT, _DONE, _FAILED = "sent", "done", "failed"
+
+
+class ProcessError(RuntimeError):
+    """The child process ended without saying why (killed, or out of memory)."""
+
+
+def run_in_process(work: Callable[..., Result], args: tuple, take: Callable[[Any], None]) -> Result:
+    """``work(send, *args)`` in a spawned process: each ``send(x)`` there is ``take(x)`` here, in order.
+
+    Returns what ``work`` returned, or raises what it raised. If ``take`` raises (a write failed,
+    the caller gave up), the child is stopped before the error goes on. ``work`` and ``args`` must
+    pickle: ``work`` is a module-level function.
+    """
+    context = multiprocessing.get_context("spawn")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_run, args=(sending, work, args), name="nimgraph-map", daemon=True)
+    child.start()
+    sending.close()  # only the child holds the sending end now: its exit is our EOF
+    try:
+        while True:
+            try:
+                kind, payload = receiving.recv()
+            except (EOFError, OSError):  # OSError: it ended partway through a message
+                child.join()
+                raise ProcessError(
+                    f"the mapping process stopped without finishing (exit code {child.exitcode}): "
+                    "if the machine ran short of memory, try a smaller batch size"
+                ) from None
+            if kind == _SENT:
+                take(payload)
+            elif kind == _DONE:
+                return payload
+            else:
+                raise payload
+    finally:
+        receiving.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _run(sending: Connection, work: Callable[..., Any], args: tuple) -> None:
+    outbox = _Outbox(sending)
+    try:
+        outcome = (_DONE, work(outbox.send, *args))
+    except BaseException as err:  # whatever stopped the work is the caller's to see
+        outcome = (_FAILED, _portable(err))
+    try:
+        outbox.put(outcome)
+    except (pickle.PicklingError, AttributeError, TypeError) as err:  # what the work returned cannot travel
+        outbox.put((_FAILED, RuntimeError(f"the mapping process could not send back its outcome: {err}")))
+    finally:
+        outbox.close()
+
+
+class _Outbox:
+    """The child's end: messages pickled here, written to the pipe by a thread of their own.
+
+    The pipe holds less than one batch, so a plain send would stop the work until the caller has
+    taken the batch before; with ``DEPTH`` messages waiting here, the work goes on meanwhile (and
+    no further: memory stays bounded). Writing to the pipe lets go of the GIL.
+    """
+
+    DEPTH = 2
+
+    def __init__(self, sending: Connection) -> None:
+        self.sending = sending
+        self.waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=self.DEPTH)
+        self.broken = False
+        self.thread = threading.Thread(target=self._write, name="nimgraph-map-send", daemon=True)
+        self.thread.start()
+
+    def send(self, payload: Any) -> None:
+        self.put((_SENT, payload))
+
+    def put(self, message: tuple[str, Any]) -> None:
+        if self.broken:
+            raise BrokenPipeError("the ingest that started this mapping process has stopped listening")
+        self.waiting.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _write(self) -> None:
+        while (message := self.waiting.get()) is not None:
+            if not self.broken:
+                try:
+                    self.sending.send_bytes(message)
+                except OSError:  # the caller has gone: take the rest, so the work is never stuck putting
+                    self.broken = True
+
+    def close(self) -> None:
+        self.waiting.put(None)
+        self.thread.join()
+        self.sending.close()
+
+
+def _portable(err: BaseException) -> BaseException:
+    """``err`` if it survives the pipe, else a RuntimeError with its words (an exception whose
+    arguments do not match its constructor does not unpickle).
+
+    >>> _portable(ValueError("bad row")).args
+    ('bad row',)
+    >>> class Awkward(Exception):
+    ...     def __init__(self, a, b):
+    ...         super().__init__(f"{a} and {b}")
+    >>> _portable(Awkward(1, 2))
+    RuntimeError('Awkward: 1 and 2')
+    """
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:  # any failure to travel gets the same plain stand-in
+        return RuntimeError(f"{type(err).__name__}: {err}")
+    return err

@@ -1,0 +1,188 @@
+"""A file mapped in a process of its own (nimgraph.ingest.process) while this one writes.
+
+It must leave exactly what mapping here leaves: the same entities, links and records, what each record
+said, the same report and the same rejects file. And when something goes wrong on either side, the
+error says what happened, what was written stays, and no process is left behind.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pytest
+from conftest import TEST_ID_KEY, clear_neo4j
+
+from nimgraph.demo.generate import write_dataset
+from nimgraph.ingest.engine import CHUNK_ROWS, IngestReport, ingest_file
+from nimgraph.ingest.process import ProcessError
+from nimgraph.ingest.spec import load_spec
+from nimgraph.mappings import mapping_path
+from nimgraph.store.embedded import EmbeddedStore
+
+# the demo's files with rows that repeat a record id (parties) and rows the spec rejects (planted below)
+FILES = {
+    "police_uk_street": "police_street_crime.csv",
+    "council_asb": "council_asb.csv",
+    "council_asb_parties": "council_asb_parties.csv",
+    "police_nominals": "police_nominals_restricted.csv",
+}
+
+
+def with_bad_rows(source: Path, folder: Path) -> Path:
+    """The file with every 97th row's third field emptied or spoiled: some rows the spec rejects."""
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    spoiled = [lines[0]]
+    for number, line in enumerate(lines[1:], start=1):
+        if number % 97 == 0 and line.count(",") >= 3:
+            fields = line.split(",")
+            fields[1] = "not a date" if number % 2 else ""
+            line = ",".join(fields)
+        spoiled.append(line)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / source.name
+    target.write_text("".join(spoiled), encoding="utf-8")
+    return target
+
+
+def snapshot(store, model) -> dict:
+    """Everything a reader can get back: counts, and every link with its ends, properties and records,
+    each record with what it said."""
+    graph = store.subgraph(list(model.links))
+
+    def said(item) -> list:
+        return sorted((asdict(a) | {"properties": a.properties}).items().__repr__() for a in item.provenance)
+
+    return {
+        "counts": store.counts(),
+        "entities": {i: (e.type, e.properties, said(e)) for i, e in graph.entities.items()},
+        "links": {i: (k.type, k.source, k.target, k.properties, said(k)) for i, k in graph.links.items()},
+    }
+
+
+def load(store, model, data: Path, rejects: Path, *, in_process: bool) -> list[tuple[dict, str]]:
+    """Each file's report (as a dict, without where its listings went) and its rejects file's text."""
+    outcomes = []
+    for mapping, filename in FILES.items():
+        spec = load_spec(mapping_path(mapping), model)
+        report = ingest_file(
+            store, model, spec, data / filename, rejects_dir=rejects, batch_size=700, mapping_process=in_process
+        )
+        listed = Path(report.rejects_file).read_text(encoding="utf-8") if report.rejects_file else ""
+        outcomes.append((_without_folders(report), listed))
+    return outcomes
+
+
+def _without_folders(report: IngestReport) -> dict:
+    found = asdict(report)
+    for key in ("rejects_file", "unmatched_file", "warnings_file"):
+        found[key] = found[key] and Path(found[key]).name
+    return found
+
+
+@pytest.fixture
+def partner_files(demo, tmp_path: Path) -> Path:
+    data = demo.work_dir / "data"
+    folder = tmp_path / "data"
+    for filename in FILES.values():
+        with_bad_rows(data / filename, folder)
+    return folder
+
+
+@pytest.mark.parametrize("backend", ["embedded", "neo4j"])
+def test_a_file_mapped_in_its_own_process_loads_exactly_as_one_mapped_here(
+    backend, request, model, partner_files, tmp_path
+):
+    if backend == "embedded":
+        here, there = (EmbeddedStore(tmp_path / f"{name}.db", model, id_key=TEST_ID_KEY) for name in ("here", "there"))
+    else:
+        here = there = request.getfixturevalue("neo4j_store")
+    try:
+        mapped_here = load(here, model, partner_files, tmp_path / "rejects-here", in_process=False)
+        expected = snapshot(here, model)
+        if backend == "neo4j":
+            clear_neo4j(there)
+        mapped_there = load(there, model, partner_files, tmp_path / "rejects-there", in_process=True)
+        assert mapped_there == mapped_here
+        assert snapshot(there, model) == expected
+    finally:
+        if backend == "embedded":
+            here.close()
+            there.close()
+    reports = [report for report, _ in mapped_here]
+    assert all(r["rows_loaded"] > 0 for r in reports)
+    assert sum(r["rows_rejected"] for r in reports) > 0  # the spoiled rows, listed alike
+    assert sum(r["entities"]["merged"] + r["entities"]["unchanged"] for r in reports) > 0  # repeats met
+    assert sum(expected["counts"]["entities"].values()) > 0
+
+
+def test_a_mapping_that_fails_partway_says_why_and_keeps_what_was_written(model, tmp_path):
+    """Bytes that are not the file's encoding, far into it, stop the run there, as they do mapping here."""
+    write_dataset(tmp_path / "data", incidents=20_000)  # past two chunks of rows (engine.CHUNK_ROWS)
+    broken = tmp_path / "data" / "police_street_crime.csv"
+    lines = broken.read_bytes().splitlines(keepends=True)
+    assert len(lines) > 2 * CHUNK_ROWS + 1000
+    bad = 2 * CHUNK_ROWS + 500
+    broken.write_bytes(b"".join([*lines[:bad], b"\xff\xfe" + lines[bad], *lines[bad + 1 :]]))
+    spec = load_spec(mapping_path("police_uk_street"), model)
+    spec = replace(spec, read=replace(spec.read, encoding="utf-8"))  # as a partner's spec says it, not detected
+    outcomes = []
+    for in_process in (False, True):
+        store = EmbeddedStore(tmp_path / f"{in_process}.db", model, id_key=TEST_ID_KEY)
+        try:
+            ingest_file(store, model, spec, broken, rejects_dir=tmp_path, batch_size=500, mapping_process=in_process)
+        except Exception as err:  # the same error either way, whatever its type
+            outcomes.append((type(err), str(err), store.counts()))
+        else:
+            outcomes.append(("no error", "", store.counts()))
+        finally:
+            store.close()
+    assert outcomes[0][0] != "no error", "the reader took the bytes: this test needs another way to break a file"
+    assert outcomes[1] == outcomes[0]  # the same error, and the same batches before the bad row stay
+    assert sum(outcomes[1][2]["entities"].values()) > 0
+    assert multiprocessing.active_children() == []
+
+
+def _street_file_in_a_process(demo, model, store, rejects_dir, progress) -> None:
+    ingest_file(
+        store,
+        model,
+        load_spec(mapping_path("police_uk_street"), model),
+        demo.work_dir / "data" / "police_street_crime.csv",
+        rejects_dir=rejects_dir,
+        batch_size=500,
+        progress=progress,
+        mapping_process=True,
+    )
+
+
+def test_a_caller_that_gives_up_stops_the_mapping_process(demo, model, embedded_store, tmp_path):
+    seen = 0
+
+    class GaveUp(Exception):
+        pass
+
+    def give_up(rows: int) -> None:
+        nonlocal seen
+        seen += rows
+        if seen >= 2000:
+            raise GaveUp
+
+    with pytest.raises(GaveUp):
+        _street_file_in_a_process(demo, model, embedded_store, tmp_path, give_up)
+    assert multiprocessing.active_children() == []
+    assert sum(embedded_store.counts()["entities"].values()) > 0
+
+
+def test_a_mapping_process_that_is_killed_is_reported_as_such(demo, model, embedded_store, tmp_path):
+    def kill_the_mapping(_rows: int) -> None:
+        for child in multiprocessing.active_children():
+            if child.name == "nimgraph-map":
+                os.kill(child.pid, signal.SIGKILL)
+
+    with pytest.raises(ProcessError, match=r"mapping process stopped without finishing \(exit code -9\)"):
+        _street_file_in_a_process(demo, model, embedded_store, tmp_path, kill_the_mapping)
+    assert multiprocessing.active_children() == []
