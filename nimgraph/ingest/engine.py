@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from nimgraph.ingest.mapper import Note, Row, RowError
 from nimgraph.ingest.neo4j_import import Neo4jImportMapper, RunNodes, check_header, parse_header, stored_types
 from nimgraph.ingest.process import run_in_process
 from nimgraph.ingest.readers import WIDTH, FileError, Source, open_source
+from nimgraph.ingest.repeats import RecordIds
 from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ingest.values import ConversionError
 from nimgraph.ontology import Model
@@ -238,26 +240,52 @@ class _BatchWriter:
             self._writer.shutdown(wait=True)
 
 
-class _RecordIds:
-    """The record ids a file has given so far, to tell a row that repeats an earlier row's record id."""
+def _noting_repeats(rows: Iterator[Outcome], repeats: RecordIds) -> Iterator[Outcome]:
+    """``rows``, a block at a time, each loaded row that repeats an earlier row's record id noted so.
 
-    def __init__(self) -> None:
-        self._first: dict[str, int] = {}
+    A failure reading the file is raised after the rows before it, as without the blocks.
+    """
+    while True:
+        block: list[Outcome] = []
+        failure: Exception | None = None
+        try:
+            block.extend(islice(rows, CHUNK_ROWS))
+        except Exception as err:  # whatever stops the reading, the rows read before it go first
+            failure = err
+        yield from _noted(block, repeats)
+        if failure is not None:
+            raise failure
+        if len(block) < CHUNK_ROWS:
+            return
 
-    def seen(self, line: int, entities: list[Entity], links: list[Link]) -> Note | None:
-        item = next(iter(entities), None) or next(iter(links), None)
-        if item is None:
-            return None
-        record_id = item.provenance[0].record_id
-        first = self._first.setdefault(record_id, line)
-        if first == line:
-            return None
-        return Note(
-            "repeated record id",
-            "record id",
-            f"repeats the record id {record_id!r} of row {first}: the rows are one record, and where they "
-            "differ, this row's values are kept",
-        )
+
+def _noted(block: list[Outcome], repeats: RecordIds) -> Iterator[Outcome]:
+    said = [(k, _record_id(outcome)) for k, (_line, _fields, outcome, _notes) in enumerate(block)]
+    said = [(k, record_id) for k, record_id in said if record_id is not None]
+    firsts = repeats.first_rows([block[k][0] for k, _ in said], [record_id for _, record_id in said])
+    repeated = {k: (record_id, first) for (k, record_id), first in zip(said, firsts, strict=True) if first is not None}
+    for k, (line, fields, outcome, notes) in enumerate(block):
+        if k in repeated:
+            record_id, first = repeated[k]
+            notes = [
+                *notes,
+                Note(
+                    "repeated record id",
+                    "record id",
+                    f"repeats the record id {record_id!r} of row {first}: the rows are one record, and where "
+                    "they differ, this row's values are kept",
+                ),
+            ]
+        yield line, fields, outcome, notes
+
+
+def _record_id(outcome: str | tuple[list[Entity], list[Link]]) -> str | None:
+    """The record id of a row that loads (its first item's), or None."""
+    if isinstance(outcome, str):
+        return None
+    entities, links = outcome
+    item = next(iter(entities), None) or next(iter(links), None)
+    return None if item is None else item.provenance[0].record_id
 
 
 class _Listing:
@@ -587,7 +615,8 @@ def _load_rows(
     rejects, unmatched, warned = (
         _Listing(rejects_dir / f"{path.stem}.{kind}.csv", columns) for kind in ("rejects", "unmatched", "warnings")
     )
-    repeats = _RecordIds() if spec.record_id is not None else None
+    if spec.record_id is not None:
+        rows = _noting_repeats(rows, RecordIds())
     try:
         for line, fields, outcome, notes in rows:
             report.rows_read += 1
@@ -600,8 +629,6 @@ def _load_rows(
                 entities, links = outcome
                 report.rows_loaded += 1
                 batcher.add(entities, links)
-                if repeats is not None and (repeat := repeats.seen(line, entities, links)):
-                    notes = [*notes, repeat]
                 if notes:
                     report.noted(line, notes)
                     for listing, wanted in ((unmatched, True), (warned, False)):
