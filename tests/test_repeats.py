@@ -75,3 +75,27 @@ def test_an_ingest_notes_repeats_across_blocks_and_within_one(tmp_path, embedded
     assert all(expected[line] in listed[line] for line in expected), listed
     assert report.warnings == {"repeated record id": len(planted)}
     assert report.rows_loaded == 3 * CHUNK_ROWS
+
+
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_a_record_says_what_all_its_rows_say_wherever_a_batch_ends(store, model, tmp_path, batch_size):
+    spec = SPEC.replace("      category: Method\n", "      category: Method\n      description: Note\n")
+    (tmp_path / "spec.yaml").write_text(spec)
+    path = tmp_path / "attendances.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([
+            ["Ref", "Method", "Note", "Seen"],
+            ["R1", "Knife", "", "2026-03-01"],
+            ["R2", "Blunt object", "", "2026-03-01"],
+            ["R1", "", "the second row of R1", "2026-03-02"],
+        ])  # fmt: skip
+
+    ingest_file(
+        store, model, load_spec(tmp_path / "spec.yaml", model), path, rejects_dir=tmp_path, batch_size=batch_size
+    )
+
+    [visit] = [e for e in store.find(text="R1") if e.properties.get("reference") == "R1"]
+    said = {a.record_id: (a.row, a.properties) for a in visit.provenance}
+    expected = {"reference": "R1", "category": "Knife", "description": "the second row of R1", "date": "2026-03-02"}
+    assert said == {"R1": (4, expected)}
+    assert {k: visit.properties.get(k) for k in expected} == expected

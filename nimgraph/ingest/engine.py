@@ -25,7 +25,7 @@ from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ingest.values import ConversionError
 from nimgraph.ontology import Model
 from nimgraph.printable import printable
-from nimgraph.records import Batch, Entity, Link, WriteStats
+from nimgraph.records import Assertion, Batch, Entity, Link, WriteStats
 from nimgraph.store.base import GraphStore
 
 Progress = Callable[[int], None]
@@ -161,7 +161,8 @@ class _Batcher:
         self.size, self.send = size, send
         self.entities: dict[str, Entity] = {}
         self.links: dict[str, Link] = {}
-        self._records: dict[str, set[tuple[str, str]]] = {}  # per repeated item, the records already pending
+        # per repeated item, where each of its records' assertions is in its provenance
+        self._records: dict[str, dict[tuple[str, str], int]] = {}
         self.run = uuid.uuid4().hex  # one run: rows sharing a record id add up instead of replacing
 
     def add(self, entities: list[Entity], links: list[Link]) -> None:
@@ -174,12 +175,16 @@ class _Batcher:
                 records = self._records.get(item.id)
                 if records is None:  # its first repeat: from here its properties are the batch's merge
                     known.properties = dict(known.properties)  # its first record may share the first row's dict
-                    records = self._records[item.id] = {(a.source, a.record_id) for a in known.provenance}
+                    records = self._records[item.id] = {
+                        (a.source, a.record_id): i for i, a in enumerate(known.provenance)
+                    }
                 known.properties.update(item.properties)
                 for assertion in item.provenance:
-                    if (assertion.source, assertion.record_id) not in records:
-                        records.add((assertion.source, assertion.record_id))
+                    at = records.setdefault((assertion.source, assertion.record_id), len(known.provenance))
+                    if at == len(known.provenance):
                         known.provenance.append(assertion)
+                    else:  # a later row of the same record: it says what both say, as across two batches
+                        known.provenance[at] = _added_up(known.provenance[at], assertion)
         if len(self.entities) + len(self.links) >= self.size:
             self.flush()
 
@@ -188,6 +193,26 @@ class _Batcher:
             batch = Batch(entities=list(self.entities.values()), links=list(self.links.values()), run=self.run)
             self.entities, self.links, self._records = {}, {}, {}
             self.send(batch)
+
+
+def _added_up(earlier: Assertion, later: Assertion) -> Assertion:
+    """One record's assertion of an item from two of its rows: the later row's, saying what both say
+    (where they differ, the later; a null removes), as the stores add up one run's rows of a record.
+
+    >>> said = dict(source="s", record_id="r", file="f", date=None, grade="B2P", handling="P", written=None)
+    >>> first = Assertion.of_row({**said, "row": 2}, {"name": "Ann", "age": 30})
+    >>> second = Assertion.of_row({**said, "row": 9}, {"age": 31, "town": "Leeds"})
+    >>> both = _added_up(first, second)
+    >>> both.row, both.properties
+    (9, {'name': 'Ann', 'age': 31, 'town': 'Leeds'})
+    """
+    merged = dict(earlier.properties or {})
+    for name, value in (later.properties or {}).items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return replace(later, properties=merged)
 
 
 class _BatchWriter:
