@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from nimgraph.ids import IdKey
 from nimgraph.records import Batch
+from nimgraph.store.base import EachWriteCommits
 
 
 class Capture:
@@ -24,6 +25,16 @@ class Capture:
     def register_source(self, name: str, properties: dict[str, str]) -> None:
         pass  # one row per source: nothing to time
 
+    def encoder(self) -> Callable[[Batch], Batch]:
+        return self._keep
+
+    def write_group(self) -> EachWriteCommits:
+        return EachWriteCommits(lambda _batch: None)  # type: ignore[arg-type,return-value]
+
     def stage(self, batch: Batch) -> Callable[[], None]:
-        self.batches.append(batch)
+        self._keep(batch)
         return lambda: None
+
+    def _keep(self, batch: Batch) -> Batch:
+        self.batches.append(batch)
+        return batch

@@ -36,6 +36,7 @@ from nimgraph.mappings import mapping_path  # noqa: E402
 from nimgraph.ontology import Core, default_model  # noqa: E402
 from nimgraph.rdf import to_rdf  # noqa: E402
 from nimgraph.records import Batch, Entity, Subgraph  # noqa: E402
+from nimgraph.store.base import EachWriteCommits  # noqa: E402
 from nimgraph.validation import validate_graph, violations  # noqa: E402
 
 PLANTED_FAULTS = 50  # entities broken on purpose, so both sides have something to find
@@ -46,9 +47,19 @@ class _Capture:
         self.entities: dict[str, Entity] = {}
 
     def stage(self, batch: Batch) -> Callable[[], None]:
+        self._keep(batch)
+        return lambda: None
+
+    def encoder(self) -> Callable[[Batch], Batch]:
+        return self._keep
+
+    def write_group(self) -> EachWriteCommits:
+        return EachWriteCommits(lambda _batch: None)  # type: ignore[arg-type,return-value]
+
+    def _keep(self, batch: Batch) -> Batch:
         for entity in batch.entities:
             self.entities.setdefault(entity.id, entity)
-        return lambda: None
+        return batch
 
 
 def sample(records: int) -> list[Entity]:

@@ -23,7 +23,7 @@ from nimgraph.exports.neo4j_bulk import BulkGraph, StoredEntity, StoredLink
 from nimgraph.ids import IdKey, store_key
 from nimgraph.ontology import Model
 from nimgraph.records import Batch, Entity, WriteStats
-from nimgraph.store.base import merged_properties, source_properties
+from nimgraph.store.base import EachWriteCommits, merged_properties, source_properties
 from nimgraph.store.neo4j import EncodedSteps, StepEncoder
 
 WRITE_SEQUENCE = "write_sequence"  # the NimgraphMeta counter queries/next_write_sequence.cypher keeps
@@ -80,6 +80,9 @@ class FirstLoad:
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         encoded = self.encoder()(batch)
         return lambda: self.write_encoded(encoded)
+
+    def write_group(self) -> EachWriteCommits:
+        return EachWriteCommits(self.write_encoded)
 
     def write_encoded(self, encoded: EncodedSteps) -> WriteStats:
         return self._apply(encoded.steps, encoded.run)

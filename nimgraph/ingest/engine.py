@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -218,28 +219,32 @@ def _added_up(earlier: Assertion, later: Assertion) -> Assertion:
 class _BatchWriter:
     """Writes batches in the order given, each on a background thread while the caller goes on.
 
-    A batch is encoded by the store here (``stage``) and written on the thread while the next one
-    is mapped; at most one write is in flight, so batches still commit in file order and a failure
-    stops the run at that batch.
+    A batch is encoded by the store here (its ``encoder``) and written on the thread while the next
+    one is mapped; at most one write is in flight, so batches are written in file order and a failure
+    stops the run at that batch. The writes are one ``write_group`` of the store, which may commit
+    a few batches at a time; ``close`` and ``abandon`` commit what the group holds.
     """
 
     def __init__(self, store: GraphStore | None, report: IngestReport) -> None:
         self.store, self.report = store, report
+        self.group = store.write_group() if store is not None else None  # None: a dry run
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nimgraph-write")
         self._in_flight: Future | None = None
 
     def send(self, batch: Batch) -> None:
-        """Hand ``batch`` to the writer thread, once the previous write has committed."""
+        """Hand ``batch`` to the writer thread, once the previous write is done."""
         self._wait()
-        write = self.store.stage(batch) if self.store is not None else lambda: None  # None: a dry run
+        write: Callable[[], WriteStats | None] = _nothing  # a dry run
+        if self.store is not None and self.group is not None:
+            write = partial(self.group.write, self.store.encoder()(batch))
         self._in_flight = self._writer.submit(self._write, write, len(batch.entities), len(batch.links))
 
     def send_encoded(self, encoded: Encoded) -> None:
         """As ``send``, for a batch the store's encoder made elsewhere (a mapping process)."""
-        assert self.store is not None  # a dry run encodes nothing
+        assert self.group is not None  # a dry run encodes nothing
         self._wait()
-        store, (made, entities, links) = self.store, encoded
-        self._in_flight = self._writer.submit(self._write, lambda: store.write_encoded(made), entities, links)
+        made, entities, links = encoded
+        self._in_flight = self._writer.submit(self._write, partial(self.group.write, made), entities, links)
 
     def _write(self, write: Callable[[], WriteStats | None], entities: int, links: int) -> None:
         stats = write()
@@ -254,15 +259,23 @@ class _BatchWriter:
             in_flight.result()  # re-raises the write's error here, in the caller's thread
 
     def abandon(self) -> None:
-        """After an error elsewhere: let the write in flight finish, keep nothing else."""
+        """After an error elsewhere: let the write in flight finish and commit what was written."""
         self._writer.shutdown(wait=True)
+        if self.group is not None:
+            self.group.close()
 
     def close(self) -> None:
-        """Wait for the write in flight; raises the first write error."""
+        """Wait for the write in flight and commit; raises the first write error."""
         try:
             self._wait()
         finally:
             self._writer.shutdown(wait=True)
+            if self.group is not None:
+                self.group.close()
+
+
+def _nothing() -> None:
+    return None
 
 
 def _noting_repeats(rows: Iterator[Outcome], repeats: RecordIds) -> Iterator[Outcome]:
@@ -513,8 +526,8 @@ def ingest_file(
 
     With ``store`` None it is a dry run: every row is read, mapped and checked, rejects are written,
     and nothing else; ids are then keyed under a throwaway key unless ``ids`` is given (by default
-    the store's id key). Every batch is its own transaction, so a run that fails midway keeps what it wrote, and running
-    it again completes it without duplicates.
+    the store's id key). A run that fails midway keeps what it committed (a store may commit a few batches at a time,
+    see GraphStore.write_group), and running it again completes it without duplicates.
 
     A file of :data:`MAPPING_PROCESS_BYTES` or more is mapped in a process of its own (see
     nimgraph.ingest.process) while this one writes; ``mapping_process`` True or False decides instead.

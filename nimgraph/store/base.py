@@ -93,6 +93,10 @@ class GraphStore(GraphReader, SourceRegister, Protocol):
     def write_encoded(self, encoded: Any) -> WriteStats:
         """``stage``'s second half: write what ``encoder()`` made of a batch."""
 
+    def write_group(self) -> WriteGroup:
+        """One ingest's run of writes, which the store may commit a few batches at a time (see
+        :class:`WriteGroup`)."""
+
     def register_source(self, name: str, properties: dict[str, str]) -> None:
         """Record what a spec says of its information source (the ontology's InformationSource
         properties: ``agency``, ``dataset``...). Idempotent; merges, so a value given once stays
@@ -129,6 +133,35 @@ class GraphStore(GraphReader, SourceRegister, Protocol):
 
     def close(self) -> None:
         """Release the store's resources."""
+
+
+class WriteGroup(Protocol):
+    """A run of ``write_encoded`` writes from one ingest, in order, that the store may commit together.
+
+    A write that fails takes with it the group's writes since its last commit (what was committed
+    stays; running the ingest again writes the rest, without duplicates). ``close`` commits what the
+    group still holds; until then other connections may not see it. Another write to the store
+    (another ingest, a decision) first commits what the group holds.
+    """
+
+    def write(self, encoded: Any) -> WriteStats: ...
+
+    def close(self) -> None: ...
+
+
+class EachWriteCommits:
+    """The WriteGroup of a store that commits every write as it is made.
+
+    >>> group = EachWriteCommits(lambda encoded: WriteStats())
+    >>> group.write("a batch"), group.close()
+    (WriteStats(created=0, merged=0, updated=0, unchanged=0, merged_ids=[]), None)
+    """
+
+    def __init__(self, write_encoded: Callable[[Any], WriteStats]) -> None:
+        self.write = write_encoded
+
+    def close(self) -> None:
+        pass  # every write committed as it was made
 
 
 def source_properties(model: Model, name: str, properties: Mapping[str, str]) -> dict[str, str]:

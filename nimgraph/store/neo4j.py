@@ -33,7 +33,7 @@ from nimgraph.collector import collector_paused
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
-from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
+from nimgraph.store.base import EachWriteCommits, merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
 from nimgraph.store.incident_read import AREA_DEPTH, IncidentTypes, RawIncidents, assemble, event_row, told
@@ -112,6 +112,9 @@ class Neo4jStore:
     def stage(self, batch: Batch) -> Callable[[], WriteStats]:
         encoded = self.encoder()(batch)
         return lambda: self.write_encoded(encoded)
+
+    def write_group(self) -> EachWriteCommits:
+        return EachWriteCommits(self.write_encoded)  # a server transaction a batch: the server holds no group
 
     def write_encoded(self, encoded: EncodedSteps) -> WriteStats:
         steps = encoded.steps
