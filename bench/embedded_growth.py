@@ -129,7 +129,7 @@ def main() -> None:
     text = (
         f"\n### {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {platform.node()}, {os.cpu_count()} cores, "
         f"SQLite {sqlite3.sqlite_version}, {args.incidents:,} incidents: {rows:,} street-crime rows in "
-        f"{seconds:.0f} s, {commits} batches\n\n"
+        f"{seconds:.0f} s, {commits} commits\n\n"
         + header
         + "\n|---|"
         + "---|" * (len(segments) + 1)
