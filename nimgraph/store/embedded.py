@@ -35,7 +35,7 @@ from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_
 from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
 from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
-from nimgraph.store.embedded_layout import open_layout
+from nimgraph.store.embedded_layout import open_layout, record_key
 from nimgraph.store.expand import expand
 from nimgraph.store.incident_read import AREA_DEPTH, IncidentTypes, RawIncidents, assemble, event_row, told
 
@@ -64,10 +64,10 @@ UPDATE entity SET
     ) END
 WHERE n = ?3
 """
-# The batch's records the store holds: looked up one by one in the (source, record id) index.
+# The batch's records the store holds: looked up one by one by key; a hash two records share is told
+# apart by their text, in Python.
 RECORDS_BEFORE = """
-SELECT r.n, r.source, r.record_id, r.run FROM json_each(?) AS w
-CROSS JOIN record AS r ON r.source = w.value ->> 0 AND r.record_id = w.value ->> 1
+SELECT r.n, r.source, r.record_id, r.run FROM json_each(?) AS w CROSS JOIN record AS r ON r.key = w.value
 """
 # What the batch's records that an earlier run wrote asserted, and said of each item: a range of the
 # (record, item) key per record.
@@ -117,7 +117,7 @@ JOIN record r ON r.n = a.record JOIN file f ON f.n = a.file
 ORDER BY r.source, r.record_id
 """
 
-# The writer's page cache. With layout 2's appending B-trees, 64 MiB ingests a 1M-incident street file as
+# The writer's page cache. With the appending B-trees of layout 2 and later, 64 MiB ingests a 1M-incident street file as
 # fast as 256 MiB did (92-96 s both, two runs each), and 256 MiB was a peak 210 MiB higher once full.
 CACHE_KIB = 64 * 1024
 READER_CACHE_KIB = 32 * 1024  # each reading thread's own page cache, beside the pages mmap shares
@@ -177,6 +177,7 @@ class _Staged:
     entities: dict[str, tuple[str, str, list[str]]]  # id -> type, properties (JSON), sources
     links: dict[str, tuple[str, str, str, str]]  # id -> type, source, target, properties (JSON)
     records: dict[tuple[str, str], int]  # (source, record id) -> place in the batch, first seen first
+    keys: list[int]  # each record's key (embedded_layout.record_key), in the order of ``records``
     # (source, record id, item id) -> file, row, date, grade, handling, what it said (JSON)
     said: dict[tuple[str, str, str], list[Any]]
     files: list[str]
@@ -239,7 +240,8 @@ class _Staged:
             files=files,
             entity_json="[" + ",".join(f"[{json.dumps(i)},{e[1]}]" for i, e in encoded_entities.items()) + "]",
             link_ids=json.dumps(list(links)),
-            record_keys=json.dumps(list(records)),
+            keys=(keys := [record_key(s, r) for s, r in records]),
+            record_keys=json.dumps(keys),
         )
 
 
@@ -416,16 +418,20 @@ class EmbeddedStore:
             first = last - len(staged.records) + 1
             files = self._file_numbers(db, staged.files)
             # records: those held keep their number; the others are numbered next, in batch order
-            held_records = {(s, r): (n, was) for n, s, r, was in db.execute(RECORDS_BEFORE, (staged.record_keys,))}
+            held_records = {
+                (s, r): (n, was)
+                for n, s, r, was in db.execute(RECORDS_BEFORE, (staged.record_keys,))
+                if (s, r) in staged.records
+            }
             next_record = first_new_record = (db.execute("SELECT max(n) FROM record").fetchone()[0] or 0) + 1
             record_n: dict[tuple[str, str], int] = {}
             fresh_records = []
-            for record, place in staged.records.items():
+            for (record, place), key in zip(staged.records.items(), staged.keys, strict=True):
                 if record in held_records:
                     record_n[record] = held_records[record][0]
                 else:
                     record_n[record] = next_record
-                    fresh_records.append((next_record, *record, staged.run, first + place))
+                    fresh_records.append((next_record, key, *record, staged.run, first + place))
                     next_record += 1
             # items: those held keep their number; the others are numbered next
             before: dict[str, set[str]] = {}
@@ -490,7 +496,9 @@ class EmbeddedStore:
                 "UPDATE link SET props = json_patch(props, ?) WHERE n = ?",
                 [(k[3], item_n[i]) for i, k in staged.links.items() if i in held_links],
             )
-            db.executemany("INSERT INTO record (n, source, record_id, run, seq) VALUES (?, ?, ?, ?, ?)", fresh_records)
+            db.executemany(
+                "INSERT INTO record (n, key, source, record_id, run, seq) VALUES (?, ?, ?, ?, ?, ?)", fresh_records
+            )
             db.executemany(
                 "UPDATE record SET run = ?, seq = ? WHERE n = ?",
                 [(staged.run, first + staged.records[r], n) for r, (n, _) in held_records.items()],
@@ -587,12 +595,12 @@ class EmbeddedStore:
             if record_ids is None:
                 records = [r[0] for r in db.execute("SELECT n FROM record WHERE source = ?", (source,))]
             else:
-                named = json.dumps(sorted(set(record_ids)))
+                named = json.dumps([[record_key(source, r), r] for r in sorted(set(record_ids))])
                 records = [
                     r[0]
                     for r in db.execute(
                         "SELECT r.n FROM json_each(?) AS w CROSS JOIN record AS r "
-                        "ON r.source = ? AND r.record_id = w.value",
+                        "ON r.key = w.value ->> 0 AND r.source = ? AND r.record_id = w.value ->> 1",
                         (named, source),
                     )
                 ]
