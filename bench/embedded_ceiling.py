@@ -6,11 +6,12 @@ Maps the three incident files that bench/ingest_embedded.py loads once (timing t
 into a store that writes nothing), then replays the same batches into a fresh SQLite file for
 each variant, timing the process's CPU:
 
-- shipped: `EmbeddedStore.stage(batch)()`, the store's own write (encoding, upserts with JSON
-  property merges, assertions, the stale-assertion check for corrected files, the counts);
+- shipped: the store's own write as ingest makes it, one write group (encoding, upserts with JSON
+  property merges, assertions, the stale-assertion check for corrected files, the counts, a commit
+  every `GROUP_ITEMS` items);
 - plain inserts: the same rows, already encoded and numbered, as `INSERT OR IGNORE` into the same
-  tables and indexes (store layout 2: records and (record, item) assertions by number): what
-  keeping every entity, link and assertion costs with no lookups or merging logic at all;
+  tables and indexes (store layout 3: records by key, (record, item) assertions by number), committed
+  as often: what keeping every entity, link and assertion costs with no lookups or merging logic at all;
 - entity ids only: `INSERT OR IGNORE INTO entity (id, type)` for the entity rows: a floor for
   any write that stores the entities at all.
 
@@ -47,7 +48,8 @@ from nimgraph.ingest.spec import load_spec  # noqa: E402
 from nimgraph.mappings import mapping_path  # noqa: E402
 from nimgraph.ontology import default_model  # noqa: E402
 from nimgraph.records import Batch  # noqa: E402
-from nimgraph.store.embedded import EmbeddedStore  # noqa: E402
+from nimgraph.store.embedded import GROUP_ITEMS, EmbeddedStore  # noqa: E402
+from nimgraph.store.embedded_layout import record_key  # noqa: E402
 
 
 def map_files(data: Path) -> tuple[list[Batch], int, float]:
@@ -84,7 +86,7 @@ def _encoded(batches: list[Batch]) -> list[tuple[list[tuple], list[tuple], list[
             for a in item.provenance:
                 if (a.source, a.record_id) not in records:
                     records[a.source, a.record_id] = n = len(records) + 1
-                    fresh_records.append((n, a.source, a.record_id, batch.run, n))
+                    fresh_records.append((n, record_key(a.source, a.record_id), a.source, a.record_id, batch.run, n))
                 said = json.dumps(item.properties if a.properties is None else a.properties, default=str)
                 asserted.append(
                     (records[a.source, a.record_id], items[item.id], 1, a.row, a.date, a.grade, a.handling, said)
@@ -100,24 +102,32 @@ def replay(name: str, batches: list[Batch]) -> float:
         store = EmbeddedStore(Path(folder) / "graph.db", model)
         if name == "shipped":
             started = time.process_time()
+            group, encoder = store.write_group(), store.encoder()
             for batch in batches:
-                store.stage(batch)()
+                group.write(encoder(batch))
+            group.close()
             cpu = time.process_time() - started
         else:
             encoded = _encoded(batches)
             db: sqlite3.Connection = store._db  # the same connection, pragmas and tables
             db.execute("INSERT INTO file (n, name) VALUES (1, 'the file')")
             started = time.process_time()
+            grouped = 0  # committed every GROUP_ITEMS items, as the store commits an ingest's batches
+            db.execute("BEGIN IMMEDIATE")
             for entities, links, records, asserted in encoded:
-                db.execute("BEGIN IMMEDIATE")
                 if name == "entity ids only":
                     db.executemany("INSERT OR IGNORE INTO entity (id, type) VALUES (?, ?)", [e[1:3] for e in entities])
                 else:
                     db.executemany("INSERT OR IGNORE INTO entity VALUES (?, ?, ?, ?, ?)", entities)
                     db.executemany("INSERT OR IGNORE INTO link VALUES (?, ?, ?, ?, ?, ?)", links)
-                    db.executemany("INSERT OR IGNORE INTO record VALUES (?, ?, ?, ?, ?)", records)
+                    db.executemany("INSERT OR IGNORE INTO record VALUES (?, ?, ?, ?, ?, ?)", records)
                     db.executemany("INSERT OR IGNORE INTO asserted VALUES (?, ?, ?, ?, ?, ?, ?, ?)", asserted)
-                db.execute("COMMIT")
+                grouped += len(entities) + len(links)
+                if grouped >= GROUP_ITEMS:
+                    db.execute("COMMIT")
+                    db.execute("BEGIN IMMEDIATE")
+                    grouped = 0
+            db.execute("COMMIT")
             cpu = time.process_time() - started
         store.close()
     return cpu
