@@ -175,3 +175,33 @@ def test_a_store_closed_with_a_group_open_keeps_what_the_group_wrote(tmp_path, m
     store.write_group().write(store.encoder()(_batch("A1")))
     store.close()
     assert _committed(path)[0] == {"A1"}
+
+
+def test_a_group_whose_commit_fails_leaves_the_store_writable_and_a_re_run_completes_it(tmp_path, model):
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    data = tmp_path / "attendances.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Ref", "Seen"], *([f"R{n}", "2026-03-01"] for n in range(10))])
+    spec = load_spec(tmp_path / "spec.yaml", model)
+    path = tmp_path / "graph.db"
+    EmbeddedStore(path, model).close()
+    with sqlite3.connect(path) as db:  # a deferred foreign key fails at COMMIT, not at the insert
+        db.executescript(
+            "CREATE TABLE nothing_here (id INTEGER PRIMARY KEY);"
+            "CREATE TABLE planted (x INTEGER REFERENCES nothing_here(id) DEFERRABLE INITIALLY DEFERRED);"
+            "CREATE TRIGGER planted_at_commit AFTER INSERT ON record WHEN NEW.record_id = 'R5' "
+            "BEGIN INSERT INTO planted VALUES (42); END;"
+        )
+    store = EmbeddedStore(path, model)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            ingest_file(store, model, spec, data, rejects_dir=tmp_path / "out", mapping_process=False)
+        assert _committed(path) == (set(), 0, 0)
+        store.register_source("attendances", {"agency": "Health"})  # not left inside a broken transaction
+        with sqlite3.connect(path) as db:
+            db.execute("DROP TRIGGER planted_at_commit")
+        report = ingest_file(store, model, spec, data, rejects_dir=tmp_path / "out", mapping_process=False)
+    finally:
+        store.close()
+    assert report.rows_loaded == 10
+    assert _committed(path) == ({f"R{n}" for n in range(10)}, 10, 10)

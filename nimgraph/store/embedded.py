@@ -364,7 +364,12 @@ class EmbeddedStore:
         """Commit what an open group holds (called with the lock held)."""
         if self._open_group is not None:
             self._open_group = None
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:  # a commit that fails (a full disk) leaves nothing half-open behind it
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
