@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from nimgraph.ingest.engine import ingest_file
 from nimgraph.ingest.spec import load_spec
 from nimgraph.records import Assertion, Batch, Entity
 from nimgraph.store import embedded
-from nimgraph.store.embedded import EmbeddedStore
+from nimgraph.store.embedded import EmbeddedStore, GroupLostError
 
 SPEC = """\
 source: {name: attendances}
@@ -41,6 +42,24 @@ def _plant_failure(path: Path, record_id: str) -> None:
             "CREATE TRIGGER planted BEFORE INSERT ON record WHEN NEW.record_id = "
             f"'{record_id}' BEGIN SELECT RAISE(ABORT, 'planted failure'); END"
         )
+
+
+def _plant_failure_at_commit(path: Path, record_id: str) -> None:
+    """A deferred foreign key: a transaction that inserts ``record_id`` fails at COMMIT, not at the insert."""
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE nothing_here (id INTEGER PRIMARY KEY);"
+            "CREATE TABLE planted (x INTEGER REFERENCES nothing_here(id) DEFERRABLE INITIALLY DEFERRED);"
+            f"CREATE TRIGGER planted_at_commit AFTER INSERT ON record WHEN NEW.record_id = '{record_id}' "
+            "BEGIN INSERT INTO planted VALUES (42); END;"
+        )
+
+
+def _store_planted(path: Path, model, plant, record_id: str) -> EmbeddedStore:
+    """A new store file with a failure planted for ``record_id``, opened."""
+    EmbeddedStore(path, model).close()
+    plant(path, record_id)
+    return EmbeddedStore(path, model)
 
 
 def _committed(path: Path) -> tuple[set[str], int, int]:
@@ -121,9 +140,7 @@ def test_another_write_commits_what_a_group_holds_before_its_own(tmp_path, model
 
 def test_two_ingests_at_once_lose_nothing_of_each_other_when_one_fails(tmp_path, model):
     path = tmp_path / "graph.db"
-    EmbeddedStore(path, model).close()
-    _plant_failure(path, "A-bad")
-    store = EmbeddedStore(path, model)
+    store = _store_planted(path, model, _plant_failure, "A-bad")
     try:
         first, second, encode = store.write_group(), store.write_group(), store.encoder()
         first.write(encode(_batch("A1")))
@@ -184,15 +201,7 @@ def test_a_group_whose_commit_fails_leaves_the_store_writable_and_a_re_run_compl
         csv.writer(handle).writerows([["Ref", "Seen"], *([f"R{n}", "2026-03-01"] for n in range(10))])
     spec = load_spec(tmp_path / "spec.yaml", model)
     path = tmp_path / "graph.db"
-    EmbeddedStore(path, model).close()
-    with sqlite3.connect(path) as db:  # a deferred foreign key fails at COMMIT, not at the insert
-        db.executescript(
-            "CREATE TABLE nothing_here (id INTEGER PRIMARY KEY);"
-            "CREATE TABLE planted (x INTEGER REFERENCES nothing_here(id) DEFERRABLE INITIALLY DEFERRED);"
-            "CREATE TRIGGER planted_at_commit AFTER INSERT ON record WHEN NEW.record_id = 'R5' "
-            "BEGIN INSERT INTO planted VALUES (42); END;"
-        )
-    store = EmbeddedStore(path, model)
+    store = _store_planted(path, model, _plant_failure_at_commit, "R5")
     try:
         with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
             ingest_file(store, model, spec, data, rejects_dir=tmp_path / "out", mapping_process=False)
@@ -205,3 +214,111 @@ def test_a_group_whose_commit_fails_leaves_the_store_writable_and_a_re_run_compl
         store.close()
     assert report.rows_loaded == 10
     assert _committed(path) == ({f"R{n}" for n in range(10)}, 10, 10)
+
+
+def test_a_group_whose_commit_another_writer_made_failed_is_told_and_the_other_writer_is_not(tmp_path, model):
+    path = tmp_path / "graph.db"
+    store = _store_planted(path, model, _plant_failure_at_commit, "A2")
+    try:
+        first, second, encode = store.write_group(), store.write_group(), store.encoder()
+        first.write(encode(_batch("A1", "A2")))
+        store.register_source("attendances", {"agency": "Health"})  # commits the group, which fails: not its error
+        second.write(encode(_batch("B1")))
+        with pytest.raises(GroupLostError, match="run the ingest again"):
+            first.write(encode(_batch("A3")))  # the group's owner hears of it at its next write
+        with pytest.raises(GroupLostError):
+            first.close()  # and at its close
+        second.close()
+        assert _committed(path)[0] == {"B1"}
+    finally:
+        store.close()
+
+
+def test_an_ingest_whose_batches_another_writer_failed_to_commit_raises_rather_than_reporting_them(tmp_path, model):
+    (tmp_path / "spec.yaml").write_text(SPEC)
+    data = tmp_path / "attendances.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Ref", "Seen"], *([f"R{n}", "2026-03-01"] for n in range(ROWS))])
+    spec = load_spec(tmp_path / "spec.yaml", model)
+    path = tmp_path / "graph.db"
+    store = _store_planted(path, model, _plant_failure_at_commit, "R0")
+    registered = threading.Event()
+    mapped = [0]
+
+    def another_writer(rows: int) -> None:  # progress: while the first group is open, another write comes in
+        mapped[0] += rows
+        if mapped[0] >= 40 and not registered.is_set():  # the third batch is sent only once the first is written
+            registered.set()
+            store.register_source("elsewhere", {"agency": "Fire"})  # commits the group; it is not told it failed
+
+    try:
+        with pytest.raises(GroupLostError):
+            ingest_file(
+                store,
+                model,
+                spec,
+                data,
+                rejects_dir=tmp_path / "out",
+                batch_size=10,
+                progress=another_writer,
+                mapping_process=False,
+            )
+    finally:
+        store.close()
+    assert registered.is_set()
+
+
+def test_an_idle_group_is_committed_and_another_store_opens_the_file_meanwhile(tmp_path, model, monkeypatch):
+    monkeypatch.setattr(embedded, "GROUP_SECONDS", 0.2)
+    path = tmp_path / "graph.db"
+    store = EmbeddedStore(path, model)
+    try:
+        group = store.write_group()
+        group.write(store.encoder()(_batch("A1")))
+        other = EmbeddedStore(path, model)  # opening writes nothing, so the group's lock does not stop it
+        other.close()
+        deadline = time.monotonic() + 10
+        while _committed(path)[0] != {"A1"} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _committed(path)[0] == {"A1"}  # the ingest went quiet; its group did not stay open
+        group.write(store.encoder()(_batch("A2")))
+        group.close()
+        assert _committed(path)[0] == {"A1", "A2"}
+    finally:
+        store.close()
+
+
+def test_a_plain_write_whose_commit_fails_leaves_the_store_writable(tmp_path, model):
+    path = tmp_path / "graph.db"
+    store = _store_planted(path, model, _plant_failure_at_commit, "A2")
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            store.upsert(_batch("A2"))
+        store.register_source("attendances", {"agency": "Health"})
+        store.upsert(_batch("A1"))
+    finally:
+        store.close()
+    assert _committed(path)[0] == {"A1"}
+
+
+def test_a_record_id_with_a_nul_in_it_is_found_again_and_retracted(tmp_path, model):
+    path = tmp_path / "graph.db"
+    store = EmbeddedStore(path, model)
+    try:
+        said = Batch(
+            entities=[
+                Entity(
+                    "HealthReferral-1",
+                    "HealthReferral",
+                    {"reference": "1"},
+                    [Assertion("attendances", "a\0b", "a.csv", 2, None, "1AC", "P")],
+                )
+            ]
+        )
+        store.upsert(said)
+        store.upsert(said)
+        assert _committed(path)[0] == {"a\0b"}
+        assert store.retract("attendances", ["a\0b"])["records"] == 1
+    finally:
+        store.close()
+    assert _committed(path) == (set(), 0, 0)

@@ -36,6 +36,7 @@ from nimgraph.ontology import Model
 from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
 from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.embedded_layout import open_layout, record_key
+from nimgraph.store.errors import StoreError
 from nimgraph.store.expand import expand
 from nimgraph.store.incident_read import AREA_DEPTH, IncidentTypes, RawIncidents, assemble, event_row, told
 
@@ -131,7 +132,9 @@ REBUILD_BATCH = 5000  # items recomputed per transaction by rebuild_properties
 # Ten batches a commit wrote 5.5 GB (18% faster), twenty-five 3.6 GB (22%), one run each. A failure
 # loses the group's uncommitted batches, not the run: ingest is idempotent, and a re-run writes them.
 GROUP_ITEMS = 100_000
-GROUP_SECONDS = 5.0  # a reader sees an ingest advance at least this often
+GROUP_SECONDS = 5.0  # a reader sees an ingest advance at least this often, and another writer waits no longer
+# How long a write waits for another connection's (another process's ingest group) before failing.
+WRITE_WAIT_SECONDS = 30.0
 CHECKPOINT_PAGES = 50_000  # about 200 MB of write-ahead log between checkpoints
 
 
@@ -260,6 +263,10 @@ class BatchEncoder:
         return _Staged.of(batch)
 
 
+class GroupLostError(StoreError):
+    """A group's batches were not committed: another caller's commit of them failed."""
+
+
 class _GroupedWrites:
     """An ingest's writes to an embedded store, committed ``GROUP_ITEMS`` items at a time (a WriteGroup)."""
 
@@ -267,6 +274,7 @@ class _GroupedWrites:
         self.store = store
         self.items = 0  # written since the group's transaction opened
         self.opened = 0.0  # when it opened (time.monotonic)
+        self.lost: sqlite3.Error | None = None  # why a commit another caller made of this group failed
 
     def write(self, staged: _Staged) -> WriteStats:
         return self.store._write_staged(staged, self)
@@ -274,7 +282,21 @@ class _GroupedWrites:
     def close(self) -> None:
         with self.store._lock:
             if self.store._open_group is self:
-                self.store._commit_group()
+                self.store._commit_group(owner=self)
+            self.check()
+
+    def check(self) -> None:
+        """Raise if batches this group wrote were lost (see EmbeddedStore._commit_group)."""
+        if self.lost is not None:
+            raise GroupLostError(
+                f"batches written since the last commit were not committed ({self.lost}); "
+                "run the ingest again to write them"
+            ) from self.lost
+
+    def commit_later(self, store: EmbeddedStore) -> None:
+        timer = threading.Timer(GROUP_SECONDS, store._commit_if_idle, args=(self, self.opened))
+        timer.daemon = True
+        timer.start()
 
 
 class _ThreadReader:
@@ -307,7 +329,7 @@ class EmbeddedStore:
         self.model = model
         self._configured_id_key = id_key
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=WRITE_WAIT_SECONDS)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -334,7 +356,17 @@ class EmbeddedStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            self._commit()
+
+    def _commit(self) -> None:
+        """COMMIT; one that fails (a deferred constraint, a full disk) is rolled back, so the store is
+        not left inside a transaction that refuses every later write."""
+        try:
             self._db.execute("COMMIT")
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _in_group(self, group: _GroupedWrites, items: int) -> Iterator[sqlite3.Connection]:
@@ -345,10 +377,12 @@ class EmbeddedStore:
         the pages each write touched again.
         """
         with self._lock:
+            group.check()
             if self._open_group is not group:
                 self._commit_group()
                 self._db.execute("BEGIN IMMEDIATE")
                 self._open_group, group.opened, group.items = group, time.monotonic(), 0
+                group.commit_later(self)
             try:
                 yield self._db
             except BaseException:
@@ -358,18 +392,31 @@ class EmbeddedStore:
                 raise
             group.items += items
             if group.items >= GROUP_ITEMS or time.monotonic() - group.opened >= GROUP_SECONDS:
-                self._commit_group()
+                self._commit_group(owner=group)
 
-    def _commit_group(self) -> None:
-        """Commit what an open group holds (called with the lock held)."""
-        if self._open_group is not None:
-            self._open_group = None
-            try:
-                self._db.execute("COMMIT")
-            except sqlite3.Error:  # a commit that fails (a full disk) leaves nothing half-open behind it
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+    def _commit_group(self, owner: _GroupedWrites | None = None) -> None:
+        """Commit what an open group holds (called with the lock held).
+
+        If the commit fails, the group's owner hears of it: at once when it is the owner committing,
+        else at its next write or close (the caller that happened to commit it has its own work to do).
+        """
+        group = self._open_group
+        if group is None:
+            return
+        self._open_group = None
+        try:
+            self._commit()
+        except sqlite3.Error as err:
+            if group is owner:
                 raise
+            group.lost = err
+
+    def _commit_if_idle(self, group: _GroupedWrites, opened: float) -> None:
+        """A group still open ``GROUP_SECONDS`` after it opened (its ingest waiting on its source, say)
+        is committed: readers see it, and the write lock is let go."""
+        with self._lock:
+            if self._open_group is group and group.opened == opened and not self._closed:
+                self._commit_group()
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -600,14 +647,16 @@ class EmbeddedStore:
             if record_ids is None:
                 records = [r[0] for r in db.execute("SELECT n FROM record WHERE source = ?", (source,))]
             else:
-                named = json.dumps([[record_key(source, r), r] for r in sorted(set(record_ids))])
-                records = [
-                    r[0]
-                    for r in db.execute(
-                        "SELECT r.n FROM json_each(?) AS w CROSS JOIN record AS r "
-                        "ON r.key = w.value ->> 0 AND r.source = ? AND r.record_id = w.value ->> 1",
-                        (named, source),
+                named = set(record_ids)
+                keys = json.dumps(sorted({record_key(source, r) for r in named}))
+                records = [  # the text compared here: SQLite's JSON functions stop a string at a NUL
+                    n
+                    for n, record_id in db.execute(
+                        "SELECT r.n, r.record_id FROM json_each(?) AS w CROSS JOIN record AS r "
+                        "ON r.key = w.value AND r.source = ?",
+                        (keys, source),
                     )
+                    if record_id in named
                 ]
             items: set[int] = set()
             record_count = 0

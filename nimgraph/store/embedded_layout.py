@@ -162,6 +162,8 @@ def layout_of(db: sqlite3.Connection) -> str | None:
 def open_layout(db: sqlite3.Connection, path: Path) -> None:
     """Create the tables of a new file, or check that an existing one is in this layout."""
     found = layout_of(db)
+    if found == LAYOUT and db.execute("SELECT 1 FROM meta WHERE name = 'layout'").fetchone():
+        return  # its tables are there: opening it writes nothing, so it need not wait for an ingest's write lock
     if found not in (None, LAYOUT):
         raise StoreLayoutError(
             f"{path} was written by an earlier nimgraph, in store layout {found}; this version reads layout "
