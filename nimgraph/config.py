@@ -51,7 +51,11 @@ class Settings(BaseSettings):
         default=Path("var"),
         description="Where the demo writes its data, rejects files and reports.",
     )
-    batch_size: int = Field(default=5000, ge=1, description="Records per write transaction.")
+    batch_size: int = Field(
+        default=5000,
+        ge=1,
+        description="Items per write batch (Neo4j: a transaction each; the embedded store commits several together).",
+    )
     host: str = Field(default="127.0.0.1", description="Address the API binds to.")
     port: int = Field(default=8000, description="Port the API listens on.")
     env: Literal["production", "development"] = Field(
