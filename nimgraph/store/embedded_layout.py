@@ -141,6 +141,10 @@ def schema_statements(tables: bool = True, indexes: bool = True) -> list[str]:
     return [s for s in statements if (tables, indexes)[s.startswith("CREATE INDEX")]]
 
 
+# The tables and indexes SCHEMA makes: a file of this layout lacking one (a table added later) gets it.
+SCHEMA_NAMES = {statement.split()[5] for statement in schema_statements()}
+
+
 class StoreLayoutError(StoreError):
     """The store file was written in a layout this version does not read."""
 
@@ -162,8 +166,9 @@ def layout_of(db: sqlite3.Connection) -> str | None:
 def open_layout(db: sqlite3.Connection, path: Path) -> None:
     """Create the tables of a new file, or check that an existing one is in this layout."""
     found = layout_of(db)
-    if found == LAYOUT and db.execute("SELECT 1 FROM meta WHERE name = 'layout'").fetchone():
-        return  # its tables are there: opening it writes nothing, so it need not wait for an ingest's write lock
+    held = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
+    if found == LAYOUT and held >= SCHEMA_NAMES and db.execute("SELECT 1 FROM meta WHERE name = 'layout'").fetchone():
+        return  # all there: opening it writes nothing, so it need not wait for an ingest's write lock
     if found not in (None, LAYOUT):
         raise StoreLayoutError(
             f"{path} was written by an earlier nimgraph, in store layout {found}; this version reads layout "
