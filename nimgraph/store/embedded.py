@@ -293,8 +293,8 @@ class _GroupedWrites:
                 "run the ingest again to write them"
             ) from self.lost
 
-    def commit_later(self, store: EmbeddedStore) -> None:
-        timer = threading.Timer(GROUP_SECONDS, store._commit_if_idle, args=(self, self.opened))
+    def commit_later(self) -> None:
+        timer = threading.Timer(GROUP_SECONDS, self.store._commit_if_idle, args=(self, self.opened))
         timer.daemon = True
         timer.start()
 
@@ -382,7 +382,7 @@ class EmbeddedStore:
                 self._commit_group()
                 self._db.execute("BEGIN IMMEDIATE")
                 self._open_group, group.opened, group.items = group, time.monotonic(), 0
-                group.commit_later(self)
+                group.commit_later()
             try:
                 yield self._db
             except BaseException:
@@ -415,7 +415,7 @@ class EmbeddedStore:
         """A group still open ``GROUP_SECONDS`` after it opened (its ingest waiting on its source, say)
         is committed: readers see it, and the write lock is let go."""
         with self._lock:
-            if self._open_group is group and group.opened == opened and not self._closed:
+            if self._open_group is group and group.opened == opened:  # close() commits, so none is open after it
                 self._commit_group()
 
     @contextmanager
