@@ -260,3 +260,39 @@ def test_a_hidden_record_saying_the_same_changes_nothing_a_partner_reads(store, 
     assert seen.get("a1") == seen.get("b1")
     assert ("a1" in seen) == isinstance(stored["date"], str)  # a number states no date
     assert partner.records == {("test", "1AP", "P"): len(seen)}
+
+
+def test_a_new_record_asserting_an_item_twice_in_one_batch_asserts_it_once_saying_both(store):
+    said_first = Assertion("test", "case-1", "t.csv", 2, None, "1AP", "P", {"name": "Elm St"})
+    said_again = Assertion("test", "case-1", "t.csv", 3, None, "1AP", "P", {"name": "Elm Street", "ward": "North"})
+    store.upsert(
+        Batch(
+            entities=[
+                Entity("street", "Street", {"name": "Elm St"}, [said_first]),
+                Entity("street", "Street", {"name": "Elm Street", "ward": "North"}, [said_again]),
+            ]
+        )
+    )
+    street = store.get("street")
+    assert street.properties == {"name": "Elm Street", "ward": "North"}
+    assert [(a.record_id, a.properties) for a in street.provenance] == [
+        ("case-1", {"name": "Elm Street", "ward": "North"})
+    ]
+
+
+def test_many_new_records_asserting_one_street_and_its_links_each_keep_their_own_assertion(store):
+    street = Entity("street", "Street", {"name": "Elm Street"}, [])
+    incidents, links = [], []
+    for n in range(40):
+        said = record(f"crime-{n}")
+        incidents.append(Entity(f"crime-{n}", "CrimeIncident", {"date": f"2026-01-{n % 28 + 1:02d}"}, [said]))
+        street.provenance.append(said)
+        links.append(Link(f"at-{n}", "occurredAt", f"crime-{n}", "street", {}, [said]))
+    store.upsert(Batch(entities=[*incidents, street], links=links))
+    held = store.get("street")
+    assert sorted(a.record_id for a in held.provenance) == sorted(f"crime-{n}" for n in range(40))
+    around = store.neighbourhood(["street"], 1)
+    link_records = {k.id: [a.record_id for a in k.provenance] for k in around.links.values()}
+    assert link_records == {f"at-{n}": [f"crime-{n}"] for n in range(40)}
+    assert store.retract("test", [f"crime-{n}" for n in range(39)]) == {"records": 39, "entities": 39, "links": 39}
+    assert [a.record_id for a in store.get("street").provenance] == ["crime-39"]

@@ -127,13 +127,21 @@ class Neo4jStore:
 
         def work(tx: neo4j.ManagedTransaction) -> WriteStats:
             seq = tx.run(query("next_write_sequence").text, count=len(records)).single(strict=True)["seq"]
-            results = {}
+            results: dict[str, list[dict]] = {}
+            held: dict[str, bool] = {}  # records the store held before: key -> written by an earlier run
             for name, rows, params in steps:
+                if name == "upsert_assertions":
+                    new_records = _new_records_asserting(rows, held)
+                    if new_records:
+                        tx.run(query("create_assertions").text, groups=new_records).consume()
+                    rows = [row for row in rows if row["key"] in held]
                 if rows:
                     numbered = {"seq": seq} if "seq" in query(name).parameters else {}
                     results[name] = tx.run(query(name).text, rows=rows, **params, **numbered).data()
+                if name == "upsert_records":
+                    held = {r["key"]: r["rewritten"] for r in results.pop(name, [])}
             # records an earlier run wrote: only their assertions can be stale or now say something else
-            rewritten = {r["key"] for r in results.get("upsert_records", [])}
+            rewritten = {key for key, earlier_run in held.items() if earlier_run}
             corrected, adding = [], []
             for row in results.get("upsert_assertions", []):  # those that were there, saying something else
                 if row["key"] not in rewritten:
@@ -598,6 +606,37 @@ def encode_batch(
         ("upsert_links", links, {}),
         ("upsert_assertions", assertions, {}),
     ]
+
+
+def _new_records_asserting(rows: list[dict], held: dict[str, bool]) -> list[dict]:
+    """The assertions of records new to the store, one group per anchor, for ``create_assertions``.
+
+    Nothing merges with them, so an assertion a batch makes twice (two rows of one record) is sent
+    once, saying what the rows say added up, as a later batch of the same run would add it.
+
+    >>> rows = [{"key": "r1", "item": "s", "anchor": "s", "props": '{"a": 1}'},
+    ...         {"key": "r2", "item": "s", "anchor": "s", "props": '{"a": 2}'},
+    ...         {"key": "r2", "item": "s", "anchor": "s", "props": '{"b": 3}'},
+    ...         {"key": "r0", "item": "s", "anchor": "s", "props": '{}'}]
+    >>> groups = _new_records_asserting(rows, {"r0": False})
+    >>> [(g["anchor"], [(r["key"], r["props"]) for r in g["rows"]]) for g in groups]
+    [('s', [('r1', '{"a": 1}'), ('r2', '{"a": 2, "b": 3}')])]
+    """
+    said: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        if row["key"] in held:
+            continue
+        pair = (row["key"], row["item"])
+        before = said.get(pair)
+        if before is None:
+            said[pair] = row
+        else:
+            merged = merged_properties([before["props"], row["props"]])
+            said[pair] = {**row, "props": json.dumps(merged, default=str)}
+    groups: dict[str, list[dict]] = {}
+    for row in said.values():
+        groups.setdefault(row["anchor"], []).append(row)
+    return [{"anchor": anchor, "rows": grouped} for anchor, grouped in groups.items()]
 
 
 def _assertions(records: list[dict] | list[neo4j.Record]) -> list[Assertion]:
