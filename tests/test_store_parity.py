@@ -296,3 +296,32 @@ def test_many_new_records_asserting_one_street_and_its_links_each_keep_their_own
     assert link_records == {f"at-{n}": [f"crime-{n}"] for n in range(40)}
     assert store.retract("test", [f"crime-{n}" for n in range(39)]) == {"records": 39, "entities": 39, "links": 39}
     assert [a.record_id for a in store.get("street").provenance] == ["crime-39"]
+
+
+def test_writers_racing_to_write_the_same_new_records_leave_one_assertion_each(store):
+    """Two ingests of one file at once: each sees the records as new until the other commits, and
+    neither may assert an item twice for the same record (Neo4j creates a new record's assertions)."""
+    import threading
+
+    def batch(run: str) -> Batch:
+        street = Entity("street", "Street", {"name": "Elm Street"}, [record(f"case-{n}") for n in range(30)])
+        cases = [Entity(f"case-{n}", "ASBIncident", {"date": "2026-02-01"}, [record(f"case-{n}")]) for n in range(30)]
+        return Batch(entities=[*cases, street], run=run)
+
+    start, failures = threading.Barrier(4), []
+
+    def write(run: str) -> None:
+        start.wait()
+        try:
+            store.upsert(batch(run))
+        except Exception as error:  # a writer that fails is reported below, with why
+            failures.append(error)
+
+    writers = [threading.Thread(target=write, args=(f"run-{n}",)) for n in range(4)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert failures == []
+    assert sorted(a.record_id for a in store.get("street").provenance) == sorted(f"case-{n}" for n in range(30))
+    assert [a.record_id for a in store.get("case-7").provenance] == ["case-7"]
