@@ -107,3 +107,16 @@ def test_rerunning_the_demo_on_neo4j_changes_no_counts(neo4j_demo, model, tmp_pa
     before = neo4j_demo.counts()
     run_demo(neo4j_demo, model, tmp_path, say=lambda _: None)
     assert neo4j_demo.counts() == before
+
+
+def test_a_record_written_before_records_kept_their_run_is_not_taken_for_a_new_one(neo4j_store):
+    from nimgraph.records import Assertion, Batch, Entity
+
+    said = Assertion("test", "case-1", "t.csv", 2, None, "1AP", "P")
+    street = Entity("street", "Street", {"name": "Elm Street"}, [said])
+    neo4j_store.upsert(Batch(entities=[street]))
+    neo4j_store.driver.execute_query(
+        "MATCH (r:Record {record_id: $id}) REMOVE r.run, r.seq", id="case-1", database_=neo4j_store.database
+    )
+    neo4j_store.upsert(Batch(entities=[street]))
+    assert [a.record_id for a in neo4j_store.get("street").provenance] == ["case-1"]

@@ -3,9 +3,11 @@
 // parameters: rows, run, seq
 UNWIND $rows AS row
 MERGE (r:Record {key: row.key})
-WITH r, row, r.run AS previous
+// a node that holds nothing but its key was made by this MERGE (one written before stores kept
+// the run still holds its source and record id)
+WITH r, row, r.run AS previous, keys(r) = ['key'] AS created
 SET r.source = row.source, r.record_id = row.record_id, r.file = row.file, r.row = row.row,
     r.date = row.date, r.grade = row.grade, r.handling = row.handling, r.run = $run, r.seq = $seq + 1 + row.position
-WITH row, previous
-WHERE previous IS NOT NULL
-RETURN row.key AS key, previous <> $run AS rewritten
+WITH row, previous, created
+WHERE NOT created
+RETURN row.key AS key, previous IS NOT NULL AND previous <> $run AS rewritten
