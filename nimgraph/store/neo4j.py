@@ -119,11 +119,6 @@ class Neo4jStore:
     def write_encoded(self, encoded: EncodedSteps) -> WriteStats:
         steps = encoded.steps
         records, assertions = steps[0][1], steps[-1][1]
-        said = {(row["key"], row["item"]): row["props"] for row in assertions}  # what each record says of each item
-        items: dict[str, list[str]] = {}
-        for key, item in said:
-            items.setdefault(key, []).append(item)
-        entity_ids = {row["id"] for name, rows, _ in steps if name == "upsert_entities" for row in rows}
 
         def work(tx: neo4j.ManagedTransaction) -> WriteStats:
             seq = tx.run(query("next_write_sequence").text, count=len(records)).single(strict=True)["seq"]
@@ -131,10 +126,14 @@ class Neo4jStore:
             held: dict[str, bool] = {}  # records the store held before: key -> written by an earlier run
             for name, rows, params in steps:
                 if name == "upsert_assertions":
-                    new_records = _new_records_asserting(rows, held)
+                    new_records = (
+                        encoded.new_assertions
+                        if not held and encoded.new_assertions is not None
+                        else _new_records_asserting(rows, held)
+                    )
                     if new_records:
                         tx.run(query("create_assertions").text, groups=new_records).consume()
-                    rows = [row for row in rows if row["key"] in held]
+                    rows = [row for row in rows if row["key"] in held] if held else []
                 if rows:
                     numbered = {"seq": seq} if "seq" in query(name).parameters else {}
                     results[name] = tx.run(query(name).text, rows=rows, **params, **numbered).data()
@@ -142,6 +141,7 @@ class Neo4jStore:
                     held = {r["key"]: r["rewritten"] for r in results.pop(name, [])}
             # records an earlier run wrote: only their assertions can be stale or now say something else
             rewritten = {key for key, earlier_run in held.items() if earlier_run}
+            said = {(row["key"], row["item"]): row["props"] for row in assertions} if held else {}
             corrected, adding = [], []
             for row in results.get("upsert_assertions", []):  # those that were there, saying something else
                 if row["key"] not in rewritten:
@@ -150,6 +150,9 @@ class Neo4jStore:
                     corrected.append(row)
             self._add_up(tx, adding, said)
             if rewritten:
+                items: dict[str, list[str]] = {}  # what each record says this run
+                for key, item in said:
+                    items.setdefault(key, []).append(item)
                 stale = [{"key": key, "items": items[key]} for key in sorted(rewritten)]
                 dropped = tx.run(query("drop_stale_assertions").text, records=stale).data()
                 self._prune(tx, dropped)
@@ -166,9 +169,11 @@ class Neo4jStore:
                 counted.update(row["changed_ids"])
             # an entity of the batch that recomputing changed (a correction that only empties a value,
             # a value another record gave withdrawn) was updated, whatever its upsert found
-            emptied = (recomputed & entity_ids) - counted
-            stats.unchanged -= len(emptied)
-            stats.updated += len(emptied)
+            if recomputed:
+                entity_ids = {row["id"] for name, rows, _ in steps if name == "upsert_entities" for row in rows}
+                emptied = (recomputed & entity_ids) - counted
+                stats.unchanged -= len(emptied)
+                stats.updated += len(emptied)
             return stats
 
         return self._write(work)
@@ -537,6 +542,9 @@ class Neo4jStore:
 class EncodedSteps(NamedTuple):
     steps: list[tuple[str, list[dict], dict]]  # as encode_batch gives them
     run: str
+    # the assertions grouped by anchor as create_assertions takes them, were every record new to
+    # the store (as on a first load): made beside the mapping, not while the server waits
+    new_assertions: list[dict] | None = None
 
 
 @dataclass(frozen=True)
@@ -549,7 +557,8 @@ class StepEncoder:
     relationship_of: dict[str, str]
 
     def __call__(self, batch: Batch) -> EncodedSteps:
-        return EncodedSteps(encode_batch(self.model, batch, self.labels, self.relationship_of), batch.run)
+        steps = encode_batch(self.model, batch, self.labels, self.relationship_of)
+        return EncodedSteps(steps, batch.run, _new_records_asserting(steps[-1][1], {}))
 
 
 def encode_batch(
@@ -634,8 +643,8 @@ def _new_records_asserting(rows: list[dict], held: dict[str, bool]) -> list[dict
             merged = merged_properties([before["props"], row["props"]])
             said[pair] = {**row, "props": json.dumps(merged, default=str)}
     groups: dict[str, list[dict]] = {}
-    for row in said.values():
-        groups.setdefault(row["anchor"], []).append(row)
+    for row in said.values():  # the anchor is the group's: not sent again with each row
+        groups.setdefault(row["anchor"], []).append({"key": row["key"], "item": row["item"], "props": row["props"]})
     return [{"anchor": anchor, "rows": grouped} for anchor, grouped in groups.items()]
 
 
