@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import Role, clearance_for
 from nimgraph.access.view import ClearedView
 from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.ontology import default_model
+from nimgraph.private_files import write_private_bytes, write_private_text
 from nimgraph.products.assessing import AssessmentSettings
 from nimgraph.products.common import NotVisible, ProductError
 from nimgraph.store import open_store
@@ -77,7 +77,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.format == "xlsx":
         if not args.output:
             raise CommandError("an xlsx workbook needs --output FILE.xlsx")
-        Path(args.output).write_bytes(assessment_output.to_xlsx(product))
+        write_private_bytes(args.output, assessment_output.to_xlsx(product))
     else:
         if args.format == "html":
             text = assessment_output.to_html(product, tile_url=tables.tile_url, attribution=tables.tile_attribution)
@@ -86,7 +86,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
             text = json.dumps(product.to_dict(), indent=2, default=str) + "\n"
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            write_private_text(args.output, text)
         else:
             sys.stdout.write(text)
     if args.output:

@@ -30,6 +30,7 @@ from nimgraph.ingest.readers import FileError, Source, known_formats
 from nimgraph.ingest.spec import MappingSpec, SpecError, load_spec
 from nimgraph.ontology import UnknownTypeError, default_model
 from nimgraph.printable import printable
+from nimgraph.private_files import write_private_bytes, write_private_text
 from nimgraph.products.common import ProductError
 from nimgraph.products.exporting import Selection, selected_subgraph
 from nimgraph.store import StoreConfigError, StoreError, is_neo4j, open_store
@@ -220,7 +221,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if args.xlsx:
         from nimgraph.exports.tables import product_workbook
 
-        Path(args.xlsx).write_bytes(product_workbook(product.to_dict()))
+        write_private_bytes(args.xlsx, product_workbook(product.to_dict()))
         print(f"Wrote {args.xlsx} (its tables, a sheet each)", file=sys.stderr)
     if not args.html and not args.json and not args.xlsx:
         print(render.to_json(product))
@@ -488,7 +489,7 @@ def cmd_export_rdf(args: argparse.Namespace) -> int:
     codes = [a.handling for item in [*subgraph.entities.values(), *subgraph.links.values()] for a in item.provenance]
     handling = grading.most_restrictive(codes) if codes else "none"
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_private_text(args.output, text)
         print(
             f"Wrote {len(subgraph.entities)} entities and {len(subgraph.links)} links to {args.output} "
             f"(handling: {handling}; share only as that code allows)",

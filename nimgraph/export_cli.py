@@ -20,6 +20,7 @@ from nimgraph.access.view import ClearedView
 from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.exports.anx import IconTable
 from nimgraph.ontology import default_model
+from nimgraph.private_files import write_private_bytes
 from nimgraph.products.common import NotVisible, ProductError
 from nimgraph.products.exporting import GRAPH_FORMATS, Selection, export_graph
 from nimgraph.store import open_store
@@ -98,7 +99,7 @@ def _export(args: argparse.Namespace) -> int:
         if pseudonyms is not None:
             pseudonyms.close()
     output = Path(args.output or made.filename)
-    output.write_bytes(made.content)
+    write_private_bytes(output, made.content)
     what = f"{args.export_command} as {role} to {output}: {made.description}; handling {made.handling}"
     audit_command(log, "EXPORT", what, args.purpose, released)
     print(

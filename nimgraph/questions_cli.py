@@ -16,13 +16,13 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from nimgraph.access.pseudonyms import Pseudonyms
 from nimgraph.access.roles import FILTERED_NOTICE, Role, clearance_for
 from nimgraph.access.view import ClearedView
 from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.ontology import Core, Model, default_model
+from nimgraph.private_files import write_private_bytes, write_private_text
 from nimgraph.products import connections, finding
 from nimgraph.products.answers import Answer
 from nimgraph.products.common import NotVisible
@@ -264,7 +264,7 @@ def cmd_question(args: argparse.Namespace) -> int:
     # the API's notice, as an answer made for a role may be passed on to someone holding it
     notice = FILTERED_NOTICE if clearance.filtered and settings.clearance_notice else None
     if args.format == "xlsx":
-        Path(args.output).write_bytes(answer.to_xlsx())
+        write_private_bytes(args.output, answer.to_xlsx())
         print(f"Wrote {args.output}", file=sys.stderr)
         text = None
     elif args.format == "csv":
@@ -275,7 +275,7 @@ def cmd_question(args: argparse.Namespace) -> int:
         shown = {**answer.to_dict(), "clearance": {"filtered": clearance.filtered, "notice": notice}}
         text = json.dumps(shown, indent=2, default=str) + "\n"
     if text is not None and args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_private_text(args.output, text)
         print(f"Wrote {args.output}", file=sys.stderr)
     elif text is not None:
         sys.stdout.write(text)

@@ -15,6 +15,7 @@ from nimgraph.access.view import ClearedView
 from nimgraph.cli_common import CommandError, audit_command, command_settings, open_audit_log
 from nimgraph.exports.tables import product_workbook
 from nimgraph.ontology import default_model
+from nimgraph.private_files import write_private_bytes, write_private_text
 from nimgraph.products.common import ProductError
 from nimgraph.products.operational_review import ReviewError, build_review, question_from, review_html
 from nimgraph.products.tasking_pack import (
@@ -35,7 +36,7 @@ def _view(settings, store, model, role_name: str) -> ClearedView:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        write_private_text(output, text)
         print(f"wrote {output}", file=sys.stderr)
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -93,7 +94,7 @@ def cmd_views(args: argparse.Namespace) -> int:
                 data, page_of = page.to_dict(), lambda: problem_page_html(page)
             audit_command(log, action, f"as {args.role} format={args.format}", purpose or "", sorted(view.released))
             if args.format == "xlsx":
-                Path(args.output).write_bytes(product_workbook(data))
+                write_private_bytes(args.output, product_workbook(data))
                 print(f"wrote {args.output} (its tables, a sheet each)", file=sys.stderr)
             else:
                 _emit(page_of() if args.format == "html" else json.dumps(data, indent=2), args.output)

@@ -528,3 +528,19 @@ def test_a_source_first_loaded_from_the_command_line_is_not_claimed_through_the_
     assert store.sources()["calls"]["custodian"] == "the command line"
     refused = keyed.submit("analyst", CALLS, [("calls_b.csv", CALLS_B)], LOOKUPS)
     assert refused.status_code == 403 and "(the command line)" in refused.text
+
+
+def test_an_uploaded_file_and_its_rejects_are_the_service_users_alone(client, asb_file, tmp_path):
+    import os
+    import stat
+
+    before = os.umask(0o022)  # a umask that lets anyone read what the service makes
+    try:
+        job = _finished(client, _submit(client, asb_file[0]).json()["id"])
+    finally:
+        os.umask(before)
+    folder = tmp_path / "work" / "jobs" / job["id"]
+    made = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in folder.rglob("*") if p.suffix == ".csv"}
+    assert "council_asb.csv" in made and any("rejects" in name for name in made), made
+    assert set(made.values()) == {"0o600"}, made
+    assert oct(stat.S_IMODE(folder.stat().st_mode)) == "0o700"

@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nimgraph.private_files import create_private
+
 if TYPE_CHECKING:
     from nimgraph.config import Settings
 
@@ -169,6 +171,7 @@ class AuditLog:
         self.anchor = Anchor(anchor)
         self._path = Path(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")

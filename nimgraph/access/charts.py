@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from nimgraph.access.roles import Clearance
+from nimgraph.private_files import create_private
 
 __all__ = ["PREFIX", "Charts", "SavedChart", "owner"]
 
@@ -74,6 +75,7 @@ class Charts:
 
     def __init__(self, path: Path | str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
         # A request's dependency may open it on one worker thread and close it on another.
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from nimgraph.private_files import create_private
+
 PREFIX = "psn-"
 RECORD_PREFIX = "rec-"
 BUSY_TIMEOUT_MS = 5000  # SQLite waits this long for another writer (the audit log shares the file)
@@ -30,6 +32,7 @@ class Pseudonyms:
             raise ValueError("pseudonyms need a key: set NIMGRAPH_PSEUDONYM_KEY")
         self._key = key.encode()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        create_private(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._db.execute("PRAGMA journal_mode=WAL")

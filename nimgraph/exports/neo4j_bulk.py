@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from nimgraph.ontology import Core, Model
+from nimgraph.private_files import open_private
 from nimgraph.records import Subgraph
 from nimgraph.store.neo4j import ENTITY_LABEL, META_LABEL, record_key
 
@@ -218,7 +219,7 @@ def _write(
     into = files.nodes if prefix == "nodes" else files.relationships
     columns = [sorted(g.types) for g in groups]
     paths = [files.folder / f"{prefix}-{len(into) + i + 1:03d}-{_safe(g.name)}.csv" for i, g in enumerate(groups)]
-    handles = [path.open("w", encoding="utf-8", newline="") for path in paths]
+    handles = [open_private(path, "w", encoding="utf-8", newline="") for path in paths]
     try:
         for handle, group, names in zip(handles, groups, columns, strict=True):
             handle.write(",".join([*fixed, *(f"{c}:{group.types[c]}" for c in names)]) + "\n")

@@ -26,6 +26,7 @@ from nimgraph.ingest.spec import MappingSpec, SpecError
 from nimgraph.ingest.values import ConversionError
 from nimgraph.ontology import Model
 from nimgraph.printable import printable
+from nimgraph.private_files import open_private
 from nimgraph.records import Assertion, Batch, Entity, Link, WriteStats
 from nimgraph.store.base import GraphStore
 
@@ -341,7 +342,7 @@ class _Listing:
     def write(self, line: int, reason: str, fields: list[str]) -> None:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.path.open("w", encoding="utf-8", newline="")
+            self._handle = open_private(self.path, "w", encoding="utf-8", newline="")
             self._writer = csv.writer(self._handle)
             self._writer.writerow(["row", "reason", *self.columns])
         self._writer.writerow([line, reason, *fields])

@@ -154,7 +154,7 @@ class IngestJobs:
         """
         job_id = uuid.uuid4().hex
         directory = self._dir / job_id
-        directory.mkdir(parents=True)
+        directory.mkdir(parents=True, mode=0o700)  # the uploaded rows and their rejects: the service user's alone
         try:
             yield job_id, directory
         except BaseException:

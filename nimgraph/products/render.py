@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from nimgraph.grading import HANDLING, most_restrictive
 from nimgraph.ontology import Model
+from nimgraph.private_files import write_private_text
 from nimgraph.products.answers import Answer
 from nimgraph.products.problem import ProblemProfile
 from nimgraph.products.subject import SubjectProfile
@@ -91,4 +92,4 @@ def write(product: Product, html_path: Path | str | None = None, json_path: Path
     for path, text in ((html_path, to_html), (json_path, to_json)):
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text(product), encoding="utf-8")
+            write_private_text(path, text(product))

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from nimgraph.ontology import Core
+from nimgraph.private_files import write_private_text
 
 __all__ = [
     "CLASSES",
@@ -94,7 +95,7 @@ class Trained:
 
     def save(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"model_id": self.model_id, "splink": self.model}, indent=1, default=str))
+        write_private_text(path, json.dumps({"model_id": self.model_id, "splink": self.model}, indent=1, default=str))
         return path
 
 

@@ -33,6 +33,7 @@ from typing import Any
 from nimgraph.collector import collector_paused
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Model
+from nimgraph.private_files import create_private
 from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
 from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.embedded_layout import open_layout, record_key
@@ -329,6 +330,7 @@ class EmbeddedStore:
         self.model = model
         self._configured_id_key = id_key
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=WRITE_WAIT_SECONDS)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
