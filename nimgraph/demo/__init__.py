@@ -15,6 +15,7 @@ from nimgraph.ingest.readers import count_rows
 from nimgraph.ingest.spec import load_spec
 from nimgraph.mappings import mapping_path
 from nimgraph.ontology import Core, Model
+from nimgraph.private_files import write_private_text
 from nimgraph.products import render
 from nimgraph.products.common import crime_roles
 from nimgraph.products.problem import build_problem_profile
@@ -142,5 +143,5 @@ def _write_assessments(store: GraphStore, model: Model, reports_dir: Path, resul
     tables = AssessmentSettings.load()
     for name, build in (("strategic", build_strategic_assessment), ("tactical", build_tactical_assessment)):
         path = reports_dir / f"{name}-assessment.html"
-        path.write_text(assessment_output.to_html(build(view, model, tables)), encoding="utf-8")
+        write_private_text(path, assessment_output.to_html(build(view, model, tables)))
         result.reports[name] = path
