@@ -325,3 +325,26 @@ def test_writers_racing_to_write_the_same_new_records_leave_one_assertion_each(s
     assert failures == []
     assert sorted(a.record_id for a in store.get("street").provenance) == sorted(f"case-{n}" for n in range(30))
     assert [a.record_id for a in store.get("case-7").provenance] == ["case-7"]
+
+
+@pytest.mark.parametrize("runs", [["A", "B", "C"], ["A", "A"]])
+def test_a_held_record_giving_an_item_in_two_rows_of_one_batch_says_both_on_every_run(store, runs):
+    def batch(run: str) -> Batch:
+        named = Assertion("test", "case-1", "t.csv", 2, None, "1AP", "P", {"name": "Ann"})
+        born = Assertion("test", "case-1", "t.csv", 3, None, "1AP", "P", {"dateOfBirth": "2001-02-03"})
+        return Batch(
+            entities=[
+                Entity("p", "Person", {"name": "Ann"}, [named]),
+                Entity("p", "Person", {"dateOfBirth": "2001-02-03"}, [born]),
+            ],
+            run=run,
+        )
+
+    counted = []
+    for run in runs:
+        stats = store.upsert(batch(run))
+        counted.append((stats.created, stats.merged, stats.updated, stats.unchanged))
+        held = store.get("p")
+        assert held.properties == {"name": "Ann", "dateOfBirth": "2001-02-03"}
+        assert [a.properties for a in held.provenance] == [{"name": "Ann", "dateOfBirth": "2001-02-03"}]
+    assert counted == [(1, 0, 0, 0)] + [(0, 0, 0, 1)] * (len(runs) - 1)

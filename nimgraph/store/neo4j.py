@@ -567,28 +567,41 @@ def encode_batch(
     """A batch as the (query name, rows, other parameters) steps one write transaction runs, in order:
     records, entities, links, assertions. ``labels`` and ``relationship_of`` are the Model's (type ->
     its labels; link type -> its relationship type). The bulk load (nimgraph.ingest.bulk) replays the
-    same rows, so both write the same graph."""
+    same rows, so both write the same graph.
+
+    An entity, link or assertion the batch holds twice (two rows of one record) is sent once, what
+    the rows say added up in order, as the embedded store writes it: a MERGE run twice in one
+    query would count it twice and keep only the last row's saying.
+    """
+    entities: dict[str, dict] = {}
+    links: dict[str, dict] = {}
     try:
-        entities = [
-            {
-                "id": e.id,
-                "type": e.type,
-                "labels": labels[e.type],
-                "properties": _patch(e.properties),
-                "sources": sorted({a.source for a in e.provenance}),
-            }
-            for e in batch.entities
-        ]
-        links = [
-            {
-                "id": k.id,
-                "relationship": relationship_of[k.type],
-                "source": k.source,
-                "target": k.target,
-                "properties": _patch(k.properties),
-            }
-            for k in batch.links
-        ]
+        for e in batch.entities:
+            known = entities.get(e.id)
+            sources = {a.source for a in e.provenance}
+            if known is None:
+                entities[e.id] = {
+                    "id": e.id,
+                    "type": e.type,
+                    "labels": labels[e.type],
+                    "properties": _patch(e.properties),
+                    "sources": sorted(sources),
+                }
+            else:  # a later null still removes what an earlier row set (SET n += applies both)
+                known["properties"] = {**known["properties"], **_patch(e.properties)}
+                known["sources"] = sorted({*known["sources"], *sources})
+        for k in batch.links:
+            known = links.get(k.id)
+            if known is None:
+                links[k.id] = {
+                    "id": k.id,
+                    "relationship": relationship_of[k.type],
+                    "source": k.source,
+                    "target": k.target,
+                    "properties": _patch(k.properties),
+                }
+            else:
+                known["properties"] = {**known["properties"], **_patch(k.properties)}
     except KeyError:  # only ontology types reach the store; let the Model say what is wrong
         for e in batch.entities:
             model.entity_type(e.type)
@@ -596,7 +609,7 @@ def encode_batch(
             model.link_type(k.type)
         raise
     records: dict[str, dict] = {}
-    assertions = []
+    assertions: dict[tuple[str, str], dict] = {}
     # a link's assertions hang on its source entity: relationships cannot have their own
     for items, is_link in ((batch.entities, False), (batch.links, True)):
         for item in items:
@@ -606,45 +619,34 @@ def encode_batch(
                 if key not in records:  # its place in the batch's part of the write sequence: first seen
                     records[key] = {"key": key, **a.as_dict(), "position": len(records)}
                 said = item.properties if a.properties is None else a.properties  # the record's own, if given
-                assertions.append(
-                    {"key": key, "item": item.id, "anchor": anchor, "props": json.dumps(said, default=str)}
-                )
+                props = json.dumps(said, default=str)
+                before = assertions.get((key, item.id))
+                if before is not None:  # two rows of one record: what they say adds up
+                    props = json.dumps(merged_properties([before["props"], props]), default=str)
+                assertions[key, item.id] = {"key": key, "item": item.id, "anchor": anchor, "props": props}
     return [  # nodes first, so that links and assertions find their ends in the same transaction
         ("upsert_records", list(records.values()), {"run": batch.run}),  # and "seq", where the batch's part starts
-        ("upsert_entities", entities, {}),
-        ("upsert_links", links, {}),
-        ("upsert_assertions", assertions, {}),
+        ("upsert_entities", list(entities.values()), {}),
+        ("upsert_links", list(links.values()), {}),
+        ("upsert_assertions", list(assertions.values()), {}),
     ]
 
 
 def _new_records_asserting(rows: list[dict], held: dict[str, bool]) -> list[dict]:
-    """The assertions of records new to the store, one group per anchor, for ``create_assertions``.
-
-    Nothing merges with them, so an assertion a batch makes twice (two rows of one record) is sent
-    once, saying what the rows say added up, as a later batch of the same run would add it.
+    """The assertions of records new to the store (not in ``held``), one group per anchor, for
+    ``create_assertions``: nothing merges with them, and ``encode_batch`` sends each pair once.
 
     >>> rows = [{"key": "r1", "item": "s", "anchor": "s", "props": '{"a": 1}'},
-    ...         {"key": "r2", "item": "s", "anchor": "s", "props": '{"a": 2}'},
-    ...         {"key": "r2", "item": "s", "anchor": "s", "props": '{"b": 3}'},
+    ...         {"key": "r2", "item": "k", "anchor": "s", "props": '{}'},
     ...         {"key": "r0", "item": "s", "anchor": "s", "props": '{}'}]
     >>> groups = _new_records_asserting(rows, {"r0": False})
-    >>> [(g["anchor"], [(r["key"], r["props"]) for r in g["rows"]]) for g in groups]
-    [('s', [('r1', '{"a": 1}'), ('r2', '{"a": 2, "b": 3}')])]
+    >>> [(g["anchor"], [(r["key"], r["item"]) for r in g["rows"]]) for g in groups]
+    [('s', [('r1', 's'), ('r2', 'k')])]
     """
-    said: dict[tuple[str, str], dict] = {}
-    for row in rows:
-        if row["key"] in held:
-            continue
-        pair = (row["key"], row["item"])
-        before = said.get(pair)
-        if before is None:
-            said[pair] = row
-        else:
-            merged = merged_properties([before["props"], row["props"]])
-            said[pair] = {**row, "props": json.dumps(merged, default=str)}
     groups: dict[str, list[dict]] = {}
-    for row in said.values():  # the anchor is the group's: not sent again with each row
-        groups.setdefault(row["anchor"], []).append({"key": row["key"], "item": row["item"], "props": row["props"]})
+    for row in rows:  # the anchor is the group's: not sent again with each row
+        if row["key"] not in held:
+            groups.setdefault(row["anchor"], []).append({"key": row["key"], "item": row["item"], "props": row["props"]})
     return [{"anchor": anchor, "rows": grouped} for anchor, grouped in groups.items()]
 
 
