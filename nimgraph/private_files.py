@@ -3,7 +3,7 @@
 A product, an export, a rejects file or a store holds personal data. Made with the process's
 umask, as ``open`` and ``sqlite3.connect`` make files, each would commonly be readable by every
 user of the machine. Writing goes through here instead: a new file is made owner-only, and an
-output that was there before is cut back to owner-only as it is overwritten. SQLite makes a
+output that was there before is replaced by a new owner-only file. SQLite makes a
 database's write-ahead log and shared-memory files with the database file's own mode, so a store
 made here keeps those private too.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +21,11 @@ PRIVATE = 0o600
 
 def open_private(path: Path | str, mode: str = "w", **options: Any) -> IO[Any]:
     """``open(path, mode, **options)`` for writing from the start (``"w"`` or ``"wb"``), the file owner-only.
+
+    A regular file already at ``path`` (or where a symbolic link there points) is removed and made
+    anew rather than cut down and rewritten: a reader who held the old one open reads only what it
+    held, and a file this user may not remove is refused before anything in it is lost. What is
+    not a regular file (a terminal, a pipe, ``/dev/null``) is written as it is, its mode untouched.
 
     >>> import tempfile, stat
     >>> folder = Path(tempfile.mkdtemp())
@@ -33,10 +39,17 @@ def open_private(path: Path | str, mode: str = "w", **options: Any) -> IO[Any]:
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"open_private writes a file from the start ('w' or 'wb'), not {mode!r}")
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
     try:
-        if hasattr(os, "fchmod"):  # O_CREAT's mode applies only to a file it creates
-            os.fchmod(descriptor, PRIVATE)
+        held = os.stat(path)
+    except FileNotFoundError:
+        held = None
+    if held is not None and not stat.S_ISREG(held.st_mode):
+        return open(path, mode, **options)
+    target = os.path.realpath(path)  # a link stays, and what it points to is made anew
+    if held is not None:
+        os.unlink(target)
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), PRIVATE)
+    try:
         return os.fdopen(descriptor, mode, **options)
     except BaseException:
         os.close(descriptor)
@@ -69,5 +82,5 @@ def create_private(path: Path | str) -> None:
     """
     if str(path) == ":memory:" or str(path).startswith("file:"):
         return
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+    with contextlib.suppress(FileExistsError):  # a link to nowhere: its target is made, owner-only
+        os.close(os.open(os.path.realpath(path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))

@@ -73,3 +73,61 @@ def test_an_export_overwriting_a_readable_file_leaves_it_the_owners_alone(open_u
     html = tmp_path / "profile.html"
     assert main(["--store", store, "profile", "subject", subject, "--purpose", "test", "--html", str(html)]) == 0
     assert mode(html) == "0o600"
+
+
+def test_an_output_held_open_by_another_reader_is_replaced_not_rewritten(open_umask, tmp_path):
+    from nimgraph.private_files import write_private_text
+
+    report = tmp_path / "profile.html"
+    report.write_text("an older report")
+    report.chmod(0o644)
+    with report.open() as held_by_someone_else:
+        write_private_text(report, "the new report, with personal data")
+        assert held_by_someone_else.read() == "an older report"
+    assert mode(report) == "0o600" and report.read_text() == "the new report, with personal data"
+
+
+def test_a_file_that_may_not_be_replaced_is_refused_before_anything_in_it_is_lost(tmp_path, monkeypatch):
+    from nimgraph.private_files import write_private_text
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    output = shared / "colleagues-report.json"
+    output.write_text('{"kept": true}')
+    shared.chmod(0o500)  # the folder is not this user's to change
+    if os.access(shared, os.W_OK | os.X_OK):  # root may change any folder: the kernel's refusal, as others get it
+
+        def refused(path, *args, **kwargs):
+            raise PermissionError(1, "Operation not permitted", str(path))
+
+        monkeypatch.setattr(os, "unlink", refused)
+    try:
+        with pytest.raises(PermissionError):
+            write_private_text(output, "{}")
+    finally:
+        shared.chmod(0o700)
+    assert output.read_text() == '{"kept": true}'
+
+
+def test_what_is_not_a_regular_file_is_written_with_its_mode_untouched(open_umask, tmp_path):
+    from nimgraph.private_files import write_private_text
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe, 0o644)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_private_text(pipe, "through the pipe")
+        assert os.read(reader, 100) == b"through the pipe"
+    finally:
+        os.close(reader)
+    assert mode(pipe) == "0o644"
+    write_private_text(os.devnull, "discarded")
+    assert oct(stat.S_IMODE(os.stat(os.devnull).st_mode)) == "0o666"
+
+
+def test_a_store_at_a_link_to_a_file_not_yet_made_is_made_owner_only(open_umask, tmp_path, model):
+    (tmp_path / "data").mkdir()
+    link = tmp_path / "graph.db"
+    link.symlink_to(tmp_path / "data" / "graph.db")
+    EmbeddedStore(link, model).close()
+    assert mode(tmp_path / "data" / "graph.db") == "0o600"
