@@ -42,7 +42,7 @@ from nimgraph.grading import GradeError, parse_grade
 from nimgraph.identity import nhs_check_digit_valid
 from nimgraph.ids import IdKey
 from nimgraph.ingest.dates import implied_order
-from nimgraph.ingest.mapper import MAX_ID_LENGTH, Note, spec_tables
+from nimgraph.ingest.mapper import MAX_ID_LENGTH, Note, record_id_problem, spec_tables
 from nimgraph.ingest.spec import EntitySpec, LinkSpec, MappingSpec
 from nimgraph.ingest.values import ConversionError, Unmatched, ValueSpec, fold
 from nimgraph.ontology import Model
@@ -432,9 +432,10 @@ class _Run:
                 grades[i], handling[i] = code, handled
         if spec.record_id is not None:
             record_ids = self.raw(spec.record_id, "record id", every)
+            described = spec.record_id.describe()
             for i in every:
-                if not record_ids[i] and i not in self.rejected:
-                    self.reject(i, f"the record id {spec.record_id.describe()} is empty")
+                if i not in self.rejected and (problem := record_id_problem(record_ids[i], described)):
+                    self.reject(i, problem)
         else:
             record_ids = [f"{self.chunk.file}#{line}" for line in self.chunk.lines]
         dates: list[str | None] = [None] * self.size

@@ -8,6 +8,7 @@ counts them and lists them beside the rejects, so that nothing is left out in si
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,32 @@ from nimgraph.records import Assertion, Entity, Link
 from nimgraph.validation import article, violations
 
 MAX_ID_LENGTH = 200
+# A record is keyed by its source and record id, which Neo4j indexes; its index takes keys of up to
+# about 8 KB, and four bytes a character is the most UTF-8 takes.
+MAX_RECORD_ID_LENGTH = 1000
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def record_id_problem(record_id: str, described: str) -> str | None:
+    """Why a row's record id cannot key its record, or None.
+
+    A control character would pass for the separator of the Neo4j store's record key (``\\x1f``),
+    so that two records of different sources shared one key.
+
+    >>> record_id_problem("CR/1001/Victim", "{Crime ID}/{Nominal ID}/{Role}") is None
+    True
+    >>> record_id_problem("a\x1fb", "Ref")
+    'the record id Ref holds a control character'
+    >>> record_id_problem("x" * 1001, "Ref")
+    'the record id Ref is longer than 1000 characters'
+    """
+    if not record_id:
+        return f"the record id {described} is empty"
+    if len(record_id) > MAX_RECORD_ID_LENGTH:
+        return f"the record id {described} is longer than {MAX_RECORD_ID_LENGTH} characters"
+    if _CONTROL.search(record_id):
+        return f"the record id {described} holds a control character"
+    return None
 
 
 class RowError(ValueError):
@@ -100,8 +127,8 @@ class RowMapper:
         record_id = f"{row.file}#{row.number}"
         if self.spec.record_id is not None:
             record_id = self._raw(self.spec.record_id, row, "record id")
-            if not record_id:
-                raise RowError(f"the record id {self.spec.record_id.describe()} is empty")
+            if problem := record_id_problem(record_id, self.spec.record_id.describe()):
+                raise RowError(problem)
         record_date = None
         if self.spec.record_date is not None and (text := self._raw(self.spec.record_date, row, "record date")):
             record_date = self._convert(self.spec.record_date, text, "date", "record date")
