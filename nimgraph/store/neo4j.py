@@ -126,11 +126,7 @@ class Neo4jStore:
             held: dict[str, bool] = {}  # records the store held before: key -> written by an earlier run
             for name, rows, params in steps:
                 if name == "upsert_assertions":
-                    new_records = (
-                        encoded.new_assertions
-                        if not held and encoded.new_assertions is not None
-                        else _new_records_asserting(rows, held)
-                    )
+                    new_records = _new_records_asserting(rows, held) if held else encoded.new_assertions
                     if new_records:
                         tx.run(query("create_assertions").text, groups=new_records).consume()
                     rows = [row for row in rows if row["key"] in held] if held else []
@@ -544,7 +540,7 @@ class EncodedSteps(NamedTuple):
     run: str
     # the assertions grouped by anchor as create_assertions takes them, were every record new to
     # the store (as on a first load): made beside the mapping, not while the server waits
-    new_assertions: list[dict] | None = None
+    new_assertions: list[dict]
 
 
 @dataclass(frozen=True)
@@ -644,9 +640,9 @@ def _new_records_asserting(rows: list[dict], held: dict[str, bool]) -> list[dict
     [('s', [('r1', 's'), ('r2', 'k')])]
     """
     groups: dict[str, list[dict]] = {}
-    for row in rows:  # the anchor is the group's: not sent again with each row
+    for row in rows:  # the row itself, not a copy: a batch sent to the writer carries each row once
         if row["key"] not in held:
-            groups.setdefault(row["anchor"], []).append({"key": row["key"], "item": row["item"], "props": row["props"]})
+            groups.setdefault(row["anchor"], []).append(row)
     return [{"anchor": anchor, "rows": grouped} for anchor, grouped in groups.items()]
 
 
