@@ -10,6 +10,7 @@ import pytest
 from nimgraph.cli import main
 from nimgraph.ingest.engine import ingest_file
 from nimgraph.ingest.spec import load_spec
+from nimgraph.records import Assertion, Batch, Entity, Link
 
 SPEC = """\
 source: {name: SOURCE}
@@ -113,6 +114,29 @@ def test_rows_that_share_a_record_id_add_up_within_one_run(store, model, tmp_pat
     for _ in range(2):  # and a second run says the same, so nothing is dropped
         ingest_file(store, model, load_spec(tmp_path / "cases.yaml", model), data, rejects_dir=tmp_path, batch_size=1)
         assert streets(store) == {"Elm Street": {"A1"}, "Oak Road": {"A2"}}
+
+
+def test_a_rerun_keeps_what_a_record_says_in_a_later_batch_and_the_links_others_made_to_it(store, model, tmp_path):
+    """Case C1's second row, in the second batch, names Oak Road. A re-run's first batch does not say
+    it, but the run does: Oak Road stays, with the housing report another source placed there."""
+    spec = SPEC.replace("record_id: Ref", "record_id: Case")
+    (tmp_path / "cases.yaml").write_text(spec.replace("SOURCE", "council-asb"))
+    data = tmp_path / "cases.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Case", *HEADER], ["C1", *ORIGINAL[0]], ["C1", *ORIGINAL[1]]])
+
+    def run(rows_per_batch: int = 1) -> None:
+        loaded = load_spec(tmp_path / "cases.yaml", model)
+        ingest_file(store, model, loaded, data, rejects_dir=tmp_path, batch_size=rows_per_batch)
+
+    run()
+    oak = store.find("Street", "Oak Road")[0]
+    housing = Assertion("housing", "H1", "h.csv", 2, None, "1BP", "P")
+    report = Entity("h1", "ASBIncident", {"reference": "H1", "date": "2026-03-04"}, [housing])
+    store.upsert(Batch(entities=[report], links=[Link("h1-oak", "occurredAt", "h1", oak.id, {}, [housing])]))
+    run()
+    assert store.get(oak.id) is not None
+    assert streets(store) == {"Elm Street": {"A1"}, "Oak Road": {"A2", "H1"}}
 
 
 def test_cli_retract_needs_yes_and_reports_what_went(tmp_path, model, capsys, cli_development):

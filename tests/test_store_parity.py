@@ -348,3 +348,61 @@ def test_a_held_record_giving_an_item_in_two_rows_of_one_batch_says_both_on_ever
         assert held.properties == {"name": "Ann", "dateOfBirth": "2001-02-03"}
         assert [a.properties for a in held.provenance] == [{"name": "Ann", "dateOfBirth": "2001-02-03"}]
     assert counted == [(1, 0, 0, 0)] + [(0, 0, 0, 1)] * (len(runs) - 1)
+
+
+def _record_over_two_batches(run: str, said: dict[str, str] | None = None) -> list[Batch]:
+    """One record (case-1) whose rows land in two batches of one ingest, a person a row: by
+    default Ann in the first and Bob in the second; ``said`` gives each person's name instead."""
+    said = said if said is not None else {"ann": "Ann", "bob": "Bob"}
+    return [
+        Batch(entities=[Entity(p, "Person", {"name": name}, [_said_by("case-1", n, name=name)])], run=run)
+        for n, (p, name) in enumerate(said.items(), 2)
+    ]
+
+
+def _said_by(record_id: str, row: int, **properties) -> Assertion:
+    return Assertion("test", record_id, "t.csv", row, None, "1AP", "P", properties)
+
+
+def _ingest(store, batches: list[Batch], *, finish: bool = True) -> None:
+    group = store.write_group()
+    encode = store.encoder()
+    for batch in batches:
+        group.write(encode(batch))
+    if finish:
+        group.close()
+    else:
+        group.abandon()
+
+
+def _analyst_links_ann_and_bob(store) -> None:
+    note = Assertion("analyst", "note-1", "notes.csv", 2, None, "1AP", "P")
+    store.upsert(Batch(links=[Link("seen-together", "associatedWith", "ann", "bob", {}, [note])], run="analyst"))
+
+
+def test_a_record_whose_rows_span_two_batches_keeps_its_items_and_their_links_on_a_rerun(store):
+    """A re-run's first batch holds only part of a record: what its later rows say is not stale yet.
+    Dropping it there deleted Bob, and with him a link another source made to him."""
+    _ingest(store, _record_over_two_batches("A"))
+    _analyst_links_ann_and_bob(store)
+    _ingest(store, _record_over_two_batches("B"))
+    assert [a.record_id for a in store.get("bob").provenance] == ["case-1"]
+    assert [k.id for k in store.neighbourhood(["bob"], 1).links.values()] == ["seen-together"]
+
+
+def test_what_a_record_no_longer_says_goes_when_its_run_ends_not_before(store):
+    _ingest(store, _record_over_two_batches("A"))
+    _analyst_links_ann_and_bob(store)
+    _ingest(store, _record_over_two_batches("B", {"ann": "Ann"}), finish=False)  # an ingest that failed
+    assert [a.record_id for a in store.get("bob").provenance] == ["case-1"]  # kept until a run ends
+    _ingest(store, _record_over_two_batches("C", {"ann": "Ann"}))
+    assert store.get("bob") is None  # the record no longer names him, and nothing else asserts him
+    assert store.neighbourhood(["ann"], 1).links == {}
+
+
+def test_a_record_spanning_batches_on_a_rerun_says_only_what_this_run_says(store):
+    _ingest(store, _record_over_two_batches("A"))
+    _ingest(store, _record_over_two_batches("B", {"ann": "Ann", "bob": "Robert"}))
+    bob = store.get("bob")
+    assert bob.properties == {"name": "Robert"}
+    assert [a.properties for a in bob.provenance] == [{"name": "Robert"}]

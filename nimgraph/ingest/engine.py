@@ -260,19 +260,22 @@ class _BatchWriter:
             in_flight.result()  # re-raises the write's error here, in the caller's thread
 
     def abandon(self) -> None:
-        """After an error elsewhere: let the write in flight finish and commit what was written."""
+        """After an error elsewhere: let the write in flight finish and commit what was written
+        (what the records no longer say stays until a run of the file ends)."""
+        self._writer.shutdown(wait=True)
+        if self.group is not None:
+            self.group.abandon()
+
+    def close(self) -> None:
+        """The file is done: wait for the write in flight, end the run, commit; raises the first write error."""
+        try:
+            self._wait()
+        except BaseException:
+            self.abandon()
+            raise
         self._writer.shutdown(wait=True)
         if self.group is not None:
             self.group.close()
-
-    def close(self) -> None:
-        """Wait for the write in flight and commit; raises the first write error."""
-        try:
-            self._wait()
-        finally:
-            self._writer.shutdown(wait=True)
-            if self.group is not None:
-                self.group.close()
 
 
 def _nothing() -> None:

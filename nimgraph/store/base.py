@@ -139,14 +139,19 @@ class WriteGroup(Protocol):
     """A run of ``write_encoded`` writes from one ingest, in order, that the store may commit together.
 
     A write that fails takes with it the group's writes since its last commit (what was committed
-    stays; running the ingest again writes the rest, without duplicates). ``close`` commits what the
-    group still holds; until then other connections may not see it. Another write to the store
-    (another ingest, a decision) first commits what the group holds.
+    stays; running the ingest again writes the rest, without duplicates). ``close`` ends the run:
+    what a record an earlier run wrote said then and has not said in this run is dropped (a record's
+    rows may fall in several batches, so this cannot be known sooner), and what the group still holds
+    is committed; until then other connections may not see it. ``abandon``, for a run that stopped
+    partway, commits what was written and drops nothing. Another write to the store (another ingest,
+    a decision) first commits what the group holds.
     """
 
     def write(self, encoded: Any) -> WriteStats: ...
 
     def close(self) -> None: ...
+
+    def abandon(self) -> None: ...
 
 
 class EachWriteCommits:
@@ -162,6 +167,9 @@ class EachWriteCommits:
 
     def close(self) -> None:
         pass  # every write committed as it was made
+
+    def abandon(self) -> None:
+        pass
 
 
 def source_properties(model: Model, name: str, properties: Mapping[str, str]) -> dict[str, str]:

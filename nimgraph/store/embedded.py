@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nimgraph.collector import collector_paused
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
@@ -264,6 +264,17 @@ class BatchEncoder:
         return _Staged.of(batch)
 
 
+class _Earlier(NamedTuple):
+    """What a record said of an item in an earlier run, which the run writing it has not said (yet)."""
+
+    props: str | None
+    run: str
+
+
+# A run's (record, item) numbers said by an earlier run and not yet by it: stale if still unsaid at its end
+Unsaid = dict[tuple[int, int], _Earlier]
+
+
 class GroupLostError(StoreError):
     """A group's batches were not committed: another caller's commit of them failed."""
 
@@ -276,11 +287,22 @@ class _GroupedWrites:
         self.items = 0  # written since the group's transaction opened
         self.opened = 0.0  # when it opened (time.monotonic)
         self.lost: sqlite3.Error | None = None  # why a commit another caller made of this group failed
+        self.unsaid: Unsaid = {}
 
     def write(self, staged: _Staged) -> WriteStats:
         return self.store._write_staged(staged, self)
 
     def close(self) -> None:
+        """The run is over: what its records no longer say goes, and the group commits."""
+        if self.unsaid:
+            with self.store._in_group(self, 0) as db:
+                self.store._drop_unsaid(db, self.unsaid)
+        self.abandon()
+
+    def abandon(self) -> None:
+        """Commit what was written, and leave what the records have not said yet: a run that did
+        not end cannot tell what they no longer say (running it again does)."""
+        self.unsaid.clear()
         with self.store._lock:
             if self.store._open_group is self:
                 self.store._commit_group(owner=self)
@@ -503,21 +525,30 @@ class EmbeddedStore:
                 if item_id not in item_n:
                     item_n[item_id] = next_item
                     next_item += 1
-            # A record an earlier run wrote asserts only what this run says (a corrected file):
-            # what it no longer asserts is stale; what it now says otherwise is recomputed.
+            # A record an earlier run wrote asserts only what this run says (a corrected file): what
+            # it now says otherwise is recomputed; what it has not said is stale once the run ends,
+            # for its later rows may say it in a later batch (``unsaid``).
             rewritten = {n for n, was in held_records.values() if was != staged.run}
+            unsaid: Unsaid = group.unsaid if group is not None else {}
             now: dict[tuple[int, int], str] = {}
-            if rewritten:
+            corrected: set[int] = set()
+            said_again: set[tuple[int, int]] = set()  # said by an earlier run, not yet by this one, until now
+            if rewritten or unsaid:
                 for (s, r, i), row in staged.said.items():
-                    if (n := record_n[s, r]) in rewritten:
-                        now[n, item_n[i]] = row[5]
-            stale, corrected = [], set()
+                    pair = (n := record_n[s, r], item_n[i])
+                    if n in rewritten:
+                        now[pair] = row[5]
+                    elif (earlier := unsaid.pop(pair, None)) is not None:
+                        said_again.add(pair)
+                        if says_otherwise(earlier.props, row[5]):
+                            corrected.add(pair[1])
             for record, item, props in db.execute(EARLIER_ASSERTIONS, (json.dumps(sorted(rewritten)),)):
                 said_now = now.get((record, item))
                 if said_now is None:
-                    stale.append((record, item))
+                    unsaid[record, item] = _Earlier(props, staged.run)
                 elif says_otherwise(props, said_now):
                     corrected.add(item)
+            stale = [] if group is not None else sorted(unsaid)  # a write of its own is its whole run
             touched = corrected | {item for _, item in stale}
             batch_entities = {item_n[i]: i for i in staged.entities}
             held = self._props(db, touched & batch_entities.keys())  # what the batch's touched entities held
@@ -564,7 +595,10 @@ class EmbeddedStore:
             ]
             # a record new to the store has nothing to merge with: plain inserts (the batch holds each pair once)
             db.executemany(INSERT_ASSERTED, [r for r in rows if r[0] >= first_new_record])
-            db.executemany(UPSERT_ASSERTED, [(*r, r[0] in adds_up) for r in rows if r[0] < first_new_record])
+            db.executemany(
+                UPSERT_ASSERTED,
+                [(*r, r[0] in adds_up and r[:2] not in said_again) for r in rows if r[0] < first_new_record],
+            )
             if stale:
                 db.executemany("DELETE FROM asserted WHERE record = ? AND item = ?", stale)
                 self._prune(db, {item for _, item in stale})
@@ -574,6 +608,19 @@ class EmbeddedStore:
             for entity_id, (_, _, sources) in staged.entities.items():
                 stats.count(entity_id, before.get(entity_id), set(sources), entity_id in changed)
         return stats
+
+    def _drop_unsaid(self, db: sqlite3.Connection, unsaid: Unsaid) -> None:
+        """At a run's end: drop what its records said before and not this run, prune what no record
+        asserts any more, and recompute what stands. A record another run wrote since is that run's."""
+        stale = [
+            (record, item)
+            for (record, item), earlier in sorted(unsaid.items())
+            if db.execute("SELECT 1 FROM record WHERE n = ? AND run = ?", (record, earlier.run)).fetchone()
+        ]
+        db.executemany("DELETE FROM asserted WHERE record = ? AND item = ?", stale)
+        touched = {item for _, item in stale}
+        self._prune(db, touched)
+        self._recompute(db, touched)
 
     @staticmethod
     def _file_numbers(db: sqlite3.Connection, names: list[str]) -> dict[str, int]:

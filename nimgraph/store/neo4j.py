@@ -33,7 +33,7 @@ from nimgraph.collector import collector_paused
 from nimgraph.ids import META_FINGERPRINT, META_SECRET, IdKey, migration, store_key
 from nimgraph.ontology import Core, Model
 from nimgraph.records import Assertion, Batch, Entity, IncidentRead, Link, Subgraph, WriteStats
-from nimgraph.store.base import EachWriteCommits, merged_properties, says_otherwise, source_properties, unattributed
+from nimgraph.store.base import merged_properties, says_otherwise, source_properties, unattributed
 from nimgraph.store.errors import StoreConfigError, StoreUnavailableError
 from nimgraph.store.expand import expand
 from nimgraph.store.incident_read import AREA_DEPTH, IncidentTypes, RawIncidents, assemble, event_row, told
@@ -113,14 +113,19 @@ class Neo4jStore:
         encoded = self.encoder()(batch)
         return lambda: self.write_encoded(encoded)
 
-    def write_group(self) -> EachWriteCommits:
-        return EachWriteCommits(self.write_encoded)  # a server transaction a batch: the server holds no group
+    def write_group(self) -> _RunOfWrites:
+        return _RunOfWrites(self)  # a server transaction a batch: the server holds no group
 
-    def write_encoded(self, encoded: EncodedSteps) -> WriteStats:
+    def write_encoded(self, encoded: EncodedSteps, unsaid: Unsaid | None = None) -> WriteStats:
+        """Write one batch in a transaction of its own. ``unsaid`` is the run's (see ``_RunOfWrites``);
+        without it the write is its own run, and what its records did not say is dropped at once."""
         steps = encoded.steps
         records, assertions = steps[0][1], steps[-1][1]
+        run_ends = unsaid is None
+        after: Unsaid = {}  # the run's unsaid assertions after this write, once it commits
 
         def work(tx: neo4j.ManagedTransaction) -> WriteStats:
+            pending = dict(unsaid or {})  # copied: the driver may run this again after a transient error
             seq = tx.run(query("next_write_sequence").text, count=len(records)).single(strict=True)["seq"]
             results: dict[str, list[dict]] = {}
             held: dict[str, bool] = {}  # records the store held before: key -> written by an earlier run
@@ -138,21 +143,27 @@ class Neo4jStore:
             # records an earlier run wrote: only their assertions can be stale or now say something else
             rewritten = {key for key, earlier_run in held.items() if earlier_run}
             said = {(row["key"], row["item"]): row["props"] for row in assertions} if held else {}
+            said_again = {pair for pair in said if pending.pop(pair, None) is not None} if pending else set()
             corrected, adding = [], []
             for row in results.get("upsert_assertions", []):  # those that were there, saying something else
-                if row["key"] not in rewritten:
+                pair = (row["key"], row["item"])
+                if row["key"] not in rewritten and pair not in said_again:
                     adding.append(row)  # a record this run wrote in an earlier batch: its rows add up
-                elif says_otherwise(row["before"], said[(row["key"], row["item"])]):
-                    corrected.append(row)
+                elif says_otherwise(row["before"], said[pair]):
+                    corrected.append(row)  # upsert_assertions set what this run says in place of it
             self._add_up(tx, adding, said)
             if rewritten:
-                items: dict[str, list[str]] = {}  # what each record says this run
+                items: dict[str, list[str]] = {}  # what each record says in this batch
                 for key, item in said:
                     items.setdefault(key, []).append(item)
-                stale = [{"key": key, "items": items[key]} for key in sorted(rewritten)]
-                dropped = tx.run(query("drop_stale_assertions").text, records=stale).data()
-                self._prune(tx, dropped)
-                corrected += dropped
+                found = [{"key": key, "items": items[key]} for key in sorted(rewritten)]
+                for row in tx.run(query("unsaid_assertions").text, records=found):
+                    pending[row["key"], row["item"]] = Earlier(row["anchor"], encoded.run)
+            if run_ends and pending:
+                corrected += self._drop_unsaid(tx, pending)
+                pending.clear()
+            after.clear()
+            after.update(pending)
             _, recomputed = self._recompute(tx, corrected)
             stats = WriteStats()
             counted: set[str] = set()  # existing entities counted merged or updated
@@ -172,7 +183,29 @@ class Neo4jStore:
                 stats.updated += len(emptied)
             return stats
 
-        return self._write(work)
+        stats = self._write(work)
+        if unsaid is not None:
+            unsaid.clear()
+            unsaid.update(after)
+        return stats
+
+    @classmethod
+    def _drop_unsaid(cls, tx: neo4j.ManagedTransaction, unsaid: Unsaid) -> list[dict]:
+        """Drop the run's unsaid assertions, prune what no record asserts any more, and return what the
+        dropped ones were about (``{item, anchor}``), to recompute what stands."""
+        rows = [
+            {"key": key, "item": item, "anchor": earlier.anchor, "run": earlier.run}
+            for (key, item), earlier in sorted(unsaid.items())
+        ]
+        dropped = tx.run(query("drop_unsaid_assertions").text, rows=rows).data()
+        cls._prune(tx, dropped)
+        return dropped
+
+    def _end_run(self, unsaid: Unsaid) -> None:
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            self._recompute(tx, self._drop_unsaid(tx, unsaid))
+
+        self._write(work)
 
     def encode(self, batch: Batch) -> list[tuple[str, list[dict], dict]]:
         """The batch as (query name, rows, other parameters) steps, in the order one transaction runs them."""
@@ -533,6 +566,37 @@ class Neo4jStore:
     def _attach(items: dict[str, Entity] | dict[str, Link], rows: list[neo4j.Record]) -> None:
         for row in rows:  # already ordered by source and record id
             items[row["item_id"]].provenance.extend(_assertions([row]))
+
+
+class Earlier(NamedTuple):
+    """A record's assertion from an earlier run, which the run writing the record has not said (yet)."""
+
+    anchor: str
+    run: str
+
+
+# A run's (record key, item) assertions said by an earlier run and not yet by it: stale if still unsaid at its end
+Unsaid = dict[tuple[str, str], Earlier]
+
+
+class _RunOfWrites:
+    """An ingest's writes to Neo4j (a WriteGroup): each batch commits as it is written, and the run's
+    end drops what its records said before and no longer say (a record's rows may span batches)."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self.store = store
+        self.unsaid: Unsaid = {}
+
+    def write(self, encoded: EncodedSteps) -> WriteStats:
+        return self.store.write_encoded(encoded, self.unsaid)
+
+    def close(self) -> None:
+        if self.unsaid:
+            self.store._end_run(self.unsaid)
+        self.unsaid.clear()
+
+    def abandon(self) -> None:
+        self.unsaid.clear()  # a run that stopped partway cannot tell what its records no longer say
 
 
 class EncodedSteps(NamedTuple):
