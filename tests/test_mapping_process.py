@@ -17,7 +17,7 @@ import pytest
 from conftest import TEST_ID_KEY, clear_neo4j
 
 from nimgraph.demo.generate import write_dataset
-from nimgraph.ingest.engine import CHUNK_ROWS, IngestReport, ingest_file
+from nimgraph.ingest.engine import CHUNK_ROWS, IngestReport, ingest_file, ingest_files, open_sources
 from nimgraph.ingest.process import ProcessError
 from nimgraph.ingest.spec import load_spec
 from nimgraph.mappings import mapping_path
@@ -186,3 +186,70 @@ def test_a_mapping_process_that_is_killed_is_reported_as_such(demo, model, embed
     with pytest.raises(ProcessError, match=r"mapping process stopped without finishing \(exit code -9\)"):
         _street_file_in_a_process(demo, model, embedded_store, tmp_path, kill_the_mapping)
     assert multiprocessing.active_children() == []
+
+
+def _street_file_in_parts(demo, folder: Path, parts: int) -> list[Path]:
+    """The demo's street-crime file cut into ``parts`` files (as police.uk gives a month a file),
+    every 97th row spoiled."""
+    lines = (demo.work_dir / "data" / "police_street_crime.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    size = -(-len(rows) // parts)
+    folder.mkdir(parents=True)
+    paths = []
+    for n in range(parts):
+        whole = folder / "whole" / f"street-{n}.csv"
+        whole.parent.mkdir(exist_ok=True)
+        whole.write_text(header + "".join(rows[n * size : (n + 1) * size]), encoding="utf-8")
+        paths.append(with_bad_rows(whole, folder))
+    return paths
+
+
+@pytest.mark.parametrize("backend", ["embedded", "neo4j"])
+def test_files_mapped_ahead_while_the_one_before_writes_load_as_one_at_a_time(backend, request, demo, model, tmp_path):
+    paths = _street_file_in_parts(demo, tmp_path / "data", 3)
+    spec = load_spec(mapping_path("police_uk_street"), model)
+    if backend == "embedded":
+        here, there = (EmbeddedStore(tmp_path / f"{name}.db", model, id_key=TEST_ID_KEY) for name in ("here", "there"))
+    else:
+        here = there = request.getfixturevalue("neo4j_store")
+    try:
+        rejects_here = tmp_path / "rejects-here"
+        one_at_a_time = [
+            ingest_file(here, model, spec, p, rejects_dir=rejects_here, batch_size=700, mapping_process=False)
+            for p in paths
+        ]
+        expected = snapshot(here, model)
+        if backend == "neo4j":
+            clear_neo4j(there)
+        sources = open_sources(spec, model, paths)
+        ahead = ingest_files(there, model, spec, sources, rejects_dir=tmp_path / "rejects-there", batch_size=700)
+        assert [_without_folders(r) for r in ahead] == [_without_folders(r) for r in one_at_a_time]
+        for report in one_at_a_time:
+            name = Path(report.rejects_file).name
+            assert (tmp_path / "rejects-there" / name).read_text() == Path(report.rejects_file).read_text()
+        assert snapshot(there, model) == expected
+    finally:
+        if backend == "embedded":
+            here.close()
+            there.close()
+    assert all(r.rows_loaded > 0 and r.rows_rejected > 0 for r in one_at_a_time)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_file_that_fails_stops_the_next_files_mapping_and_loads_nothing_of_it(model, embedded_store, tmp_path):
+    """The first file breaks after its first batches went to the store, so the second's mapping has started."""
+    write_dataset(tmp_path / "generated", incidents=20_000)
+    lines = (tmp_path / "generated" / "police_street_crime.csv").read_bytes().splitlines(keepends=True)
+    cut = 2 * CHUNK_ROWS + 1000
+    bad = 2 * CHUNK_ROWS + 500  # past two chunks of rows: batches were written before it
+    first, second = tmp_path / "street-0.csv", tmp_path / "street-1.csv"
+    first.write_bytes(b"".join([*lines[:bad], b"\xff\xfe" + lines[bad], *lines[bad + 1 : cut]]))
+    second.write_bytes(b"".join([lines[0], *lines[cut:]]))
+    spec = load_spec(mapping_path("police_uk_street"), model)
+    spec = replace(spec, read=replace(spec.read, encoding="utf-8"))
+    sources = open_sources(spec, model, [first, second])
+    with pytest.raises(Exception, match="utf-8"):
+        ingest_files(embedded_store, model, spec, sources, rejects_dir=tmp_path / "rejects", batch_size=500)
+    assert multiprocessing.active_children() == []
+    graph = embedded_store.subgraph(list(model.links))
+    assert {a.file for k in graph.links.values() for a in k.provenance} == {first.name}

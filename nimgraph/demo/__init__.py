@@ -10,10 +10,8 @@ from nimgraph.analysis.build import to_networkx
 from nimgraph.analysis.risk import drawn_towards_crime
 from nimgraph.demo.generate import write_dataset
 from nimgraph.demo.intervention import record_intervention
-from nimgraph.ingest.engine import IngestReport, ingest_file
-from nimgraph.ingest.readers import count_rows
-from nimgraph.ingest.spec import load_spec
-from nimgraph.mappings import mapping_path
+from nimgraph.ingest.engine import IngestReport, ingest_plan
+from nimgraph.mappings import ready_plan
 from nimgraph.ontology import Core, Model
 from nimgraph.private_files import write_private_text
 from nimgraph.products import render
@@ -83,15 +81,20 @@ def run_demo(
     planted = write_dataset(data_dir, seed=seed, incidents=incidents)
     store.prepare()
     say(f"Generated partner files in {data_dir}")
-    for mapping, filename in PLAN:
-        spec = load_spec(mapping_path(mapping), model)
-        path = data_dir / filename
-        progress = progress_factory(filename, count_rows(path)) if progress_factory else None
-        report = ingest_file(
-            store, model, spec, path, rejects_dir=work_dir / "rejects", batch_size=batch_size, progress=progress
-        )
+
+    def reported(report: IngestReport) -> None:
         result.ingests.append(report)
         say(report.summary())
+
+    ingest_plan(
+        store,
+        model,
+        ready_plan(model, data_dir, PLAN),
+        rejects_dir=work_dir / "rejects",
+        batch_size=batch_size,
+        progress_factory=progress_factory,
+        on_report=reported,
+    )
     if link:
         result.linkage = _propose_matches(store, model, say)
     reports_dir = work_dir / "reports"

@@ -19,7 +19,7 @@ from nimgraph.ingest.columns import Chunk, ColumnMapper
 from nimgraph.ingest.dates import spoken
 from nimgraph.ingest.mapper import Note, Row, RowError
 from nimgraph.ingest.neo4j_import import Neo4jImportMapper, RunNodes, check_header, parse_header, stored_types
-from nimgraph.ingest.process import run_in_process
+from nimgraph.ingest.process import InProcess
 from nimgraph.ingest.readers import WIDTH, FileError, Source, open_source
 from nimgraph.ingest.repeats import RecordIds
 from nimgraph.ingest.spec import MappingSpec, SpecError
@@ -425,28 +425,109 @@ def ingest_files(
     on_report: Callable[[IngestReport], None] | None = None,
     custodian: str = COMMAND_LINE,
 ) -> list[IngestReport]:
-    """Load files opened by :func:`open_sources` through one spec, in order; ``on_report`` hears each as it ends."""
+    """Load files opened by :func:`open_sources` through one spec, in order; ``on_report`` hears each
+    as it ends. See :func:`ingest_plan`."""
+    return ingest_plan(
+        store,
+        model,
+        [(spec, source) for source in sources],
+        rejects_dir=rejects_dir,
+        batch_size=batch_size,
+        progress_factory=progress_factory,
+        on_report=on_report,
+        custodian=custodian,
+    )
+
+
+def ingest_plan(
+    store: GraphStore | None,
+    model: Model,
+    plan: list[tuple[MappingSpec, Source]],
+    *,
+    rejects_dir: Path | str,
+    batch_size: int = 5000,
+    progress_factory: Callable[[str, int], Progress] | None = None,
+    on_report: Callable[[IngestReport], None] | None = None,
+    custodian: str = COMMAND_LINE,
+) -> list[IngestReport]:
+    """Load each file through its spec, in order (a partnership's exports, each with its mapping);
+    ``on_report`` hears each as it ends. The files of a Neo4j import's spec find the nodes that
+    files before them defined.
+
+    Each file after the first is mapped in a process of its own, started once the file before has
+    its first batch on the way to the store: its start and first batches overlap that file's writes,
+    where the writer would otherwise wait for them (monthly files, a few megabytes each, add up).
+    A file that fails stops the run there, and the next file's mapping with it.
+    """
     known_ids = RunNodes()  # nodes of a Neo4j import (id -> type), so its relationship files find them
     reports = []
     if store is not None:
         store.prepare()
-    for source in sources:
-        report = ingest_file(
-            store,
-            model,
-            spec,
-            source.path,
-            rejects_dir=rejects_dir,
-            batch_size=batch_size,
-            progress=progress_factory(source.path.name, source.count()) if progress_factory else None,
-            known_ids=known_ids,
-            source=source,
-            custodian=custodian,
-        )
-        reports.append(report)
-        if on_report is not None:
-            on_report(report)
+    ids = store.id_key() if store is not None else None  # a dry run keys each file's ids afresh
+    ahead: InProcess[IngestReport] | None = None  # the next file's mapping, started early
+    try:
+        for place, (spec, source) in enumerate(plan):
+            following = plan[place + 1] if place + 1 < len(plan) else None
+
+            def start_next(following: tuple[MappingSpec, Source] | None = following) -> None:
+                nonlocal ahead
+                if store is not None and ids is not None and following is not None:
+                    ahead = _mapping_ahead(store, *following, model, ids, Path(rejects_dir), batch_size)
+
+            mapping, ahead = ahead, None
+            report = ingest_file(
+                store,
+                model,
+                spec,
+                source.path,
+                rejects_dir=rejects_dir,
+                batch_size=batch_size,
+                progress=progress_factory(source.path.name, source.count()) if progress_factory else None,
+                known_ids=known_ids,
+                source=source,
+                ids=ids,
+                custodian=custodian,
+                mapping=mapping,
+                then=start_next,
+            )
+            reports.append(report)
+            if on_report is not None:
+                on_report(report)
+    finally:
+        if ahead is not None:  # a file failed: the next one's mapping will not be wanted
+            ahead.stop()
     return reports
+
+
+def _mapping_ahead(
+    store: GraphStore,
+    spec: MappingSpec,
+    source: Source,
+    model: Model,
+    ids: IdKey,
+    rejects_dir: Path,
+    batch_size: int,
+) -> InProcess[IngestReport] | None:
+    """The file's mapping, started now in a process of its own, if it will be mapped in one."""
+    columns = source.columns()
+    if spec.neo4j_import is not None or column_problems(spec, columns, source.path) or not _picklable(source):
+        return None  # ingest_file maps it, or says what is wrong with it, in its turn
+    return _start_mapping(store, spec, model, ids, source, columns, source.path, rejects_dir, batch_size)
+
+
+def _start_mapping(
+    store: GraphStore,
+    spec: MappingSpec,
+    model: Model,
+    ids: IdKey,
+    source: Source,
+    columns: list[str],
+    path: Path,
+    rejects_dir: Path,
+    batch_size: int,
+) -> InProcess[IngestReport]:
+    shipped = (store.encoder(), spec, model, ids, source, columns, path, rejects_dir, batch_size)
+    return InProcess(_map_and_send, shipped)
 
 
 FILTERED = "filtered"  # a row the spec's filters skip: neither loaded nor rejected
@@ -525,6 +606,8 @@ def ingest_file(
     ids: IdKey | None = None,
     custodian: str = COMMAND_LINE,
     mapping_process: bool | None = None,
+    mapping: InProcess[IngestReport] | None = None,
+    then: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Load one file through one spec. Idempotent: a second run writes the same records again.
 
@@ -535,7 +618,9 @@ def ingest_file(
 
     A file of :data:`MAPPING_PROCESS_BYTES` or more is mapped in a process of its own (see
     nimgraph.ingest.process) while this one writes; ``mapping_process`` True or False decides instead.
-    The outcome is the same either way.
+    The outcome is the same either way. ``mapping`` is that process, started ahead by the caller
+    (``ingest_files``) with the same spec, store and ``ids``. ``then`` is called once, when the first
+    batch is on its way to the store (or the file turns out to have none).
     """
     path = Path(path)
     ids = ids or (store.id_key() if store is not None else IdKey.generate())
@@ -559,8 +644,13 @@ def ingest_file(
         store.register_source(spec.source, said)
     report = IngestReport(file=path.name, source=spec.source, read_as=source.describe(), dry_run=store is None)
     writer = _BatchWriter(store, report)
+    first_batch_sent = _Once(then)
     try:
-        if isinstance(mapper, ColumnMapper) and store is not None and _worth_a_process(source, mapping_process):
+        if (
+            isinstance(mapper, ColumnMapper)
+            and store is not None
+            and (mapping is not None or _worth_a_process(source, mapping_process))
+        ):
 
             def take(sent: Encoded | int) -> None:
                 if isinstance(sent, int):
@@ -568,9 +658,12 @@ def ingest_file(
                         progress(sent)
                 else:
                     writer.send_encoded(sent)
+                    first_batch_sent()
 
-            shipped = (store.encoder(), spec, model, ids, source, columns, path, Path(rejects_dir), batch_size)
-            mapped: IngestReport = run_in_process(_map_and_send, shipped, take)
+            if mapping is None:
+                mapping = _start_mapping(store, spec, model, ids, source, columns, path, Path(rejects_dir), batch_size)
+            mapped: IngestReport = mapping.collect(take)
+            first_batch_sent()
             writer.close()
             mapped.entities = report.entities  # what the writes here did, to the mapping's account of the rows
             mapped.entities_written, mapped.links_written = report.entities_written, report.links_written
@@ -579,11 +672,34 @@ def ingest_file(
             rows = _mapped_rows(mapper, source, path.name, columns)
         else:
             rows = _row_by_row(mapper, spec, source, path.name)
-        _load_rows(rows, _Batcher(batch_size, writer.send), report, spec, Path(rejects_dir), path, columns, progress)
+        batcher = _Batcher(batch_size, first_batch_sent.after(writer.send))
+        _load_rows(rows, batcher, report, spec, Path(rejects_dir), path, columns, progress)
+        first_batch_sent()
         writer.close()
     finally:
         writer.abandon()
+        if mapping is not None:  # one started ahead that an error here left untaken
+            mapping.stop()
     return report
+
+
+class _Once:
+    """Call ``then`` (if any) the first time this is called, and never again."""
+
+    def __init__(self, then: Callable[[], None] | None) -> None:
+        self.then = then
+
+    def __call__(self) -> None:
+        then, self.then = self.then, None
+        if then is not None:
+            then()
+
+    def after(self, send: Callable[[Batch], None]) -> Callable[[Batch], None]:
+        def sending(batch: Batch) -> None:
+            send(batch)
+            self()
+
+        return sending
 
 
 # Below this a file maps here: starting a process costs about half a second. The 100k bench files, one
@@ -594,13 +710,17 @@ MAPPING_PROCESS_BYTES = 1 << 20
 
 def _worth_a_process(source: Source, asked: bool | None) -> bool:
     """Whether to map in a process of its own: as asked, else for a file large enough to repay it."""
-    if asked is False:
-        return False
-    try:
-        pickle.dumps(source)  # a source that cannot travel maps here
-    except Exception:  # whatever stops it pickling, the answer is the same
+    if asked is False or not _picklable(source):  # a source that cannot travel maps here
         return False
     return asked or source.path.stat().st_size >= MAPPING_PROCESS_BYTES
+
+
+def _picklable(source: Source) -> bool:
+    try:
+        pickle.dumps(source)
+    except Exception:  # whatever stops it pickling, the answer is the same
+        return False
+    return True
 
 
 def _map_and_send(

@@ -16,7 +16,7 @@ import queue
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 Result = TypeVar("Result")
 Send = Callable[[Any], None]
@@ -35,32 +35,51 @@ def run_in_process(work: Callable[..., Result], args: tuple, take: Callable[[Any
     the caller gave up), the child is stopped before the error goes on. ``work`` and ``args`` must
     pickle: ``work`` is a module-level function.
     """
-    context = multiprocessing.get_context("spawn")
-    receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_run, args=(sending, work, args), name="nimgraph-map", daemon=True)
-    child.start()
-    sending.close()  # only the child holds the sending end now: its exit is our EOF
-    try:
-        while True:
-            try:
-                kind, payload = receiving.recv()
-            except (EOFError, OSError):  # OSError: it ended partway through a message
-                child.join()
-                raise ProcessError(
-                    f"the mapping process stopped without finishing (exit code {child.exitcode}): "
-                    "if the machine ran short of memory, try a smaller batch size"
-                ) from None
-            if kind == _SENT:
-                take(payload)
-            elif kind == _DONE:
-                return payload
-            else:
-                raise payload
-    finally:
-        receiving.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+    return InProcess(work, args).collect(take)
+
+
+class InProcess(Generic[Result]):
+    """``work(send, *args)`` started in a spawned process now, its messages taken later by ``collect``.
+
+    Started ahead of time (the next file of an ingest while this one writes), the child's start and
+    first batches overlap what runs now; it goes no further than its outbox and the pipe hold.
+    ``stop`` ends a child whose messages will not be taken.
+    """
+
+    def __init__(self, work: Callable[..., Result], args: tuple) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.receiving, sending = context.Pipe(duplex=False)
+        self.child = context.Process(target=_run, args=(sending, work, args), name="nimgraph-map", daemon=True)
+        self.child.start()
+        sending.close()  # only the child holds the sending end now: its exit is our EOF
+
+    def collect(self, take: Callable[[Any], None]) -> Result:
+        """Take each message as it comes, in order; return the work's result, or raise its error."""
+        try:
+            while True:
+                try:
+                    kind, payload = self.receiving.recv()
+                except (EOFError, OSError):  # OSError: it ended partway through a message
+                    self.child.join()
+                    raise ProcessError(
+                        f"the mapping process stopped without finishing (exit code {self.child.exitcode}): "
+                        "if the machine ran short of memory, try a smaller batch size"
+                    ) from None
+                if kind == _SENT:
+                    take(payload)
+                elif kind == _DONE:
+                    return payload
+                else:
+                    raise payload
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """End the child (at once, if it is still working) and close our end of the pipe."""
+        self.receiving.close()
+        if self.child.is_alive():
+            self.child.terminate()
+        self.child.join()
 
 
 # Mapping makes a few short-lived dicts and tuples per row and no reference cycles, so the cyclic

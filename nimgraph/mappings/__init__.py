@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from nimgraph.ingest.readers import Source, open_source
+from nimgraph.ingest.spec import MappingSpec, load_spec
+from nimgraph.ontology import Model
 
 MAPPINGS_DIR: Traversable = files(__name__)
 
@@ -17,3 +23,10 @@ def mapping_path(name: str) -> Traversable:
         )
         raise FileNotFoundError(f"no ready mapping {name!r}; there are: {known}")
     return path
+
+
+def ready_plan(model: Model, folder: Path, files: Iterable[tuple[str, str]]) -> list[tuple[MappingSpec, Source]]:
+    """Each ``(mapping name, file name)``: the file in ``folder`` opened with its ready mapping, in
+    order, as ``nimgraph.ingest.engine.ingest_plan`` takes them."""
+    specs = {name: load_spec(mapping_path(name), model) for name, _ in files}
+    return [(specs[name], open_source(folder / filename, specs[name].read)) for name, filename in files]
