@@ -492,7 +492,7 @@ class Neo4jStore:
 
     def _meta(self) -> tuple[dict[str, str], bool]:
         (row,) = self._read("read_meta")
-        return {m["name"]: m["value"] for m in row["meta"] if m["name"] is not None}, row["has_entities"]
+        return {m["name"]: m["value"] for m in row["meta"] if "name" in m and "value" in m}, row["has_entities"]
 
     def _write_meta(self, rows: dict[str, str]) -> None:
         self._write(lambda tx: tx.run(query("write_meta").text, rows=_meta_rows(rows)).consume())
