@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -253,3 +254,49 @@ def test_a_file_that_fails_stops_the_next_files_mapping_and_loads_nothing_of_it(
     assert multiprocessing.active_children() == []
     graph = embedded_store.subgraph(list(model.links))
     assert {a.file for k in graph.links.values() for a in k.provenance} == {first.name}
+
+
+def test_an_error_in_the_next_file_comes_in_its_turn_after_this_file_loads_whole(demo, model, embedded_store, tmp_path):
+    first, second = _street_file_in_parts(demo, tmp_path / "data", 2)
+    spec = load_spec(mapping_path("police_uk_street"), model)
+    sources = open_sources(spec, model, [first, second])
+    second.rename(second.with_suffix(".moved"))  # gone after the run checked it, before its turn
+    heard = []
+    rejects = tmp_path / "rejects"
+    with pytest.raises(Exception, match=second.name):
+        ingest_files(embedded_store, model, spec, sources, rejects_dir=rejects, batch_size=300, on_report=heard.append)
+    assert [(r.file, r.rows_read) for r in heard] == [(first.name, len(first.read_text().splitlines()) - 1)]
+    assert multiprocessing.active_children() == []
+
+
+def test_a_run_that_fails_before_the_next_files_turn_leaves_no_process_and_its_listing_as_it_was(
+    demo, model, embedded_store, tmp_path
+):
+    first, second = _street_file_in_parts(demo, tmp_path / "data", 2)
+    spec = load_spec(mapping_path("police_uk_street"), model)
+    rejects = tmp_path / "rejects"
+    ingest_files(embedded_store, model, spec, open_sources(spec, model, [first, second]), rejects_dir=rejects)
+    listed = (rejects / f"{second.stem}.rejects.csv").read_text()
+    assert listed.count("\n") > 1  # its spoiled rows
+
+    class GaveUp(Exception):
+        pass
+
+    def progress_factory(name: str, _rows: int):
+        if name == second.name:
+            raise GaveUp  # the display went away between files
+        return lambda _done: time.sleep(0.01)  # the first file's writes take a while: the next is spawned
+
+    with pytest.raises(GaveUp) as raised:
+        ingest_files(
+            embedded_store,
+            model,
+            spec,
+            open_sources(spec, model, [first, second]),
+            rejects_dir=rejects,
+            batch_size=300,
+            progress_factory=progress_factory,
+        )
+    assert raised.value is not None  # the error kept, as a job runner keeps it: no process may wait on it
+    assert multiprocessing.active_children() == []
+    assert (rejects / f"{second.stem}.rejects.csv").read_text() == listed

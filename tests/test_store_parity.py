@@ -406,3 +406,25 @@ def test_a_record_spanning_batches_on_a_rerun_says_only_what_this_run_says(store
     bob = store.get("bob")
     assert bob.properties == {"name": "Robert"}
     assert [a.properties for a in bob.provenance] == [{"name": "Robert"}]
+
+
+def test_a_record_retracted_during_a_run_and_written_again_keeps_what_the_run_then_says(store):
+    _ingest(store, _record_over_two_batches("A"))
+    first, second = _record_over_two_batches("B")
+    group, encode = store.write_group(), store.encoder()
+    group.write(encode(first))
+    store.retract("test", ["case-1"])
+    group.write(encode(second))  # the record anew: it names Bob
+    group.close()
+    assert [a.record_id for a in store.get("bob").provenance] == ["case-1"]
+
+
+def test_a_whole_run_of_the_file_inside_another_leaves_what_the_outer_runs_last_batch_says(store):
+    _ingest(store, _record_over_two_batches("A"))
+    first, second = _record_over_two_batches("B")
+    group, encode = store.write_group(), store.encoder()
+    group.write(encode(first))
+    _ingest(store, _record_over_two_batches("C"))
+    group.write(encode(second))  # names Bob, as every run did
+    group.close()
+    assert [a.record_id for a in store.get("bob").provenance] == ["case-1"]

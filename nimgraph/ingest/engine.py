@@ -454,42 +454,51 @@ def ingest_plan(
     ``on_report`` hears each as it ends. The files of a Neo4j import's spec find the nodes that
     files before them defined.
 
-    Each file after the first is mapped in a process of its own, started once the file before has
-    its first batch on the way to the store: its start and first batches overlap that file's writes,
-    where the writer would otherwise wait for them (monthly files, a few megabytes each, add up).
-    A file that fails stops the run there, and the next file's mapping with it.
+    Each file after the first is mapped in a process of its own, spawned once the file before has
+    its first batch on the way to the store: its spawn and imports overlap that file's writes, where
+    the writer would otherwise wait for them (monthly files, a few megabytes each, add up). It opens
+    nothing until its file's turn, so a file that fails stops the run there and leaves the next
+    untouched, its rejects listing included.
     """
     known_ids = RunNodes()  # nodes of a Neo4j import (id -> type), so its relationship files find them
     reports = []
     if store is not None:
         store.prepare()
     ids = store.id_key() if store is not None else None  # a dry run keys each file's ids afresh
-    ahead: InProcess[IngestReport] | None = None  # the next file's mapping, started early
+    ahead: InProcess[IngestReport] | None = None  # the next file's mapping process, spawned early
     try:
         for place, (spec, source) in enumerate(plan):
             following = plan[place + 1] if place + 1 < len(plan) else None
 
             def start_next(following: tuple[MappingSpec, Source] | None = following) -> None:
                 nonlocal ahead
-                if store is not None and ids is not None and following is not None:
-                    ahead = _mapping_ahead(store, *following, model, ids, Path(rejects_dir), batch_size)
+                if store is not None and following is not None and _maps_in_a_process(*following):
+                    try:
+                        ahead = InProcess(_map_and_send)
+                    except OSError:  # no process to spare now: the file starts its own in its turn
+                        ahead = None
 
+            progress = progress_factory(source.path.name, source.count()) if progress_factory else None
             mapping, ahead = ahead, None
-            report = ingest_file(
-                store,
-                model,
-                spec,
-                source.path,
-                rejects_dir=rejects_dir,
-                batch_size=batch_size,
-                progress=progress_factory(source.path.name, source.count()) if progress_factory else None,
-                known_ids=known_ids,
-                source=source,
-                ids=ids,
-                custodian=custodian,
-                mapping=mapping,
-                then=start_next,
-            )
+            try:
+                report = ingest_file(
+                    store,
+                    model,
+                    spec,
+                    source.path,
+                    rejects_dir=rejects_dir,
+                    batch_size=batch_size,
+                    progress=progress,
+                    known_ids=known_ids,
+                    source=source,
+                    ids=ids,
+                    custodian=custodian,
+                    mapping=mapping,
+                    then=start_next,
+                )
+            finally:
+                if mapping is not None:  # its work done, or never given: an error came first
+                    mapping.stop()
             reports.append(report)
             if on_report is not None:
                 on_report(report)
@@ -499,35 +508,9 @@ def ingest_plan(
     return reports
 
 
-def _mapping_ahead(
-    store: GraphStore,
-    spec: MappingSpec,
-    source: Source,
-    model: Model,
-    ids: IdKey,
-    rejects_dir: Path,
-    batch_size: int,
-) -> InProcess[IngestReport] | None:
-    """The file's mapping, started now in a process of its own, if it will be mapped in one."""
-    columns = source.columns()
-    if spec.neo4j_import is not None or column_problems(spec, columns, source.path) or not _picklable(source):
-        return None  # ingest_file maps it, or says what is wrong with it, in its turn
-    return _start_mapping(store, spec, model, ids, source, columns, source.path, rejects_dir, batch_size)
-
-
-def _start_mapping(
-    store: GraphStore,
-    spec: MappingSpec,
-    model: Model,
-    ids: IdKey,
-    source: Source,
-    columns: list[str],
-    path: Path,
-    rejects_dir: Path,
-    batch_size: int,
-) -> InProcess[IngestReport]:
-    shipped = (store.encoder(), spec, model, ids, source, columns, path, rejects_dir, batch_size)
-    return InProcess(_map_and_send, shipped)
+def _maps_in_a_process(spec: MappingSpec, source: Source) -> bool:
+    """Whether the file can be mapped in a process of its own, were one started for it."""
+    return spec.neo4j_import is None and _picklable(source)
 
 
 FILTERED = "filtered"  # a row the spec's filters skip: neither loaded nor rejected
@@ -618,9 +601,9 @@ def ingest_file(
 
     A file of :data:`MAPPING_PROCESS_BYTES` or more is mapped in a process of its own (see
     nimgraph.ingest.process) while this one writes; ``mapping_process`` True or False decides instead.
-    The outcome is the same either way. ``mapping`` is that process, started ahead by the caller
-    (``ingest_files``) with the same spec, store and ``ids``. ``then`` is called once, when the first
-    batch is on its way to the store (or the file turns out to have none).
+    The outcome is the same either way. ``mapping`` is such a process, spawned ahead by the caller
+    (``ingest_plan``), who stops it; the file is mapped in it, whatever its size. ``then`` is called
+    once, when the first batch is on its way to the store (or the file turns out to have none).
     """
     path = Path(path)
     ids = ids or (store.id_key() if store is not None else IdKey.generate())
@@ -661,7 +644,8 @@ def ingest_file(
                     first_batch_sent()
 
             if mapping is None:
-                mapping = _start_mapping(store, spec, model, ids, source, columns, path, Path(rejects_dir), batch_size)
+                mapping = InProcess(_map_and_send)
+            mapping.start((store.encoder(), spec, model, ids, source, columns, path, Path(rejects_dir), batch_size))
             mapped: IngestReport = mapping.collect(take)
             first_batch_sent()
             writer.close()
@@ -678,7 +662,7 @@ def ingest_file(
         writer.close()
     finally:
         writer.abandon()
-        if mapping is not None:  # one started ahead that an error here left untaken
+        if mapping is not None:  # its work done, or never given: an error came first
             mapping.stop()
     return report
 

@@ -35,23 +35,35 @@ def run_in_process(work: Callable[..., Result], args: tuple, take: Callable[[Any
     the caller gave up), the child is stopped before the error goes on. ``work`` and ``args`` must
     pickle: ``work`` is a module-level function.
     """
-    return InProcess(work, args).collect(take)
+    process = InProcess(work)
+    try:
+        process.start(args)
+        return process.collect(take)
+    finally:
+        process.stop()
 
 
 class InProcess(Generic[Result]):
-    """``work(send, *args)`` started in a spawned process now, its messages taken later by ``collect``.
+    """A spawned process for one ``work(send, *args)``, made before its ``args`` are known.
 
-    Started ahead of time (the next file of an ingest while this one writes), the child's start and
-    first batches overlap what runs now; it goes no further than its outbox and the pipe hold.
-    ``stop`` ends a child whose messages will not be taken.
+    Made ahead of time (while an ingest writes the file before), its spawn and the imports ``work``
+    needs overlap what runs now, and it touches nothing until ``start`` gives it its ``args``;
+    ``collect`` then takes what it sends, as ``run_in_process`` does. ``stop`` ends it, whether or
+    not it was given work, and may be called more than once.
     """
 
-    def __init__(self, work: Callable[..., Result], args: tuple) -> None:
+    def __init__(self, work: Callable[..., Result]) -> None:
         context = multiprocessing.get_context("spawn")
         self.receiving, sending = context.Pipe(duplex=False)
-        self.child = context.Process(target=_run, args=(sending, work, args), name="nimgraph-map", daemon=True)
+        given, self.giving = context.Pipe(duplex=False)
+        self.child = context.Process(target=_run, args=(sending, given, work), name="nimgraph-map", daemon=True)
         self.child.start()
         sending.close()  # only the child holds the sending end now: its exit is our EOF
+        given.close()
+
+    def start(self, args: tuple) -> None:
+        """Give the process its work's ``args``: it begins at once."""
+        self.giving.send(args)
 
     def collect(self, take: Callable[[Any], None]) -> Result:
         """Take each message as it comes, in order; return the work's result, or raise its error."""
@@ -75,7 +87,8 @@ class InProcess(Generic[Result]):
             self.stop()
 
     def stop(self) -> None:
-        """End the child (at once, if it is still working) and close our end of the pipe."""
+        """End the process (at once, if it is still working) and close our ends of its pipes."""
+        self.giving.close()
         self.receiving.close()
         if self.child.is_alive():
             self.child.terminate()
@@ -88,8 +101,13 @@ class InProcess(Generic[Result]):
 CHILD_GC_THRESHOLDS = (100_000, 50, 100)
 
 
-def _run(sending: Connection, work: Callable[..., Any], args: tuple) -> None:
-    gc.freeze()  # what the imports made lives as long as the process: no pass needs to look at it
+def _run(sending: Connection, given: Connection, work: Callable[..., Any]) -> None:
+    try:
+        args = given.recv()
+    except EOFError:  # stopped before it was given work
+        return
+    given.close()
+    gc.freeze()  # what the imports and the work's arguments made lives as long as the work: no pass need look
     gc.set_threshold(*CHILD_GC_THRESHOLDS)
     outbox = _Outbox(sending)
     try:

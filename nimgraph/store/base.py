@@ -143,8 +143,11 @@ class WriteGroup(Protocol):
     what a record an earlier run wrote said then and has not said in this run is dropped (a record's
     rows may fall in several batches, so this cannot be known sooner), and what the group still holds
     is committed; until then other connections may not see it. ``abandon``, for a run that stopped
-    partway, commits what was written and drops nothing. Another write to the store (another ingest,
-    a decision) first commits what the group holds.
+    partway, commits what was written and drops no assertion (what one that was written says is what
+    the run had said of it so far: its record's later rows may have said more; the next run that
+    ends settles it). Another write to the store (another ingest, a decision) first commits what the
+    group holds. Two runs of one file at once can still take from each other what each said in its
+    first batches of a record, the later run's treating the earlier's as a past run's.
     """
 
     def write(self, encoded: Any) -> WriteStats: ...

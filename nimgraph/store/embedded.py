@@ -300,8 +300,8 @@ class _GroupedWrites:
         self.abandon()
 
     def abandon(self) -> None:
-        """Commit what was written, and leave what the records have not said yet: a run that did
-        not end cannot tell what they no longer say (running it again does)."""
+        """Commit what was written, and drop no assertion: a run that did not end cannot tell what
+        its records no longer say (running it again does; see base.WriteGroup)."""
         self.unsaid.clear()
         with self.store._lock:
             if self.store._open_group is self:
@@ -536,9 +536,10 @@ class EmbeddedStore:
             if rewritten or unsaid:
                 for (s, r, i), row in staged.said.items():
                     pair = (n := record_n[s, r], item_n[i])
+                    earlier = unsaid.pop(pair, None)  # said now, whatever another run wrote meanwhile
                     if n in rewritten:
                         now[pair] = row[5]
-                    elif (earlier := unsaid.pop(pair, None)) is not None:
+                    elif earlier is not None:
                         said_again.add(pair)
                         if says_otherwise(earlier.props, row[5]):
                             corrected.add(pair[1])

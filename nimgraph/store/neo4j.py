@@ -143,7 +143,9 @@ class Neo4jStore:
             # records an earlier run wrote: only their assertions can be stale or now say something else
             rewritten = {key for key, earlier_run in held.items() if earlier_run}
             said = {(row["key"], row["item"]): row["props"] for row in assertions} if held else {}
-            said_again = {pair for pair in said if pending.pop(pair, None) is not None} if pending else set()
+            said_again: set[tuple[str, str]] = set()  # said by an earlier run, and now by this one
+            if pending:  # of every record, held or not: one retracted meanwhile is written anew
+                said_again = {pair for row in assertions if pending.pop(pair := (row["key"], row["item"]), None)}
             corrected, adding = [], []
             for row in results.get("upsert_assertions", []):  # those that were there, saying something else
                 pair = (row["key"], row["item"])
