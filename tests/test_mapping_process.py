@@ -18,9 +18,10 @@ import pytest
 from conftest import TEST_ID_KEY, clear_neo4j
 
 from nimgraph.demo.generate import write_dataset
-from nimgraph.ingest.engine import CHUNK_ROWS, IngestReport, ingest_file, ingest_files, open_sources
+from nimgraph.ingest.engine import CHUNK_ROWS, IngestReport, ingest_file, ingest_files, ingest_plan, open_sources
 from nimgraph.ingest.process import ProcessError
-from nimgraph.ingest.spec import load_spec
+from nimgraph.ingest.readers import open_source
+from nimgraph.ingest.spec import SpecError, load_spec
 from nimgraph.mappings import mapping_path
 from nimgraph.store.embedded import EmbeddedStore
 
@@ -300,3 +301,15 @@ def test_a_run_that_fails_before_the_next_files_turn_leaves_no_process_and_its_l
     assert raised.value is not None  # the error kept, as a job runner keeps it: no process may wait on it
     assert multiprocessing.active_children() == []
     assert (rejects / f"{second.stem}.rejects.csv").read_text() == listed
+
+
+def test_a_plan_with_two_files_of_one_name_loads_nothing_and_says_why(model, embedded_store, tmp_path):
+    spec = load_spec(mapping_path("police_uk_street"), model)
+    paths = [tmp_path / folder / "street.csv" for folder in ("march", "april")]
+    for path in paths:
+        path.parent.mkdir()
+        path.write_text("Crime ID,Month\n")
+    plan = [(spec, open_source(path, spec.read)) for path in paths]
+    with pytest.raises(SpecError, match="2 files are named 'street'"):
+        ingest_plan(embedded_store, model, plan, rejects_dir=tmp_path / "rejects")
+    assert embedded_store.counts() == {"entities": {}, "links": {}}

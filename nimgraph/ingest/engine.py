@@ -6,7 +6,7 @@ import csv
 import pickle
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -389,6 +389,17 @@ def check_sources(spec: MappingSpec, model: Model, sources: list[Source]) -> lis
     return problems
 
 
+def stem_clashes(sources: Iterable[Source]) -> list[str]:
+    """A problem for each name that several files share but for the suffix: a file's listings
+    (rejects...) are named by it, so one would overwrite another's."""
+    stems = Counter(source.path.stem for source in sources)
+    return [
+        f"{n} files are named {stem!r}.*; their rejects would overwrite each other: rename one"
+        for stem, n in stems.items()
+        if n > 1
+    ]
+
+
 def open_sources(spec: MappingSpec, model: Model, paths: list[Path]) -> list[Source]:
     """The files opened and checked, in loading order; raises SpecError listing every problem with any of them."""
     sources, problems = [], []
@@ -398,9 +409,7 @@ def open_sources(spec: MappingSpec, model: Model, paths: list[Path]) -> list[Sou
         except FileError as err:
             problems.append(str(err))
     problems += check_sources(spec, model, sources)
-    stems = Counter(source.path.stem for source in sources)  # listings are named by the stem: one per file
-    problems += [f"{n} files are named {stem!r}.*; their rejects would overwrite each other: rename one"
-                 for stem, n in stems.items() if n > 1]  # fmt: skip
+    problems += stem_clashes(sources)
     if len(problems) > SHOWN_PROBLEMS:  # told in a line each: enough to fix the first, not a flood
         problems = [*problems[:SHOWN_PROBLEMS], f"... and {len(problems) - SHOWN_PROBLEMS:,} more"]
     if len(problems) == 1:
@@ -460,6 +469,8 @@ def ingest_plan(
     nothing until its file's turn, so a file that fails stops the run there and leaves the next
     untouched, its rejects listing included.
     """
+    if clashes := stem_clashes(source for _, source in plan):
+        raise SpecError(f"nothing was loaded: {'; '.join(clashes)}")
     known_ids = RunNodes()  # nodes of a Neo4j import (id -> type), so its relationship files find them
     reports = []
     if store is not None:
