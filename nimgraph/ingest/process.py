@@ -28,28 +28,16 @@ class ProcessError(RuntimeError):
     """The child process ended without saying why (killed, or out of memory)."""
 
 
-def run_in_process(work: Callable[..., Result], args: tuple, take: Callable[[Any], None]) -> Result:
-    """``work(send, *args)`` in a spawned process: each ``send(x)`` there is ``take(x)`` here, in order.
-
-    Returns what ``work`` returned, or raises what it raised. If ``take`` raises (a write failed,
-    the caller gave up), the child is stopped before the error goes on. ``work`` and ``args`` must
-    pickle: ``work`` is a module-level function.
-    """
-    process = InProcess(work)
-    try:
-        process.start(args)
-        return process.collect(take)
-    finally:
-        process.stop()
-
-
 class InProcess(Generic[Result]):
     """A spawned process for one ``work(send, *args)``, made before its ``args`` are known.
 
     Made ahead of time (while an ingest writes the file before), its spawn and the imports ``work``
-    needs overlap what runs now, and it touches nothing until ``start`` gives it its ``args``;
-    ``collect`` then takes what it sends, as ``run_in_process`` does. ``stop`` ends it, whether or
-    not it was given work, and may be called more than once.
+    needs overlap what runs now, and it touches nothing until ``start`` gives it its ``args``.
+    ``collect`` then makes each ``send(x)`` there a ``take(x)`` here, in order, and returns what
+    ``work`` returned or raises what it raised; if ``take`` raises (a write failed, the caller gave
+    up), the process is stopped before the error goes on. ``stop`` ends it, whether or not it was
+    given work, and may be called more than once. ``work`` is a module-level function, and it and
+    the ``args`` must pickle.
     """
 
     def __init__(self, work: Callable[..., Result]) -> None:

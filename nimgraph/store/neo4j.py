@@ -121,11 +121,12 @@ class Neo4jStore:
         without it the write is its own run, and what its records did not say is dropped at once."""
         steps = encoded.steps
         records, assertions = steps[0][1], steps[-1][1]
-        run_ends = unsaid is None
-        after: Unsaid = {}  # the run's unsaid assertions after this write, once it commits
+        # What this write does to the run's unsaid list, applied once it commits: the driver may run
+        # the transaction again after a transient error, so the work only reads the list.
+        change: tuple[set[tuple[str, str]], Unsaid] = (set(), {})
 
         def work(tx: neo4j.ManagedTransaction) -> WriteStats:
-            pending = dict(unsaid or {})  # copied: the driver may run this again after a transient error
+            nonlocal change
             seq = tx.run(query("next_write_sequence").text, count=len(records)).single(strict=True)["seq"]
             results: dict[str, list[dict]] = {}
             held: dict[str, bool] = {}  # records the store held before: key -> written by an earlier run
@@ -144,8 +145,8 @@ class Neo4jStore:
             rewritten = {key for key, earlier_run in held.items() if earlier_run}
             said = {(row["key"], row["item"]): row["props"] for row in assertions} if held else {}
             said_again: set[tuple[str, str]] = set()  # said by an earlier run, and now by this one
-            if pending:  # of every record, held or not: one retracted meanwhile is written anew
-                said_again = {pair for row in assertions if pending.pop(pair := (row["key"], row["item"]), None)}
+            if unsaid:  # of every record, held or not: one retracted meanwhile is written anew
+                said_again = {pair for row in assertions if (pair := (row["key"], row["item"])) in unsaid}
             corrected, adding = [], []
             for row in results.get("upsert_assertions", []):  # those that were there, saying something else
                 pair = (row["key"], row["item"])
@@ -154,18 +155,17 @@ class Neo4jStore:
                 elif says_otherwise(row["before"], said[pair]):
                     corrected.append(row)  # upsert_assertions set what this run says in place of it
             self._add_up(tx, adding, said)
+            found: Unsaid = {}  # what rewritten records said before and not in this batch
             if rewritten:
                 items: dict[str, list[str]] = {}  # what each record says in this batch
                 for key, item in said:
                     items.setdefault(key, []).append(item)
-                found = [{"key": key, "items": items[key]} for key in sorted(rewritten)]
-                for row in tx.run(query("unsaid_assertions").text, records=found):
-                    pending[row["key"], row["item"]] = Earlier(row["anchor"], encoded.run)
-            if run_ends and pending:
-                corrected += self._drop_unsaid(tx, pending)
-                pending.clear()
-            after.clear()
-            after.update(pending)
+                records_said = [{"key": key, "items": items[key]} for key in sorted(rewritten)]
+                for row in tx.run(query("unsaid_assertions").text, records=records_said):
+                    found[row["key"], row["item"]] = Earlier(row["anchor"], encoded.run)
+            if unsaid is None and found:  # a write of its own is its whole run
+                corrected += self._drop_unsaid(tx, found)
+            change = (said_again, found)
             _, recomputed = self._recompute(tx, corrected)
             stats = WriteStats()
             counted: set[str] = set()  # existing entities counted merged or updated
@@ -187,8 +187,10 @@ class Neo4jStore:
 
         stats = self._write(work)
         if unsaid is not None:
-            unsaid.clear()
-            unsaid.update(after)
+            said_again, found = change
+            for pair in said_again:
+                del unsaid[pair]
+            unsaid.update(found)
         return stats
 
     @classmethod
